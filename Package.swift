@@ -1,0 +1,29 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+/// Release builds are whole-module by default in SwiftPM; cross-module optimisation lets the
+/// hot path inline across Frames → Broker (e.g. masking and header encoding).
+let speed: [SwiftSetting] = [
+    .unsafeFlags(["-cross-module-optimization"], .when(configuration: .release)),
+]
+
+let package = Package(
+    name: "bus",
+    products: [
+        .executable(name: "broker-server", targets: ["broker-server"]),
+        .executable(name: "bus-cli", targets: ["bus-cli"]),
+    ],
+    targets: [
+        // Linux headers Glibc's Swift module does not export (epoll, eventfd, accept4, ...).
+        .target(name: "CLinux"),
+        .target(name: "Frames", swiftSettings: speed),
+        .target(name: "Topics", swiftSettings: speed),
+        .target(name: "Broker", dependencies: ["Frames", "Topics", "CLinux"], swiftSettings: speed),
+        .executableTarget(name: "broker-server", dependencies: ["Broker"], swiftSettings: speed),
+        .executableTarget(name: "bus-cli", dependencies: ["Broker"], swiftSettings: speed),
+        .testTarget(name: "FramesTests", dependencies: ["Frames"]),
+        .testTarget(name: "TopicsTests", dependencies: ["Topics"]),
+        .testTarget(name: "BrokerTests", dependencies: ["Broker", "Frames", "Topics"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,1 @@
+print("bus-cli: not yet")

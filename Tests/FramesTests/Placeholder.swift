@@ -1,0 +1,4 @@
+import Testing
+@testable import Frames
+
+@Test func placeholderFrames() { #expect(Bool(true)) }

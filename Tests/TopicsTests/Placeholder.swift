@@ -1,0 +1,4 @@
+import Testing
+@testable import Topics
+
+@Test func placeholderTopics() { #expect(Bool(true)) }
