@@ -1,1 +1,26 @@
-print("broker-server: not yet")
+import Broker
+import Foundation
+
+// Signals are blocked before any thread starts, so every loop inherits the mask and SIGTERM
+// is read on the main thread only; SIGPIPE can never kill the process.
+let signalFD = BrokerServer.blockSignals()
+
+let options: ServerOptions
+do {
+    options = try ServerOptions.parse(Array(CommandLine.arguments.dropFirst()), environment: ProcessInfo.processInfo.environment)
+} catch {
+    FileHandle.standardError.write("broker-server: \(error)\n".data(using: .utf8)!)
+    exit(2)
+}
+if options.showHelp {
+    print(ServerOptions.helpText, terminator: "")
+    exit(0)
+}
+do {
+    let server = try BrokerServer(config: options.config, log: options.log)
+    server.runUntilSignalled(signalFD: signalFD, shutdownTimeout: options.config.closeTimeout)
+    exit(0)
+} catch {
+    FileHandle.standardError.write("broker-server: \(error)\n".data(using: .utf8)!)
+    exit(error is ConfigError ? 2 : 1)
+}

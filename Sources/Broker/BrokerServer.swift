@@ -1,0 +1,98 @@
+import CLinux
+import Dispatch
+import Foundation
+import Synchronization
+
+/// The running server: listening sockets plus one `EventLoop` thread per core. Construct it
+/// to start serving; `shutdown` (or a signal, via `runUntilSignalled`) stops it gracefully.
+public final class BrokerServer: Sendable {
+    /// The bound addresses (with the real port when port 0 was asked for).
+    public let addresses: [SocketAddress]
+    public let loopCount: Int
+    private let context: ServerContext
+    private let inboxes: [LoopInbox]
+    private let listeners: [Listener]
+    private let stopped = DispatchGroup()
+    private let startFailure = StartFailure()
+
+    public init(config unchecked: ServerConfig, log: Log = Log()) throws {
+        let config = try unchecked.validated()
+        let fileLimit = Sys.raiseFileLimit()
+        context = ServerContext(config: config, log: log, fileLimit: fileLimit)
+        var listeners: [Listener] = []
+        do {
+            for host in config.hosts { listeners.append(try Listener(host: host, port: config.port)) }
+        } catch {
+            listeners.forEach { $0.close() }
+            throw error
+        }
+        self.listeners = listeners
+        addresses = listeners.map(\.address)
+        loopCount = config.loops > 0 ? config.loops : Sys.cpuCount()
+        inboxes = try (0..<loopCount).map { _ in try LoopInbox() }
+
+        let ready = DispatchSemaphore(value: 0)
+        for index in 0..<loopCount {
+            stopped.enter()
+            let (context, inbox, listeners, stopped, startFailure) = (context, inboxes[index], listeners, stopped, startFailure)
+            let thread = Thread {
+                do {
+                    let loop = try EventLoop(index: index, context: context, inbox: inbox, listeners: listeners)
+                    ready.signal()
+                    loop.run()
+                } catch {
+                    startFailure.record("\(error)")
+                    ready.signal()
+                }
+                stopped.leave()
+            }
+            thread.name = "bus-loop-\(index)"
+            thread.stackSize = 1 << 20
+            thread.start()
+        }
+        for _ in 0..<loopCount { ready.wait() }
+        if let failure = startFailure.first {
+            shutdown(timeout: 0)
+            throw ConfigError(option: "loops", message: "an event loop could not start: \(failure)")
+        }
+        log.info("listening", [("addresses", addresses.map(\.description).joined(separator: ",")),
+                               ("loops", String(loopCount)), ("max_connections", String(context.maxConnections))])
+    }
+
+    /// Stops accepting, closes every WebSocket with 1001 and waits up to `timeout` seconds for
+    /// the peers' closes; then every loop exits and the listeners close.
+    public func shutdown(timeout: Double = 5) {
+        let deadline = Sys.monotonicNanos() + UInt64(max(0, timeout) * 1_000_000_000)
+        for inbox in inboxes { inbox.post(.shutdown(deadlineNanos: deadline)) }
+        stopped.wait()
+        listeners.forEach { $0.close() }
+    }
+
+    /// Blocks SIGINT, SIGTERM and SIGPIPE for this thread and every thread started after it.
+    /// Call first thing in `main`; returns the descriptor `runUntilSignalled` waits on.
+    public static func blockSignals() -> Int32 { bus_block_signals_and_open_signalfd() }
+
+    /// Serves until SIGINT or SIGTERM arrives on `signalFD`, then shuts down gracefully.
+    public func runUntilSignalled(signalFD: Int32, shutdownTimeout: Double = 5) {
+        while true {
+            _ = Sys.poll(signalFD, events: Int16(POLLIN), timeoutMs: -1)
+            let signal = bus_read_signalfd(signalFD)
+            if signal == SIGINT || signal == SIGTERM {
+                context.log.info("shutting down", [("signal", signal == SIGINT ? "SIGINT" : "SIGTERM")])
+                break
+            }
+        }
+        shutdown(timeout: shutdownTimeout)
+        context.log.info("stopped")
+    }
+
+    /// Connections currently open across all loops.
+    public var openConnections: Int { context.openConnections.load(ordering: .relaxed) }
+}
+
+/// The first error of a loop that failed to start, reported back to the starting thread.
+private final class StartFailure: Sendable {
+    private let message = Mutex<String?>(nil)
+    func record(_ text: String) { message.withLock { if $0 == nil { $0 = text } } }
+    var first: String? { message.withLock { $0 } }
+}

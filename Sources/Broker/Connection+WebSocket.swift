@@ -1,0 +1,47 @@
+import Frames
+
+extension Connection {
+    /// Runs the frame decoder over freshly read bytes (unmasking them in place) and acts on
+    /// each complete message or control frame.
+    func consumeFrames(_ bytes: UnsafeMutableRawBufferPointer) {
+        guard var frames = decoder else { return }
+        decoder = nil  // taken out while decoding, so handlers never see a half-updated copy
+        do {
+            try frames.decode(bytes) { event in self.handle(event) }
+            if phase == .open || phase == .closeSent { decoder = frames }
+        } catch let error as FrameError {
+            fail(error)
+        } catch {
+            fail(.invalidClosePayload)  // unreachable: our handlers do not throw
+        }
+    }
+
+    private func handle(_ event: FrameDecoder.Event) {
+        switch event {
+        case .text(let payload):
+            if phase == .open { service?.received(.text, payload, on: self) }
+        case .binary(let payload):
+            if phase == .open { service?.received(.binary, payload, on: self) }
+        case .ping(let payload):
+            if phase == .open { enqueue(WireFrame.make(opcode: .pong, payload: payload)) }
+        case .pong:
+            break  // its arrival already refreshed the liveness clock
+        case .close(let code, _):
+            receivedClose(code: code)
+        }
+    }
+
+    /// RFC 6455 §5.5.1: answer a close with a close echoing its code, then (as the server)
+    /// close TCP first. A close answering ours ends the connection at once.
+    private func receivedClose(code: CloseCode?) {
+        switch phase {
+        case .open:
+            enqueueFinal(Connection.closeFrame(code: code, reason: ""))
+            closeAfterFlush()
+        case .closeSent:
+            closeNow(reason: "close handshake complete")
+        default:
+            break
+        }
+    }
+}

@@ -1,0 +1,323 @@
+import Frames
+import Glibc
+
+/// One accepted socket, owned by one loop for its whole life. A small state machine:
+/// HTTP request head → (plain HTTP reply | WebSocket open) → closing → closed.
+///
+/// Named everywhere by `id` (loop-unique, never reused), not by fd: Linux hands a closed fd
+/// to the next accept at once, and a late timer or message addressed by fd would reach a
+/// stranger.
+final class Connection {
+    enum Phase: Equatable {
+        /// Waiting for (the rest of) an HTTP request head.
+        case http
+        /// WebSocket open: frames flow both ways.
+        case open
+        /// We sent a close frame; waiting for the peer's close (or the deadline) to drop TCP.
+        case closeSent
+        /// The peer broke the protocol: our close frame goes out, then we shut our side and
+        /// discard input until EOF or the deadline (closing with unread input would reset the
+        /// connection and could destroy the close frame in flight).
+        case failing
+        case lingering
+        /// Everything queued goes out, then the socket closes (HTTP error replies, close echoes).
+        case closingAfterFlush
+        case closed
+    }
+
+    let id: UInt64
+    let fd: Int32
+    let peer: SocketAddress
+    unowned let loop: EventLoop
+    private(set) var phase: Phase = .http
+
+    var httpParser: HTTPRequestParser?
+    var decoder: FrameDecoder?
+    var service: WebSocketService?
+    /// The subprotocol agreed in the handshake (nil when none).
+    var subprotocol: String?
+
+    private var queue = SendQueue()
+    private var isDirty = false
+    private var writableArmed = false
+    private(set) var readPaused = false
+
+    /// Loop time of the last bytes received: the liveness rule's only input.
+    private var lastReceived: UInt64
+    private var phaseDeadline: UInt64 = 0
+    private var nextPing: UInt64 = 0
+    private var timerTick: UInt64 = 0
+
+    init(id: UInt64, fd: Int32, peer: SocketAddress, loop: EventLoop) {
+        self.id = id
+        self.fd = fd
+        self.peer = peer
+        self.loop = loop
+        lastReceived = loop.now
+    }
+
+    var config: ServerConfig { loop.context.config }
+    var log: Log { loop.context.log }
+    var queuedBytes: Int { queue.byteCount }
+    var queuedMessages: Int { queue.count }
+    var isOpen: Bool { phase == .open }
+
+    func didOpen() {
+        httpParser = HTTPRequestParser(maxHeadSize: config.maxHandshakeSize)
+        phaseDeadline = loop.now + Self.nanos(config.handshakeTimeout)
+        rescheduleTimer()
+        log.debug("connection opened", [("peer", peer.description), ("id", String(id))])
+    }
+
+    static func nanos(_ seconds: Double) -> UInt64 { UInt64(seconds * 1_000_000_000) }
+
+    // MARK: reading
+
+    func readable() {
+        var budget = EventLoop.readBudget
+        while budget > 0 && phase != .closed && !readPaused {
+            budget -= 1
+            let buffer = loop.readBuffer
+            switch Sys.read(fd, into: buffer) {
+            case .bytes(let n):
+                lastReceived = loop.now
+                consume(UnsafeMutableRawBufferPointer(rebasing: buffer[0..<n]))
+                if n < buffer.count { return }  // the socket is most likely drained
+            case .wouldBlock:
+                return
+            case .eof:
+                closeNow(reason: phase == .lingering ? "closed" : "peer closed TCP")
+                return
+            case .failed(let code):
+                closeNow(reason: "read error \(code)")
+                return
+            }
+        }
+    }
+
+    /// Feeds freshly read bytes to whatever the phase expects. Bytes left after an HTTP head
+    /// (pipelined requests, or frames sent right behind the upgrade) are fed again.
+    func consume(_ bytes: UnsafeMutableRawBufferPointer) {
+        var rest = bytes
+        while !rest.isEmpty {
+            switch phase {
+            case .http:
+                guard let used = consumeHTTP(UnsafeRawBufferPointer(rest)) else { return }
+                rest = UnsafeMutableRawBufferPointer(rebasing: rest[used...])
+            case .open, .closeSent:
+                consumeFrames(rest)
+                return
+            case .failing, .lingering, .closingAfterFlush, .closed:
+                return  // input after the end of the conversation is discarded
+            }
+        }
+    }
+
+    // MARK: writing
+
+    /// Queues bytes for the end of this loop turn's flush. Nothing is queued once our side
+    /// has finished: a closed peer is never written to.
+    func enqueue(_ bytes: OutboundBytes) {
+        guard phase == .http || phase == .open || phase == .closeSent else { return }
+        queue.append(bytes)
+        markDirty()
+        if queue.byteCount > config.effectiveSendQueueBytes / 2 && service?.pausesReadingWhenBacklogged == true {
+            pauseReading()
+        }
+    }
+
+    /// Queues the last frame of a close, whatever the phase is about to become.
+    func enqueueFinal(_ bytes: OutboundBytes) {
+        queue.append(bytes)
+        markDirty()
+    }
+
+    private func markDirty() {
+        guard !isDirty else { return }
+        isDirty = true
+        loop.markDirty(self)
+    }
+
+    /// Writes as much of the queue as the socket takes, in one `sendmsg` per `IOV_MAX` entries.
+    func flush() {
+        isDirty = false
+        guard phase != .closed else { return }
+        while !queue.isEmpty {
+            let count = queue.fill(loop.iovecs, capacity: loop.iovecCapacity)
+            var total = 0
+            for i in 0..<count { total += loop.iovecs[i].iov_len }
+            switch Sys.sendVector(fd, loop.iovecs, count: count) {
+            case .bytes(let written):
+                queue.consume(written)
+                if written < total { armWritable(); return }
+            case .wouldBlock:
+                armWritable()
+                return
+            case .failed(let code):
+                // The peer is gone (EPIPE, ECONNRESET): close quietly, one debug line.
+                closeNow(reason: "write error \(code)")
+                return
+            case .eof:
+                closeNow(reason: "peer closed TCP")
+                return
+            }
+        }
+        if writableArmed { writableArmed = false; updateInterest() }
+        if readPaused && queue.byteCount <= config.effectiveSendQueueBytes / 4 { resumeReading() }
+        switch phase {
+        case .closingAfterFlush:
+            closeNow(reason: "closed")
+        case .failing:
+            Sys.shutdownWrite(fd)
+            phase = .lingering
+        default:
+            break
+        }
+    }
+
+    func writable() { flush() }
+
+    private func armWritable() {
+        guard !writableArmed else { return }
+        writableArmed = true
+        updateInterest()
+    }
+
+    private func pauseReading() {
+        guard !readPaused else { return }
+        readPaused = true
+        updateInterest()
+    }
+
+    private func resumeReading() {
+        readPaused = false
+        updateInterest()
+    }
+
+    private func updateInterest() {
+        guard phase != .closed else { return }
+        loop.setWritableInterest(self, writable: writableArmed, readable: !readPaused)
+    }
+
+    // MARK: closing
+
+    /// Closes the WebSocket politely: our close frame, then wait (bounded) for the peer's.
+    func close(code: CloseCode, reason: String) {
+        guard phase == .open else {
+            if phase == .http { closeAfterFlush() }
+            return
+        }
+        enqueueFinal(Self.closeFrame(code: code, reason: reason))
+        enterClosingPhase(.closeSent)
+        log.debug("closing", [("peer", peer.description), ("code", String(code.rawValue)), ("reason", reason)])
+    }
+
+    /// The peer broke the protocol: send the close code the error maps to, then leave.
+    func fail(_ error: FrameError) {
+        guard phase == .open || phase == .closeSent else { return }
+        let wasOpen = phase == .open
+        decoder = nil
+        if wasOpen { enqueueFinal(Self.closeFrame(code: error.closeCode, reason: error.reason)) }
+        enterClosingPhase(.failing)
+        log.debug("protocol error", [("peer", peer.description), ("code", String(error.closeCode.rawValue)),
+                                     ("reason", error.reason)])
+    }
+
+    /// Sends what is queued (an HTTP reply, a close echo), then closes the socket.
+    func closeAfterFlush() {
+        guard phase != .closed else { return }
+        enterClosingPhase(.closingAfterFlush)
+        markDirty()
+    }
+
+    private func enterClosingPhase(_ next: Phase) {
+        let wasOpen = phase == .open
+        phase = next
+        httpParser = nil
+        phaseDeadline = loop.now + Self.nanos(config.closeTimeout)
+        rescheduleTimer()
+        if wasOpen { notifyServiceClosed() }
+        markDirty()
+    }
+
+    /// Server shutdown: WebSockets get close 1001 (going away); anything else just closes.
+    func shutdown() {
+        switch phase {
+        case .open: close(code: .goingAway, reason: "server shutting down")
+        case .http: closeNow(reason: "shutdown")
+        default: break
+        }
+    }
+
+    /// Drops the socket now: no more writes, the descriptor closed, every trace removed.
+    func closeNow(reason: String) {
+        guard phase != .closed else { return }
+        let wasOpen = phase == .open
+        phase = .closed
+        queue.removeAll()
+        decoder = nil
+        httpParser = nil
+        if wasOpen { notifyServiceClosed() }
+        Sys.close(fd)
+        loop.remove(self)
+        log.debug("connection closed", [("peer", peer.description), ("id", String(id)), ("reason", reason)])
+    }
+
+    private func notifyServiceClosed() {
+        guard let service else { return }
+        self.service = nil
+        service.closed(self)
+    }
+
+    static func closeFrame(code: CloseCode?, reason: String) -> OutboundBytes {
+        let payload = code.map { FrameEncoder.closePayload(code: $0, reason: reason) } ?? []
+        return WireFrame.make(opcode: .close, payload: payload)
+    }
+
+    // MARK: timers
+
+    func timerFired(tick: UInt64) {
+        guard tick == timerTick, phase != .closed else { return }
+        let now = loop.now
+        switch phase {
+        case .http:
+            if now >= phaseDeadline { return closeNow(reason: "handshake timeout") }
+        case .open:
+            if now - lastReceived >= Self.nanos(config.idleTimeout) { return closeNow(reason: "idle timeout") }
+            if now >= nextPing {
+                // Ping only a quiet peer: anything received already proves it is alive.
+                if now - lastReceived >= Self.nanos(config.pingInterval) {
+                    enqueue(WireFrame.make(opcode: .ping, payload: []))
+                }
+                nextPing = now + Self.nanos(config.pingInterval)
+            }
+        case .closeSent, .failing, .lingering, .closingAfterFlush:
+            if now >= phaseDeadline { return closeNow(reason: "close timeout") }
+        case .closed:
+            return
+        }
+        rescheduleTimer()
+    }
+
+    func rescheduleTimer() {
+        let deadline: UInt64
+        switch phase {
+        case .open: deadline = min(nextPing, lastReceived + Self.nanos(config.idleTimeout))
+        case .closed: return
+        default: deadline = phaseDeadline
+        }
+        timerTick = loop.schedule(self, atNanos: deadline)
+    }
+
+    /// Switches to WebSocket framing after a successful upgrade.
+    func becomeOpen(service: WebSocketService, subprotocol: String?) {
+        phase = .open
+        httpParser = nil
+        decoder = FrameDecoder(role: .server, maxMessageSize: config.maxMessageSize)
+        self.service = service
+        self.subprotocol = subprotocol
+        nextPing = loop.now + Self.nanos(config.pingInterval)
+        rescheduleTimer()
+        service.opened(self)
+    }
+}

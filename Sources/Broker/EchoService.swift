@@ -1,0 +1,14 @@
+import Frames
+
+/// `/echo`: every message goes back to its sender with the same opcode and bytes — the seed's
+/// echo service, and what the Autobahn suite drives.
+final class EchoService: WebSocketService {
+    func negotiate(_ offered: [String]) throws(HandshakeError) -> String? { nil }
+    func opened(_ connection: Connection) {}
+    func closed(_ connection: Connection) {}
+    var pausesReadingWhenBacklogged: Bool { true }
+
+    func received(_ opcode: Opcode, _ payload: UnsafeRawBufferPointer, on connection: Connection) {
+        connection.enqueue(WireFrame.make(opcode: opcode, payload: payload))
+    }
+}

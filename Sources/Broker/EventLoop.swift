@@ -1,0 +1,240 @@
+import CLinux
+import Glibc
+
+/// One thread with one epoll set, owning its connections outright: their decoders, queues and
+/// timers are touched by this loop only, so none of it needs a lock. Other threads reach a loop
+/// only through its `LoopInbox`. Level-triggered epoll: a connection left readable after its
+/// read budget is simply reported again on the next turn.
+final class EventLoop {
+    /// epoll tokens below this are the loop's own descriptors; connection ids are above.
+    private static let inboxToken: UInt64 = 0
+    private static let firstListenerToken: UInt64 = 1
+    private static let firstConnectionToken: UInt64 = 1 << 48
+    /// Bytes read per `read` call, shared by every connection of the loop: an idle connection
+    /// owns no read buffer.
+    static let readBufferSize = 64 << 10
+    /// Reads per connection per turn, so one busy client cannot starve the rest.
+    static let readBudget = 4
+    /// Connections accepted per listener wake-up, so one loop does not take every arrival.
+    static let acceptBudget = 32
+
+    let index: Int
+    let context: ServerContext
+    let inbox: LoopInbox
+    let router: Router
+    private let epoll: Int32
+    private let listeners: [Listener]
+    private var listening = false
+    private var listenersPausedUntil: UInt64 = 0
+
+    /// Monotonic time of the current turn: read once per `epoll_wait`, used by everything.
+    private(set) var now: UInt64
+    private var wheel: TimingWheel
+    private var connections: [UInt64: Connection] = [:]
+    private var nextSerial: UInt64 = 0
+    private var dirty: [Connection] = []
+    private var draining: UInt64?  // shutdown deadline
+    private var stopped = false
+
+    let readBuffer: UnsafeMutableRawBufferPointer
+    let iovecs: UnsafeMutablePointer<iovec>
+    let iovecCapacity: Int
+    private let events: UnsafeMutablePointer<epoll_event>
+    private static let eventCapacity: Int32 = 512
+
+    init(index: Int, context: ServerContext, inbox: LoopInbox, listeners: [Listener]) throws {
+        self.index = index
+        self.context = context
+        self.inbox = inbox
+        self.listeners = listeners
+        epoll = try Sys.epollCreate()
+        now = Sys.monotonicNanos()
+        wheel = TimingWheel(now: now)
+        readBuffer = .allocate(byteCount: Self.readBufferSize, alignment: 16)
+        iovecCapacity = min(Sys.iovMax, 1024)
+        iovecs = .allocate(capacity: iovecCapacity)
+        events = .allocate(capacity: Int(Self.eventCapacity))
+        router = Router(context: context)
+        try Sys.epollControl(epoll, EPOLL_CTL_ADD, inbox.wakeFD, events: EPOLLIN.rawValue, data: Self.inboxToken)
+        try startListening()
+    }
+
+    deinit {
+        Sys.close(epoll)
+        readBuffer.deallocate()
+        iovecs.deallocate()
+        events.deallocate()
+    }
+
+    var connectionCount: Int { connections.count }
+
+    // MARK: the loop
+
+    func run() {
+        while !stopped {
+            let wait = wheel.nanosUntilNextTick(now: Sys.monotonicNanos())
+            let n = Sys.epollWait(epoll, events, capacity: Self.eventCapacity, timeoutMs: Int32(wait / 1_000_000) + 1)
+            now = Sys.monotonicNanos()
+            for i in 0..<n { dispatch(events[i]) }
+            fireTimers()
+            if listenersPausedUntil != 0 && now >= listenersPausedUntil { resumeListening() }
+            flushDirty()
+            if let deadline = draining, connections.isEmpty || now >= deadline { finishShutdown() }
+        }
+    }
+
+    private func dispatch(_ event: epoll_event) {
+        let token = event.data.u64
+        let flags = event.events
+        if token >= Self.firstConnectionToken {
+            guard let connection = connections[token] else { return }
+            if flags & (EPOLLIN.rawValue | EPOLLHUP.rawValue | bus_epollrdhup()) != 0 { connection.readable() }
+            if flags & EPOLLERR.rawValue != 0 { connection.closeNow(reason: "socket error") }
+            if flags & EPOLLOUT.rawValue != 0 { connection.writable() }
+        } else if token == Self.inboxToken {
+            drainInbox()
+        } else {
+            acceptConnections(from: listeners[Int(token - Self.firstListenerToken)])
+        }
+    }
+
+    private var dueTimers: [(id: UInt64, tick: UInt64)] = []
+
+    private func fireTimers() {
+        wheel.collectDue(upTo: now, into: &dueTimers)
+        guard !dueTimers.isEmpty else { return }
+        for entry in dueTimers { connections[entry.id]?.timerFired(tick: entry.tick) }
+        dueTimers.removeAll(keepingCapacity: true)
+    }
+
+    private var spareCommands: [LoopCommand] = []
+
+    private func drainInbox() {
+        var commands = spareCommands
+        inbox.drain(into: &commands)
+        for command in commands {
+            switch command {
+            case .run(let body): body(self)
+            case .shutdown(let deadline): beginShutdown(deadline: deadline)
+            }
+        }
+        commands.removeAll(keepingCapacity: true)
+        spareCommands = commands
+    }
+
+    // MARK: accepting
+
+    private func startListening() throws {
+        for (offset, listener) in listeners.enumerated() {
+            try Sys.epollControl(epoll, EPOLL_CTL_ADD, listener.fd, events: EPOLLIN.rawValue | bus_epollexclusive(),
+                                 data: Self.firstListenerToken + UInt64(offset))
+        }
+        listening = true
+    }
+
+    /// Takes the listeners out of this loop's epoll set (`EPOLLEXCLUSIVE` forbids `MOD`).
+    private func stopListening() {
+        guard listening else { return }
+        for listener in listeners { try? Sys.epollControl(epoll, EPOLL_CTL_DEL, listener.fd, events: 0, data: 0) }
+        listening = false
+    }
+
+    private func resumeListening() {
+        listenersPausedUntil = 0
+        if draining == nil && !listening { try? startListening() }
+    }
+
+    private func acceptConnections(from listener: Listener) {
+        for _ in 0..<Self.acceptBudget {
+            switch Sys.accept(listener.fd) {
+            case .accepted(let fd, let peer):
+                guard context.reserveConnection() else {
+                    refuse(fd, peer: peer)
+                    continue
+                }
+                register(fd: fd, peer: peer)
+            case .wouldBlock:
+                return
+            case .outOfDescriptors:
+                // Without a free descriptor the pending connection cannot even be refused; stop
+                // polling the listener for a moment instead of spinning on EMFILE.
+                context.log.warn("out of file descriptors: pausing accept", [("loop", String(index))])
+                stopListening()
+                listenersPausedUntil = now + 100_000_000
+                return
+            case .failed(let code):
+                context.log.warn("accept failed", [("errno", String(code))])
+                return
+            }
+        }
+    }
+
+    /// Over the connection limit: a short 503 (best effort, the socket is fresh and its buffer
+    /// empty) and close, before any upgrade.
+    private func refuse(_ fd: Int32, peer: SocketAddress) {
+        let response = HTTPResponses.serviceUnavailable
+        response.withUnsafeBytes { _ = Sys.send(fd, $0) }
+        Sys.close(fd)
+        context.log.debug("connection refused: server full", [("peer", peer.description)])
+    }
+
+    private func register(fd: Int32, peer: SocketAddress) {
+        Sys.setNoDelay(fd)
+        nextSerial += 1
+        let id = (UInt64(index + 1) << 48) | nextSerial
+        let connection = Connection(id: id, fd: fd, peer: peer, loop: self)
+        do {
+            try Sys.epollControl(epoll, EPOLL_CTL_ADD, fd, events: EPOLLIN.rawValue | bus_epollrdhup(), data: id)
+        } catch {
+            Sys.close(fd)
+            context.releaseConnection()
+            return
+        }
+        connections[id] = connection
+        connection.didOpen()
+    }
+
+    // MARK: services for connections
+
+    func schedule(_ connection: Connection, atNanos deadline: UInt64) -> UInt64 {
+        wheel.schedule(connection.id, at: TimingWheel.tick(for: deadline))
+    }
+
+    func markDirty(_ connection: Connection) { dirty.append(connection) }
+
+    func setWritableInterest(_ connection: Connection, writable: Bool, readable: Bool) {
+        var mask = bus_epollrdhup()
+        if readable { mask |= EPOLLIN.rawValue }
+        if writable { mask |= EPOLLOUT.rawValue }
+        try? Sys.epollControl(epoll, EPOLL_CTL_MOD, connection.fd, events: mask, data: connection.id)
+    }
+
+    /// Called by a connection as it closes its socket: forget it everywhere.
+    func remove(_ connection: Connection) {
+        connections[connection.id] = nil
+        context.releaseConnection()
+    }
+
+    private func flushDirty() {
+        guard !dirty.isEmpty else { return }
+        var batch: [Connection] = []
+        swap(&batch, &dirty)
+        for connection in batch { connection.flush() }
+        batch.removeAll(keepingCapacity: true)
+        if dirty.isEmpty { swap(&batch, &dirty) }
+    }
+
+    // MARK: shutdown
+
+    private func beginShutdown(deadline: UInt64) {
+        guard draining == nil else { return }
+        draining = deadline
+        stopListening()
+        for connection in Array(connections.values) { connection.shutdown() }
+    }
+
+    private func finishShutdown() {
+        for connection in Array(connections.values) { connection.closeNow(reason: "shutdown deadline") }
+        stopped = true
+    }
+}

@@ -1,0 +1,33 @@
+/// Immutable bytes to send — usually one whole WebSocket frame, header and payload together —
+/// shared by reference by every send queue that carries them, so a publish is encoded once
+/// however many subscribers it reaches, and each queued delivery is one iovec.
+///
+/// `@unchecked Sendable`: the bytes are written once, inside `make`, before the object is
+/// published to anyone, and never again; the storage is freed only in `deinit`.
+public final class OutboundBytes: @unchecked Sendable {
+    /// Stable for the object's life: iovecs point straight at it.
+    let baseAddress: UnsafeRawPointer
+    public let count: Int
+
+    private init(count: Int, _ fill: (UnsafeMutableRawBufferPointer) -> Void) {
+        let storage = UnsafeMutableRawPointer.allocate(byteCount: max(count, 1), alignment: 16)
+        fill(UnsafeMutableRawBufferPointer(start: storage, count: count))
+        baseAddress = UnsafeRawPointer(storage)
+        self.count = count
+    }
+
+    deinit { UnsafeMutableRawPointer(mutating: baseAddress).deallocate() }
+
+    /// Allocates `count` bytes and lets `fill` write all of them.
+    public static func make(count: Int, _ fill: (UnsafeMutableRawBufferPointer) -> Void) -> OutboundBytes {
+        OutboundBytes(count: count, fill)
+    }
+
+    public static func copying(_ source: some Collection<UInt8>) -> OutboundBytes {
+        make(count: source.count) { destination in _ = destination.initializeMemory(as: UInt8.self, from: source) }
+    }
+
+    public func withUnsafeBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        try body(UnsafeRawBufferPointer(start: baseAddress, count: count))
+    }
+}

@@ -1,0 +1,66 @@
+/// Everything the server can be told, with the defaults a user gets with no flags. A value
+/// type, validated once (`validated()`), then shared read-only by every loop.
+public struct ServerConfig: Sendable {
+    /// Addresses to listen on. `::` listens on IPv6 and (dual-stack) IPv4.
+    public var hosts: [String] = ["127.0.0.1"]
+    public var port: UInt16 = 8080
+    /// Event loops (threads); 0 means one per CPU in the process's affinity mask.
+    public var loops = 0
+    /// Largest message a client may send, reassembled (RFC 6455 §10.4). 1 MiB by default:
+    /// enough for any sane pub/sub payload, small enough that reassembly cannot exhaust memory.
+    public var maxMessageSize = 1 << 20
+    /// Largest HTTP request head (request line and headers), as most servers allow.
+    public var maxHandshakeSize = 8 << 10
+    /// Total time a new connection has to send a complete request head (not an inactivity
+    /// timer), so a client that trickles its upgrade request cannot hold a slot.
+    public var handshakeTimeout: Double = 10
+    /// The server pings an open connection this often, keeping NAT and proxy state alive.
+    public var pingInterval: Double = 25
+    /// A connection from which nothing at all (pongs included) arrived for this long is dead.
+    public var idleTimeout: Double = 60
+    /// After sending a close frame, how long to wait for the peer's close before dropping TCP.
+    public var closeTimeout: Double = 5
+    /// Per-connection send queue bound in messages (gorilla's chat uses 256).
+    public var sendQueueMessages = 256
+    /// Per-connection send queue bound in bytes; nil derives max(4 MiB, 2 × max message + header).
+    public var sendQueueBytes: Int?
+    /// Most simultaneous connections; nil derives it from the file descriptor limit.
+    public var maxConnections: Int?
+
+    public init() {}
+
+    /// The byte bound in force: at least two maximum-size deliveries must fit.
+    public var effectiveSendQueueBytes: Int { sendQueueBytes ?? max(4 << 20, 2 * (maxMessageSize + 14)) }
+
+    /// Checks every option; the error names the option and says what is wrong.
+    public func validated() throws(ConfigError) -> ServerConfig {
+        if hosts.isEmpty { throw ConfigError(option: "host", message: "at least one address is needed") }
+        if loops < 0 || loops > 256 { throw ConfigError(option: "loops", message: "must be 0 (one per CPU) to 256") }
+        if maxMessageSize < 125 || maxMessageSize > 1 << 30 {
+            throw ConfigError(option: "max-message-size", message: "must be 125 to 1073741824 bytes")
+        }
+        if maxHandshakeSize < 512 || maxHandshakeSize > 1 << 20 {
+            throw ConfigError(option: "max-handshake-size", message: "must be 512 to 1048576 bytes")
+        }
+        for (name, value) in [("handshake-timeout", handshakeTimeout), ("ping-interval", pingInterval),
+                              ("idle-timeout", idleTimeout), ("close-timeout", closeTimeout)]
+        where !(value > 0 && value <= 86_400) {
+            throw ConfigError(option: name, message: "must be a number of seconds above 0 and at most 86400")
+        }
+        if sendQueueMessages < 1 { throw ConfigError(option: "send-queue-messages", message: "must be at least 1") }
+        if let bytes = sendQueueBytes, bytes < 2 * (maxMessageSize + 14) {
+            throw ConfigError(option: "send-queue-bytes",
+                              message: "must hold two maximum-size messages: at least \(2 * (maxMessageSize + 14))")
+        }
+        if let limit = maxConnections, limit < 1 { throw ConfigError(option: "max-connections", message: "must be at least 1") }
+        return self
+    }
+}
+
+/// A configuration problem, reported as one line naming the option.
+public struct ConfigError: Error, CustomStringConvertible, Sendable {
+    public let option: String
+    public let message: String
+    public init(option: String, message: String) { self.option = option; self.message = message }
+    public var description: String { "--\(option): \(message)" }
+}

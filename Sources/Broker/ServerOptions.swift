@@ -1,0 +1,128 @@
+import Foundation
+
+/// broker-server's command line: every option is a flag (`--port 9000` or `--port=9000`) and an
+/// environment variable (`BUS_PORT=9000`); a flag wins over the environment, which wins over
+/// the default. Parsing is pure (arguments and environment in, config out) so it is tested
+/// without starting anything.
+public struct ServerOptions {
+    public var config = ServerConfig()
+    public var log = Log()
+    public var showHelp = false
+
+    struct Option: Sendable {
+        let name: String
+        let value: String   // placeholder shown in --help
+        let help: String
+        let apply: @Sendable (inout ServerOptions, String) throws(ConfigError) -> Void
+        var environment: String { "BUS_" + name.uppercased().replacingOccurrences(of: "-", with: "_") }
+    }
+
+    static let options: [Option] = [
+        Option(name: "host", value: "ADDR[,ADDR]", help: "addresses to listen on; :: is IPv6 and IPv4 (default 127.0.0.1)") { o, v throws(ConfigError) in
+            o.config.hosts = v.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        },
+        Option(name: "port", value: "PORT", help: "TCP port; 0 picks a free one (default 8080)") { o, v throws(ConfigError) in
+            o.config.port = try number(v, "port", UInt16.self)
+        },
+        Option(name: "loops", value: "N", help: "event loop threads; 0 = one per CPU (default 0)") { o, v throws(ConfigError) in
+            o.config.loops = try number(v, "loops", Int.self)
+        },
+        Option(name: "max-message-size", value: "BYTES", help: "largest message a client may send (default 1048576)") { o, v throws(ConfigError) in
+            o.config.maxMessageSize = try number(v, "max-message-size", Int.self)
+        },
+        Option(name: "max-handshake-size", value: "BYTES", help: "largest HTTP request head (default 8192)") { o, v throws(ConfigError) in
+            o.config.maxHandshakeSize = try number(v, "max-handshake-size", Int.self)
+        },
+        Option(name: "handshake-timeout", value: "SECONDS", help: "time to complete the HTTP request head (default 10)") { o, v throws(ConfigError) in
+            o.config.handshakeTimeout = try number(v, "handshake-timeout", Double.self)
+        },
+        Option(name: "ping-interval", value: "SECONDS", help: "ping a quiet connection this often (default 25)") { o, v throws(ConfigError) in
+            o.config.pingInterval = try number(v, "ping-interval", Double.self)
+        },
+        Option(name: "idle-timeout", value: "SECONDS", help: "drop a peer silent this long, pongs included (default 60)") { o, v throws(ConfigError) in
+            o.config.idleTimeout = try number(v, "idle-timeout", Double.self)
+        },
+        Option(name: "close-timeout", value: "SECONDS", help: "wait this long for the peer's close frame (default 5)") { o, v throws(ConfigError) in
+            o.config.closeTimeout = try number(v, "close-timeout", Double.self)
+        },
+        Option(name: "send-queue-messages", value: "N", help: "per-connection send queue bound in messages (default 256)") { o, v throws(ConfigError) in
+            o.config.sendQueueMessages = try number(v, "send-queue-messages", Int.self)
+        },
+        Option(name: "send-queue-bytes", value: "BYTES", help: "per-connection send queue bound in bytes (default max(4194304, 2 x max message))") { o, v throws(ConfigError) in
+            o.config.sendQueueBytes = try number(v, "send-queue-bytes", Int.self)
+        },
+        Option(name: "max-connections", value: "N", help: "most open connections; beyond it HTTP 503 (default: file limit - 64)") { o, v throws(ConfigError) in
+            o.config.maxConnections = try number(v, "max-connections", Int.self)
+        },
+        Option(name: "log-level", value: "LEVEL", help: "debug, info, warn or error (default info)") { o, v throws(ConfigError) in
+            guard let level = Log.Level(name: v) else { throw ConfigError(option: "log-level", message: "'\(v)' is not debug, info, warn or error") }
+            o.log.level = level
+        },
+        Option(name: "log-format", value: "FORMAT", help: "logfmt or json (default logfmt)") { o, v throws(ConfigError) in
+            guard let format = Log.Format(rawValue: v) else { throw ConfigError(option: "log-format", message: "'\(v)' is not logfmt or json") }
+            o.log.format = format
+        },
+    ]
+
+    static func number<T: LosslessStringConvertible>(_ text: String, _ option: String, _: T.Type) throws(ConfigError) -> T {
+        guard let value = T(text.trimmingCharacters(in: .whitespaces)) else {
+            throw ConfigError(option: option, message: "'\(text)' is not a valid \(T.self == Double.self ? "number" : "whole number")")
+        }
+        return value
+    }
+
+    /// Parses `arguments` (without the program name) over `environment`, then validates.
+    public static func parse(_ arguments: [String], environment: [String: String]) throws(ConfigError) -> ServerOptions {
+        var parsed = ServerOptions()
+        for option in options {
+            if let value = environment[option.environment] { try option.apply(&parsed, value) }
+        }
+        var index = 0
+        while index < arguments.count {
+            let argument = arguments[index]
+            index += 1
+            if argument == "--help" || argument == "-h" { parsed.showHelp = true; continue }
+            guard argument.hasPrefix("--") else {
+                throw ConfigError(option: argument, message: "unexpected argument (see --help)")
+            }
+            var name = String(argument.dropFirst(2))
+            var value: String?
+            if let equals = name.firstIndex(of: "=") {
+                value = String(name[name.index(after: equals)...])
+                name = String(name[..<equals])
+            }
+            guard let option = options.first(where: { $0.name == name }) else {
+                throw ConfigError(option: name, message: "unknown option (see --help)")
+            }
+            if value == nil {
+                guard index < arguments.count else { throw ConfigError(option: name, message: "needs a value: --\(name) \(option.value)") }
+                value = arguments[index]
+                index += 1
+            }
+            try option.apply(&parsed, value!)
+        }
+        if !parsed.showHelp { parsed.config = try parsed.config.validated() }
+        return parsed
+    }
+
+    public static var helpText: String {
+        var text = """
+            broker-server: a WebSocket pub/sub broker.
+
+            Usage: broker-server [options]
+
+            Serves ws://HOST:PORT/echo (echo service), GET / and GET /healthz.
+            Every option can also be set as an environment variable; a flag wins.
+
+            Options:
+
+            """
+        for option in options {
+            let flag = "  --\(option.name) \(option.value)"
+            let padded = flag + String(repeating: " ", count: max(1, 34 - flag.count))
+            text += "\(padded)\(option.help)  [\(option.environment)]\n"
+        }
+        text += "  --help                          this text\n"
+        return text
+    }
+}

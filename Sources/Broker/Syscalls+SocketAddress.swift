@@ -1,0 +1,99 @@
+import Glibc
+
+/// An IPv4 or IPv6 socket address. Lives beside `Sys` because converting addresses is libc's job
+/// (`inet_pton`, `inet_ntop`, `getaddrinfo`); nothing here does I/O on a socket.
+public struct SocketAddress: CustomStringConvertible, Sendable {
+    fileprivate var storage: sockaddr_storage
+
+    init(storage: sockaddr_storage) { self.storage = storage }
+
+    /// A numeric IPv4 (`127.0.0.1`) or IPv6 (`::1`, `[::1]`) address; nil if `host` is neither.
+    public init?(numericHost host: String, port: UInt16) {
+        var trimmed = host
+        if trimmed.hasPrefix("[") && trimmed.hasSuffix("]") { trimmed = String(trimmed.dropFirst().dropLast()) }
+        var storage = sockaddr_storage()
+        var v4 = in_addr()
+        var v6 = in6_addr()
+        if inet_pton(AF_INET, trimmed, &v4) == 1 {
+            withUnsafeMutablePointer(to: &storage) {
+                $0.withMemoryRebound(to: sockaddr_in.self, capacity: 1) {
+                    $0.pointee.sin_family = sa_family_t(AF_INET)
+                    $0.pointee.sin_port = port.bigEndian
+                    $0.pointee.sin_addr = v4
+                }
+            }
+        } else if inet_pton(AF_INET6, trimmed, &v6) == 1 {
+            withUnsafeMutablePointer(to: &storage) {
+                $0.withMemoryRebound(to: sockaddr_in6.self, capacity: 1) {
+                    $0.pointee.sin6_family = sa_family_t(AF_INET6)
+                    $0.pointee.sin6_port = port.bigEndian
+                    $0.pointee.sin6_addr = v6
+                }
+            }
+        } else {
+            return nil
+        }
+        self.storage = storage
+    }
+
+    /// Resolves a host name (or numeric address) to its first TCP address.
+    public static func resolve(host: String, port: UInt16) throws -> SocketAddress {
+        if let numeric = SocketAddress(numericHost: host, port: port) { return numeric }
+        var hints = addrinfo()
+        hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
+        var list: UnsafeMutablePointer<addrinfo>?
+        let rc = getaddrinfo(host, String(port), &hints, &list)
+        guard rc == 0, let first = list else {
+            throw SystemError(call: "getaddrinfo \(host)", errno: rc)
+        }
+        defer { freeaddrinfo(list) }
+        var storage = sockaddr_storage()
+        withUnsafeMutableBytes(of: &storage) { destination in
+            destination.copyMemory(from: UnsafeRawBufferPointer(start: first.pointee.ai_addr, count: Int(first.pointee.ai_addrlen)))
+        }
+        return SocketAddress(storage: storage)
+    }
+
+    public var family: Int32 { Int32(storage.ss_family) }
+    public var isIPv6: Bool { family == AF_INET6 }
+
+    public var port: UInt16 {
+        withUnsafePointer(to: storage) {
+            $0.withMemoryRebound(to: sockaddr_in.self, capacity: 1) { UInt16(bigEndian: $0.pointee.sin_port) }
+        }
+    }
+
+    /// The address without the port: `127.0.0.1`, `::1`.
+    public var host: String {
+        var buffer = [CChar](repeating: 0, count: Int(INET6_ADDRSTRLEN) + 1)
+        withUnsafePointer(to: storage) { pointer in
+            if isIPv6 {
+                pointer.withMemoryRebound(to: sockaddr_in6.self, capacity: 1) {
+                    var address = $0.pointee.sin6_addr
+                    _ = inet_ntop(AF_INET6, &address, &buffer, socklen_t(buffer.count))
+                }
+            } else {
+                pointer.withMemoryRebound(to: sockaddr_in.self, capacity: 1) {
+                    var address = $0.pointee.sin_addr
+                    _ = inet_ntop(AF_INET, &address, &buffer, socklen_t(buffer.count))
+                }
+            }
+        }
+        return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+
+    /// True for 127.0.0.0/8 and ::1 (and IPv4-mapped loopback).
+    public var isLoopback: Bool {
+        let text = host
+        return text.hasPrefix("127.") || text == "::1" || text.hasPrefix("::ffff:127.")
+    }
+
+    public var description: String { isIPv6 ? "[\(host)]:\(port)" : "\(host):\(port)" }
+
+    func withSockaddr<R>(_ body: (UnsafePointer<sockaddr>, socklen_t) -> R) -> R {
+        let length = isIPv6 ? MemoryLayout<sockaddr_in6>.size : MemoryLayout<sockaddr_in>.size
+        return withUnsafePointer(to: storage) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { body($0, socklen_t(length)) }
+        }
+    }
+}

@@ -1,0 +1,98 @@
+/// Base64 and base64url (RFC 4648 §4 and §5).
+///
+/// Used for the RFC 6455 §4.2.1 `Sec-WebSocket-Key` check (it must decode to 16 bytes), the
+/// §4.2.2 accept value, and later for JWT segments (RFC 7515 §2 uses base64url without
+/// padding). Written here because Frames avoids Foundation.
+public enum Base64 {
+    private static let standardAlphabet = Array(
+        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".utf8)
+    private static let urlAlphabet = Array(
+        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_".utf8)
+    private static let padByte = UInt8(ascii: "=")
+    /// Marks a byte outside the alphabet in the decoding tables.
+    private static let invalid: UInt8 = 0xFF
+
+    private static let standardTable = table(for: standardAlphabet)
+    private static let urlTable = table(for: urlAlphabet)
+
+    private static func table(for alphabet: [UInt8]) -> [UInt8] {
+        var table = [UInt8](repeating: invalid, count: 256)
+        for (value, byte) in alphabet.enumerated() { table[Int(byte)] = UInt8(value) }
+        return table
+    }
+
+    /// Encodes `bytes` with the standard alphabet, or the URL- and filename-safe one when
+    /// `url` is true (RFC 4648 §5). `padding: false` drops the trailing `=` (RFC 4648 §3.2
+    /// allows this when the specification referring to it says so, as JWT does).
+    public static func encode(_ bytes: some Collection<UInt8>, url: Bool = false, padding: Bool = true) -> String {
+        let alphabet = url ? urlAlphabet : standardAlphabet
+        var out: [UInt8] = []
+        out.reserveCapacity((bytes.count + 2) / 3 * 4)
+        var iterator = bytes.makeIterator()
+        while let b0 = iterator.next() {
+            let b1 = iterator.next()
+            let b2 = b1 == nil ? nil : iterator.next()
+            let group = UInt32(b0) << 16 | UInt32(b1 ?? 0) << 8 | UInt32(b2 ?? 0)
+            out.append(alphabet[Int(group >> 18 & 0x3F)])
+            out.append(alphabet[Int(group >> 12 & 0x3F)])
+            if b1 != nil {
+                out.append(alphabet[Int(group >> 6 & 0x3F)])
+            } else if padding {
+                out.append(padByte)
+            }
+            if b2 != nil {
+                out.append(alphabet[Int(group & 0x3F)])
+            } else if padding {
+                out.append(padByte)
+            }
+            if b2 == nil { break }
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    /// Decodes `text`, or returns nil when it is not canonical base64.
+    ///
+    /// Strict (RFC 4648 §3.3, §3.5): any byte outside the alphabet (whitespace included), a
+    /// `=` anywhere but the end, a length that is not a whole number of quanta, and non-zero
+    /// pad bits in the last character are all rejected, so every input has one decoding and
+    /// one encoding. With `url: true` the base64url alphabet is used and the padding may be
+    /// omitted (JWT, RFC 7515 §2); padding that is present must still be correct.
+    public static func decode(_ text: some StringProtocol, url: Bool = false) -> [UInt8]? {
+        let table = url ? urlTable : standardTable
+        var input = Array(text.utf8)
+        // Strip at most two pad characters; their count must match the final quantum.
+        var pads = 0
+        while pads < 2, input.last == padByte {
+            input.removeLast()
+            pads += 1
+        }
+        let remainder = input.count % 4
+        if pads > 0 {
+            // Padding completes the final quantum to 4 characters exactly.
+            guard remainder != 0, remainder + pads == 4 else { return nil }
+        } else if !url {
+            guard remainder == 0 else { return nil }
+        }
+        // One leftover character carries only 6 bits: never a whole byte.
+        guard remainder != 1 else { return nil }
+
+        var out: [UInt8] = []
+        out.reserveCapacity(input.count * 3 / 4)
+        var accumulator: UInt32 = 0
+        var bits = 0
+        for byte in input {
+            let value = table[Int(byte)]
+            guard value != invalid else { return nil }
+            accumulator = accumulator << 6 | UInt32(value)
+            bits += 6
+            if bits >= 8 {
+                bits -= 8
+                out.append(UInt8(truncatingIfNeeded: accumulator >> UInt32(bits)))
+                accumulator &= (1 << UInt32(bits)) - 1
+            }
+        }
+        // Leftover bits are padding and must be zero (RFC 4648 §3.5) for a canonical input.
+        guard accumulator == 0 else { return nil }
+        return out
+    }
+}

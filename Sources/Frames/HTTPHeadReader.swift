@@ -1,0 +1,116 @@
+/// The part of HTTP/1.x head parsing that requests and responses share (RFC 9112 §2.1, §2.2,
+/// §5): splitting lines, the size and field-count limits, and header field lines. The start
+/// line is handed back to the owning parser (`HTTPRequestParser`, `HTTPResponseParser`).
+///
+/// Each input byte is looked at once and only the current line is buffered, so feeding a
+/// head in any chunking costs O(n) in total: nothing is rescanned from the start.
+struct HTTPHeadReader {
+    /// What the reader needs from its owner next.
+    enum Step: Equatable {
+        /// All input so far is consumed; the head is not complete.
+        case needMore
+        /// The start line is in `line` (without its CR LF) until the next `step`; the owner
+        /// parses it, then calls `step` again with the same input and index.
+        case startLine
+        /// The empty line ending the head was consumed; the fields are in `headers`.
+        case complete
+        /// The head is invalid.
+        case failure(HTTPStatus, String)
+    }
+
+    /// Most header field lines accepted; more is 431 (RFC 6585 §5). 100 is what nginx and
+    /// Node allow by default; a WebSocket handshake needs about ten.
+    static let maxFieldCount = 100
+
+    /// Head bytes allowed, counting leading empty lines and every CR LF.
+    let maxHeadSize: Int
+    /// The current line, without its terminating LF (and CR once complete).
+    private(set) var line: [UInt8] = []
+    /// Header fields read so far.
+    private(set) var headers = HTTPHeaders()
+    private var headBytes = 0
+    private var sawStartLine = false
+    /// `line` holds the start line the owner has been given; drop it on the next step.
+    private var lineIsStartLine = false
+
+    init(maxHeadSize: Int) {
+        self.maxHeadSize = maxHeadSize
+    }
+
+    /// Consumes `bytes` from `index` up to the next event, advancing `index`.
+    mutating func step(_ bytes: UnsafeRawBufferPointer, at index: inout Int) -> Step {
+        if lineIsStartLine {
+            line.removeAll(keepingCapacity: true)
+            lineIsStartLine = false
+        }
+        while index < bytes.count {
+            let byte = bytes[index]
+            index += 1
+            headBytes += 1
+            if headBytes > maxHeadSize {
+                return .failure(.requestHeaderFieldsTooLarge, "HTTP head exceeds \(maxHeadSize) bytes")
+            }
+            guard byte == HTTPSyntax.lf else {
+                line.append(byte)
+                continue
+            }
+            // RFC 9112 §2.2: CR LF ends a line, and a bare LF is accepted too. A bare CR
+            // elsewhere stays in the line and is rejected as a control character.
+            if line.last == HTTPSyntax.cr { line.removeLast() }
+            if !sawStartLine {
+                // RFC 9112 §2.2: ignore empty lines received before the start line.
+                if line.isEmpty { continue }
+                sawStartLine = true
+                lineIsStartLine = true
+                return .startLine
+            }
+            if line.isEmpty { return .complete }
+            if let failure = readField() { return failure }
+            line.removeAll(keepingCapacity: true)
+        }
+        return .needMore
+    }
+
+    /// Parses `line` as `field-line = field-name ":" OWS field-value OWS` (RFC 9112 §5).
+    private mutating func readField() -> Step? {
+        if HTTPSyntax.isWhitespace(line[0]) {
+            // RFC 9112 §5.2: a server must reject obs-fold with 400 (or unfold it); §2.2:
+            // whitespace before the first field may be rejected the same way.
+            return .failure(.badRequest, "obsolete line folding in header")
+        }
+        if headers.count >= Self.maxFieldCount {
+            return .failure(.requestHeaderFieldsTooLarge, "more than \(Self.maxFieldCount) header fields")
+        }
+        guard let colon = line.firstIndex(of: HTTPSyntax.colon) else {
+            return .failure(.badRequest, "header line without a colon")
+        }
+        let name = line[..<colon]
+        guard HTTPSyntax.isToken(name) else {
+            if let last = name.last, HTTPSyntax.isWhitespace(last) {
+                // RFC 9112 §5.1: whitespace before the colon must be rejected with 400.
+                return .failure(.badRequest, "whitespace between header name and colon")
+            }
+            return .failure(.badRequest, "invalid header name")
+        }
+        let value = HTTPSyntax.trimmed(line[(colon + 1)...])
+        if value.contains(where: HTTPSyntax.isForbiddenInValue) {
+            return .failure(.badRequest, "control character in header value")
+        }
+        headers.add(String(decoding: name, as: UTF8.self), String(decoding: value, as: UTF8.self))
+        return nil
+    }
+
+    /// Parses `HTTP-version = "HTTP/" DIGIT "." DIGIT` (RFC 9112 §2.3; case-sensitive).
+    static func parseVersion(_ bytes: ArraySlice<UInt8>) -> HTTPVersion? {
+        let prefix = Array("HTTP/".utf8)
+        guard bytes.count == 8, bytes.starts(with: prefix) else { return nil }
+        let start = bytes.startIndex
+        let major = bytes[start + 5]
+        let dot = bytes[start + 6]
+        let minor = bytes[start + 7]
+        guard HTTPSyntax.isDigit(major), dot == UInt8(ascii: "."), HTTPSyntax.isDigit(minor) else {
+            return nil
+        }
+        return HTTPVersion(major: Int(major - UInt8(ascii: "0")), minor: Int(minor - UInt8(ascii: "0")))
+    }
+}

@@ -1,0 +1,91 @@
+/// Byte classes and helpers from the HTTP grammar (RFC 9110 §5.6, RFC 9112 §2), shared by the
+/// head parsers, the headers type and the body decoder. Everything is ASCII: HTTP field names,
+/// methods and tokens are ASCII by definition, so no Unicode case mapping is involved.
+enum HTTPSyntax {
+    static let cr = UInt8(ascii: "\r")
+    static let lf = UInt8(ascii: "\n")
+    static let space = UInt8(ascii: " ")
+    static let tab = UInt8(ascii: "\t")
+    static let colon = UInt8(ascii: ":")
+
+    /// `tchar` (RFC 9110 §5.6.2): the characters of a token (methods, field names, codings).
+    static func isTokenChar(_ byte: UInt8) -> Bool {
+        switch byte {
+        case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
+             UInt8(ascii: "0")...UInt8(ascii: "9"):
+            return true
+        case UInt8(ascii: "!"), UInt8(ascii: "#"), UInt8(ascii: "$"), UInt8(ascii: "%"),
+             UInt8(ascii: "&"), UInt8(ascii: "'"), UInt8(ascii: "*"), UInt8(ascii: "+"),
+             UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "^"), UInt8(ascii: "_"),
+             UInt8(ascii: "`"), UInt8(ascii: "|"), UInt8(ascii: "~"):
+            return true
+        default:
+            return false
+        }
+    }
+
+    /// True when `bytes` is a non-empty `token` (RFC 9110 §5.6.2).
+    static func isToken(_ bytes: some Collection<UInt8>) -> Bool {
+        !bytes.isEmpty && bytes.allSatisfy(isTokenChar)
+    }
+
+    /// `OWS` characters (RFC 9110 §5.6.3).
+    static func isWhitespace(_ byte: UInt8) -> Bool {
+        byte == space || byte == tab
+    }
+
+    /// Control characters a field value must not hold (RFC 9110 §5.5): CTLs other than HTAB,
+    /// and DEL. Bare CR, LF and NUL are among them, which blocks header injection.
+    static func isForbiddenInValue(_ byte: UInt8) -> Bool {
+        (byte < 0x20 && byte != tab) || byte == 0x7F
+    }
+
+    /// `bytes` with leading and trailing `OWS` removed.
+    static func trimmed(_ bytes: ArraySlice<UInt8>) -> ArraySlice<UInt8> {
+        var slice = bytes
+        while let first = slice.first, isWhitespace(first) { slice.removeFirst() }
+        while let last = slice.last, isWhitespace(last) { slice.removeLast() }
+        return slice
+    }
+
+    /// `text` with leading and trailing `OWS` removed.
+    static func trimmed(_ text: Substring) -> Substring {
+        var slice = text
+        while let first = slice.utf8.first, isWhitespace(first) { slice = slice.dropFirst() }
+        while let last = slice.utf8.last, isWhitespace(last) { slice = slice.dropLast() }
+        return slice
+    }
+
+    /// ASCII-only lowercase of one byte.
+    static func lowercased(_ byte: UInt8) -> UInt8 {
+        (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(byte) ? byte + 0x20 : byte
+    }
+
+    /// Case-insensitive ASCII comparison, as field names and tokens compare (RFC 9110 §5.1).
+    static func equalsIgnoringCase(_ a: some StringProtocol, _ b: some StringProtocol) -> Bool {
+        let x = a.utf8
+        let y = b.utf8
+        guard x.count == y.count else { return false }
+        return zip(x, y).allSatisfy { lowercased($0) == lowercased($1) }
+    }
+
+    /// ASCII-only lowercase of a string (non-ASCII bytes are left alone).
+    static func lowercased(_ text: some StringProtocol) -> String {
+        String(decoding: text.utf8.map(lowercased), as: UTF8.self)
+    }
+
+    /// Value of an ASCII hex digit, or nil.
+    static func hexValue(_ byte: UInt8) -> Int? {
+        switch byte {
+        case UInt8(ascii: "0")...UInt8(ascii: "9"): return Int(byte - UInt8(ascii: "0"))
+        case UInt8(ascii: "a")...UInt8(ascii: "f"): return Int(byte - UInt8(ascii: "a") + 10)
+        case UInt8(ascii: "A")...UInt8(ascii: "F"): return Int(byte - UInt8(ascii: "A") + 10)
+        default: return nil
+        }
+    }
+
+    /// True for an ASCII decimal digit.
+    static func isDigit(_ byte: UInt8) -> Bool {
+        (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte)
+    }
+}

@@ -1,0 +1,92 @@
+/// The server side of the WebSocket opening handshake (RFC 6455 §4.2): checks the upgrade
+/// request and builds the 101 answer. Pure functions; the connection calls them once its
+/// `HTTPRequestParser` has a complete head.
+public enum ServerHandshake {
+    /// The GUID appended to the key before hashing (RFC 6455 §1.3, §4.2.2 item 5.4).
+    public static let magicGUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
+
+    /// The only protocol version we speak (RFC 6455 §4.1 item 9).
+    public static let version = "13"
+
+    /// Sent with every 426: RFC 9110 §15.5.22 requires `Upgrade` on a 426, and §7.8 requires
+    /// `Connection: upgrade` wherever `Upgrade` is sent (next to the `Connection: close` of
+    /// `HandshakeError.response()`, which is the same as `Connection: Upgrade, close`).
+    static let upgradeHeaders = [("Upgrade", "websocket"), ("Connection", "Upgrade")]
+
+    /// Checks an upgrade request (RFC 6455 §4.2.1) and returns its key and offered
+    /// subprotocols.
+    ///
+    /// Checks run in a fixed order so each bad request has one answer:
+    /// 1. method `GET`, else 405 with `Allow: GET` (§4.2.1 item 1; methods are
+    ///    case-sensitive, RFC 9110 §9.1);
+    /// 2. HTTP/1.1 or later, else 400 (§4.2.1 item 1);
+    /// 3. exactly one `Host`, else 400 (§4.2.1 item 2, RFC 9112 §3.2);
+    /// 4. `Upgrade` lists the token `websocket` in any case, else 426 with
+    ///    `Upgrade: websocket` (§4.2.1 item 3, RFC 9110 §15.5.22);
+    /// 5. `Connection` lists the token `upgrade` in any case, else 400 (§4.2.1 item 4);
+    /// 6. `Sec-WebSocket-Version` is exactly `13`, else 426 with
+    ///    `Sec-WebSocket-Version: 13` and `Upgrade: websocket` (§4.2.1 item 6, §4.4);
+    /// 7. exactly one `Sec-WebSocket-Key` that base64-decodes to 16 bytes, else 400
+    ///    (§4.2.1 item 5, §11.3.1).
+    public static func validate(_ request: HTTPRequest) throws(HandshakeError) -> UpgradeRequest {
+        let headers = request.headers
+        guard request.method == "GET" else {
+            throw HandshakeError(status: .methodNotAllowed, message: "WebSocket upgrade requires GET",
+                                 extraHeaders: [("Allow", "GET")])
+        }
+        guard request.version >= .http1_1 else {
+            throw HandshakeError(status: .badRequest, message: "WebSocket upgrade requires HTTP/1.1")
+        }
+        switch headers.values("Host").count {
+        case 0: throw HandshakeError(status: .badRequest, message: "missing Host header")
+        case 1: break
+        default: throw HandshakeError(status: .badRequest, message: "more than one Host header")
+        }
+        guard isUpgradeRequest(request) else {
+            throw HandshakeError(status: .upgradeRequired, message: "Upgrade header must include websocket",
+                                 extraHeaders: upgradeHeaders)
+        }
+        guard headers.containsToken("upgrade", in: "Connection") else {
+            throw HandshakeError(status: .badRequest, message: "Connection header must include Upgrade")
+        }
+        guard headers.values("Sec-WebSocket-Version") == [version] else {
+            throw HandshakeError(status: .upgradeRequired, message: "Sec-WebSocket-Version must be 13",
+                                 extraHeaders: [("Sec-WebSocket-Version", version)] + upgradeHeaders)
+        }
+        let keys = headers.values("Sec-WebSocket-Key")
+        guard keys.count == 1, let key = keys.first, let nonce = Base64.decode(key), nonce.count == 16 else {
+            throw HandshakeError(status: .badRequest,
+                                 message: "Sec-WebSocket-Key must be one base64-encoded 16-byte value")
+        }
+        var offered: [String] = []
+        for value in headers.values("Sec-WebSocket-Protocol") {
+            for element in value.split(separator: ",") {
+                let name = HTTPSyntax.trimmed(element)
+                if !name.isEmpty { offered.append(String(name)) }
+            }
+        }
+        return UpgradeRequest(key: key, offeredSubprotocols: offered)
+    }
+
+    /// `base64(SHA-1(key + GUID))`, the `Sec-WebSocket-Accept` value (RFC 6455 §4.2.2 item 5.4).
+    public static func acceptValue(forKey key: String) -> String {
+        Base64.encode(SHA1.hash(Array((key + magicGUID).utf8)))
+    }
+
+    /// The 101 response bytes (RFC 6455 §4.2.2 item 5), with `Sec-WebSocket-Protocol` when
+    /// `subprotocol` is given; it must be one the client offered (§4.2.2 item 5.4).
+    public static func response(key: String, subprotocol: String?) -> [UInt8] {
+        var head = HTTPResponseHead(status: .switchingProtocols)
+        head.headers.add("Upgrade", "websocket")
+        head.headers.add("Connection", "Upgrade")
+        head.headers.add("Sec-WebSocket-Accept", acceptValue(forKey: key))
+        if let subprotocol { head.headers.add("Sec-WebSocket-Protocol", subprotocol) }
+        return head.serialized()
+    }
+
+    /// True when the request asks for a WebSocket upgrade at all: its `Upgrade` header lists
+    /// `websocket` (any case). Routes a request to `validate(_:)` rather than to plain HTTP.
+    public static func isUpgradeRequest(_ request: HTTPRequest) -> Bool {
+        request.headers.containsToken("websocket", in: "Upgrade")
+    }
+}

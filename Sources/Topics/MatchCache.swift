@@ -1,0 +1,93 @@
+/// A bounded map from topic to its shared `MatchResult`, kept correct by targeted
+/// invalidation.
+///
+/// Invalidation: an insert or remove of pattern P can change the result of exactly the topics
+/// P matches, so the trie drops those entries and nothing else. A literal P is one dictionary
+/// removal; a wildcard P scans the entries (at most `capacity` byte-wise matches). We chose this
+/// over a generation counter that voids the whole cache on any change because a loop's index
+/// changes on every subscribe and unsubscribe, mostly to literal topics: with targeted drops,
+/// a busy loop keeps its hot entries warm while clients come and go. Results are never edited,
+/// only dropped, so a result a caller still holds stays valid for the moment it was taken
+/// (`SubscriptionTrie.generation` says when it may be stale).
+///
+/// Eviction: CLOCK (second chance). Entries live in one array; a hit sets the entry's
+/// `referenced` bit; when full, the hand clears set bits until it finds an unreferenced entry
+/// and replaces it. LRU-like at O(1) amortised, deterministic, and a topic published once is
+/// evicted before a topic published often.
+struct MatchCache<Value> {
+    struct Entry {
+        var topic: TopicName
+        var result: MatchResult<Value>
+        var referenced: Bool
+    }
+
+    let capacity: Int
+    private var entries: ContiguousArray<Entry> = []
+    private var slotOf: [TopicName: Int] = [:]
+    private var hand = 0
+
+    init(capacity: Int) {
+        self.capacity = capacity
+    }
+
+    var isEnabled: Bool { capacity > 0 }
+    var count: Int { entries.count }
+
+    mutating func lookup(_ topic: TopicName) -> MatchResult<Value>? {
+        guard let slot = slotOf[topic] else { return nil }
+        entries[slot].referenced = true
+        return entries[slot].result
+    }
+
+    mutating func store(_ result: MatchResult<Value>, for topic: TopicName) {
+        guard isEnabled else { return }
+        let entry = Entry(topic: topic, result: result, referenced: false)
+        if let slot = slotOf[topic] {
+            entries[slot] = entry
+        } else if entries.count < capacity {
+            slotOf[topic] = entries.count
+            entries.append(entry)
+        } else {
+            while entries[hand].referenced {
+                entries[hand].referenced = false
+                hand = (hand + 1) % entries.count
+            }
+            slotOf[entries[hand].topic] = nil
+            entries[hand] = entry
+            slotOf[topic] = hand
+            hand = (hand + 1) % entries.count
+        }
+    }
+
+    /// Drops every entry whose result `pattern` could change.
+    mutating func invalidate(matching pattern: TopicPattern) {
+        guard !entries.isEmpty else { return }
+        if let topic = pattern.literal {
+            if let slot = slotOf[topic] { removeEntry(at: slot) }
+            return
+        }
+        // Backwards, so the entry swapped into a freed slot has already been checked.
+        var slot = entries.count - 1
+        while slot >= 0 {
+            if pattern.matches(entries[slot].topic) { removeEntry(at: slot) }
+            slot -= 1
+        }
+    }
+
+    mutating func removeAll() {
+        entries.removeAll(keepingCapacity: true)
+        slotOf.removeAll(keepingCapacity: true)
+        hand = 0
+    }
+
+    private mutating func removeEntry(at slot: Int) {
+        slotOf[entries[slot].topic] = nil
+        let last = entries.count - 1
+        if slot != last {
+            entries[slot] = entries[last]
+            slotOf[entries[slot].topic] = slot
+        }
+        entries.removeLast()
+        if hand >= entries.count { hand = 0 }
+    }
+}

@@ -1,0 +1,197 @@
+/// An index from subscription patterns to the values subscribed with them, answering "who
+/// wants this topic?" (NATS `server/sublist.go`, generic like `server/gsl/gsl.go`).
+///
+/// Each node has a dictionary of literal segments plus separate `star` and `fullWildcard`
+/// children, and holds the values whose pattern ends there. `match` walks the topic's
+/// segments, forking only into `*` branches, so its cost grows with topic depth and wildcard
+/// branches, not with the number of subscriptions. Nodes left empty by `remove` are pruned,
+/// so memory goes back as subscriptions go.
+///
+/// A bounded cache keeps recent match results by topic (see `MatchCache` for how it stays
+/// correct under mutation).
+///
+/// Owned by one event loop: no locks, and not `Sendable`. A class rather than a struct because
+/// the cache makes `match` mutate, and the owner holds one shared index, never copies.
+public final class SubscriptionTrie<Value: Hashable> {
+    final class Node {
+        var literals: [SegmentKey: Node] = [:]
+        var star: Node?
+        var fullWildcard: Node?
+        /// Values whose pattern ends at this node.
+        var values: Set<Value> = []
+
+        var isEmpty: Bool {
+            values.isEmpty && literals.isEmpty && star == nil && fullWildcard == nil
+        }
+
+        func child(_ segment: UnsafeBufferPointer<UInt8>) -> Node? {
+            switch TopicSyntax.kind(of: segment) {
+            case .star: star
+            case .fullWildcard: fullWildcard
+            case .literal: literals.isEmpty ? nil : literals[SegmentKey(probing: segment)]
+            }
+        }
+
+        func childCreating(_ segment: UnsafeBufferPointer<UInt8>) -> Node {
+            if let existing = child(segment) { return existing }
+            let node = Node()
+            switch TopicSyntax.kind(of: segment) {
+            case .star: star = node
+            case .fullWildcard: fullWildcard = node
+            case .literal: literals[SegmentKey(owning: segment)] = node
+            }
+            return node
+        }
+
+        func removeChild(_ segment: UnsafeBufferPointer<UInt8>) {
+            switch TopicSyntax.kind(of: segment) {
+            case .star: star = nil
+            case .fullWildcard: fullWildcard = nil
+            case .literal: literals.removeValue(forKey: SegmentKey(probing: segment))
+            }
+        }
+    }
+
+    let root = Node()
+    var cache: MatchCache<Value>
+
+    /// Number of (value, pattern) pairs stored.
+    public private(set) var count = 0
+
+    /// Bumped by every insert or remove that changed the index. A holder of a `MatchResult`
+    /// (e.g. a per-connection cache) can compare generations to know it may be stale.
+    public private(set) var generation: UInt64 = 0
+
+    /// Matches answered from the cache. Both counters stay 0 when the cache is off.
+    public internal(set) var cacheHitCount = 0
+    /// Matches that walked the trie and then filled the cache.
+    public internal(set) var cacheMissCount = 0
+
+    /// - Parameter cacheCapacity: topics whose results are kept; 0 turns the cache off.
+    ///   1,024 is NATS's `slCacheMax`: enough for the hot topics of a loop, and bounded at
+    ///   about 1,024 × (topic + result) bytes.
+    public init(cacheCapacity: Int = 1024) {
+        precondition(cacheCapacity >= 0, "cacheCapacity must not be negative")
+        cache = MatchCache(capacity: cacheCapacity)
+    }
+
+    public var isEmpty: Bool { count == 0 }
+
+    public var cacheCapacity: Int { cache.capacity }
+
+    /// Topics currently cached, at most `cacheCapacity`.
+    public var cachedTopicCount: Int { cache.count }
+
+    /// Adds `value` under `pattern`. Returns false, changing nothing, if the pair is present.
+    @discardableResult
+    public func insert(_ value: Value, for pattern: TopicPattern) -> Bool {
+        let node = withUTF8Bytes(pattern.string) { bytes in
+            var node = root
+            var segments = ByteSegments(bytes)
+            while let segment = segments.next() { node = node.childCreating(segment) }
+            return node
+        }
+        guard node.values.insert(value).inserted else { return false }
+        count += 1
+        generation &+= 1
+        cache.invalidate(matching: pattern)
+        return true
+    }
+
+    /// Removes the pair and prunes nodes left empty. Returns false if the pair was absent.
+    @discardableResult
+    public func remove(_ value: Value, for pattern: TopicPattern) -> Bool {
+        guard detach(value, for: pattern) else { return false }
+        cache.invalidate(matching: pattern)
+        return true
+    }
+
+    /// Removes `value` under each of `patterns` (a connection going away) and returns how many
+    /// pairs were removed. Cheaper than one `remove` per pattern: literal patterns drop their
+    /// one cached topic, and if more than one wildcard pattern went, the cache is emptied once
+    /// instead of being scanned once per pattern (NATS `RemoveBatch` does the same).
+    @discardableResult
+    public func removeAll(_ value: Value, for patterns: some Sequence<TopicPattern>) -> Int {
+        var removed = 0
+        var wildcard: TopicPattern?
+        var wildcardCount = 0
+        for pattern in patterns where detach(value, for: pattern) {
+            removed += 1
+            if pattern.isLiteral {
+                cache.invalidate(matching: pattern)
+            } else {
+                wildcard = pattern
+                wildcardCount += 1
+            }
+        }
+        if wildcardCount > 1 {
+            cache.removeAll()
+        } else if let wildcard {
+            cache.invalidate(matching: wildcard)
+        }
+        return removed
+    }
+
+    /// Whether `value` is stored under exactly `pattern` (not merely matched by it).
+    public func contains(_ value: Value, for pattern: TopicPattern) -> Bool {
+        node(for: pattern)?.values.contains(value) ?? false
+    }
+
+    /// How many values are stored under exactly `pattern`: lets an owner see the first
+    /// subscriber to a pattern arrive and the last one leave (interest propagation).
+    public func count(for pattern: TopicPattern) -> Int {
+        node(for: pattern)?.values.count ?? 0
+    }
+
+    private func node(for pattern: TopicPattern) -> Node? {
+        withUTF8Bytes(pattern.string) { bytes in
+            var node = root
+            var segments = ByteSegments(bytes)
+            while let segment = segments.next() {
+                guard let next = node.child(segment) else { return nil }
+                node = next
+            }
+            return node
+        }
+    }
+
+    /// Removes the pair from the tree and counts it, leaving the cache to the caller.
+    private func detach(_ value: Value, for pattern: TopicPattern) -> Bool {
+        let removed = withUTF8Bytes(pattern.string) { bytes in
+            var segments = ByteSegments(bytes)
+            return Self.remove(value, below: root, &segments)
+        }
+        guard removed else { return false }
+        count -= 1
+        generation &+= 1
+        return true
+    }
+
+    /// Recursion depth is the pattern's segment count, bounded by `TopicLimits.maxDepth`.
+    private static func remove(_ value: Value, below node: Node, _ segments: inout ByteSegments) -> Bool {
+        guard let segment = segments.next() else {
+            return node.values.remove(value) != nil
+        }
+        guard let child = node.child(segment) else { return false }
+        let removed = remove(value, below: child, &segments)
+        if removed && child.isEmpty {
+            node.removeChild(segment)
+        }
+        return removed
+    }
+
+    /// Nodes below the root; 0 once every pair is removed. For tests of pruning.
+    var nodeCount: Int {
+        func nodes(below node: Node) -> Int {
+            var total = 0
+            for child in node.literals.values { total += 1 + nodes(below: child) }
+            if let star = node.star { total += 1 + nodes(below: star) }
+            if let full = node.fullWildcard { total += 1 + nodes(below: full) }
+            return total
+        }
+        return nodes(below: root)
+    }
+}
+
+@available(*, unavailable, message: "A SubscriptionTrie belongs to one event loop")
+extension SubscriptionTrie: Sendable {}

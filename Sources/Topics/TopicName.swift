@@ -1,0 +1,51 @@
+/// A validated topic a message is published on: no wildcards, checked once at the edge so
+/// the rest of the broker never re-checks it.
+///
+/// Invariants: 1…`maxLength` UTF-8 bytes, 1…`maxDepth` non-empty dot-separated segments, no
+/// `*`, `>`, whitespace or control character. Equality and hashing are by UTF-8 bytes (see
+/// `withUTF8Bytes`), matching NATS subject semantics.
+public struct TopicName: Hashable, Sendable, CustomStringConvertible {
+    /// The topic as given; always native, contiguous UTF-8.
+    public let string: String
+    /// Number of segments, known from validation so matching can size its stack buffer.
+    public let segmentCount: Int
+
+    public init(_ string: String, limits: TopicLimits = .default) throws(TopicError) {
+        var string = string
+        string.makeContiguousUTF8()
+        let shape = try withUTF8Bytes(string) {
+            TopicSyntax.scan($0, wildcards: false, limits: limits)
+        }.get()
+        self.init(unchecked: string, segmentCount: shape.segmentCount)
+    }
+
+    /// Validates raw bytes (e.g. a slice of a read buffer) and copies them into a `String`;
+    /// malformed UTF-8 is `TopicError.invalidUTF8`, never repaired.
+    public init(validating bytes: UnsafeRawBufferPointer, limits: TopicLimits = .default) throws(TopicError) {
+        let utf8 = bytes.assumingMemoryBound(to: UInt8.self)
+        let shape = try TopicSyntax.scan(utf8, wildcards: false, limits: limits).get()
+        self.init(unchecked: String(decoding: utf8, as: UTF8.self), segmentCount: shape.segmentCount)
+    }
+
+    /// For strings already proven valid (a literal pattern, a trie path).
+    init(unchecked string: String, segmentCount: Int) {
+        self.string = string
+        self.segmentCount = segmentCount
+    }
+
+    /// The dot-separated segments, in order; never empty, none empty.
+    public var segments: [Substring] { Array(SubstringSegments(string)) }
+
+    /// Size in UTF-8 bytes, the unit `TopicLimits.maxLength` counts.
+    public var utf8Count: Int { string.utf8.count }
+
+    public var description: String { string }
+
+    public static func == (lhs: TopicName, rhs: TopicName) -> Bool {
+        utf8Equal(lhs.string, rhs.string)
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hashUTF8(string, into: &hasher)
+    }
+}

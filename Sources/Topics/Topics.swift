@@ -1,1 +1,0 @@
-// Topics module.

@@ -1,4 +1,0 @@
-import Testing
-@testable import Broker
-
-@Test func placeholderBroker() { #expect(Bool(true)) }

@@ -1,0 +1,90 @@
+import Glibc
+import Testing
+@testable import Broker
+
+/// Every capacity growth, start slot and partial write: the ring must hand out exactly the
+/// bytes appended, in order, whatever the history (swift-collections' withEveryDeque idea).
+@Suite struct SendQueueTests {
+    static func bytes(_ tag: UInt8, _ count: Int) -> OutboundBytes {
+        OutboundBytes.copying([UInt8](repeating: tag, count: count))
+    }
+
+    /// Drains the queue through iovecs the way a connection does, `chunk` bytes per "write".
+    static func drain(_ queue: inout SendQueue, chunk: Int, iovCapacity: Int = 3) -> [UInt8] {
+        let vectors = UnsafeMutablePointer<iovec>.allocate(capacity: iovCapacity)
+        defer { vectors.deallocate() }
+        var out: [UInt8] = []
+        while !queue.isEmpty {
+            let n = queue.fill(vectors, capacity: iovCapacity)
+            var budget = chunk
+            var written = 0
+            for i in 0..<n where budget > 0 {
+                let take = min(budget, vectors[i].iov_len)
+                let base = vectors[i].iov_base!.assumingMemoryBound(to: UInt8.self)
+                out.append(contentsOf: UnsafeBufferPointer(start: base, count: take))
+                budget -= take
+                written += take
+                if take < vectors[i].iov_len { break }
+            }
+            queue.consume(written)
+        }
+        return out
+    }
+
+    @Test(arguments: [1, 2, 3, 7, 64])
+    func queueDeliversEveryByteInOrderWhateverTheWriteSize(chunk: Int) {
+        for warmup in 0..<6 {
+            for count in 0..<12 {
+                var queue = SendQueue()
+                // Shift the ring's start slot with appended-and-drained entries first.
+                for w in 0..<warmup { queue.append(Self.bytes(UInt8(200 + w), 1)) }
+                _ = Self.drain(&queue, chunk: 1000)
+                var expected: [UInt8] = []
+                for i in 0..<count {
+                    let length = (i * 5) % 9 + 1
+                    queue.append(Self.bytes(UInt8(i), length))
+                    expected += [UInt8](repeating: UInt8(i), count: length)
+                }
+                #expect(queue.byteCount == expected.count)
+                #expect(Self.drain(&queue, chunk: chunk) == expected)
+                #expect(queue.isEmpty && queue.byteCount == 0)
+            }
+        }
+    }
+
+    @Test func dropUnstartedKeepsTheHalfWrittenFrame() {
+        var queue = SendQueue()
+        queue.append(Self.bytes(1, 10))
+        queue.append(Self.bytes(2, 10))
+        queue.append(Self.bytes(3, 10))
+        queue.consume(4)
+        let released = queue.dropUnstarted()
+        #expect(released == 20)
+        #expect(queue.count == 1 && queue.byteCount == 6)
+        #expect(Self.drain(&queue, chunk: 100) == [UInt8](repeating: 1, count: 6))
+    }
+
+    @Test func dropUnstartedWithNothingWrittenEmptiesTheQueue() {
+        var queue = SendQueue()
+        queue.append(Self.bytes(1, 10))
+        queue.append(Self.bytes(2, 10))
+        #expect(queue.dropUnstarted() == 20)
+        #expect(queue.isEmpty)
+    }
+
+    @Test func overflowCheckCountsMessagesAndBytes() {
+        var queue = SendQueue()
+        queue.append(Self.bytes(1, 100))
+        #expect(queue.wouldOverflow(adding: 1, maxMessages: 1, maxBytes: 1000))
+        #expect(queue.wouldOverflow(adding: 901, maxMessages: 10, maxBytes: 1000))
+        #expect(!queue.wouldOverflow(adding: 900, maxMessages: 10, maxBytes: 1000))
+    }
+
+    @Test func sharedBytesAreOneObjectAcrossQueues() {
+        let frame = Self.bytes(9, 32)
+        var a = SendQueue(), b = SendQueue()
+        a.append(frame)
+        b.append(frame)
+        #expect(Self.drain(&a, chunk: 5) == Self.drain(&b, chunk: 32))
+    }
+}

@@ -1,0 +1,134 @@
+import Foundation
+import Frames
+import Glibc
+@testable import Broker
+
+/// An in-process server on 127.0.0.1, port 0, stopped by `stop()`.
+final class LiveServer {
+    let server: BrokerServer
+    var port: UInt16 { server.addresses[0].port }
+
+    init(_ configure: (inout ServerConfig) -> Void = { _ in }) throws {
+        var config = ServerConfig()
+        config.port = 0
+        config.loops = 2
+        configure(&config)
+        server = try BrokerServer(config: config, log: .silent)
+    }
+
+    func url(_ path: String) -> WebSocketURL { try! WebSocketURL("ws://127.0.0.1:\(port)\(path)") }
+    func client(_ path: String = "/echo", subprotocols: [String] = []) throws -> WebSocketClient {
+        try WebSocketClient(url: url(path), subprotocols: subprotocols)
+    }
+    func stop() { server.shutdown(timeout: 1) }
+}
+
+/// A plain TCP socket for sending arbitrary bytes and reading raw replies.
+final class RawSocket {
+    let fd: Int32
+    private var open = true
+
+    init(port: UInt16) throws {
+        fd = try Sys.socket(family: AF_INET, nonBlocking: false)
+        try Sys.connect(fd, SocketAddress(numericHost: "127.0.0.1", port: port)!)
+    }
+
+    deinit { if open { Sys.close(fd) } }
+
+    func send(_ bytes: [UInt8]) {
+        bytes.withUnsafeBytes { _ = Sys.send(fd, $0) }
+    }
+    func send(_ text: String) { send(Array(text.utf8)) }
+
+    /// Everything until `until` matches, EOF, or the timeout.
+    func read(timeout: Double = 5, until done: ([UInt8]) -> Bool = { _ in false }) -> (bytes: [UInt8], eof: Bool) {
+        var out: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 65536)
+        let deadline = Sys.monotonicNanos() + UInt64(timeout * 1e9)
+        while Sys.monotonicNanos() < deadline && !done(out) {
+            let left = Int32((deadline - Sys.monotonicNanos()) / 1_000_000) + 1
+            guard Sys.poll(fd, events: Int16(POLLIN), timeoutMs: left) != 0 else { continue }
+            switch buffer.withUnsafeMutableBytes({ Sys.read(fd, into: $0) }) {
+            case .bytes(let n): out += buffer[0..<n]
+            case .eof, .failed: return (out, true)
+            case .wouldBlock: continue
+            }
+        }
+        return (out, false)
+    }
+
+    func readHTTPHead(timeout: Double = 5) -> String {
+        let result = read(timeout: timeout) { bytes in
+            bytes.count >= 4 && String(decoding: bytes, as: UTF8.self).contains("\r\n\r\n")
+        }
+        return String(decoding: result.bytes, as: UTF8.self)
+    }
+
+    /// Performs a valid upgrade to `path` and returns the 101 head.
+    func upgrade(path: String = "/echo") -> String {
+        send("GET \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+             + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n")
+        return readHTTPHead()
+    }
+
+    func abort() {
+        Sys.setLingerZero(fd)
+        Sys.close(fd)
+        open = false
+    }
+
+    func close() {
+        Sys.close(fd)
+        open = false
+    }
+}
+
+/// Polls `condition` until it holds or `timeout` passes (never a fixed sleep).
+func eventually(timeout: Double = 5, _ condition: () -> Bool) -> Bool {
+    let deadline = Sys.monotonicNanos() + UInt64(timeout * 1e9)
+    while Sys.monotonicNanos() < deadline {
+        if condition() { return true }
+        usleep(10_000)
+    }
+    return condition()
+}
+
+/// broker-server as a child process (for tests that count its file descriptors).
+final class ServerProcess {
+    let process = Process()
+    let port: UInt16
+    private let errors = Pipe()
+
+    init(_ arguments: [String] = []) throws {
+        let executable = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
+            .deletingLastPathComponent().appendingPathComponent("broker-server")
+        process.executableURL = executable
+        process.arguments = ["--port", "0", "--log-level", "info"] + arguments
+        process.standardError = errors
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        // The first log line names the bound address: listening addresses=127.0.0.1:PORT ...
+        var text = ""
+        let handle = errors.fileHandleForReading
+        while !text.contains("listening") || !text.contains("\n") {
+            let data = handle.availableData
+            if data.isEmpty { break }
+            text += String(decoding: data, as: UTF8.self)
+        }
+        guard let range = text.range(of: #"127\.0\.0\.1:(\d+)"#, options: .regularExpression),
+              let port = UInt16(text[range].split(separator: ":").last!) else {
+            process.terminate()
+            throw WebSocketClient.ClientError.handshake("server did not start: \(text)")
+        }
+        self.port = port
+    }
+
+    var openFileDescriptors: Int {
+        (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(process.processIdentifier)/fd").count) ?? -1
+    }
+
+    func stop() {
+        process.terminate()
+        process.waitUntilExit()
+    }
+}

@@ -1,0 +1,18 @@
+import Testing
+@testable import Broker
+
+@Suite struct WebSocketURLTests {
+    @Test func parsesHostPortAndPath() throws {
+        let url = try WebSocketURL("ws://127.0.0.1:9000/echo")
+        #expect(url.host == "127.0.0.1" && url.port == 9000 && url.target == "/echo")
+        #expect(try WebSocketURL("ws://localhost:8080", defaultPath: "/bus").target == "/bus")
+        #expect(try WebSocketURL("ws://[::1]:81/x?y=1").host == "::1")
+        #expect(try WebSocketURL("ws://[::1]:81/x").hostHeader == "[::1]:81")
+        #expect(try WebSocketURL("ws://example.com").port == 80)
+    }
+
+    @Test(arguments: ["http://a", "wss://a", "ws://", "ws://a:b", "ws://[::1"])
+    func rejectsWhatItCannotReach(text: String) {
+        #expect(throws: ConfigError.self) { try WebSocketURL(text) }
+    }
+}

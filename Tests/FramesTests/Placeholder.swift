@@ -1,4 +1,0 @@
-import Testing
-@testable import Frames
-
-@Test func placeholderFrames() { #expect(Bool(true)) }

@@ -1,4 +1,0 @@
-import Testing
-@testable import Topics
-
-@Test func placeholderTopics() { #expect(Bool(true)) }

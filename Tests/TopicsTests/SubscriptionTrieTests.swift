@@ -1,0 +1,163 @@
+import Testing
+@testable import Topics
+
+func p(_ string: String) throws -> TopicPattern { try TopicPattern(string) }
+func t(_ string: String) throws -> TopicName { try TopicName(string) }
+
+@Test(arguments: [0, 1024])
+func valueWithOverlappingPatternsIsMatchedOnce(cacheCapacity: Int) throws {
+    let trie = SubscriptionTrie<String>(cacheCapacity: cacheCapacity)
+    trie.insert("alice", for: try p("a.*"))
+    trie.insert("alice", for: try p("a.>"))
+    trie.insert("alice", for: try p("a.b"))
+    trie.insert("alice", for: try p(">"))
+    trie.insert("bob", for: try p("*.b"))
+    trie.insert("bob", for: try p("a.b"))
+    let result = trie.match(try t("a.b"))
+    #expect(result.count == 2)
+    #expect(Set(result) == ["alice", "bob"])
+    #expect(trie.count == 6)
+}
+
+@Test func insertAndRemoveAreIdempotent() throws {
+    let trie = SubscriptionTrie<Int>()
+    #expect(trie.insert(1, for: try p("a.*")))
+    #expect(!trie.insert(1, for: try p("a.*")))
+    #expect(trie.count == 1)
+    #expect(trie.insert(2, for: try p("a.*")))
+    #expect(trie.count(for: try p("a.*")) == 2)
+    #expect(trie.contains(1, for: try p("a.*")))
+    #expect(!trie.contains(1, for: try p("a.b")))  // matched by, but not stored under
+
+    #expect(!trie.remove(1, for: try p("a.>")))
+    #expect(!trie.remove(3, for: try p("a.*")))
+    #expect(trie.remove(1, for: try p("a.*")))
+    #expect(!trie.remove(1, for: try p("a.*")))
+    #expect(trie.count == 1)
+    #expect(trie.match(try t("a.x")).values == [2])
+}
+
+@Test func generationMovesOnlyOnChange() throws {
+    let trie = SubscriptionTrie<Int>()
+    let start = trie.generation
+    trie.insert(1, for: try p("a"))
+    trie.insert(1, for: try p("a"))
+    #expect(trie.generation == start + 1)
+    trie.remove(2, for: try p("a"))
+    #expect(trie.generation == start + 1)
+    trie.remove(1, for: try p("a"))
+    #expect(trie.generation == start + 2)
+}
+
+/// Guards memory return: a trie that had subscriptions and lost them all holds no nodes.
+@Test(arguments: [0, 1024])
+func removingEverythingPrunesEveryNode(cacheCapacity: Int) throws {
+    let trie = SubscriptionTrie<Int>(cacheCapacity: cacheCapacity)
+    let patterns = try ["a", "a.b", "a.b.c", "a.*", "a.>", "*.b", ">", "*", "x.*.z.>", "météo.*"].map(p)
+    for (value, pattern) in patterns.enumerated() { trie.insert(value, for: pattern) }
+    #expect(!trie.match(try t("a.b")).isEmpty)
+    for (value, pattern) in patterns.enumerated() { #expect(trie.remove(value, for: pattern)) }
+    #expect(trie.isEmpty)
+    #expect(trie.nodeCount == 0)
+    #expect(trie.match(try t("a.b")).isEmpty)
+    #expect(trie.match(try t("x.y.z.w")).isEmpty)
+}
+
+@Test func removingALeafKeepsItsStillUsedAncestors() throws {
+    let trie = SubscriptionTrie<Int>()
+    trie.insert(1, for: try p("a.b"))
+    trie.insert(2, for: try p("a.b.c.d"))
+    #expect(trie.nodeCount == 4)
+    trie.remove(2, for: try p("a.b.c.d"))
+    #expect(trie.nodeCount == 2)
+    #expect(trie.match(try t("a.b")).values == [1])
+}
+
+@Test func removeAllRemovesEachPairOfTheValue() throws {
+    let trie = SubscriptionTrie<Int>()
+    let patterns = try ["a", "a.*", "a.>", "b.c"].map(p)
+    for pattern in patterns { trie.insert(1, for: pattern) }
+    trie.insert(2, for: try p("a.*"))
+    #expect(trie.match(try t("a.x")).count == 2)
+    #expect(trie.removeAll(1, for: patterns + [try p("zzz")]) == 4)
+    #expect(trie.count == 1)
+    #expect(trie.match(try t("a.x")).values == [2])
+    #expect(trie.match(try t("a")).isEmpty)
+}
+
+@Test func repeatedMatchIsServedFromCache() throws {
+    let trie = SubscriptionTrie<Int>()
+    trie.insert(1, for: try p("a.*"))
+    _ = trie.match(try t("a.b"))
+    _ = trie.match(try t("a.b"))
+    #expect(trie.cacheMissCount == 1)
+    #expect(trie.cacheHitCount == 1)
+    #expect(trie.cachedTopicCount == 1)
+}
+
+/// Targeted invalidation: a change drops only the cached topics it can affect.
+@Test func mutationInvalidatesOnlyAffectedCachedTopics() throws {
+    let trie = SubscriptionTrie<Int>()
+    trie.insert(1, for: try p("a.*"))
+    _ = trie.match(try t("a.b"))
+    _ = trie.match(try t("c.d"))
+
+    trie.insert(2, for: try p("c.x"))  // literal elsewhere: both entries stay
+    #expect(trie.match(try t("a.b")).values == [1])
+    #expect(trie.match(try t("c.d")).isEmpty)
+    #expect(trie.cacheHitCount == 2)
+
+    trie.insert(3, for: try p("*.b"))  // wildcard covering a.b only
+    #expect(Set(trie.match(try t("a.b"))) == [1, 3])
+    #expect(trie.match(try t("c.d")).isEmpty)
+    #expect(trie.cacheHitCount == 3)
+    #expect(trie.cacheMissCount == 3)
+
+    trie.remove(1, for: try p("a.*"))
+    #expect(trie.match(try t("a.b")).values == [3])
+    #expect(trie.cacheMissCount == 4)
+}
+
+@Test func cacheNeverHoldsMoreThanItsCapacity() throws {
+    let trie = SubscriptionTrie<Int>(cacheCapacity: 4)
+    trie.insert(1, for: try p(">"))
+    for i in 0..<10 { _ = trie.match(try t("topic.\(i)")) }
+    #expect(trie.cachedTopicCount == 4)
+    #expect(trie.cacheMissCount == 10)
+}
+
+/// CLOCK eviction gives a topic that was hit a second chance over one that never was.
+@Test func recentlyHitTopicSurvivesEviction() throws {
+    let trie = SubscriptionTrie<Int>(cacheCapacity: 2)
+    trie.insert(1, for: try p(">"))
+    _ = trie.match(try t("hot"))
+    _ = trie.match(try t("hot"))
+    _ = trie.match(try t("cold.1"))
+    _ = trie.match(try t("cold.2"))  // evicts cold.1, not hot
+    let hits = trie.cacheHitCount
+    _ = trie.match(try t("hot"))
+    #expect(trie.cacheHitCount == hits + 1)
+    _ = trie.match(try t("cold.1"))
+    #expect(trie.cacheHitCount == hits + 1)
+}
+
+@Test func zeroCapacityTurnsCacheOff() throws {
+    let trie = SubscriptionTrie<Int>(cacheCapacity: 0)
+    trie.insert(1, for: try p("a"))
+    for _ in 0..<3 { #expect(trie.match(try t("a")).values == [1]) }
+    #expect(trie.cacheHitCount == 0)
+    #expect(trie.cacheMissCount == 0)
+    #expect(trie.cachedTopicCount == 0)
+}
+
+/// A result taken before a change still shows the state it was taken in: results are shared
+/// and never edited in place.
+@Test func heldResultIsNotChangedByLaterMutation() throws {
+    let trie = SubscriptionTrie<Int>()
+    trie.insert(1, for: try p("a"))
+    let before = trie.match(try t("a"))
+    trie.insert(2, for: try p("a"))
+    trie.remove(1, for: try p("a"))
+    #expect(before.values == [1])
+    #expect(trie.match(try t("a")).values == [2])
+}
