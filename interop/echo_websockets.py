@@ -25,7 +25,7 @@ async def main(url):
         for text in ["hello", "", "κόσμε", "x" * 70000]:
             await ws.send(text)
             check(f"text {len(text)}", await ws.recv() == text)
-        for size in [0, 1, 125, 126, 65535, 65536, 1 << 20 - 64]:
+        for size in [0, 1, 125, 126, 65535, 65536, (1 << 20) - 64]:
             payload = os.urandom(size)
             await ws.send(payload)
             check(f"binary {size}", await ws.recv() == payload)
