@@ -18,12 +18,15 @@ let package = Package(
         .target(name: "CLinux"),
         .target(name: "Frames", swiftSettings: speed),
         .target(name: "Topics", swiftSettings: speed),
-        .target(name: "Broker", dependencies: ["Frames", "Topics", "CLinux"], swiftSettings: speed),
+        // The envelope codec, pure and apart from the runtime so fuzz targets build it alone.
+        .target(name: "BusProtocol", swiftSettings: speed),
+        .target(name: "Broker", dependencies: ["Frames", "Topics", "BusProtocol", "CLinux"], swiftSettings: speed),
         .executableTarget(name: "broker-server", dependencies: ["Broker"], swiftSettings: speed),
-        .executableTarget(name: "bus-cli", dependencies: ["Broker"], swiftSettings: speed),
+        .executableTarget(name: "bus-cli", dependencies: ["Broker", "BusProtocol", "Frames"], swiftSettings: speed),
         .testTarget(name: "FramesTests", dependencies: ["Frames"]),
         .testTarget(name: "TopicsTests", dependencies: ["Topics"]),
-        .testTarget(name: "BrokerTests", dependencies: ["Broker", "Frames", "Topics"]),
+        .testTarget(name: "BusProtocolTests", dependencies: ["BusProtocol"]),
+        .testTarget(name: "BrokerTests", dependencies: ["Broker", "Frames", "Topics", "BusProtocol"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -34,10 +34,10 @@ public final class BrokerServer: Sendable {
         let ready = DispatchSemaphore(value: 0)
         for index in 0..<loopCount {
             stopped.enter()
-            let (context, inbox, listeners, stopped, startFailure) = (context, inboxes[index], listeners, stopped, startFailure)
+            let (context, peers, listeners, stopped, startFailure) = (context, inboxes, listeners, stopped, startFailure)
             let thread = Thread {
                 do {
-                    let loop = try EventLoop(index: index, context: context, inbox: inbox, listeners: listeners)
+                    let loop = try EventLoop(index: index, context: context, peers: peers, listeners: listeners)
                     ready.signal()
                     loop.run()
                 } catch {

@@ -1,9 +1,18 @@
+import BusProtocol
 import Frames
+import Topics
 
 extension Connection {
-    /// Feeds bytes to the request-head parser. Returns how many bytes a complete head used
-    /// (the rest are frames or the next request), or nil when everything was consumed.
+    /// Feeds bytes to the request-head parser, or to the body decoder of a request in
+    /// progress. Returns how many bytes were used when a head or body completed (the rest are
+    /// frames or the next request), or nil when everything was consumed.
     func consumeHTTP(_ bytes: UnsafeRawBufferPointer) -> Int? {
+        if http.awaitingOutcome {
+            // A pipelined request waits until the publish before it has been answered.
+            http.pendingInput.append(contentsOf: bytes)
+            return nil
+        }
+        if http.body != nil { return consumeBody(bytes) }
         guard var parser = httpParser else { return nil }
         httpParser = nil
         switch parser.parse(bytes) {
@@ -25,13 +34,22 @@ extension Connection {
             upgrade(request, to: service)
             return
         }
+        if request.path.hasPrefix(Self.publishPrefix) {
+            beginPublish(request)
+            return
+        }
         let reply = loop.router.respond(to: request)
         enqueue(OutboundBytes.copying(reply.bytes))
         if reply.keepAlive && Self.wantsKeepAlive(request) && !Self.hasBody(request) {
-            httpParser = HTTPRequestParser(maxHeadSize: config.maxHandshakeSize)
+            expectNextRequest()
         } else {
             closeAfterFlush()
         }
+    }
+
+    private func expectNextRequest() {
+        httpParser = HTTPRequestParser(maxHeadSize: config.maxHandshakeSize)
+        restartHandshakeDeadline()
     }
 
     private func upgrade(_ request: HTTPRequest, to service: WebSocketService) {
@@ -52,6 +70,105 @@ extension Connection {
         closeAfterFlush()
     }
 
+    // MARK: POST /publish/<topic>
+
+    static let publishPrefix = "/publish/"
+
+    private func beginPublish(_ request: HTTPRequest) {
+        guard request.method == "POST" else {
+            return replyAndClose(Self.jsonError(.methodNotAllowed, "method_not_allowed", "use POST", headers: [("Allow", "POST")]))
+        }
+        switch HTTPBodyDecoder.framing(for: request, maxBodySize: config.maxPayload) {
+        case .failure(let error):
+            let code = error.status == .payloadTooLarge ? ErrorCode.payloadTooLarge.rawValue : ErrorCode.badRequest.rawValue
+            replyAndClose(Self.jsonError(error.status, code, error.message))
+        case .success(let framing):
+            if request.headers.containsToken("100-continue", in: "Expect") {
+                enqueue(Self.continueResponse)
+            }
+            http.request = request
+            http.body = HTTPBodyDecoder(framing: framing, maxBodySize: config.maxPayload)
+            if framing == .none { _ = consumeBody(UnsafeRawBufferPointer(start: nil, count: 0)) }
+        }
+    }
+
+    private func consumeBody(_ bytes: UnsafeRawBufferPointer) -> Int? {
+        guard var decoder = http.body else { return nil }
+        http.body = nil
+        switch decoder.decode(bytes) {
+        case .needMore:
+            http.body = decoder
+            return nil
+        case .failure(let status, let message):
+            let code = status == .payloadTooLarge ? ErrorCode.payloadTooLarge : ErrorCode.badRequest
+            replyAndClose(Self.jsonError(status, code.rawValue, message))
+            return nil
+        case .complete(let body, let consumed):
+            publish(body, for: http.request!)
+            return consumed
+        }
+    }
+
+    private func publish(_ body: [UInt8], for request: HTTPRequest) {
+        let name = PercentDecoding.decode(String(request.path.dropFirst(Self.publishPrefix.count))) ?? ""
+        let topic: TopicName
+        do { topic = try TopicName(name, limits: config.topicLimits) } catch {
+            return replyToPublish(Self.jsonError(.badRequest, ErrorCode.invalidTopic.rawValue, error.message), request)
+        }
+        let contentType = (request.headers["Content-Type"] ?? "").lowercased()
+        var kind = PayloadKind.binary
+        var payload = body
+        if contentType.hasPrefix("application/json") {
+            guard body.withUnsafeBytes({ JSON.validateValue($0) }) else {
+                return replyToPublish(Self.jsonError(.badRequest, ErrorCode.badJSON.rawValue, "the body is not one JSON value"), request)
+            }
+            kind = .json
+        } else if contentType.hasPrefix("text/plain") {
+            guard let text = String(validating: body, as: UTF8.self) else {
+                return replyToPublish(Self.jsonError(.badRequest, ErrorCode.badRequest.rawValue, "a text/plain body must be UTF-8"), request)
+            }
+            payload = Array(JSONText.quoted(text).utf8)
+            kind = .json
+            guard payload.count <= config.maxPayload else {
+                return replyToPublish(Self.jsonError(.payloadTooLarge, ErrorCode.payloadTooLarge.rawValue,
+                                                     "the text, quoted as JSON, exceeds max_payload"), request)
+            }
+        }
+        http.awaitingOutcome = true
+        pauseReading()  // pipelined requests wait in the socket, not in memory
+        let origin = PublishOrigin(loop: loop.index, connection: id, requestID: nil, wantsOutcome: true)
+        payload.withUnsafeBytes { loop.hub.publish(topic: topic, kind: kind, payload: $0, origin: origin) }
+    }
+
+    /// The owner sequenced our publish: answer, then go on with any pipelined request.
+    func httpPublishCompleted(_ outcome: PublishOutcome) {
+        guard http.awaitingOutcome, let request = http.request else { return }
+        let body = "{\"topic\":\(JSONText.quoted(outcome.topic.string)),\"epoch\":\(JSONText.quoted(outcome.position.epoch))"
+            + ",\"seq\":\(outcome.position.seq),\"subscribers\":\(outcome.subscribers)}\n"
+        http.awaitingOutcome = false
+        resumeReading()
+        replyToPublish(HTTPResponseHead.simple(.ok, body: body, contentType: "application/json", keepAlive: true), request)
+    }
+
+    private func replyToPublish(_ response: [UInt8], _ request: HTTPRequest) {
+        http.request = nil
+        enqueue(OutboundBytes.copying(response))
+        guard Self.wantsKeepAlive(request) else { return closeAfterFlush() }
+        expectNextRequest()
+        if !http.pendingInput.isEmpty {
+            var input = http.pendingInput
+            http.pendingInput = []
+            input.withUnsafeMutableBytes { consume($0) }
+        }
+    }
+
+    static let continueResponse = OutboundBytes.copying(Array("HTTP/1.1 100 Continue\r\n\r\n".utf8))
+
+    static func jsonError(_ status: HTTPStatus, _ code: String, _ message: String, headers: [(String, String)] = []) -> [UInt8] {
+        HTTPResponseHead.simple(status, body: "{\"code\":\(JSONText.quoted(code)),\"message\":\(JSONText.quoted(message))}\n",
+                                contentType: "application/json", headers: headers, keepAlive: true)
+    }
+
     /// HTTP/1.1 keeps the connection unless told `close`; HTTP/1.0 only with `keep-alive`.
     static func wantsKeepAlive(_ request: HTTPRequest) -> Bool {
         if request.headers.containsToken("close", in: "Connection") { return false }
@@ -65,5 +182,33 @@ extension Connection {
         if request.headers["Transfer-Encoding"] != nil { return true }
         if let length = request.headers["Content-Length"], length != "0" { return true }
         return false
+    }
+}
+
+/// A plain HTTP connection's request in progress (POST bodies and pipelining).
+struct HTTPExchange {
+    var request: HTTPRequest?
+    var body: HTTPBodyDecoder?
+    /// A publish was handed to its topic's owner; the reply waits for the outcome.
+    var awaitingOutcome = false
+    /// Bytes of pipelined requests that arrived while a publish was being answered.
+    var pendingInput: [UInt8] = []
+}
+
+/// Percent-decoding of a URL path segment (RFC 3986 §2.1); nil when not UTF-8.
+enum PercentDecoding {
+    static func decode(_ text: String) -> String? {
+        var bytes: [UInt8] = []
+        var iterator = Array(text.utf8)[...]
+        while let byte = iterator.popFirst() {
+            if byte == UInt8(ascii: "%"), iterator.count >= 2,
+               let value = UInt8(String(decoding: iterator.prefix(2), as: UTF8.self), radix: 16) {
+                bytes.append(value)
+                iterator = iterator.dropFirst(2)
+            } else {
+                bytes.append(byte)
+            }
+        }
+        return String(validating: bytes, as: UTF8.self)
     }
 }

@@ -36,6 +36,10 @@ final class Connection {
     var service: WebSocketService?
     /// The subprotocol agreed in the handshake (nil when none).
     var subprotocol: String?
+    /// Subscriptions, for `/bus` connections.
+    var busSession: BusSession?
+    /// A plain HTTP request being served (POST bodies, pipelining).
+    var http = HTTPExchange()
 
     private var queue = SendQueue()
     private var isDirty = false
@@ -70,6 +74,12 @@ final class Connection {
     }
 
     static func nanos(_ seconds: Double) -> UInt64 { UInt64(seconds * 1_000_000_000) }
+
+    /// A new request head has the whole handshake timeout to arrive.
+    func restartHandshakeDeadline() {
+        phaseDeadline = loop.now + Self.nanos(config.handshakeTimeout)
+        rescheduleTimer()
+    }
 
     // MARK: reading
 
@@ -114,6 +124,14 @@ final class Connection {
     }
 
     // MARK: writing
+
+    func queueWouldOverflow(adding bytes: Int) -> Bool {
+        queue.wouldOverflow(adding: bytes, maxMessages: config.sendQueueMessages, maxBytes: config.effectiveSendQueueBytes)
+    }
+
+    func forEachUnstartedFrame(_ body: (OutboundBytes) -> Void) { queue.forEachUnstarted(body) }
+
+    func dropUnstartedFrames() { queue.dropUnstarted() }
 
     /// Queues bytes for the end of this loop turn's flush. Nothing is queued once our side
     /// has finished: a closed peer is never written to.
@@ -163,7 +181,7 @@ final class Connection {
             }
         }
         if writableArmed { writableArmed = false; updateInterest() }
-        if readPaused && queue.byteCount <= config.effectiveSendQueueBytes / 4 { resumeReading() }
+        if readPaused && !http.awaitingOutcome && queue.byteCount <= config.effectiveSendQueueBytes / 4 { resumeReading() }
         switch phase {
         case .closingAfterFlush:
             closeNow(reason: "closed")
@@ -183,13 +201,13 @@ final class Connection {
         updateInterest()
     }
 
-    private func pauseReading() {
+    func pauseReading() {
         guard !readPaused else { return }
         readPaused = true
         updateInterest()
     }
 
-    private func resumeReading() {
+    func resumeReading() {
         readPaused = false
         updateInterest()
     }
@@ -257,6 +275,7 @@ final class Connection {
         queue.removeAll()
         decoder = nil
         httpParser = nil
+        http = HTTPExchange()
         if wasOpen { notifyServiceClosed() }
         Sys.close(fd)
         loop.remove(self)

@@ -22,6 +22,7 @@ final class EventLoop {
     let context: ServerContext
     let inbox: LoopInbox
     let router: Router
+    let hub: LoopHub
     private let epoll: Int32
     private let listeners: [Listener]
     private var listening = false
@@ -42,10 +43,10 @@ final class EventLoop {
     private let events: UnsafeMutablePointer<epoll_event>
     private static let eventCapacity: Int32 = 512
 
-    init(index: Int, context: ServerContext, inbox: LoopInbox, listeners: [Listener]) throws {
+    init(index: Int, context: ServerContext, peers: [LoopInbox], listeners: [Listener]) throws {
         self.index = index
         self.context = context
-        self.inbox = inbox
+        self.inbox = peers[index]
         self.listeners = listeners
         epoll = try Sys.epollCreate()
         now = Sys.monotonicNanos()
@@ -54,7 +55,9 @@ final class EventLoop {
         iovecCapacity = min(Sys.iovMax, 1024)
         iovecs = .allocate(capacity: iovecCapacity)
         events = .allocate(capacity: Int(Self.eventCapacity))
-        router = Router(context: context)
+        hub = LoopHub(index: index, peers: peers, maxTopics: context.config.maxTopics)
+        router = Router(context: context, hub: hub)
+        hub.loop = self
         try Sys.epollControl(epoll, EPOLL_CTL_ADD, inbox.wakeFD, events: EPOLLIN.rawValue, data: Self.inboxToken)
         try startListening()
     }
@@ -67,6 +70,19 @@ final class EventLoop {
     }
 
     var connectionCount: Int { connections.count }
+
+    /// The live connection with this id; nil once it has gone (a late reply is dropped).
+    func connection(_ id: UInt64) -> Connection? { connections[id] }
+
+    /// A publish made on this loop was sequenced by its topic's owner: answer the publisher.
+    func publishCompleted(connection id: UInt64, requestID: [UInt8]?, outcome: PublishOutcome) {
+        guard let connection = connections[id] else { return }
+        if let bus = connection.service as? BusService {
+            bus.acknowledgePublish(on: connection, requestID: requestID, outcome: outcome)
+        } else {
+            connection.httpPublishCompleted(outcome)
+        }
+    }
 
     // MARK: the loop
 
@@ -114,6 +130,7 @@ final class EventLoop {
         inbox.drain(into: &commands)
         for command in commands {
             switch command {
+            case .hub(let message): hub.receive(message)
             case .run(let body): body(self)
             case .shutdown(let deadline): beginShutdown(deadline: deadline)
             }
@@ -180,6 +197,7 @@ final class EventLoop {
 
     private func register(fd: Int32, peer: SocketAddress) {
         Sys.setNoDelay(fd)
+        if let size = context.config.socketSendBuffer { Sys.setSendBuffer(fd, size) }
         nextSerial += 1
         let id = (UInt64(index + 1) << 48) | nextSerial
         let connection = Connection(id: id, fd: fd, peer: peer, loop: self)

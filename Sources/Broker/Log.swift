@@ -1,4 +1,4 @@
-import Synchronization
+import BusProtocol
 
 /// Structured logging: one line per event, logfmt (`time=… level=info msg="…" key=value`) or
 /// JSON, to standard error. Never called per message at the default level.
@@ -57,26 +57,5 @@ public struct Log: Sendable {
         let needsQuotes = value.isEmpty || value.contains { $0 == " " || $0 == "=" || $0 == "\"" || $0.isNewline }
         guard needsQuotes else { return value }
         return JSONText.quoted(value)
-    }
-}
-
-/// JSON string quoting (RFC 8259 §7), shared by logs and envelopes.
-public enum JSONText {
-    public static func quoted(_ text: String) -> String {
-        var out = "\""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case _ where scalar.value < 0x20:
-                let hex = String(scalar.value, radix: 16)
-                out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-            default: out.unicodeScalars.append(scalar)
-            }
-        }
-        return out + "\""
     }
 }

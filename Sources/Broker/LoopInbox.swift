@@ -7,6 +7,8 @@ enum LoopCommand: Sendable {
     case run(@Sendable (EventLoop) -> Void)
     /// Stop accepting, close every connection with 1001 within the deadline, then exit.
     case shutdown(deadlineNanos: UInt64)
+    /// Topic traffic between the loops' hubs.
+    case hub(HubMessage)
 }
 
 /// A loop's mailbox: a mutex-guarded array plus an eventfd in the loop's epoll set. The eventfd

@@ -1,3 +1,5 @@
+import Topics
+
 /// Immutable bytes to send — usually one whole WebSocket frame, header and payload together —
 /// shared by reference by every send queue that carries them, so a publish is encoded once
 /// however many subscribers it reaches, and each queued delivery is one iovec.
@@ -8,19 +10,23 @@ public final class OutboundBytes: @unchecked Sendable {
     /// Stable for the object's life: iovecs point straight at it.
     let baseAddress: UnsafeRawPointer
     public let count: Int
+    /// For a topic message: which one it is. A dropped slow consumer is told, per topic, the
+    /// last position it was sent, read from the stamps of what it could not be sent.
+    let stamp: DeliveryStamp?
 
-    private init(count: Int, _ fill: (UnsafeMutableRawBufferPointer) -> Void) {
+    private init(count: Int, stamp: DeliveryStamp?, _ fill: (UnsafeMutableRawBufferPointer) -> Void) {
         let storage = UnsafeMutableRawPointer.allocate(byteCount: max(count, 1), alignment: 16)
         fill(UnsafeMutableRawBufferPointer(start: storage, count: count))
         baseAddress = UnsafeRawPointer(storage)
         self.count = count
+        self.stamp = stamp
     }
 
     deinit { UnsafeMutableRawPointer(mutating: baseAddress).deallocate() }
 
     /// Allocates `count` bytes and lets `fill` write all of them.
-    public static func make(count: Int, _ fill: (UnsafeMutableRawBufferPointer) -> Void) -> OutboundBytes {
-        OutboundBytes(count: count, fill)
+    static func make(count: Int, stamp: DeliveryStamp? = nil, _ fill: (UnsafeMutableRawBufferPointer) -> Void) -> OutboundBytes {
+        OutboundBytes(count: count, stamp: stamp, fill)
     }
 
     public static func copying(_ source: some Collection<UInt8>) -> OutboundBytes {
@@ -30,4 +36,10 @@ public final class OutboundBytes: @unchecked Sendable {
     public func withUnsafeBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
         try body(UnsafeRawBufferPointer(start: baseAddress, count: count))
     }
+}
+
+/// Which topic message a frame carries.
+struct DeliveryStamp: Sendable {
+    let topic: TopicName
+    let position: TopicPosition
 }

@@ -10,11 +10,16 @@ struct HTTPReply {
 final class Router {
     let context: ServerContext
     let echo = EchoService()
+    let bus: BusService
 
-    init(context: ServerContext) { self.context = context }
+    init(context: ServerContext, hub: LoopHub) {
+        self.context = context
+        bus = BusService(hub: hub, config: context.config)
+    }
 
     func webSocketService(for path: String) -> WebSocketService? {
         switch path {
+        case "/bus": return bus
         case "/echo": return echo
         default: return nil
         }

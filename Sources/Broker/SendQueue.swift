@@ -44,6 +44,15 @@ struct SendQueue {
         return before - byteCount
     }
 
+    /// Visits every entry not yet started (what `dropUnstarted` would release).
+    func forEachUnstarted(_ body: (OutboundBytes) -> Void) {
+        var index = headOffset > 0 ? 1 : 0
+        while index < count {
+            body(ring[(head + index) & (ring.count - 1)]!)
+            index += 1
+        }
+    }
+
     mutating func removeAll() {
         for index in 0..<count { ring[(head + index) & (ring.count - 1)] = nil }
         head = 0; count = 0; headOffset = 0; byteCount = 0

@@ -1,3 +1,5 @@
+import Topics
+
 /// Everything the server can be told, with the defaults a user gets with no flags. A value
 /// type, validated once (`validated()`), then shared read-only by every loop.
 public struct ServerConfig: Sendable {
@@ -24,10 +26,27 @@ public struct ServerConfig: Sendable {
     public var sendQueueMessages = 256
     /// Per-connection send queue bound in bytes; nil derives max(4 MiB, 2 × max message + header).
     public var sendQueueBytes: Int?
+    /// SO_SNDBUF for accepted sockets; nil leaves the kernel's autotuning (up to
+    /// net.ipv4.tcp_wmem's maximum, 4 MiB by default, per connection). A small value bounds
+    /// the kernel memory a stalled subscriber holds and makes it overflow sooner.
+    public var socketSendBuffer: Int?
     /// Most simultaneous connections; nil derives it from the file descriptor limit.
     public var maxConnections: Int?
+    /// Patterns one connection may hold: bounds its memory and the interest it can spread.
+    public var maxSubscriptions = 1000
+    /// Topic names: bytes and dot-separated segments.
+    public var maxTopicLength = 256
+    public var maxTopicDepth = 16
+    /// Topic states (epoch and sequence number) held before the least recently used goes.
+    public var maxTopics = 100_000
 
     public init() {}
+
+    /// Room kept in a message for the envelope or binary header around a payload, so a
+    /// full-size delivery never exceeds what a client accepts.
+    public static let envelopeAllowance = 1024
+    public var maxPayload: Int { maxMessageSize - Self.envelopeAllowance }
+    public var topicLimits: TopicLimits { TopicLimits(maxLength: maxTopicLength, maxDepth: maxTopicDepth) }
 
     /// The byte bound in force: at least two maximum-size deliveries must fit.
     public var effectiveSendQueueBytes: Int { sendQueueBytes ?? max(4 << 20, 2 * (maxMessageSize + 14)) }
@@ -36,8 +55,8 @@ public struct ServerConfig: Sendable {
     public func validated() throws(ConfigError) -> ServerConfig {
         if hosts.isEmpty { throw ConfigError(option: "host", message: "at least one address is needed") }
         if loops < 0 || loops > 256 { throw ConfigError(option: "loops", message: "must be 0 (one per CPU) to 256") }
-        if maxMessageSize < 125 || maxMessageSize > 1 << 30 {
-            throw ConfigError(option: "max-message-size", message: "must be 125 to 1073741824 bytes")
+        if maxMessageSize < 2048 || maxMessageSize > 1 << 30 {
+            throw ConfigError(option: "max-message-size", message: "must be 2048 to 1073741824 bytes")
         }
         if maxHandshakeSize < 512 || maxHandshakeSize > 1 << 20 {
             throw ConfigError(option: "max-handshake-size", message: "must be 512 to 1048576 bytes")
@@ -52,6 +71,13 @@ public struct ServerConfig: Sendable {
             throw ConfigError(option: "send-queue-bytes",
                               message: "must hold two maximum-size messages: at least \(2 * (maxMessageSize + 14))")
         }
+        if let size = socketSendBuffer, size < 4096 || size > 1 << 30 {
+            throw ConfigError(option: "socket-send-buffer", message: "must be 4096 to 1073741824 bytes")
+        }
+        if maxSubscriptions < 1 { throw ConfigError(option: "max-subscriptions", message: "must be at least 1") }
+        if maxTopicLength < 1 || maxTopicLength > 4096 { throw ConfigError(option: "max-topic-length", message: "must be 1 to 4096 bytes") }
+        if maxTopicDepth < 1 || maxTopicDepth > 256 { throw ConfigError(option: "max-topic-depth", message: "must be 1 to 256 segments") }
+        if maxTopics < 1 { throw ConfigError(option: "max-topics", message: "must be at least 1") }
         if let limit = maxConnections, limit < 1 { throw ConfigError(option: "max-connections", message: "must be at least 1") }
         return self
     }

@@ -7,6 +7,8 @@ final class ServerContext: Sendable {
     let log: Log
     /// Connection slots in use across all loops (accepted, not yet closed).
     let openConnections = Atomic<Int>(0)
+    /// Subscribers dropped because their send queue overflowed.
+    let slowConsumerDrops = Atomic<Int>(0)
     let maxConnections: Int
 
     init(config: ServerConfig, log: Log, fileLimit: Int) {
@@ -27,4 +29,6 @@ final class ServerContext: Sendable {
     }
 
     func releaseConnection() { openConnections.subtract(1, ordering: .relaxed) }
+
+    func countSlowConsumerDrop() { slowConsumerDrops.add(1, ordering: .relaxed) }
 }

@@ -51,8 +51,23 @@ public struct ServerOptions {
         Option(name: "send-queue-bytes", value: "BYTES", help: "per-connection send queue bound in bytes (default max(4194304, 2 x max message))") { o, v throws(ConfigError) in
             o.config.sendQueueBytes = try number(v, "send-queue-bytes", Int.self)
         },
+        Option(name: "socket-send-buffer", value: "BYTES", help: "kernel send buffer per connection (default: kernel autotuning)") { o, v throws(ConfigError) in
+            o.config.socketSendBuffer = try number(v, "socket-send-buffer", Int.self)
+        },
         Option(name: "max-connections", value: "N", help: "most open connections; beyond it HTTP 503 (default: file limit - 64)") { o, v throws(ConfigError) in
             o.config.maxConnections = try number(v, "max-connections", Int.self)
+        },
+        Option(name: "max-subscriptions", value: "N", help: "patterns one connection may hold (default 1000)") { o, v throws(ConfigError) in
+            o.config.maxSubscriptions = try number(v, "max-subscriptions", Int.self)
+        },
+        Option(name: "max-topic-length", value: "BYTES", help: "longest topic name (default 256)") { o, v throws(ConfigError) in
+            o.config.maxTopicLength = try number(v, "max-topic-length", Int.self)
+        },
+        Option(name: "max-topic-depth", value: "N", help: "most dot-separated segments in a topic (default 16)") { o, v throws(ConfigError) in
+            o.config.maxTopicDepth = try number(v, "max-topic-depth", Int.self)
+        },
+        Option(name: "max-topics", value: "N", help: "topic states kept, least recently used evicted (default 100000)") { o, v throws(ConfigError) in
+            o.config.maxTopics = try number(v, "max-topics", Int.self)
         },
         Option(name: "log-level", value: "LEVEL", help: "debug, info, warn or error (default info)") { o, v throws(ConfigError) in
             guard let level = Log.Level(name: v) else { throw ConfigError(option: "log-level", message: "'\(v)' is not debug, info, warn or error") }
@@ -111,7 +126,8 @@ public struct ServerOptions {
 
             Usage: broker-server [options]
 
-            Serves ws://HOST:PORT/echo (echo service), GET / and GET /healthz.
+            Serves ws://HOST:PORT/bus (pub/sub, see Protocol.md), ws://HOST:PORT/echo (echo),
+            POST /publish/TOPIC, GET / and GET /healthz.
             Every option can also be set as an environment variable; a flag wins.
 
             Options:

@@ -1,1 +1,24 @@
-print("bus-cli: not yet")
+import Broker
+import Foundation
+
+// bus-cli: subscribe, publish and measure against a bus server. Errors are one line on
+// standard error and a non-zero exit status (2 for bad usage).
+let arguments = Array(CommandLine.arguments.dropFirst())
+let command = arguments.first ?? "--help"
+let rest = Array(arguments.dropFirst())
+
+do {
+    switch command {
+    case "sub": try SubCommand(rest).run()
+    case "pub": try PubCommand(rest).run()
+    case "--help", "-h", "help": print(CLI.helpText, terminator: "")
+    default: throw UsageError("unknown command '\(command)'")
+    }
+} catch let error as UsageError {
+    CLI.fail("\(error.message) (see bus-cli --help)", status: 2)
+} catch let error as HelpRequested {
+    print(error.text, terminator: "")
+} catch {
+    CLI.fail("\(error)", status: 1)
+}
+exit(0)

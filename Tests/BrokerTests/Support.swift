@@ -28,9 +28,18 @@ final class RawSocket {
     let fd: Int32
     private var open = true
 
-    init(port: UInt16) throws {
+    /// `receiveBuffer` shrinks SO_RCVBUF before connecting (a subscriber that reads slowly).
+    init(port: UInt16, receiveBuffer: Int32? = nil) throws {
         fd = try Sys.socket(family: AF_INET, nonBlocking: false)
+        if var size = receiveBuffer {
+            setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, socklen_t(MemoryLayout<Int32>.size))
+        }
         try Sys.connect(fd, SocketAddress(numericHost: "127.0.0.1", port: port)!)
+    }
+
+    /// Sends one masked client frame.
+    func sendFrame(_ opcode: Opcode, _ payload: [UInt8]) {
+        send(FrameEncoder.encode(opcode: opcode, payload: payload, maskKey: .random()))
     }
 
     deinit { if open { Sys.close(fd) } }
@@ -121,6 +130,14 @@ final class ServerProcess {
             throw WebSocketClient.ClientError.handshake("server did not start: \(text)")
         }
         self.port = port
+    }
+
+    /// Resident memory of the server process, from /proc/PID/status.
+    var residentBytes: Int {
+        guard let status = try? String(contentsOfFile: "/proc/\(process.processIdentifier)/status", encoding: .utf8),
+              let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmRSS:") }),
+              let kilobytes = Int(line.split(separator: " ").dropFirst().first ?? "") else { return -1 }
+        return kilobytes * 1024
     }
 
     var openFileDescriptors: Int {

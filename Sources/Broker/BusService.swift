@@ -1,0 +1,139 @@
+import BusProtocol
+import Frames
+import Topics
+
+/// `/bus`: the pub/sub protocol of Protocol.md on one loop. Parses each request envelope in
+/// place (the payload is never decoded, only validated and passed through), checks it, and
+/// hands it to the loop's hub.
+final class BusService: WebSocketService {
+    static let subprotocol = "bus.v1"
+    private let hub: LoopHub
+    private let config: ServerConfig
+    private let limits: TopicLimits
+    /// Identical for every client of this server: built once.
+    private let welcome: OutboundBytes
+
+    init(hub: LoopHub, config: ServerConfig) {
+        self.hub = hub
+        self.config = config
+        limits = config.topicLimits
+        welcome = WireFrame.make(opcode: .text, payload: ServerEnvelope.welcome(
+            maxMessageSize: config.maxMessageSize, maxPayload: config.maxPayload,
+            maxSubscriptions: config.maxSubscriptions, maxTopicLength: config.maxTopicLength,
+            maxTopicDepth: config.maxTopicDepth, sendQueueMessages: config.sendQueueMessages,
+            sendQueueBytes: config.effectiveSendQueueBytes, pingInterval: Int(config.pingInterval),
+            idleTimeout: Int(config.idleTimeout)))
+    }
+
+    /// No offer means v1; an offer must include `bus.v1`.
+    func negotiate(_ offered: [String]) throws(HandshakeError) -> String? {
+        if offered.isEmpty { return nil }
+        if offered.contains(Self.subprotocol) { return Self.subprotocol }
+        throw HandshakeError(status: .badRequest, message: "unsupported subprotocol: this server speaks \(Self.subprotocol)")
+    }
+
+    var pausesReadingWhenBacklogged: Bool { false }
+
+    func opened(_ connection: Connection) {
+        connection.busSession = BusSession(connection: connection)
+        connection.enqueue(welcome)
+    }
+
+    func closed(_ connection: Connection) {
+        guard let session = connection.busSession else { return }
+        connection.busSession = nil
+        hub.remove(session)
+    }
+
+    func received(_ opcode: Opcode, _ payload: UnsafeRawBufferPointer, on connection: Connection) {
+        guard let session = connection.busSession else { return }
+        if opcode == .binary {
+            receivedBinary(payload, session: session)
+            return
+        }
+        switch EnvelopeParser.parse(payload) {
+        case .failure(let error):
+            sendError(error.code, error.message, id: error.id.map { Array(payload[$0]) }, topic: error.topic, to: connection)
+        case .success(let request):
+            let id = request.id.map { Array(payload[$0]) }
+            switch request.kind {
+            case .subscribe: subscribe(session, request.topic, id: id)
+            case .unsubscribe: unsubscribe(session, request.topic, id: id)
+            case .publish:
+                guard let topic = publishTopic(request.topic, id: id, connection: connection) else { return }
+                let data = UnsafeRawBufferPointer(rebasing: payload[request.data!])
+                publish(topic, .json, data, id: id, connection: connection)
+            }
+        }
+    }
+
+    private func receivedBinary(_ payload: UnsafeRawBufferPointer, session: BusSession) {
+        let connection = session.connection
+        switch BinaryLayout.parsePublish(payload) {
+        case .failure(let error):
+            sendError(error.code, error.message, id: nil, topic: nil, to: connection)
+        case .success(let publish):
+            let id = publish.id.map { Array(JSONText.quoted(String(decoding: payload[$0], as: UTF8.self)).utf8) }
+            let name = String(decoding: payload[publish.topic], as: UTF8.self)
+            guard let topic = publishTopic(name, id: id, connection: connection) else { return }
+            self.publish(topic, .binary, UnsafeRawBufferPointer(rebasing: payload[publish.payload]), id: id, connection: connection)
+        }
+    }
+
+    private func subscribe(_ session: BusSession, _ text: String, id: [UInt8]?) {
+        let connection = session.connection
+        let pattern: TopicPattern
+        do { pattern = try TopicPattern(text, limits: limits) } catch {
+            return sendError(.invalidTopic, error.message, id: id, topic: text, to: connection)
+        }
+        if !session.patterns.contains(pattern) && session.patterns.count >= config.maxSubscriptions {
+            return sendError(.tooManySubscriptions, "at most \(config.maxSubscriptions) subscriptions per connection",
+                             id: id, topic: text, to: connection)
+        }
+        hub.subscribe(session, to: pattern, requestID: id)
+    }
+
+    private func unsubscribe(_ session: BusSession, _ text: String, id: [UInt8]?) {
+        let connection = session.connection
+        guard let pattern = try? TopicPattern(text, limits: limits), hub.unsubscribe(session, from: pattern) else {
+            return sendError(.notSubscribed, "this connection is not subscribed to that pattern", id: id, topic: text, to: connection)
+        }
+        connection.enqueue(WireFrame.make(opcode: .text, payload: ServerEnvelope.ack(id: id, op: "unsubscribe", topic: text)))
+    }
+
+    private func publishTopic(_ text: String, id: [UInt8]?, connection: Connection) -> TopicName? {
+        do { return try TopicName(text, limits: limits) } catch {
+            let message = error == .wildcardInTopic ? "publish needs a topic, not a pattern" : error.message
+            sendError(.invalidTopic, message, id: id, topic: text, to: connection)
+            return nil
+        }
+    }
+
+    private func publish(_ topic: TopicName, _ kind: PayloadKind, _ data: UnsafeRawBufferPointer, id: [UInt8]?, connection: Connection) {
+        guard data.count <= config.maxPayload else {
+            return sendError(.payloadTooLarge, "payload of \(data.count) bytes exceeds max_payload \(config.maxPayload)",
+                             id: id, topic: topic.string, to: connection)
+        }
+        let origin = PublishOrigin(loop: hub.index, connection: connection.id, requestID: id, wantsOutcome: false)
+        hub.publish(topic: topic, kind: kind, payload: data, origin: origin)
+    }
+
+    // MARK: replies
+
+    func acknowledgeSubscribe(on connection: Connection, requestID: [UInt8]?, pattern: TopicPattern, position: TopicPosition?) {
+        guard connection.isOpen else { return }
+        let ack = ServerEnvelope.ack(id: requestID, op: "subscribe", topic: pattern.string, epoch: position?.epoch, seq: position?.seq)
+        connection.enqueue(WireFrame.make(opcode: .text, payload: ack))
+    }
+
+    func acknowledgePublish(on connection: Connection, requestID: [UInt8]?, outcome: PublishOutcome) {
+        guard connection.isOpen, let requestID else { return }
+        let ack = ServerEnvelope.ack(id: requestID, op: "publish", topic: outcome.topic.string, epoch: outcome.position.epoch,
+                                     seq: outcome.position.seq, subscribers: outcome.subscribers)
+        connection.enqueue(WireFrame.make(opcode: .text, payload: ack))
+    }
+
+    private func sendError(_ code: ErrorCode, _ message: String, id: [UInt8]?, topic: String?, to connection: Connection) {
+        connection.enqueue(WireFrame.make(opcode: .text, payload: ServerEnvelope.error(code, message: message, id: id, topic: topic)))
+    }
+}

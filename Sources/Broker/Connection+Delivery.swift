@@ -1,0 +1,53 @@
+import BusProtocol
+import Frames
+
+extension Connection {
+    /// Queues a topic message for this subscriber, or drops the subscriber if it would
+    /// overflow its queue: a slow consumer costs only itself, never the publisher.
+    ///
+    /// At the bound the queue is first written out: a burst delivered within one loop turn
+    /// (hundreds of small publishes in one read) must not count against a subscriber whose
+    /// socket would take it. Only a socket that refuses the bytes makes a slow consumer.
+    func deliver(_ frame: OutboundBytes) {
+        guard isOpen else { return }
+        if queueWouldOverflow(adding: frame.count) {
+            flush()
+            guard isOpen else { return }
+            if queueWouldOverflow(adding: frame.count) {
+                dropSlowConsumer(overflowing: frame)
+                return
+            }
+        }
+        enqueue(frame)
+    }
+
+    /// Frees the queue at once (but for a frame already partly written), tells the client
+    /// per topic the last position it was sent, and closes with 4008.
+    private func dropSlowConsumer(overflowing frame: OutboundBytes) {
+        let (messages, bytes) = (queuedMessages, queuedBytes)
+        var firstLost: [String: DeliveryStamp] = [:]
+        var order: [String] = []
+        func note(_ stamp: DeliveryStamp?) {
+            guard let stamp else { return }
+            if let known = firstLost[stamp.topic.string], known.position.seq <= stamp.position.seq { return }
+            if firstLost[stamp.topic.string] == nil { order.append(stamp.topic.string) }
+            firstLost[stamp.topic.string] = stamp
+        }
+        forEachUnstartedFrame { note($0.stamp) }
+        note(frame.stamp)
+        dropUnstartedFrames()
+        let positions = order.prefix(Self.maxReportedPositions).map { topic in
+            let stamp = firstLost[topic]!
+            return (topic: topic, epoch: stamp.position.epoch, seq: stamp.position.seq - 1)
+        }
+        let message = "send queue overflow (\(messages) messages, \(bytes) bytes queued)"
+        enqueueFinal(WireFrame.make(opcode: .text, payload: ServerEnvelope.slowConsumer(message: message, positions: positions)))
+        close(code: .slowConsumer, reason: "slow consumer")
+        loop.context.countSlowConsumerDrop()
+        log.info("slow consumer dropped", [("peer", peer.description), ("id", String(id)),
+                                           ("queued_messages", String(messages)), ("queued_bytes", String(bytes))])
+    }
+
+    /// The error envelope before a 4008 close stays small whatever the client subscribed to.
+    static let maxReportedPositions = 100
+}

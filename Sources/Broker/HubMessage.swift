@@ -1,0 +1,65 @@
+import Topics
+
+/// Where a topic position stands: the owner's epoch and last sequence number.
+public struct TopicPosition: Sendable, Equatable {
+    public let epoch: String
+    public let seq: UInt64
+}
+
+/// What a published payload is, which decides how subscribers receive it.
+enum PayloadKind: Sendable {
+    /// Raw JSON (validated), delivered as the `data` of a text `message` envelope.
+    case json
+    /// Opaque bytes, delivered in a binary message frame.
+    case binary
+}
+
+/// Who published, so the owner can answer: the loop and connection, and the request's id.
+struct PublishOrigin: Sendable {
+    let loop: Int
+    let connection: UInt64
+    /// The request's raw JSON id token; nil for publishes that want no ack.
+    let requestID: [UInt8]?
+    /// HTTP publishes always want the outcome, id or not.
+    let wantsOutcome: Bool
+}
+
+/// The owner's answer to a publish.
+struct PublishOutcome: Sendable {
+    let topic: TopicName
+    let position: TopicPosition
+    let subscribers: Int
+}
+
+/// One published message on its way to the topic's owner loop (the payload copied out of the
+/// publisher's read buffer, once).
+struct PublishRequest: Sendable {
+    let topic: TopicName
+    let kind: PayloadKind
+    let payload: [UInt8]
+    let origin: PublishOrigin
+}
+
+/// A loop's change of interest in a pattern, sent to the loops that may own matching topics.
+struct InterestUpdate: Sendable {
+    let pattern: TopicPattern
+    let loop: Int
+    /// Local subscriptions to the pattern on `loop`; 0 withdraws the interest.
+    let count: Int
+    /// Non-zero when the sender waits for `interestApplied` (a first subscriber's ack).
+    let token: UInt64
+}
+
+/// Messages between the hubs of one process's loops. Everything is immutable; frames are
+/// shared `OutboundBytes`, never copied per loop or per subscriber.
+enum HubMessage: Sendable {
+    case publish(PublishRequest)
+    case deliver(frame: OutboundBytes, topic: TopicName)
+    case interest(InterestUpdate)
+    /// The reply to an interest update with a token; `position` for a literal pattern's owner.
+    case interestApplied(token: UInt64, position: TopicPosition?)
+    /// Asks a topic's owner for its position (a subscribe ack on an already-active literal).
+    case position(topic: TopicName, replyLoop: Int, token: UInt64)
+    case positionReply(token: UInt64, position: TopicPosition)
+    case published(connection: UInt64, requestID: [UInt8]?, outcome: PublishOutcome)
+}

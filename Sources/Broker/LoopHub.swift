@@ -1,0 +1,267 @@
+import Topics
+
+/// One loop's part of the generalised hub. Loops treat each other as cluster nodes:
+/// - every topic has an **owner** loop (a hash of its name) that keeps its sequence state,
+///   encodes each of its messages once and hands the shared bytes to each interested loop;
+/// - every loop keeps a **local trie** (pattern → its own subscribed sessions) and an
+///   **interest trie** (pattern → which loops have subscribers), kept current by the loops
+///   announcing a pattern when its first local subscriber arrives and withdrawing it when the
+///   last leaves, as NATS propagates interest between servers.
+/// Everything here is touched by the owning loop only.
+final class LoopHub {
+    let index: Int
+    let loopCount: Int
+    private let peers: [LoopInbox]
+    unowned(unsafe) var loop: EventLoop!
+
+    /// Pattern → this loop's sessions subscribed to it.
+    let subscriptions = SubscriptionTrie<BusSession>()
+    /// This loop's subscribed patterns: how many local sessions hold each, and whether its
+    /// announcement to the other loops is still in flight.
+    private var patterns: [TopicPattern: LocalPattern] = [:]
+    private var announcements: [UInt64: Announcement] = [:]
+    private var positionWaiters: [UInt64: SubscribeWaiter] = [:]
+    private var nextToken: UInt64 = 0
+
+    /// Pattern → loops with subscribers (with their counts, for publish acks).
+    private let interest = SubscriptionTrie<InterestEntry>()
+    private var interestEntries: [InterestKey: InterestEntry] = [:]
+    private var loopMarks: [Bool]
+    private var loopsToSend: [Int] = []
+
+    /// The sequence state of the topics this loop owns.
+    private var topics: TopicTable
+
+    init(index: Int, peers: [LoopInbox], maxTopics: Int) {
+        self.index = index
+        self.peers = peers
+        loopCount = peers.count
+        loopMarks = Array(repeating: false, count: peers.count)
+        topics = TopicTable(capacity: max(1, maxTopics / max(1, peers.count)))
+    }
+
+    var topicStateCount: Int { topics.count }
+
+    /// The loop that sequences `topic`: FNV-1a of its bytes, so every loop agrees.
+    func owner(of topic: TopicName) -> Int {
+        guard loopCount > 1 else { return 0 }
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        for byte in topic.string.utf8 { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3 }
+        return Int(hash % UInt64(loopCount))
+    }
+
+    private func send(_ message: HubMessage, to target: Int) {
+        peers[target].post(.hub(message))
+    }
+
+    // MARK: subscribing
+
+    /// Adds the subscription and acks it once active (see Protocol.md, subscribe).
+    func subscribe(_ session: BusSession, to pattern: TopicPattern, requestID: [UInt8]?) {
+        if session.patterns.insert(pattern).inserted {
+            subscriptions.insert(session, for: pattern)
+            changeLocalCount(pattern, by: 1)
+        }
+        let waiter = SubscribeWaiter(connection: session.connection.id, requestID: requestID, pattern: pattern)
+        if let token = patterns[pattern]?.announcing {
+            announcements[token]?.waiters.append(waiter)
+        } else if let topic = pattern.literal {
+            nextToken += 1
+            positionWaiters[nextToken] = waiter
+            send(.position(topic: topic, replyLoop: index, token: nextToken), to: owner(of: topic))
+        } else {
+            acknowledge(waiter, position: nil)
+        }
+    }
+
+    /// Removes one subscription; false when the session does not hold the pattern.
+    func unsubscribe(_ session: BusSession, from pattern: TopicPattern) -> Bool {
+        guard session.patterns.remove(pattern) != nil else { return false }
+        subscriptions.remove(session, for: pattern)
+        changeLocalCount(pattern, by: -1)
+        return true
+    }
+
+    /// A session's connection left: every subscription goes.
+    func remove(_ session: BusSession) {
+        guard !session.patterns.isEmpty else { return }
+        subscriptions.removeAll(session, for: session.patterns)
+        for pattern in session.patterns { changeLocalCount(pattern, by: -1) }
+        session.patterns.removeAll()
+    }
+
+    private func changeLocalCount(_ pattern: TopicPattern, by delta: Int) {
+        var state = patterns[pattern] ?? LocalPattern()
+        let before = state.count
+        state.count += delta
+        var token: UInt64 = 0
+        if state.count == 0 {
+            patterns[pattern] = nil
+        } else {
+            if before == 0 {
+                nextToken += 1
+                token = nextToken
+                state.announcing = token
+                announcements[token] = Announcement(pattern: pattern, repliesLeft: targets(of: pattern).count)
+            }
+            patterns[pattern] = state
+        }
+        let update = InterestUpdate(pattern: pattern, loop: index, count: state.count, token: token)
+        for target in targets(of: pattern) { send(.interest(update), to: target) }
+    }
+
+    /// The loops that may own a topic the pattern matches: one for a literal, all otherwise.
+    private func targets(of pattern: TopicPattern) -> Range<Int> {
+        guard let topic = pattern.literal else { return 0..<loopCount }
+        let owner = owner(of: topic)
+        return owner..<(owner + 1)
+    }
+
+    private func acknowledge(_ waiter: SubscribeWaiter, position: TopicPosition?) {
+        guard let connection = loop.connection(waiter.connection), let service = connection.service as? BusService else { return }
+        service.acknowledgeSubscribe(on: connection, requestID: waiter.requestID, pattern: waiter.pattern, position: position)
+    }
+
+    // MARK: publishing
+
+    /// Publishes from a connection of this loop: sequenced here when this loop owns the
+    /// topic (no copy of the payload), else copied once and sent to the owner.
+    func publish(topic: TopicName, kind: PayloadKind, payload: UnsafeRawBufferPointer, origin: PublishOrigin) {
+        let owner = owner(of: topic)
+        if owner == index {
+            sequence(topic: topic, kind: kind, payload: payload, origin: origin)
+        } else {
+            send(.publish(PublishRequest(topic: topic, kind: kind, payload: Array(payload), origin: origin)), to: owner)
+        }
+    }
+
+    /// The owner's work: next sequence number, one encoding, one hand-off per interested loop.
+    private func sequence(topic: TopicName, kind: PayloadKind, payload: UnsafeRawBufferPointer, origin: PublishOrigin) {
+        var state = topics.state(for: topic)
+        var seq = state.next()
+        if seq == nil {
+            state = topics.renew(topic)
+            seq = state.next()
+        }
+        let position = TopicPosition(epoch: state.epoch, seq: seq!)
+        let frame = DeliveryFrame.make(kind: kind, topic: topic, position: position, payload: payload)
+        var subscribers = 0
+        for entry in interest.match(topic) {
+            subscribers += entry.count
+            if !loopMarks[entry.loop] {
+                loopMarks[entry.loop] = true
+                loopsToSend.append(entry.loop)
+            }
+        }
+        for target in loopsToSend {
+            loopMarks[target] = false
+            if target == index { deliver(frame, topic: topic) } else { send(.deliver(frame: frame, topic: topic), to: target) }
+        }
+        loopsToSend.removeAll(keepingCapacity: true)
+        if origin.requestID != nil || origin.wantsOutcome {
+            let outcome = PublishOutcome(topic: topic, position: position, subscribers: subscribers)
+            if origin.loop == index {
+                loop.publishCompleted(connection: origin.connection, requestID: origin.requestID, outcome: outcome)
+            } else {
+                send(.published(connection: origin.connection, requestID: origin.requestID, outcome: outcome), to: origin.loop)
+            }
+        }
+    }
+
+    /// Hands a message to every local session whose patterns match (once per session).
+    private func deliver(_ frame: OutboundBytes, topic: TopicName) {
+        for session in subscriptions.match(topic) { session.connection.deliver(frame) }
+    }
+
+    // MARK: messages from other loops
+
+    func receive(_ message: HubMessage) {
+        switch message {
+        case .publish(let request):
+            request.payload.withUnsafeBytes {
+                sequence(topic: request.topic, kind: request.kind, payload: $0, origin: request.origin)
+            }
+        case .deliver(let frame, let topic):
+            deliver(frame, topic: topic)
+        case .interest(let update):
+            apply(update)
+        case .interestApplied(let token, let position):
+            guard var announcement = announcements[token] else { return }
+            announcement.repliesLeft -= 1
+            if let position { announcement.position = position }
+            guard announcement.repliesLeft <= 0 else {
+                announcements[token] = announcement
+                return
+            }
+            announcements[token] = nil
+            if patterns[announcement.pattern]?.announcing == token { patterns[announcement.pattern]?.announcing = nil }
+            for waiter in announcement.waiters { acknowledge(waiter, position: announcement.position) }
+        case .position(let topic, let replyLoop, let token):
+            let state = topics.state(for: topic)
+            send(.positionReply(token: token, position: TopicPosition(epoch: state.epoch, seq: state.seq)), to: replyLoop)
+        case .positionReply(let token, let position):
+            if let waiter = positionWaiters.removeValue(forKey: token) { acknowledge(waiter, position: position) }
+        case .published(let connection, let requestID, let outcome):
+            loop.publishCompleted(connection: connection, requestID: requestID, outcome: outcome)
+        }
+    }
+
+    private func apply(_ update: InterestUpdate) {
+        let key = InterestKey(loop: update.loop, pattern: update.pattern)
+        if update.count == 0 {
+            if let entry = interestEntries.removeValue(forKey: key) { interest.remove(entry, for: update.pattern) }
+        } else if let entry = interestEntries[key] {
+            entry.count = update.count
+        } else {
+            let entry = InterestEntry(loop: update.loop, count: update.count)
+            interestEntries[key] = entry
+            interest.insert(entry, for: update.pattern)
+        }
+        guard update.token != 0 else { return }
+        // A literal pattern's only target is its owner, which answers with the position.
+        let position = update.pattern.literal.map { topic -> TopicPosition in
+            let state = topics.state(for: topic)
+            return TopicPosition(epoch: state.epoch, seq: state.seq)
+        }
+        send(.interestApplied(token: update.token, position: position), to: update.loop)
+    }
+}
+
+/// A loop's own count of subscriptions to one pattern.
+private struct LocalPattern {
+    var count = 0
+    /// The token of the announcement still in flight, nil once every target has applied it.
+    var announcing: UInt64?
+}
+
+/// A first subscriber's announcement, waiting for every target loop's reply.
+private struct Announcement {
+    let pattern: TopicPattern
+    var repliesLeft: Int
+    var waiters: [SubscribeWaiter] = []
+    var position: TopicPosition?
+}
+
+/// A subscribe waiting for its ack.
+struct SubscribeWaiter {
+    let connection: UInt64
+    let requestID: [UInt8]?
+    let pattern: TopicPattern
+}
+
+private struct InterestKey: Hashable {
+    let loop: Int
+    let pattern: TopicPattern
+}
+
+/// One loop's interest in one pattern, as the interest trie stores it.
+final class InterestEntry: Hashable {
+    let loop: Int
+    var count: Int
+    init(loop: Int, count: Int) {
+        self.loop = loop
+        self.count = count
+    }
+    static func == (a: InterestEntry, b: InterestEntry) -> Bool { a === b }
+    func hash(into hasher: inout Hasher) { hasher.combine(ObjectIdentifier(self)) }
+}

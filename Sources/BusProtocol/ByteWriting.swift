@@ -1,0 +1,36 @@
+/// Small appenders shared by the envelope encoders. Numbers are written digit by digit into
+/// the output, never through `String(describing:)`, so an encoder allocates only its result.
+extension Array where Element == UInt8 {
+    /// Appends the bytes of a literal (keys, fixed fragments of an envelope).
+    @inline(__always)
+    mutating func appendLiteral(_ literal: StaticString) {
+        append(contentsOf: UnsafeBufferPointer(start: literal.utf8Start, count: literal.utf8CodeUnitCount))
+    }
+
+    /// Appends `value` in decimal, as a JSON number.
+    mutating func appendDecimal(_ value: UInt64) {
+        var digits: (UInt64, UInt64, UInt64) = (0, 0, 0) // 24 bytes ≥ the 20 digits of UInt64.max
+        Swift.withUnsafeMutableBytes(of: &digits) { buffer in
+            var remaining = value
+            var start = buffer.count
+            repeat {
+                start -= 1
+                buffer[start] = UInt8(truncatingIfNeeded: remaining % 10) &+ 0x30
+                remaining /= 10
+            } while remaining != 0
+            self.append(contentsOf: UnsafeRawBufferPointer(rebasing: buffer[start...]))
+        }
+    }
+
+    /// Appends `value` in decimal, with a `-` when negative.
+    mutating func appendDecimal(_ value: Int) {
+        if value < 0 { append(0x2D) }
+        appendDecimal(UInt64(value.magnitude))
+    }
+
+    /// Appends a string as a JSON string token.
+    @inline(__always)
+    mutating func appendQuoted(_ text: String) {
+        JSONText.appendQuoted(text, to: &self)
+    }
+}

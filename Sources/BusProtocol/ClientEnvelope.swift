@@ -1,0 +1,40 @@
+/// Requests as a client writes them (bus-cli, tests): compact, keys in the order Protocol.md
+/// shows (`type`, `id`, `topic`, `data`), the id as a JSON string.
+public enum ClientEnvelope {
+    /// `{"type":"subscribe","id":"…","topic":"…"}`.
+    public static func subscribe(topic: String, id: String?) -> [UInt8] {
+        request("subscribe", topic: topic, id: id)
+    }
+
+    /// `{"type":"unsubscribe","id":"…","topic":"…"}`.
+    public static func unsubscribe(topic: String, id: String?) -> [UInt8] {
+        request("unsubscribe", topic: topic, id: id)
+    }
+
+    /// `{"type":"publish","id":"…","topic":"…","data":…}`. `dataJSON` is inserted verbatim:
+    /// the caller guarantees it is one JSON value (`JSON.validateValue`), as the server
+    /// refuses anything else with `bad_json`.
+    public static func publish(topic: String, dataJSON: [UInt8], id: String?) -> [UInt8] {
+        request("publish", topic: topic, id: id, data: dataJSON)
+    }
+
+    static func request(_ type: StaticString, topic: String, id: String?, data: [UInt8]? = nil) -> [UInt8] {
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(48 + topic.utf8.count + (id?.utf8.count ?? 0) + (data?.count ?? 0))
+        bytes.appendLiteral(#"{"type":""#)
+        bytes.appendLiteral(type)
+        bytes.append(0x22)
+        if let id {
+            bytes.appendLiteral(#","id":"#)
+            bytes.appendQuoted(id)
+        }
+        bytes.appendLiteral(#","topic":"#)
+        bytes.appendQuoted(topic)
+        if let data {
+            bytes.appendLiteral(#","data":"#)
+            bytes.append(contentsOf: data)
+        }
+        bytes.append(0x7D)
+        return bytes
+    }
+}

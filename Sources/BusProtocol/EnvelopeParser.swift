@@ -1,0 +1,92 @@
+/// Reads a client's text frame into a `ClientRequest` (Protocol.md "Text envelopes").
+///
+/// One pass over the frame validates all of it, nested `data` included; the only allocation
+/// for a well-formed request is the topic `String`. Checks run in a fixed order so each input
+/// has one answer: invalid JSON or not an object (`bad_json`) before a duplicate key, then
+/// `type`, then `id`, then `topic`, then `data`. Whatever fails, the error carries the id if
+/// a valid one was read and the topic if one was read, so the client can correlate it.
+public enum EnvelopeParser {
+    /// Longest string id, in raw bytes between the quotes (Protocol.md: "at most 64 bytes").
+    public static let maxIDLength = 64
+
+    /// Parses one text frame. `maxDepth` limits the nesting of each member value (so of
+    /// `data`); the envelope object itself does not count.
+    public static func parse(_ bytes: UnsafeRawBufferPointer,
+                             maxDepth: Int = JSON.defaultMaxDepth) -> Result<ClientRequest, RequestError> {
+        var members = EnvelopeMembers()
+        do throws(JSONError) {
+            try JSON.scanObject(bytes, maxDepth: maxDepth) { key, value in
+                members.record(key: key, value: value)
+            }
+        } catch {
+            return .failure(RequestError(code: .badJSON, message: error.message))
+        }
+        return request(from: members, in: bytes)
+    }
+
+    /// Applies the field rules to the members of a valid JSON object.
+    static func request(from members: EnvelopeMembers,
+                        in bytes: UnsafeRawBufferPointer) -> Result<ClientRequest, RequestError> {
+        // id and topic first: every error below echoes whichever of them could be read.
+        var id: Range<Int>?
+        var idIsBad = false
+        if let range = members.id, !members.idDuplicated {
+            if isIDValid(UnsafeRawBufferPointer(rebasing: bytes[range])) { id = range } else { idIsBad = true }
+        }
+        var topic: String?
+        var topicProblem = (code: ErrorCode.badRequest, message: "missing field \"topic\"")
+        if let range = members.topic, !members.topicDuplicated {
+            if bytes[range.lowerBound] != 0x22 {
+                topicProblem.message = "field \"topic\" must be a string"
+            } else if let text = JSON.decodeString(UnsafeRawBufferPointer(rebasing: bytes[range])) {
+                topic = text
+            } else {
+                topicProblem = (.invalidTopic, "topic escapes a lone surrogate")
+            }
+        }
+        func failure(_ code: ErrorCode, _ message: String) -> Result<ClientRequest, RequestError> {
+            .failure(RequestError(code: code, message: message, id: id, topic: topic))
+        }
+
+        if let duplicate = members.duplicateKey {
+            return failure(.badRequest, "duplicate key \(JSONText.quoted(duplicate))")
+        }
+        guard let typeRange = members.type else { return failure(.badRequest, "missing field \"type\"") }
+        guard bytes[typeRange.lowerBound] == 0x22 else {
+            return failure(.badRequest, "field \"type\" must be a string")
+        }
+        let typeContent = UnsafeRawBufferPointer(rebasing: bytes[typeRange.lowerBound + 1 ..< typeRange.upperBound - 1])
+        guard let kind = kind(typeContent) else {
+            var unescaped: [UInt8] = []
+            _ = JSON.unescape(typeContent, into: &unescaped)
+            let name = unescaped.withUnsafeBytes { EnvelopeMembers.displayName($0) }
+            return failure(.unknownType, "unknown type \(JSONText.quoted(name))")
+        }
+        if idIsBad {
+            return failure(.badRequest, "id must be a string of at most \(maxIDLength) bytes or an integer")
+        }
+        guard let topic else { return failure(topicProblem.code, topicProblem.message) }
+        if kind == .publish, members.data == nil { return failure(.badRequest, "missing field \"data\"") }
+        return .success(ClientRequest(kind: kind, id: id, topic: topic, data: kind == .publish ? members.data : nil))
+    }
+
+    /// A string of at most `maxIDLength` raw bytes, or an integer that fits in an `Int64`
+    /// (a bound, so the echo stays small; clients count ids, they do not send 1000 digits).
+    static func isIDValid(_ token: UnsafeRawBufferPointer) -> Bool {
+        if token[0] == 0x22 { return token.count - 2 <= maxIDLength }
+        return JSON.decodeInteger(token) != nil
+    }
+
+    /// The request kind named by the raw (escaped) content of the `type` string.
+    static func kind(_ content: UnsafeRawBufferPointer) -> ClientRequest.Kind? {
+        if content.contains(0x5C) {
+            var unescaped: [UInt8] = []
+            _ = JSON.unescape(content, into: &unescaped)
+            return unescaped.withUnsafeBytes { kind($0) }
+        }
+        if EnvelopeMembers.equals(content, "subscribe") { return .subscribe }
+        if EnvelopeMembers.equals(content, "unsubscribe") { return .unsubscribe }
+        if EnvelopeMembers.equals(content, "publish") { return .publish }
+        return nil
+    }
+}

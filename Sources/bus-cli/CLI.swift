@@ -1,0 +1,91 @@
+import Broker
+import Foundation
+
+/// Shared pieces of the commands: flags, the server URL, errors.
+enum CLI {
+    static let defaultURL = "ws://127.0.0.1:8080/bus"
+
+    static let helpText = """
+        bus-cli: talk to a bus server.
+
+        Usage:
+          bus-cli sub TOPIC [TOPIC...] [options]   print messages as they arrive
+          bus-cli pub TOPIC MSG [options]          publish MSG (or each line of stdin with MSG -)
+
+        Run 'bus-cli COMMAND --help' for each command's options.
+
+        """
+
+    /// `ws://host:port` without a path means `/bus`.
+    static func url(_ text: String?) throws -> WebSocketURL {
+        do { return try WebSocketURL(text ?? defaultURL, defaultPath: "/bus") } catch {
+            throw UsageError("--url: \(error.message)")
+        }
+    }
+
+    static func fail(_ message: String, status: Int32) -> Never {
+        FileHandle.standardError.write(Data("bus-cli: \(message)\n".utf8))
+        exit(status)
+    }
+
+    static func warn(_ message: String) {
+        FileHandle.standardError.write(Data("bus-cli: \(message)\n".utf8))
+    }
+}
+
+struct UsageError: Error {
+    let message: String
+    init(_ message: String) { self.message = message }
+}
+
+struct HelpRequested: Error {
+    let text: String
+}
+
+/// A tiny flag parser: `--flag`, `--option VALUE`, `--option=VALUE`, and positional words.
+struct Flags {
+    var positional: [String] = []
+    private var values: [String: String] = [:]
+    private var switches: Set<String> = []
+
+    init(_ arguments: [String], options: Set<String>, switches known: Set<String>, help: String) throws {
+        var index = 0
+        while index < arguments.count {
+            let argument = arguments[index]
+            index += 1
+            if argument == "--help" || argument == "-h" { throw HelpRequested(text: help) }
+            guard argument.hasPrefix("--"), argument.count > 2 else {
+                positional.append(argument)
+                continue
+            }
+            var name = String(argument.dropFirst(2))
+            var value: String?
+            if let equals = name.firstIndex(of: "=") {
+                value = String(name[name.index(after: equals)...])
+                name = String(name[..<equals])
+            }
+            if known.contains(name) {
+                guard value == nil else { throw UsageError("--\(name) takes no value") }
+                switches.insert(name)
+            } else if options.contains(name) {
+                if value == nil {
+                    guard index < arguments.count else { throw UsageError("--\(name) needs a value") }
+                    value = arguments[index]
+                    index += 1
+                }
+                values[name] = value
+            } else {
+                throw UsageError("unknown option --\(name)")
+            }
+        }
+    }
+
+    func value(_ name: String) -> String? { values[name] }
+    func has(_ name: String) -> Bool { switches.contains(name) }
+
+    func integer(_ name: String) throws -> Int? {
+        guard let text = values[name] else { return nil }
+        guard let number = Int(text), number >= 0 else { throw UsageError("--\(name): '\(text)' is not a whole number") }
+        return number
+    }
+}

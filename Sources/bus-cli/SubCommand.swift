@@ -1,0 +1,129 @@
+import Broker
+import BusProtocol
+import Foundation
+import Frames
+
+/// `bus-cli sub TOPIC...`: one line per message on standard output, as a shell user expects.
+struct SubCommand {
+    static let help = """
+        Usage: bus-cli sub TOPIC [TOPIC...] [options]
+
+        Subscribes to each TOPIC (a topic or a pattern with * and >) and prints one line per
+        message: a string payload as its text, any other JSON exactly as published, binary
+        payloads as base64.
+
+        Options:
+          --url URL      server (default ws://127.0.0.1:8080/bus; ws://HOST:PORT means /bus)
+          --json         print whole message envelopes (topic, epoch, seq, data)
+          --raw          print binary payloads as their raw bytes instead of base64
+          --count N      exit after N messages
+          --reconnect    reconnect with backoff and subscribe again when the connection drops
+
+        """
+
+    let url: WebSocketURL
+    let topics: [String]
+    let json: Bool
+    let raw: Bool
+    let count: Int?
+    let reconnect: Bool
+
+    init(_ arguments: [String]) throws {
+        let flags = try Flags(arguments, options: ["url", "count"], switches: ["json", "raw", "reconnect"], help: Self.help)
+        guard !flags.positional.isEmpty else { throw UsageError("sub needs at least one TOPIC") }
+        topics = flags.positional
+        url = try CLI.url(flags.value("url"))
+        json = flags.has("json")
+        raw = flags.has("raw")
+        count = try flags.integer("count")
+        reconnect = flags.has("reconnect")
+    }
+
+    func run() throws {
+        var printed = 0
+        var backoff = 0.1
+        while true {
+            do {
+                let client = try connectAndSubscribe()
+                backoff = 0.1
+                while count.map({ printed < $0 }) ?? true {
+                    if try printNext(from: client) { printed += 1 }
+                }
+                try? client.close()
+                return
+            } catch let error as SubscribeRefused {
+                throw error
+            } catch {
+                guard reconnect else { throw error }
+                CLI.warn("\(error); reconnecting in \(String(format: "%.1f", backoff)) s")
+                Thread.sleep(forTimeInterval: backoff * Double.random(in: 0.8...1.2))
+                backoff = min(backoff * 2, 5)
+            }
+        }
+    }
+
+    private func connectAndSubscribe() throws -> WebSocketClient {
+        let client = try WebSocketClient(url: url, subprotocols: ["bus.v1"])
+        for (index, topic) in topics.enumerated() {
+            try client.send(text: String(decoding: ClientEnvelope.subscribe(topic: topic, id: "s\(index)"), as: UTF8.self))
+        }
+        return client
+    }
+
+    /// Prints the next message; false for anything that is not a message (acks, welcome).
+    private func printNext(from client: WebSocketClient) throws -> Bool {
+        switch try client.receive(timeout: 3600) {
+        case .text(let text):
+            let bytes = Array(text.utf8)
+            guard let message = bytes.withUnsafeBytes({ ServerMessage.parse($0) }) else { return false }
+            switch message {
+            case .message(_, _, _, let data):
+                if json {
+                    output(bytes)
+                } else if let string = data.withUnsafeBytes({ JSON.decodeString($0) }), data.first == UInt8(ascii: "\"") {
+                    output(Array(string.utf8))
+                } else {
+                    output(data)
+                }
+                return true
+            case .error(let code, let message, let id, let topic, _):
+                if let id, id.hasPrefix("\"s") { throw SubscribeRefused(message: "cannot subscribe to '\(topic ?? "")': \(code): \(message)") }
+                CLI.warn("server error \(code): \(message)")
+                return false
+            default:
+                return false
+            }
+        case .binary(let bytes):
+            guard let message = bytes.withUnsafeBytes({ BinaryLayout.parseMessage($0) }) else { return false }
+            let payload = Array(bytes[message.payload])
+            if json {
+                output(Array(("{\"type\":\"message\",\"topic\":\(JSONText.quoted(message.topic)),\"epoch\":\"\(message.epoch)\","
+                    + "\"seq\":\(message.seq),\"binary\":\"\(Base64.encode(payload))\"}").utf8))
+            } else if raw {
+                FileHandle.standardOutput.write(Data(payload))
+            } else {
+                output(Array(Base64.encode(payload).utf8))
+            }
+            return true
+        case .close(let code, let reason):
+            throw ServerClosed(code: code, reason: reason)
+        case .pong:
+            return false
+        }
+    }
+
+    private func output(_ line: [UInt8]) {
+        FileHandle.standardOutput.write(Data(line + [UInt8(ascii: "\n")]))
+    }
+}
+
+struct SubscribeRefused: Error, CustomStringConvertible {
+    let message: String
+    var description: String { message }
+}
+
+struct ServerClosed: Error, CustomStringConvertible {
+    let code: UInt16?
+    let reason: String
+    var description: String { "server closed the connection (\(code.map(String.init) ?? "no code")\(reason.isEmpty ? "" : ": \(reason)"))" }
+}
