@@ -5,7 +5,7 @@ import Glibc
 public struct SocketAddress: CustomStringConvertible, Sendable {
     fileprivate var storage: sockaddr_storage
 
-    init(storage: sockaddr_storage) { self.storage = storage }
+    package init(storage: sockaddr_storage) { self.storage = storage }
 
     /// A numeric IPv4 (`127.0.0.1`) or IPv6 (`::1`, `[::1]`) address; nil if `host` is neither.
     public init?(numericHost host: String, port: UInt16) {
@@ -90,7 +90,7 @@ public struct SocketAddress: CustomStringConvertible, Sendable {
 
     public var description: String { isIPv6 ? "[\(host)]:\(port)" : "\(host):\(port)" }
 
-    func withSockaddr<R>(_ body: (UnsafePointer<sockaddr>, socklen_t) -> R) -> R {
+    package func withSockaddr<R>(_ body: (UnsafePointer<sockaddr>, socklen_t) -> R) -> R {
         let length = isIPv6 ? MemoryLayout<sockaddr_in6>.size : MemoryLayout<sockaddr_in>.size
         return withUnsafePointer(to: storage) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { body($0, socklen_t(length)) }
