@@ -57,7 +57,7 @@ final class BusService: WebSocketService {
         case .success(let request):
             let id = request.id.map { Array(payload[$0]) }
             switch request.kind {
-            case .subscribe: subscribe(session, request.topic, id: id)
+            case .subscribe: subscribe(session, request.topic, resume: request.resume, id: id)
             case .unsubscribe: unsubscribe(session, request.topic, id: id)
             case .publish:
                 guard let topic = publishTopic(request.topic, id: id, connection: connection) else { return }
@@ -80,7 +80,7 @@ final class BusService: WebSocketService {
         }
     }
 
-    private func subscribe(_ session: BusSession, _ text: String, id: [UInt8]?) {
+    private func subscribe(_ session: BusSession, _ text: String, resume: ClientRequest.Resume?, id: [UInt8]?) {
         let connection = session.connection
         let pattern: TopicPattern
         do { pattern = try TopicPattern(text, limits: limits) } catch {
@@ -90,7 +90,14 @@ final class BusService: WebSocketService {
             return sendError(.tooManySubscriptions, "at most \(config.maxSubscriptions) subscriptions per connection",
                              id: id, topic: text, to: connection)
         }
-        hub.subscribe(session, to: pattern, requestID: id)
+        guard let resume else { return hub.subscribe(session, to: pattern, requestID: id) }
+        guard let topic = pattern.literal else {
+            return sendError(.resumeRequiresTopic, "resuming from history needs a topic, not a pattern", id: id, topic: text, to: connection)
+        }
+        switch resume {
+        case .since(let epoch, let seq): hub.resume(session, topic: topic, from: .since(epoch: epoch, seq: seq), requestID: id)
+        case .last(let count): hub.resume(session, topic: topic, from: .last(count), requestID: id)
+        }
     }
 
     private func unsubscribe(_ session: BusSession, _ text: String, id: [UInt8]?) {
@@ -123,6 +130,15 @@ final class BusService: WebSocketService {
     func acknowledgeSubscribe(on connection: Connection, requestID: [UInt8]?, pattern: TopicPattern, position: TopicPosition?) {
         guard connection.isOpen else { return }
         let ack = ServerEnvelope.ack(id: requestID, op: "subscribe", topic: pattern.string, epoch: position?.epoch, seq: position?.seq)
+        connection.enqueue(WireFrame.make(opcode: .text, payload: ack))
+    }
+
+    /// A resume's ack: the topic's position when the replay was cut, whether everything
+    /// after the requested position is coming, and the oldest position history holds.
+    func acknowledgeResume(on connection: Connection, requestID: [UInt8]?, topic: TopicName, page: ReplayPage) {
+        let ack = ServerEnvelope.ack(id: requestID, op: "subscribe", topic: topic.string, epoch: page.position.epoch,
+                                     seq: page.position.seq, recovered: page.recovered,
+                                     earliest: page.earliest.map { ($0.epoch, $0.seq) })
         connection.enqueue(WireFrame.make(opcode: .text, payload: ack))
     }
 

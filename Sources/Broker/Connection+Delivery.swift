@@ -1,5 +1,6 @@
 import BusProtocol
 import Frames
+import Topics
 
 extension Connection {
     /// Queues a topic message for this subscriber, or drops the subscriber if it would
@@ -23,7 +24,14 @@ extension Connection {
 
     /// Frees the queue at once (but for a frame already partly written), tells the client
     /// per topic the last position it was sent, and closes with 4008.
-    private func dropSlowConsumer(overflowing frame: OutboundBytes) {
+    /// A resuming subscriber read its replay so slowly that history moved past it.
+    func dropBehindReplay(topic: TopicName, lastSent: TopicPosition) {
+        let firstLost = DeliveryStamp(topic: topic, position: TopicPosition(epoch: lastSent.epoch, seq: lastSent.seq + 1),
+                                      kind: .json, payload: 0..<0)
+        dropSlowConsumer(overflowing: nil, firstLost: firstLost)
+    }
+
+    private func dropSlowConsumer(overflowing frame: OutboundBytes?, firstLost extra: DeliveryStamp? = nil) {
         let (messages, bytes) = (queuedMessages, queuedBytes)
         var firstLost: [String: DeliveryStamp] = [:]
         var order: [String] = []
@@ -34,7 +42,8 @@ extension Connection {
             firstLost[stamp.topic.string] = stamp
         }
         forEachUnstartedFrame { note($0.stamp) }
-        note(frame.stamp)
+        note(frame?.stamp)
+        note(extra)
         dropUnstartedFrames()
         let positions = order.prefix(Self.maxReportedPositions).map { topic in
             let stamp = firstLost[topic]!

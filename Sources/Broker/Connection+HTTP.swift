@@ -38,6 +38,10 @@ extension Connection {
             beginPublish(request)
             return
         }
+        if request.path.hasPrefix(Self.historyPrefix) && !Self.hasBody(request) {
+            beginHistory(request)
+            return
+        }
         let reply = loop.router.respond(to: request)
         enqueue(OutboundBytes.copying(reply.bytes))
         if reply.keepAlive && Self.wantsKeepAlive(request) && !Self.hasBody(request) {
@@ -160,6 +164,71 @@ extension Connection {
             http.pendingInput = []
             input.withUnsafeMutableBytes { consume($0) }
         }
+    }
+
+    // MARK: GET /history/<topic>
+
+    static let historyPrefix = "/history/"
+    /// Most messages one GET /history answer carries.
+    static let maxHistoryLimit = 1000
+
+    private func beginHistory(_ request: HTTPRequest) {
+        guard request.method == "GET" else {
+            return replyToPublish(Self.jsonError(.methodNotAllowed, "method_not_allowed", "use GET", headers: [("Allow", "GET")]), request)
+        }
+        let name = PercentDecoding.decode(String(request.path.dropFirst(Self.historyPrefix.count))) ?? ""
+        let topic: TopicName
+        do { topic = try TopicName(name, limits: config.topicLimits) } catch {
+            let code = error == .wildcardInTopic ? ErrorCode.resumeRequiresTopic : ErrorCode.invalidTopic
+            return replyToPublish(Self.jsonError(.badRequest, code.rawValue, error.message), request)
+        }
+        var limit = 100
+        if let text = request.queryItem("limit") {
+            guard let value = Int(text), value >= 0 else {
+                return replyToPublish(Self.jsonError(.badRequest, ErrorCode.badRequest.rawValue, "limit must be a whole number"), request)
+            }
+            limit = min(value, Self.maxHistoryLimit)
+        }
+        var start = ReplayStart.last(limit)
+        if let since = request.queryItem("since") {
+            guard let seq = UInt64(since), let epoch = request.queryItem("epoch") else {
+                return replyToPublish(Self.jsonError(.badRequest, ErrorCode.badRequest.rawValue,
+                                                     "since needs a whole number and an epoch"), request)
+            }
+            start = .since(epoch: epoch, seq: seq)
+        }
+        http.request = request
+        http.awaitingOutcome = true
+        pauseReading()
+        loop.hub.history(for: id, topic: topic, from: start, limit: limit)
+    }
+
+    /// The owner's page answers a GET /history.
+    func historyCompleted(_ page: ReplayPage, topic: TopicName) {
+        guard http.awaitingOutcome, let request = http.request else { return }
+        http.awaitingOutcome = false
+        resumeReading()
+        var body = "{\"topic\":\(JSONText.quoted(topic.string)),\"epoch\":\(JSONText.quoted(page.position.epoch))"
+            + ",\"seq\":\(page.position.seq),\"recovered\":\(page.recovered)"
+        if let earliest = page.earliest {
+            body += ",\"earliest\":{\"epoch\":\(JSONText.quoted(earliest.epoch)),\"seq\":\(earliest.seq)}"
+        }
+        body += ",\"messages\":["
+        for (index, frame) in page.frames.enumerated() {
+            guard let stamp = frame.stamp else { continue }
+            if index > 0 { body += "," }
+            body += "{\"seq\":\(stamp.position.seq),"
+            frame.withUnsafeBytes { bytes in
+                let payload = UnsafeRawBufferPointer(rebasing: bytes[stamp.payload])
+                switch stamp.kind {
+                case .json: body += "\"data\":" + String(decoding: payload, as: UTF8.self)
+                case .binary: body += "\"binary\":\"" + Base64.encode(payload) + "\""
+                }
+            }
+            body += "}"
+        }
+        body += "]}\n"
+        replyToPublish(HTTPResponseHead.simple(.ok, body: body, contentType: "application/json", keepAlive: true), request)
     }
 
     static let continueResponse = OutboundBytes.copying(Array("HTTP/1.1 100 Continue\r\n\r\n".utf8))

@@ -181,6 +181,10 @@ final class Connection {
             }
         }
         if writableArmed { writableArmed = false; updateInterest() }
+        if let session = busSession, let token = session.pendingReplay {
+            session.pendingReplay = nil
+            loop.hub.continueReplay(token)
+        }
         if readPaused && !http.awaitingOutcome && queue.byteCount <= config.effectiveSendQueueBytes / 4 { resumeReading() }
         switch phase {
         case .closingAfterFlush:

@@ -7,12 +7,13 @@ import Topics
 /// raw bytes. Built once per publish by the topic's owner, then shared.
 enum DeliveryFrame {
     static func make(kind: PayloadKind, topic: TopicName, position: TopicPosition, payload: UnsafeRawBufferPointer) -> OutboundBytes {
-        let stamp = DeliveryStamp(topic: topic, position: position)
         switch kind {
         case .json:
             let prefix = ServerEnvelope.messagePrefix(topic: topic.string, epoch: position.epoch, seq: position.seq)
             let length = prefix.count + payload.count + 1
             let header = FrameEncoder.headerSize(payloadLength: length, masked: false)
+            let start = header + prefix.count
+            let stamp = DeliveryStamp(topic: topic, position: position, kind: kind, payload: start..<(start + payload.count))
             return OutboundBytes.make(count: header + length, stamp: stamp) { destination in
                 var at = destination.baseAddress!
                 at += FrameEncoder.writeHeader(opcode: .text, fin: true, payloadLength: length, maskKey: nil, to: at)
@@ -26,6 +27,8 @@ enum DeliveryFrame {
             let headerLength = BinaryLayout.messageHeaderSize(epochLength: position.epoch.utf8.count, topicLength: topic.utf8Count)
             let length = headerLength + payload.count
             let header = FrameEncoder.headerSize(payloadLength: length, masked: false)
+            let start = header + headerLength
+            let stamp = DeliveryStamp(topic: topic, position: position, kind: kind, payload: start..<(start + payload.count))
             return OutboundBytes.make(count: header + length, stamp: stamp) { destination in
                 var at = destination.baseAddress!
                 at += FrameEncoder.writeHeader(opcode: .binary, fin: true, payloadLength: length, maskKey: nil, to: at)

@@ -55,7 +55,7 @@ final class EventLoop {
         iovecCapacity = min(Sys.iovMax, 1024)
         iovecs = .allocate(capacity: iovecCapacity)
         events = .allocate(capacity: Int(Self.eventCapacity))
-        hub = LoopHub(index: index, peers: peers, maxTopics: context.config.maxTopics)
+        hub = LoopHub(index: index, peers: peers, config: context.config)
         router = Router(context: context, hub: hub)
         hub.loop = self
         try Sys.epollControl(epoll, EPOLL_CTL_ADD, inbox.wakeFD, events: EPOLLIN.rawValue, data: Self.inboxToken)
@@ -93,6 +93,7 @@ final class EventLoop {
             now = Sys.monotonicNanos()
             for i in 0..<n { dispatch(events[i]) }
             fireTimers()
+            hub.tick(now: now)
             if listenersPausedUntil != 0 && now >= listenersPausedUntil { resumeListening() }
             flushDirty()
             if let deadline = draining, connections.isEmpty || now >= deadline { finishShutdown() }

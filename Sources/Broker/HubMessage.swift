@@ -62,4 +62,41 @@ enum HubMessage: Sendable {
     case position(topic: TopicName, replyLoop: Int, token: UInt64)
     case positionReply(token: UInt64, position: TopicPosition)
     case published(connection: UInt64, requestID: [UInt8]?, outcome: PublishOutcome)
+    /// Asks a topic's owner for a page of its history (a resume, or GET /history).
+    case replay(ReplayRequest)
+    case replayPage(ReplayPage)
+}
+
+/// Where a replay starts.
+enum ReplayStart: Sendable, Equatable {
+    /// Everything after a position the client holds (resume).
+    case since(epoch: String, seq: UInt64)
+    /// The last n messages.
+    case last(Int)
+    /// The next page of a replay in progress: seq and up, in the replay's epoch.
+    case from(epoch: String, seq: UInt64)
+}
+
+struct ReplayRequest: Sendable {
+    let topic: TopicName
+    let start: ReplayStart
+    let limit: Int
+    let replyLoop: Int
+    let token: UInt64
+}
+
+/// A page of retained frames and where the topic stood when it was cut.
+struct ReplayPage: Sendable {
+    let token: UInt64
+    let frames: [OutboundBytes]
+    /// The topic's position (epoch and last seq) when the page was cut: live messages above
+    /// it follow the page on the same owner→loop path.
+    let position: TopicPosition
+    /// True when every message after the requested position is in this page or the ones
+    /// before it; false when history no longer held some (or the epoch changed).
+    let recovered: Bool
+    /// The oldest retained position, when history holds anything.
+    let earliest: TopicPosition?
+    /// True when the page reaches `position`: the replay is over.
+    let done: Bool
 }

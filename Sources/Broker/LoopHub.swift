@@ -13,6 +13,7 @@ final class LoopHub {
     let loopCount: Int
     private let peers: [LoopInbox]
     unowned(unsafe) var loop: EventLoop!
+    let config: ServerConfig
 
     /// Pattern → this loop's sessions subscribed to it.
     let subscriptions = SubscriptionTrie<BusSession>()
@@ -21,7 +22,9 @@ final class LoopHub {
     private var patterns: [TopicPattern: LocalPattern] = [:]
     private var announcements: [UInt64: Announcement] = [:]
     private var positionWaiters: [UInt64: SubscribeWaiter] = [:]
-    private var nextToken: UInt64 = 0
+    var nextToken: UInt64 = 0
+    /// Replays this loop's sessions are receiving, by token.
+    var replays: [UInt64: ReplayProgress] = [:]
 
     /// Pattern → loops with subscribers (with their counts, for publish acks).
     private let interest = SubscriptionTrie<InterestEntry>()
@@ -29,18 +32,33 @@ final class LoopHub {
     private var loopMarks: [Bool]
     private var loopsToSend: [Int] = []
 
-    /// The sequence state of the topics this loop owns.
-    private var topics: TopicTable
+    /// The sequence state and history of the topics this loop owns.
+    var topics: TopicTable
+    var ledger: HistoryLedger
 
-    init(index: Int, peers: [LoopInbox], maxTopics: Int) {
+    init(index: Int, peers: [LoopInbox], config: ServerConfig) {
         self.index = index
         self.peers = peers
+        self.config = config
         loopCount = peers.count
         loopMarks = Array(repeating: false, count: peers.count)
-        topics = TopicTable(capacity: max(1, maxTopics / max(1, peers.count)))
+        let share = max(1, peers.count)
+        topics = TopicTable(capacity: max(1, config.maxTopics / share))
+        ledger = HistoryLedger(budget: config.historyBytes / share,
+                               longestAge: UInt64(config.longestHistoryAge * 1_000_000_000))
     }
 
     var topicStateCount: Int { topics.count }
+
+    /// The owner's state of `topic`, created if absent; an evicted state's history is freed.
+    func state(of topic: TopicName) -> TopicState {
+        let (state, evicted) = topics.state(for: topic, policy: config.historyPolicy(for: topic))
+        if let evicted { ledger.forget(evicted) }
+        return state
+    }
+
+    /// Once per timing-wheel tick: history of idle topics expires.
+    func tick(now: UInt64) { ledger.sweep(now: now) }
 
     /// The loop that sequences `topic`: FNV-1a of its bytes, so every loop agrees.
     func owner(of topic: TopicName) -> Int {
@@ -50,7 +68,7 @@ final class LoopHub {
         return Int(hash % UInt64(loopCount))
     }
 
-    private func send(_ message: HubMessage, to target: Int) {
+    func send(_ message: HubMessage, to target: Int) {
         peers[target].post(.hub(message))
     }
 
@@ -58,10 +76,7 @@ final class LoopHub {
 
     /// Adds the subscription and acks it once active (see Protocol.md, subscribe).
     func subscribe(_ session: BusSession, to pattern: TopicPattern, requestID: [UInt8]?) {
-        if session.patterns.insert(pattern).inserted {
-            subscriptions.insert(session, for: pattern)
-            changeLocalCount(pattern, by: 1)
-        }
+        addSubscription(session, pattern)
         let waiter = SubscribeWaiter(connection: session.connection.id, requestID: requestID, pattern: pattern)
         if let token = patterns[pattern]?.announcing {
             announcements[token]?.waiters.append(waiter)
@@ -74,9 +89,17 @@ final class LoopHub {
         }
     }
 
+    func addSubscription(_ session: BusSession, _ pattern: TopicPattern) {
+        if session.patterns.insert(pattern).inserted {
+            subscriptions.insert(session, for: pattern)
+            changeLocalCount(pattern, by: 1)
+        }
+    }
+
     /// Removes one subscription; false when the session does not hold the pattern.
     func unsubscribe(_ session: BusSession, from pattern: TopicPattern) -> Bool {
         guard session.patterns.remove(pattern) != nil else { return false }
+        if let topic = pattern.literal { session.liveFloors?[topic] = nil }
         subscriptions.remove(session, for: pattern)
         changeLocalCount(pattern, by: -1)
         return true
@@ -84,6 +107,7 @@ final class LoopHub {
 
     /// A session's connection left: every subscription goes.
     func remove(_ session: BusSession) {
+        forgetReplays(of: session)
         guard !session.patterns.isEmpty else { return }
         subscriptions.removeAll(session, for: session.patterns)
         for pattern in session.patterns { changeLocalCount(pattern, by: -1) }
@@ -137,14 +161,17 @@ final class LoopHub {
 
     /// The owner's work: next sequence number, one encoding, one hand-off per interested loop.
     private func sequence(topic: TopicName, kind: PayloadKind, payload: UnsafeRawBufferPointer, origin: PublishOrigin) {
-        var state = topics.state(for: topic)
+        var state = state(of: topic)
         var seq = state.next()
         if seq == nil {
-            state = topics.renew(topic)
+            let renewed = topics.renew(topic, policy: state.policy)
+            if let old = renewed.evicted { ledger.forget(old) }
+            state = renewed.state
             seq = state.next()
         }
         let position = TopicPosition(epoch: state.epoch, seq: seq!)
         let frame = DeliveryFrame.make(kind: kind, topic: topic, position: position, payload: payload)
+        ledger.retain(frame, in: state, now: loop.now)
         var subscribers = 0
         for entry in interest.match(topic) {
             subscribers += entry.count
@@ -168,9 +195,13 @@ final class LoopHub {
         }
     }
 
-    /// Hands a message to every local session whose patterns match (once per session).
+    /// Hands a message to every local session whose patterns match (once per session). A
+    /// session resuming this topic skips live messages its replay covers.
     private func deliver(_ frame: OutboundBytes, topic: TopicName) {
-        for session in subscriptions.match(topic) { session.connection.deliver(frame) }
+        for session in subscriptions.match(topic) {
+            if session.liveFloors != nil && !session.acceptsLive(frame, topic: topic) { continue }
+            session.connection.deliver(frame)
+        }
     }
 
     // MARK: messages from other loops
@@ -197,8 +228,11 @@ final class LoopHub {
             if patterns[announcement.pattern]?.announcing == token { patterns[announcement.pattern]?.announcing = nil }
             for waiter in announcement.waiters { acknowledge(waiter, position: announcement.position) }
         case .position(let topic, let replyLoop, let token):
-            let state = topics.state(for: topic)
-            send(.positionReply(token: token, position: TopicPosition(epoch: state.epoch, seq: state.seq)), to: replyLoop)
+            send(.positionReply(token: token, position: state(of: topic).position), to: replyLoop)
+        case .replay(let request):
+            serveReplay(request)
+        case .replayPage(let page):
+            receivePage(page)
         case .positionReply(let token, let position):
             if let waiter = positionWaiters.removeValue(forKey: token) { acknowledge(waiter, position: position) }
         case .published(let connection, let requestID, let outcome):
@@ -219,10 +253,7 @@ final class LoopHub {
         }
         guard update.token != 0 else { return }
         // A literal pattern's only target is its owner, which answers with the position.
-        let position = update.pattern.literal.map { topic -> TopicPosition in
-            let state = topics.state(for: topic)
-            return TopicPosition(epoch: state.epoch, seq: state.seq)
-        }
+        let position = update.pattern.literal.map { state(of: $0).position }
         send(.interestApplied(token: update.token, position: position), to: update.loop)
     }
 }

@@ -38,8 +38,11 @@ public final class OutboundBytes: @unchecked Sendable {
     }
 }
 
-/// Which topic message a frame carries.
+/// Which topic message a frame carries, and where its payload lies in the frame (for
+/// GET /history, which returns payloads without their envelopes).
 struct DeliveryStamp: Sendable {
     let topic: TopicName
     let position: TopicPosition
+    let kind: PayloadKind
+    let payload: Range<Int>
 }

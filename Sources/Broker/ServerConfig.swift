@@ -39,6 +39,37 @@ public struct ServerConfig: Sendable {
     public var maxTopicDepth = 16
     /// Topic states (epoch and sequence number) held before the least recently used goes.
     public var maxTopics = 100_000
+    /// History kept per topic by default: the last messages, up to an age. On by default with
+    /// a small bound, so a client that blinks recovers without anyone configuring anything.
+    public var historyMessages = 100
+    public var historyAge: Double = 120
+    /// Bytes of history across all topics (split evenly across the loops).
+    public var historyBytes = 64 << 20
+    /// Per-pattern history policies, first match wins (0 messages turns history off).
+    public var historyOverrides: [HistoryOverride] = []
+
+    /// A history policy for the topics a pattern matches.
+    public struct HistoryOverride: Sendable, Equatable {
+        public var pattern: TopicPattern
+        public var messages: Int
+        public var age: Double
+        public init(pattern: TopicPattern, messages: Int, age: Double) {
+            self.pattern = pattern
+            self.messages = messages
+            self.age = age
+        }
+    }
+
+    /// The history policy of a topic: the first matching override, else the defaults.
+    func historyPolicy(for topic: TopicName) -> HistoryPolicy {
+        for override in historyOverrides where override.pattern.matches(topic) {
+            return HistoryPolicy(messages: override.messages, maxAge: override.age)
+        }
+        return HistoryPolicy(messages: historyMessages, maxAge: historyAge)
+    }
+
+    /// The longest any policy keeps a message.
+    var longestHistoryAge: Double { historyOverrides.map(\.age).reduce(historyAge, max) }
 
     public init() {}
 
@@ -77,6 +108,14 @@ public struct ServerConfig: Sendable {
         if maxSubscriptions < 1 { throw ConfigError(option: "max-subscriptions", message: "must be at least 1") }
         if maxTopicLength < 1 || maxTopicLength > 4096 { throw ConfigError(option: "max-topic-length", message: "must be 1 to 4096 bytes") }
         if maxTopicDepth < 1 || maxTopicDepth > 256 { throw ConfigError(option: "max-topic-depth", message: "must be 1 to 256 segments") }
+        if historyMessages < 0 || historyMessages > 1_000_000 {
+            throw ConfigError(option: "history-messages", message: "must be 0 (off) to 1000000")
+        }
+        if !(historyAge > 0 && historyAge <= 86_400 * 7) { throw ConfigError(option: "history-age", message: "must be above 0 and at most 604800 seconds") }
+        if historyBytes < 0 { throw ConfigError(option: "history-bytes", message: "must be 0 or more") }
+        for override in historyOverrides where override.messages < 0 || override.messages > 1_000_000 || !(override.age > 0) {
+            throw ConfigError(option: "history", message: "\(override.pattern): messages must be 0 to 1000000 and the age above 0")
+        }
         if maxTopics < 1 { throw ConfigError(option: "max-topics", message: "must be at least 1") }
         if let limit = maxConnections, limit < 1 { throw ConfigError(option: "max-connections", message: "must be at least 1") }
         return self

@@ -1,4 +1,5 @@
 import Foundation
+import Topics
 
 /// broker-server's command line: every option is a flag (`--port 9000` or `--port=9000`) and an
 /// environment variable (`BUS_PORT=9000`); a flag wins over the environment, which wins over
@@ -69,6 +70,18 @@ public struct ServerOptions {
         Option(name: "max-topics", value: "N", help: "topic states kept, least recently used evicted (default 100000)") { o, v throws(ConfigError) in
             o.config.maxTopics = try number(v, "max-topics", Int.self)
         },
+        Option(name: "history-messages", value: "N", help: "messages kept per topic for resume; 0 = off (default 100)") { o, v throws(ConfigError) in
+            o.config.historyMessages = try number(v, "history-messages", Int.self)
+        },
+        Option(name: "history-age", value: "SECONDS", help: "how long history keeps a message (default 120)") { o, v throws(ConfigError) in
+            o.config.historyAge = try number(v, "history-age", Double.self)
+        },
+        Option(name: "history-bytes", value: "BYTES", help: "history budget across all topics (default 67108864)") { o, v throws(ConfigError) in
+            o.config.historyBytes = try number(v, "history-bytes", Int.self)
+        },
+        Option(name: "history", value: "PATTERN=N[:SECONDS]", help: "history for topics matching PATTERN; repeatable, first match wins") { o, v throws(ConfigError) in
+            o.config.historyOverrides.append(try historyOverride(v, defaultAge: o.config.historyAge))
+        },
         Option(name: "log-level", value: "LEVEL", help: "debug, info, warn or error (default info)") { o, v throws(ConfigError) in
             guard let level = Log.Level(name: v) else { throw ConfigError(option: "log-level", message: "'\(v)' is not debug, info, warn or error") }
             o.log.level = level
@@ -78,6 +91,29 @@ public struct ServerOptions {
             o.log.format = format
         },
     ]
+
+    /// `PATTERN=MESSAGES[:SECONDS]`, e.g. `prices.>=1000:30` or `chat.*=0`.
+    static func historyOverride(_ text: String, defaultAge: Double) throws(ConfigError) -> ServerConfig.HistoryOverride {
+        guard let equals = text.lastIndex(of: "=") else {
+            throw ConfigError(option: "history", message: "'\(text)' is not PATTERN=MESSAGES[:SECONDS]")
+        }
+        let pattern: TopicPattern
+        do { pattern = try TopicPattern(String(text[..<equals])) } catch {
+            throw ConfigError(option: "history", message: "'\(text[..<equals])': \(error.message)")
+        }
+        let policy = text[text.index(after: equals)...].split(separator: ":", omittingEmptySubsequences: false)
+        guard policy.count <= 2, let messages = Int(policy[0]), messages >= 0 else {
+            throw ConfigError(option: "history", message: "'\(text)' is not PATTERN=MESSAGES[:SECONDS]")
+        }
+        var age = defaultAge
+        if policy.count == 2 {
+            guard let seconds = Double(policy[1]), seconds > 0 else {
+                throw ConfigError(option: "history", message: "'\(policy[1])' is not a number of seconds")
+            }
+            age = seconds
+        }
+        return ServerConfig.HistoryOverride(pattern: pattern, messages: messages, age: age)
+    }
 
     static func number<T: LosslessStringConvertible>(_ text: String, _ option: String, _: T.Type) throws(ConfigError) -> T {
         guard let value = T(text.trimmingCharacters(in: .whitespaces)) else {

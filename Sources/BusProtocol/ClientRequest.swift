@@ -19,12 +19,23 @@ public struct ClientRequest: Sendable, Equatable {
     public var topic: String
     /// The raw JSON value of `data`, whitespace trimmed; set for publishes only.
     public var data: Range<Int>?
+    /// For a subscribe that resumes from history: where to start.
+    public var resume: Resume?
+
+    /// Where a resuming subscribe starts (Protocol.md "History and resume").
+    public enum Resume: Sendable, Equatable {
+        /// Everything retained after this position (`"since":{"epoch":…,"seq":…}`).
+        case since(epoch: String, seq: UInt64)
+        /// The last `n` retained messages (`"last":n`).
+        case last(Int)
+    }
 
     /// A request as the parser would report it (tests and other front ends build them too).
-    public init(kind: Kind, id: Range<Int>? = nil, topic: String, data: Range<Int>? = nil) {
+    public init(kind: Kind, id: Range<Int>? = nil, topic: String, data: Range<Int>? = nil, resume: Resume? = nil) {
         self.kind = kind
         self.id = id
         self.topic = topic
         self.data = data
+        self.resume = resume
     }
 }

@@ -10,6 +10,8 @@ struct EnvelopeMembers {
     var id: Range<Int>?
     var topic: Range<Int>?
     var data: Range<Int>?
+    var since: Range<Int>?
+    var last: Range<Int>?
     /// `id` appeared twice: which one to echo is unclear, so neither is.
     var idDuplicated = false
     /// `topic` appeared twice: neither is reported.
@@ -38,6 +40,10 @@ struct EnvelopeMembers {
             if topic == nil { topic = value } else { topicDuplicated = true; noteDuplicate(key) }
         } else if Self.equals(key, "data") {
             if data == nil { data = value } else { noteDuplicate(key) }
+        } else if Self.equals(key, "since") {
+            if since == nil { since = value } else { noteDuplicate(key) }
+        } else if Self.equals(key, "last") {
+            if last == nil { last = value } else { noteDuplicate(key) }
         } else if otherKeys == nil {
             otherKeys = [Array(key)]
         } else if !otherKeys!.insert(Array(key)).inserted {

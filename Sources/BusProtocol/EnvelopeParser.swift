@@ -67,7 +67,53 @@ public enum EnvelopeParser {
         }
         guard let topic else { return failure(topicProblem.code, topicProblem.message) }
         if kind == .publish, members.data == nil { return failure(.badRequest, "missing field \"data\"") }
-        return .success(ClientRequest(kind: kind, id: id, topic: topic, data: kind == .publish ? members.data : nil))
+        var resume: ClientRequest.Resume?
+        if kind == .subscribe {
+            switch Self.resume(since: members.since, last: members.last, in: bytes) {
+            case .success(let value): resume = value
+            case .failure(let problem): return failure(.badRequest, problem.message)
+            }
+        }
+        return .success(ClientRequest(kind: kind, id: id, topic: topic, data: kind == .publish ? members.data : nil, resume: resume))
+    }
+
+    /// Reads `since` (`{"epoch":"…","seq":N}`) or `last` (`N`); at most one of them.
+    static func resume(since: Range<Int>?, last: Range<Int>?, in bytes: UnsafeRawBufferPointer)
+        -> Result<ClientRequest.Resume?, ResumeProblem> {
+        if since != nil && last != nil { return .failure(ResumeProblem("\"since\" and \"last\" exclude each other")) }
+        if let last {
+            guard let count = JSON.decodeUnsignedInteger(UnsafeRawBufferPointer(rebasing: bytes[last])), count <= Int.max else {
+                return .failure(ResumeProblem("\"last\" must be a non-negative integer"))
+            }
+            return .success(.last(Int(count)))
+        }
+        guard let since else { return .success(nil) }
+        var epoch: String?
+        var seq: UInt64?
+        var wellFormed = true
+        let object = UnsafeRawBufferPointer(rebasing: bytes[since])
+        do throws(JSONError) {
+            try JSON.scanObject(object) { key, value in
+                let raw = UnsafeRawBufferPointer(rebasing: object[value])
+                if EnvelopeMembers.equals(key, "epoch"), raw.first == 0x22, epoch == nil {
+                    epoch = JSON.decodeString(raw)
+                } else if EnvelopeMembers.equals(key, "seq"), seq == nil {
+                    seq = JSON.decodeUnsignedInteger(raw)
+                    if seq == nil { wellFormed = false }
+                }
+            }
+        } catch {
+            wellFormed = false
+        }
+        guard wellFormed, let epoch, let seq else {
+            return .failure(ResumeProblem("\"since\" must be {\"epoch\": string, \"seq\": non-negative integer}"))
+        }
+        return .success(.since(epoch: epoch, seq: seq))
+    }
+
+    struct ResumeProblem: Error {
+        let message: String
+        init(_ message: String) { self.message = message }
     }
 
     /// A string of at most `maxIDLength` raw bytes, or an integer that fits in an `Int64`

@@ -20,6 +20,8 @@ public enum ErrorCode: String, Sendable, CaseIterable {
     case payloadTooLarge = "payload_too_large"
     /// Sent just before close 4008 when a send queue overflows.
     case slowConsumer = "slow_consumer"
+    /// History and resume work on literal topics only.
+    case resumeRequiresTopic = "resume_requires_topic"
     /// The server failed; the request may or may not have taken effect.
     case internalError = "internal_error"
 }

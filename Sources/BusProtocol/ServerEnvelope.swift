@@ -25,8 +25,11 @@ public enum ServerEnvelope {
 
     /// `{"type":"ack","id":…,"op":…,"topic":…,"epoch":…,"seq":N,"subscribers":N}`. `id` is
     /// the request's raw JSON token, copied verbatim; nil fields are omitted.
+    /// A resuming subscribe's ack adds `"recovered":bool` and, when history holds anything,
+    /// `"earliest":{"epoch":…,"seq":N}` (Protocol.md "History and resume").
     public static func ack(id: [UInt8]?, op: String, topic: String, epoch: String? = nil,
-                           seq: UInt64? = nil, subscribers: Int? = nil) -> [UInt8] {
+                           seq: UInt64? = nil, subscribers: Int? = nil,
+                           recovered: Bool? = nil, earliest: (epoch: String, seq: UInt64)? = nil) -> [UInt8] {
         var bytes: [UInt8] = []
         bytes.reserveCapacity(96 + topic.utf8.count + (id?.count ?? 0))
         bytes.appendLiteral(#"{"type":"ack""#)
@@ -49,6 +52,16 @@ public enum ServerEnvelope {
         if let subscribers {
             bytes.appendLiteral(#","subscribers":"#)
             bytes.appendDecimal(subscribers)
+        }
+        if let recovered {
+            bytes.appendLiteral(recovered ? #","recovered":true"# : #","recovered":false"#)
+        }
+        if let earliest {
+            bytes.appendLiteral(#","earliest":{"epoch":"#)
+            bytes.appendQuoted(earliest.epoch)
+            bytes.appendLiteral(#","seq":"#)
+            bytes.appendDecimal(earliest.seq)
+            bytes.append(0x7D)
         }
         bytes.append(0x7D)
         return bytes

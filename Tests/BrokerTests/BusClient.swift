@@ -8,6 +8,8 @@ final class BusClient {
     let socket: WebSocketClient
     private(set) var welcome: ServerMessage?
     private var backlog: [ServerMessage] = []
+    /// The raw text of the last text envelope received (for fields ServerMessage leaves out).
+    private(set) var lastText = ""
     private var nextID = 0
 
     init(port: UInt16, subprotocols: [String] = ["bus.v1"]) throws {
@@ -25,6 +27,7 @@ final class BusClient {
         while true {
             switch try socket.receive(timeout: timeout) {
             case .text(let text):
+                lastText = text
                 let bytes = Array(text.utf8)
                 guard let message = bytes.withUnsafeBytes({ ServerMessage.parse($0) }) else {
                     throw WebSocketClient.ClientError.protocolViolation("unparseable envelope: \(text)")
@@ -68,6 +71,15 @@ final class BusClient {
         let id = newID()
         try socket.send(text: "{\"type\":\"subscribe\",\"id\":\(id),\"topic\":\(JSONText.quoted(pattern))}")
         return try reply(to: id)
+    }
+
+    /// Subscribes with `"since"` or `"last"` (raw JSON member text, e.g. `"last":5`); returns
+    /// the ack's raw text.
+    func resume(_ topic: String, _ member: String) throws -> String {
+        let id = newID()
+        try socket.send(text: "{\"type\":\"subscribe\",\"id\":\(id),\"topic\":\(JSONText.quoted(topic)),\(member)}")
+        _ = try reply(to: id)
+        return lastText
     }
 
     @discardableResult

@@ -1,0 +1,94 @@
+/// A topic's recent messages: the already-encoded frames (shared with the subscribers' queues,
+/// never copied), oldest first, with the time each was published. Bounded by its policy's
+/// message count; storage grows by doubling up to that bound, so a quiet topic holding one
+/// message costs one slot, not a hundred.
+struct HistoryRing {
+    private var frames: [OutboundBytes?] = []
+    private var times: [UInt64] = []
+    private var head = 0
+    private(set) var count = 0
+    /// Bytes of all retained frames.
+    private(set) var bytes = 0
+    let capacity: Int
+
+    init(capacity: Int) { self.capacity = capacity }
+
+    var isEmpty: Bool { count == 0 }
+
+    /// Sequence number of the oldest retained message.
+    var firstSeq: UInt64? { count == 0 ? nil : frames[head]!.stamp!.position.seq }
+
+    /// Appends a frame published at `time`; returns the bytes freed by pushing out the oldest.
+    mutating func append(_ frame: OutboundBytes, at time: UInt64) -> Int {
+        guard capacity > 0 else { return 0 }
+        var freed = 0
+        if count == capacity { freed = dropOldest() }
+        if count == frames.count { grow() }
+        let slot = (head + count) % frames.count
+        frames[slot] = frame
+        times[slot] = time
+        count += 1
+        bytes += frame.count
+        return freed
+    }
+
+    /// Removes the oldest message; returns its bytes.
+    @discardableResult
+    mutating func dropOldest() -> Int {
+        guard count > 0 else { return 0 }
+        let size = frames[head]!.count
+        frames[head] = nil
+        head = (head + 1) % frames.count
+        count -= 1
+        bytes -= size
+        return size
+    }
+
+    /// Drops messages published before `cutoff`; returns the bytes freed.
+    mutating func expire(before cutoff: UInt64) -> Int {
+        var freed = 0
+        while count > 0 && times[head] < cutoff { freed += dropOldest() }
+        return freed
+    }
+
+    /// Drops everything; returns the bytes freed.
+    mutating func removeAll() -> Int {
+        let freed = bytes
+        frames = []
+        times = []
+        head = 0
+        count = 0
+        bytes = 0
+        return freed
+    }
+
+    /// Up to `limit` frames with seq ≥ `start`, oldest first.
+    func frames(from start: UInt64, limit: Int) -> [OutboundBytes] {
+        guard let first = firstSeq, limit > 0 else { return [] }
+        let skip = start > first ? Int(min(start - first, UInt64(count))) : 0
+        let take = min(limit, count - skip)
+        guard take > 0 else { return [] }
+        return (skip..<(skip + take)).map { frames[(head + $0) % frames.count]! }
+    }
+
+    private mutating func grow() {
+        let size = min(capacity, max(4, frames.count * 2))
+        var newFrames = [OutboundBytes?](repeating: nil, count: size)
+        var newTimes = [UInt64](repeating: 0, count: size)
+        for index in 0..<count {
+            newFrames[index] = frames[(head + index) % frames.count]
+            newTimes[index] = times[(head + index) % frames.count]
+        }
+        frames = newFrames
+        times = newTimes
+        head = 0
+    }
+}
+
+/// How much history a topic keeps: messages and age. Zero messages turns history off.
+struct HistoryPolicy: Sendable, Equatable {
+    var messages: Int
+    var maxAge: Double
+
+    var ageNanos: UInt64 { UInt64(maxAge * 1_000_000_000) }
+}

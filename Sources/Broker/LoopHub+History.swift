@@ -1,0 +1,118 @@
+import Topics
+
+/// A replay this loop is receiving from a topic's owner, page by page.
+struct ReplayProgress {
+    let connection: UInt64
+    let topic: TopicName
+    let requestID: [UInt8]?
+    /// GET /history: one page answers an HTTP request instead of feeding a subscriber.
+    let forHTTP: Bool
+    var first = true
+    /// Where the next page starts.
+    var next: (epoch: String, seq: UInt64)?
+}
+
+/// Resume from history (Protocol.md "History and resume"). The resuming subscriber's loop
+/// subscribes it at once but skips its live messages for the topic; the owner cuts a page of
+/// retained frames and sends it over the same owner→loop path as live messages, with the
+/// topic's position at that moment. Live messages after the page are above that position, so
+/// the seam has no gap and no duplicate whatever else is being published. Pages are at most
+/// half a send queue; the next is asked for when the subscriber's queue has drained.
+extension LoopHub {
+    var replayPageSize: Int { max(1, min(config.sendQueueMessages / 2, 500)) }
+
+    func resume(_ session: BusSession, topic: TopicName, from start: ReplayStart, requestID: [UInt8]?) {
+        // Interest first: the owner applies it before it cuts the page (one FIFO).
+        addSubscription(session, TopicPattern(topic))
+        session.setFloor(.max, for: topic)
+        nextToken += 1
+        replays[nextToken] = ReplayProgress(connection: session.connection.id, topic: topic, requestID: requestID, forHTTP: false)
+        send(.replay(ReplayRequest(topic: topic, start: start, limit: replayPageSize, replyLoop: index, token: nextToken)),
+             to: owner(of: topic))
+    }
+
+    /// GET /history/<topic>: one page for an HTTP connection of this loop.
+    func history(for connection: UInt64, topic: TopicName, from start: ReplayStart, limit: Int) {
+        nextToken += 1
+        replays[nextToken] = ReplayProgress(connection: connection, topic: topic, requestID: nil, forHTTP: true)
+        send(.replay(ReplayRequest(topic: topic, start: start, limit: limit, replyLoop: index, token: nextToken)),
+             to: owner(of: topic))
+    }
+
+    /// The subscriber's queue drained: ask for the next page.
+    func continueReplay(_ token: UInt64) {
+        guard let progress = replays[token], let next = progress.next else { return }
+        send(.replay(ReplayRequest(topic: progress.topic, start: .from(epoch: next.epoch, seq: next.seq),
+                                   limit: replayPageSize, replyLoop: index, token: token)),
+             to: owner(of: progress.topic))
+    }
+
+    /// A session left: forget the replays it was receiving.
+    func forgetReplays(of session: BusSession) {
+        if let token = session.pendingReplay { replays[token] = nil }
+        session.pendingReplay = nil
+    }
+
+    /// The owner's side: a page of retained frames from the requested position.
+    func serveReplay(_ request: ReplayRequest) {
+        let state = state(of: request.topic)
+        ledger.trim(state, now: loop.now)
+        let first = state.history.firstSeq
+        let holds = { (seq: UInt64) in first.map { $0 <= seq } ?? false }
+        var start: UInt64
+        var recovered: Bool
+        switch request.start {
+        case .since(let epoch, let seq) where epoch == state.epoch:
+            start = seq &+ 1
+            recovered = seq >= state.seq || holds(start)
+        case .since:
+            // A position from another life of the topic: everything retained of this one.
+            start = first ?? state.seq &+ 1
+            recovered = false
+        case .last(let count):
+            start = state.seq >= UInt64(count) ? state.seq - UInt64(count) + 1 : 1
+            recovered = start > state.seq || holds(start)
+        case .from(let epoch, let seq):
+            start = seq
+            recovered = epoch == state.epoch && (start > state.seq || holds(start))
+        }
+        if let first, start < first { start = first }
+        let frames = state.history.frames(from: start, limit: request.limit)
+        let done = frames.count < request.limit || (frames.last?.stamp?.position.seq ?? 0) >= state.seq
+        let page = ReplayPage(token: request.token, frames: frames, position: state.position, recovered: recovered,
+                              earliest: first.map { TopicPosition(epoch: state.epoch, seq: $0) }, done: done)
+        send(.replayPage(page), to: request.replyLoop)
+    }
+
+    /// The resuming loop's side: ack (first page), hand over the frames, then go live or
+    /// wait for the queue to drain before the next page.
+    func receivePage(_ page: ReplayPage) {
+        guard var progress = replays.removeValue(forKey: page.token),
+              let connection = loop.connection(progress.connection) else { return }
+        if progress.forHTTP {
+            connection.historyCompleted(page, topic: progress.topic)
+            return
+        }
+        guard connection.isOpen, let session = connection.busSession, let service = connection.service as? BusService else { return }
+        if progress.first {
+            progress.first = false
+            service.acknowledgeResume(on: connection, requestID: progress.requestID, topic: progress.topic, page: page)
+        } else if !page.recovered, let next = progress.next {
+            // History moved past the replay while the subscriber was reading: it fell behind.
+            connection.dropBehindReplay(topic: progress.topic, lastSent: TopicPosition(epoch: next.epoch, seq: next.seq - 1))
+            return
+        }
+        for frame in page.frames {
+            connection.deliver(frame)
+            guard connection.isOpen else { return }
+        }
+        if page.done {
+            session.pendingReplay = nil
+            session.setFloor(page.position.seq, for: progress.topic)
+        } else if let last = page.frames.last?.stamp?.position {
+            progress.next = (last.epoch, last.seq + 1)
+            replays[page.token] = progress
+            session.pendingReplay = page.token
+        }
+    }
+}
