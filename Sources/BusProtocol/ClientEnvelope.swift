@@ -6,6 +6,26 @@ public enum ClientEnvelope {
         request("subscribe", topic: topic, id: id)
     }
 
+    /// A resuming subscribe: `…,"since":{"epoch":"…","seq":N}}` or `…,"last":N}`
+    /// (Protocol.md "History and resume").
+    public static func subscribe(topic: String, id: String?, resume: ClientRequest.Resume) -> [UInt8] {
+        var bytes = request("subscribe", topic: topic, id: id)
+        bytes.removeLast()
+        switch resume {
+        case .since(let epoch, let seq):
+            bytes.appendLiteral(#","since":{"epoch":"#)
+            bytes.appendQuoted(epoch)
+            bytes.appendLiteral(#","seq":"#)
+            bytes.appendDecimal(seq)
+            bytes.append(0x7D)
+        case .last(let count):
+            bytes.appendLiteral(#","last":"#)
+            bytes.appendDecimal(count)
+        }
+        bytes.append(0x7D)
+        return bytes
+    }
+
     /// `{"type":"unsubscribe","id":"…","topic":"…"}`.
     public static func unsubscribe(topic: String, id: String?) -> [UInt8] {
         request("unsubscribe", topic: topic, id: id)

@@ -17,7 +17,11 @@ struct SubCommand {
           --json         print whole message envelopes (topic, epoch, seq, data)
           --raw          print binary payloads as their raw bytes instead of base64
           --count N      exit after N messages
-          --reconnect    reconnect with backoff and subscribe again when the connection drops
+          --reconnect    reconnect with backoff when the connection drops; topics resume
+                         from the last message printed (patterns just subscribe again)
+          --since EPOCH:SEQ  start with the retained messages after this position
+                         (a literal TOPIC only; positions are in --json output and acks)
+          --last N       start with the newest N retained messages (literal topics)
 
         """
 
@@ -27,9 +31,11 @@ struct SubCommand {
     let raw: Bool
     let count: Int?
     let reconnect: Bool
+    /// Where each literal topic resumes: from the flags at first, then the last message printed.
+    private var resumeFrom: [String: ClientRequest.Resume] = [:]
 
     init(_ arguments: [String]) throws {
-        let flags = try Flags(arguments, options: ["url", "count"], switches: ["json", "raw", "reconnect"], help: Self.help)
+        let flags = try Flags(arguments, options: ["url", "count", "since", "last"], switches: ["json", "raw", "reconnect"], help: Self.help)
         guard !flags.positional.isEmpty else { throw UsageError("sub needs at least one TOPIC") }
         topics = flags.positional
         url = try CLI.url(flags.value("url"))
@@ -37,9 +43,22 @@ struct SubCommand {
         raw = flags.has("raw")
         count = try flags.integer("count")
         reconnect = flags.has("reconnect")
+        var start: ClientRequest.Resume?
+        if let since = flags.value("since") {
+            let parts = since.split(separator: ":")
+            guard parts.count == 2, let seq = UInt64(parts[1]) else { throw UsageError("--since: '\(since)' is not EPOCH:SEQ") }
+            start = .since(epoch: String(parts[0]), seq: seq)
+        }
+        if let last = try flags.integer("last") {
+            guard start == nil else { throw UsageError("--since and --last exclude each other") }
+            start = .last(last)
+        }
+        if let start {
+            for topic in topics where !topic.contains("*") && !topic.contains(">") { resumeFrom[topic] = start }
+        }
     }
 
-    func run() throws {
+    mutating func run() throws {
         var printed = 0
         var backoff = 0.1
         while true {
@@ -65,19 +84,27 @@ struct SubCommand {
     private func connectAndSubscribe() throws -> WebSocketClient {
         let client = try WebSocketClient(url: url, subprotocols: ["bus.v1"])
         for (index, topic) in topics.enumerated() {
-            try client.send(text: String(decoding: ClientEnvelope.subscribe(topic: topic, id: "s\(index)"), as: UTF8.self))
+            let request = resumeFrom[topic].map { ClientEnvelope.subscribe(topic: topic, id: "s\(index)", resume: $0) }
+                ?? ClientEnvelope.subscribe(topic: topic, id: "s\(index)")
+            try client.send(text: String(decoding: request, as: UTF8.self))
         }
         return client
     }
 
+    /// Remembers the position of a printed message, for `--reconnect`.
+    private mutating func printed(topic: String, epoch: String, seq: UInt64) {
+        if reconnect && topics.contains(topic) { resumeFrom[topic] = .since(epoch: epoch, seq: seq) }
+    }
+
     /// Prints the next message; false for anything that is not a message (acks, welcome).
-    private func printNext(from client: WebSocketClient) throws -> Bool {
+    private mutating func printNext(from client: WebSocketClient) throws -> Bool {
         switch try client.receive(timeout: 3600) {
         case .text(let text):
             let bytes = Array(text.utf8)
             guard let message = bytes.withUnsafeBytes({ ServerMessage.parse($0) }) else { return false }
             switch message {
-            case .message(_, _, _, let data):
+            case .message(let topic, let epoch, let seq, let data):
+                printed(topic: topic, epoch: epoch, seq: seq)
                 if json {
                     output(bytes)
                 } else if let string = data.withUnsafeBytes({ JSON.decodeString($0) }), data.first == UInt8(ascii: "\"") {
@@ -86,6 +113,9 @@ struct SubCommand {
                     output(data)
                 }
                 return true
+            case .ack(_, "subscribe", let topic, _, _, _) where text.contains("\"recovered\":false"):
+                CLI.warn("\(topic): history did not hold every message since the requested position; some were lost")
+                return false
             case .error(let code, let message, let id, let topic, _):
                 if let id, id.hasPrefix("\"s") { throw SubscribeRefused(message: "cannot subscribe to '\(topic ?? "")': \(code): \(message)") }
                 CLI.warn("server error \(code): \(message)")
@@ -96,6 +126,7 @@ struct SubCommand {
         case .binary(let bytes):
             guard let message = bytes.withUnsafeBytes({ BinaryLayout.parseMessage($0) }) else { return false }
             let payload = Array(bytes[message.payload])
+            printed(topic: message.topic, epoch: message.epoch, seq: message.seq)
             if json {
                 output(Array(("{\"type\":\"message\",\"topic\":\(JSONText.quoted(message.topic)),\"epoch\":\"\(message.epoch)\","
                     + "\"seq\":\(message.seq),\"binary\":\"\(Base64.encode(payload))\"}").utf8))

@@ -9,7 +9,9 @@ let rest = Array(arguments.dropFirst())
 
 do {
     switch command {
-    case "sub": try SubCommand(rest).run()
+    case "sub":
+        var command = try SubCommand(rest)
+        try command.run()
     case "pub": try PubCommand(rest).run()
     case "--help", "-h", "help": print(CLI.helpText, terminator: "")
     default: throw UsageError("unknown command '\(command)'")
