@@ -108,11 +108,18 @@ final class ServerProcess {
     let port: UInt16
     private let errors = Pipe()
 
-    init(_ arguments: [String] = []) throws {
+    /// `fileLimit` runs the server under `ulimit -n` (soft and hard), to exhaust descriptors.
+    init(_ arguments: [String] = [], fileLimit: Int? = nil) throws {
         let executable = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
             .deletingLastPathComponent().appendingPathComponent("broker-server")
-        process.executableURL = executable
-        process.arguments = ["--port", "0", "--log-level", "info"] + arguments
+        let serverArguments = ["--port", "0", "--log-level", "info"] + arguments
+        if let fileLimit {
+            process.executableURL = URL(fileURLWithPath: "/bin/sh")
+            process.arguments = ["-c", "ulimit -n \(fileLimit) && exec \"$0\" \"$@\"", executable.path] + serverArguments
+        } else {
+            process.executableURL = executable
+            process.arguments = serverArguments
+        }
         process.standardError = errors
         process.standardOutput = FileHandle.nullDevice
         try process.run()
