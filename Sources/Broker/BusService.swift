@@ -121,6 +121,7 @@ final class BusService: WebSocketService {
             return sendError(.payloadTooLarge, "payload of \(data.count) bytes exceeds max_payload \(config.maxPayload)",
                              id: id, topic: topic.string, to: connection)
         }
+        connection.busSession?.hasPublished = true
         let origin = PublishOrigin(loop: hub.index, connection: connection.id, requestID: id, wantsOutcome: false)
         hub.publish(topic: topic, kind: kind, payload: data, origin: origin)
     }

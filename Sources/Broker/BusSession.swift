@@ -11,6 +11,8 @@ final class BusSession: Hashable {
     var liveFloors: [TopicName: UInt64]?
     /// The replay waiting for this connection's queue to drain before its next page.
     var pendingReplay: UInt64?
+    /// Set on the first publish: backpressure between loops pauses publishers only.
+    var hasPublished = false
 
     init(connection: Connection) { self.connection = connection }
 

@@ -84,6 +84,10 @@ final class Connection {
     // MARK: reading
 
     func readable() {
+        if loop.saturated && busSession?.hasPublished == true && !isThrottled {
+            loop.throttle(self)
+            return
+        }
         var budget = EventLoop.readBudget
         while budget > 0 && phase != .closed && !readPaused {
             budget -= 1
@@ -185,7 +189,7 @@ final class Connection {
             session.pendingReplay = nil
             loop.hub.continueReplay(token)
         }
-        if readPaused && !http.awaitingOutcome && queue.byteCount <= config.effectiveSendQueueBytes / 4 { resumeReading() }
+        if readPaused && !isThrottled && !http.awaitingOutcome && queue.byteCount <= config.effectiveSendQueueBytes / 4 { resumeReading() }
         switch phase {
         case .closingAfterFlush:
             closeNow(reason: "closed")
@@ -203,6 +207,20 @@ final class Connection {
         guard !writableArmed else { return }
         writableArmed = true
         updateInterest()
+    }
+
+    /// Paused by the loop's backpressure (see `LoopInbox`), separately from other pauses.
+    private(set) var isThrottled = false
+
+    func throttle() {
+        isThrottled = true
+        pauseReading()
+    }
+
+    func unthrottle() {
+        guard isThrottled else { return }
+        isThrottled = false
+        if phase != .closed && !http.awaitingOutcome { resumeReading() }
     }
 
     func pauseReading() {

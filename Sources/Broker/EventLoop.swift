@@ -35,6 +35,11 @@ final class EventLoop {
     private var nextSerial: UInt64 = 0
     private var dirty: [Connection] = []
     private var draining: UInt64?  // shutdown deadline
+    private let peers: [LoopInbox]
+    /// Some loop's inbox is past its high-water mark: publishers are not read this turn.
+    private(set) var saturated = false
+    /// Publishing connections paused while saturated, resumed below the low-water mark.
+    private var throttled: [Connection] = []
     private var stopped = false
 
     let readBuffer: UnsafeMutableRawBufferPointer
@@ -47,6 +52,7 @@ final class EventLoop {
         self.index = index
         self.context = context
         self.inbox = peers[index]
+        self.peers = peers
         self.listeners = listeners
         epoll = try Sys.epollCreate()
         now = Sys.monotonicNanos()
@@ -91,6 +97,7 @@ final class EventLoop {
             let wait = wheel.nanosUntilNextTick(now: Sys.monotonicNanos())
             let n = Sys.epollWait(epoll, events, capacity: Self.eventCapacity, timeoutMs: Int32(wait / 1_000_000) + 1)
             now = Sys.monotonicNanos()
+            updateSaturation()
             for i in 0..<n { dispatch(events[i]) }
             fireTimers()
             hub.tick(now: now)
@@ -115,6 +122,25 @@ final class EventLoop {
         }
     }
 
+    // MARK: backpressure between loops
+
+    private func updateSaturation() {
+        if saturated {
+            guard peers.allSatisfy({ $0.backlog < LoopInbox.lowWater }) else { return }
+            saturated = false
+            for connection in throttled { connection.unthrottle() }
+            throttled.removeAll()
+        } else if peers.contains(where: { $0.backlog > LoopInbox.highWater }) {
+            saturated = true
+        }
+    }
+
+    /// Stops reading a publisher until the loops have caught up.
+    func throttle(_ connection: Connection) {
+        connection.throttle()
+        throttled.append(connection)
+    }
+
     private var dueTimers: [(id: UInt64, tick: UInt64)] = []
 
     private func fireTimers() {
@@ -128,7 +154,11 @@ final class EventLoop {
 
     private func drainInbox() {
         var commands = spareCommands
-        inbox.drain(into: &commands)
+        let backlog = inbox.drain(into: &commands)
+        if backlog > LoopInbox.highWater {
+            // Throttled loops wait for this one: wake them to look again.
+            for (offset, peer) in peers.enumerated() where offset != index { peer.post(.run { _ in }) }
+        }
         for command in commands {
             switch command {
             case .hub(let message): hub.receive(message)

@@ -9,17 +9,36 @@ enum LoopCommand: Sendable {
     case shutdown(deadlineNanos: UInt64)
     /// Topic traffic between the loops' hubs.
     case hub(HubMessage)
+
+    /// Roughly the memory a queued command holds: a publish carries its payload; everything
+    /// else is a few words or shares bytes that exist anyway.
+    var weight: Int {
+        if case .hub(.publish(let request)) = self { return 64 + request.payload.count }
+        return 64
+    }
 }
 
 /// A loop's mailbox: a mutex-guarded array plus an eventfd in the loop's epoll set. The eventfd
 /// is written only when the inbox goes from empty to non-empty, so a burst costs one wake-up.
+///
+/// Bounded by backpressure rather than by refusal: `backlog` is the weight queued, and while
+/// any loop's backlog is above `highWater` every loop stops reading from publishing
+/// connections (TCP then pushes back on the publishers) until all are below `lowWater`.
+/// Nothing accepted is ever dropped.
 final class LoopInbox: Sendable {
     private let pending = Mutex<[LoopCommand]>([])
     let wakeFD: Int32
+    private let queuedWeight = Atomic<Int>(0)
+
+    static let highWater = 64 << 20
+    static let lowWater = 16 << 20
 
     init() throws { wakeFD = try Sys.eventFD() }
 
+    var backlog: Int { queuedWeight.load(ordering: .relaxed) }
+
     func post(_ command: LoopCommand) {
+        queuedWeight.add(command.weight, ordering: .relaxed)
         let wasEmpty = pending.withLock { queue in
             queue.append(command)
             return queue.count == 1
@@ -28,10 +47,13 @@ final class LoopInbox: Sendable {
     }
 
     /// Takes everything queued, swapping in `spare` (an empty array with capacity) to avoid
-    /// reallocating on every drain.
-    func drain(into spare: inout [LoopCommand]) {
+    /// reallocating on every drain. Returns the backlog before the drain.
+    @discardableResult
+    func drain(into spare: inout [LoopCommand]) -> Int {
         Sys.drainEventFD(wakeFD)
         pending.withLock { queue in swap(&queue, &spare) }
+        let weight = spare.reduce(0) { $0 + $1.weight }
+        return queuedWeight.subtract(weight, ordering: .relaxed).oldValue
     }
 
     deinit { Sys.close(wakeFD) }
