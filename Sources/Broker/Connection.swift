@@ -36,6 +36,8 @@ final class Connection {
     var service: WebSocketService?
     /// The subprotocol agreed in the handshake (nil when none).
     var subprotocol: String?
+    /// The service stops reading this client while its replies back up (echo).
+    private var pausesWhenBacklogged = false
     /// Subscriptions, for `/bus` connections.
     var busSession: BusSession?
     /// A plain HTTP request being served (POST bodies, pipelining).
@@ -130,7 +132,7 @@ final class Connection {
     // MARK: writing
 
     func queueWouldOverflow(adding bytes: Int) -> Bool {
-        queue.wouldOverflow(adding: bytes, maxMessages: config.sendQueueMessages, maxBytes: config.effectiveSendQueueBytes)
+        queue.wouldOverflow(adding: bytes, maxMessages: loop.queueMessagesLimit, maxBytes: loop.queueBytesLimit)
     }
 
     func forEachUnstartedFrame(_ body: (OutboundBytes) -> Void) { queue.forEachUnstarted(body) }
@@ -143,7 +145,7 @@ final class Connection {
         guard phase == .http || phase == .open || phase == .closeSent else { return }
         queue.append(bytes)
         markDirty()
-        if queue.byteCount > config.effectiveSendQueueBytes / 2 && service?.pausesReadingWhenBacklogged == true {
+        if pausesWhenBacklogged && queue.byteCount > loop.queueBytesLimit / 2 {
             pauseReading()
         }
     }
@@ -189,7 +191,7 @@ final class Connection {
             session.pendingReplay = nil
             loop.hub.continueReplay(token)
         }
-        if readPaused && !isThrottled && !http.awaitingOutcome && queue.byteCount <= config.effectiveSendQueueBytes / 4 { resumeReading() }
+        if readPaused && !isThrottled && !http.awaitingOutcome && queue.byteCount <= loop.queueBytesLimit / 4 { resumeReading() }
         switch phase {
         case .closingAfterFlush:
             closeNow(reason: "closed")
@@ -357,6 +359,7 @@ final class Connection {
         decoder = FrameDecoder(role: .server, maxMessageSize: config.maxMessageSize)
         self.service = service
         self.subprotocol = subprotocol
+        pausesWhenBacklogged = service.pausesReadingWhenBacklogged
         nextPing = loop.now + Self.nanos(config.pingInterval)
         rescheduleTimer()
         service.opened(self)

@@ -23,6 +23,10 @@ final class EventLoop {
     let inbox: LoopInbox
     let router: Router
     let hub: LoopHub
+    /// Send queue bounds, read on every delivery: plain integers, not a trip through the
+    /// configuration struct (whose arrays would be retained and released each time).
+    let queueMessagesLimit: Int
+    let queueBytesLimit: Int
     private let epoll: Int32
     private let listeners: [Listener]
     private var listening = false
@@ -53,6 +57,8 @@ final class EventLoop {
         self.context = context
         self.inbox = peers[index]
         self.peers = peers
+        queueMessagesLimit = context.config.sendQueueMessages
+        queueBytesLimit = context.config.effectiveSendQueueBytes
         self.listeners = listeners
         epoll = try Sys.epollCreate()
         now = Sys.monotonicNanos()
