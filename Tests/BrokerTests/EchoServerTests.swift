@@ -164,3 +164,18 @@ import Testing
         try first.close()
     }
 }
+
+/// IPv4 and IPv6 listeners side by side.
+@Suite struct DualStackTests {
+    @Test func listensOnIPv4AndIPv6Loopback() throws {
+        let server = try LiveServer { $0.hosts = ["127.0.0.1", "::1"] }
+        defer { server.stop() }
+        #expect(server.server.addresses.count == 2)
+        for address in server.server.addresses {
+            let client = try WebSocketClient(url: try WebSocketURL("ws://\(address.description)/echo"))
+            try client.send(text: "via \(address.isIPv6 ? "v6" : "v4")")
+            #expect(try client.receive() == .text("via \(address.isIPv6 ? "v6" : "v4")"))
+            try client.close()
+        }
+    }
+}
