@@ -23,9 +23,11 @@ let package = Package(
         .target(name: "Broker", dependencies: ["Frames", "Topics", "BusProtocol", "CLinux"], swiftSettings: speed),
         .executableTarget(name: "broker-server", dependencies: ["Broker"], swiftSettings: speed),
         .executableTarget(name: "bus-cli", dependencies: ["Broker", "BusProtocol", "Frames"], swiftSettings: speed),
-        .testTarget(name: "FramesTests", dependencies: ["Frames"]),
-        .testTarget(name: "TopicsTests", dependencies: ["Topics"]),
-        .testTarget(name: "BusProtocolTests", dependencies: ["BusProtocol"]),
+        // Helpers shared by the test targets (seeded randomness).
+        .target(name: "TestSupport", path: "Tests/TestSupport"),
+        .testTarget(name: "FramesTests", dependencies: ["Frames", "TestSupport"]),
+        .testTarget(name: "TopicsTests", dependencies: ["Topics", "TestSupport"]),
+        .testTarget(name: "BusProtocolTests", dependencies: ["BusProtocol", "TestSupport"]),
         .testTarget(name: "BrokerTests", dependencies: ["Broker", "Frames", "Topics", "BusProtocol"]),
     ],
     swiftLanguageModes: [.v6]

@@ -1,3 +1,4 @@
+import TestSupport
 import BusProtocol
 
 /// UTF-8 bytes of a string literal.
@@ -50,15 +51,3 @@ func scanMembers(_ input: String, maxDepth: Int = 64) -> Result<[(key: String, v
     return error.map { .failure($0) } ?? .success(members)
 }
 
-/// SplitMix64: a tiny seeded generator so randomized tests replay exactly.
-struct SplitMix64: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}

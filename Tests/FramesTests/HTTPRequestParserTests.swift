@@ -1,3 +1,4 @@
+import TestSupport
 import Testing
 @testable import Frames
 
@@ -199,7 +200,7 @@ struct HTTPRequestParserTests {
     /// same way). Reproducible: fixed seeds.
     @Test(arguments: 0..<200)
     func mutatedHeadsAgreeAcrossChunkings(seed: Int) {
-        var random = HTTPFuzzGenerator(seed: UInt64(seed))
+        var random = SplitMix64(seed: UInt64(seed))
         var input = Array(Self.sampleHead.utf8)
         let interesting: [UInt8] = [0x0D, 0x0A, 0x20, 0x09, 0x3A, 0x00, 0x7F, 0x80, 0x2C, 0x41]
         for _ in 0..<Int.random(in: 1...4, using: &random) {

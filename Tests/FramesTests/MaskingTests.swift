@@ -1,3 +1,4 @@
+import TestSupport
 import Frames
 import Testing
 
@@ -17,7 +18,7 @@ struct MaskingTests {
     /// bytes around the slice are untouched.
     static func check(length: Int, offset: Int, alignment: Int, key: MaskKey = key,
                       sourceLocation: SourceLocation = #_sourceLocation) {
-        var generator = SeededGenerator(seed: UInt64(length * 64 + offset * 8 + alignment))
+        var generator = SplitMix64(seed: UInt64(length * 64 + offset * 8 + alignment))
         let payload = (0..<length).map { _ in UInt8.random(in: 0...255, using: &generator) }
         var storage = [UInt8](repeating: 0xEE, count: length + 16)
         storage.replaceSubrange(alignment..<alignment + length, with: payload)
@@ -53,7 +54,7 @@ struct MaskingTests {
     }
 
     @Test func maskingPiecewiseEqualsMaskingWhole() {
-        var generator = SeededGenerator(seed: 7)
+        var generator = SplitMix64(seed: 7)
         for _ in 0..<200 {
             let key = MaskKey.random(using: &generator)
             let length = Int.random(in: 0...300, using: &generator)
