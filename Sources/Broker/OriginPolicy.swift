@@ -1,0 +1,88 @@
+import Frames
+
+/// Who may open a WebSocket or publish over HTTP from a browser (RFC 6455 §10.2), as
+/// gorilla/websocket's safe default: a request with an `Origin` whose host differs from its
+/// `Host` is refused with 403 unless the origin is on the allow-list. On a loopback listener
+/// the `Host` itself must be loopback or `localhost` (else a DNS-rebinding page, whose Origin
+/// and Host agree, could reach a broker bound to 127.0.0.1).
+struct OriginPolicy: Sendable {
+    /// Origins allowed besides same-host ones: `https://app.example.com`, `app.example.com`,
+    /// or `*.example.com` for any subdomain (any scheme and port unless given).
+    let allowed: [String]
+
+    enum Decision: Equatable {
+        case allow
+        case refuse(String)
+    }
+
+    func check(origin: String?, host: String?, loopbackListener: Bool) -> Decision {
+        let hostName = host.map { Self.hostOnly($0) } ?? ""
+        if loopbackListener && !Self.isLoopbackName(hostName) && !isAllowed(origin) {
+            return .refuse("this server only answers requests for localhost")
+        }
+        guard let origin, origin != "null" || !allowed.isEmpty else {
+            return origin == nil ? .allow : .refuse("origin null is not allowed")
+        }
+        if let originAuthority = Self.authority(of: origin), let host,
+           originAuthority.lowercased() == host.lowercased() || (Self.hostOnly(originAuthority) == hostName && Self.defaultPort(origin, host)) {
+            return .allow
+        }
+        return isAllowed(origin) ? .allow : .refuse("origin \(origin) is not allowed")
+    }
+
+    private func isAllowed(_ origin: String?) -> Bool {
+        guard let origin else { return false }
+        let originHost = Self.hostOnly(Self.authority(of: origin) ?? origin)
+        for entry in allowed {
+            let pattern = entry.lowercased()
+            if pattern.contains("://") {
+                if pattern == origin.lowercased() { return true }
+                continue
+            }
+            let patternHost = Self.hostOnly(pattern)
+            if patternHost.hasPrefix("*.") {
+                let suffix = patternHost.dropFirst(1)  // ".example.com"
+                if originHost.hasSuffix(suffix) && originHost.count > suffix.count { return true }
+            } else if pattern.contains(":") ? (Self.authority(of: origin)?.lowercased() == pattern) : originHost == patternHost {
+                return true
+            }
+        }
+        return false
+    }
+
+    /// `https://a.example.com:8443/path` → `a.example.com:8443`.
+    static func authority(of origin: String) -> String? {
+        guard let schemeEnd = origin.range(of: "://") else { return nil }
+        let rest = origin[schemeEnd.upperBound...]
+        return String(rest.prefix { $0 != "/" })
+    }
+
+    /// `example.com:8080` → `example.com`; `[::1]:80` → `::1`. Lowercased.
+    static func hostOnly(_ authority: String) -> String {
+        let lower = authority.lowercased()
+        if lower.hasPrefix("[") { return String(lower.dropFirst().prefix { $0 != "]" }) }
+        if let colon = lower.lastIndex(of: ":"), lower.firstIndex(of: ":") == colon { return String(lower[..<colon]) }
+        return lower
+    }
+
+    /// `Origin: http://localhost` and `Host: localhost:80` name the same place.
+    private static func defaultPort(_ origin: String, _ host: String) -> Bool {
+        let originPort = authority(of: origin).flatMap(port) ?? (origin.lowercased().hasPrefix("https") ? "443" : "80")
+        let hostPort = port(host) ?? originPort
+        return originPort == hostPort
+    }
+
+    private static func port(_ authority: String) -> String? {
+        if authority.hasPrefix("[") {
+            guard let close = authority.firstIndex(of: "]") else { return nil }
+            let after = authority[authority.index(after: close)...]
+            return after.hasPrefix(":") ? String(after.dropFirst()) : nil
+        }
+        let parts = authority.split(separator: ":")
+        return parts.count == 2 ? String(parts[1]) : nil
+    }
+
+    static func isLoopbackName(_ host: String) -> Bool {
+        host == "localhost" || host.hasSuffix(".localhost") || host == "::1" || host.hasPrefix("127.")
+    }
+}
