@@ -57,6 +57,8 @@ public final class BrokerServer: Sendable {
         }
         log.info("listening", [("addresses", addresses.map(\.description).joined(separator: ",")),
                                ("loops", String(loopCount)), ("max_connections", String(context.maxConnections))])
+        // Said once, at start: until authentication exists, whoever reaches the port can do anything.
+        log.warn("no authentication configured: the broker is open, any client may subscribe and publish to any topic")
     }
 
     /// Stops accepting, closes every WebSocket with 1001 and waits up to `timeout` seconds for

@@ -40,6 +40,9 @@ final class Connection {
     var busSession: BusSession?
     /// A plain HTTP request being served (POST bodies, pipelining).
     var http = HTTPExchange()
+    /// The WebSocket close code that ended the conversation: ours, or the peer's when the peer
+    /// closed first (nil for plain HTTP and for connections that just vanished). Logged.
+    var closeCode: UInt16?
 
     private var queue = SendQueue()
     private var isDirty = false
@@ -226,6 +229,7 @@ final class Connection {
             return
         }
         enqueueFinal(Self.closeFrame(code: code, reason: reason))
+        closeCode = code.rawValue
         enterClosingPhase(.closeSent)
         log.debug("closing", [("peer", peer.description), ("code", String(code.rawValue)), ("reason", reason)])
     }
@@ -235,7 +239,10 @@ final class Connection {
         guard phase == .open || phase == .closeSent else { return }
         let wasOpen = phase == .open
         decoder = nil
-        if wasOpen { enqueueFinal(Self.closeFrame(code: error.closeCode, reason: error.reason)) }
+        if wasOpen {
+            enqueueFinal(Self.closeFrame(code: error.closeCode, reason: error.reason))
+            closeCode = error.closeCode.rawValue
+        }
         enterClosingPhase(.failing)
         log.debug("protocol error", [("peer", peer.description), ("code", String(error.closeCode.rawValue)),
                                      ("reason", error.reason)])
@@ -272,6 +279,7 @@ final class Connection {
         guard phase != .closed else { return }
         let wasOpen = phase == .open
         phase = .closed
+        if wasOpen && closeCode == nil { closeCode = CloseCode.abnormalClosure.rawValue }  // no close frame either way
         queue.removeAll()
         decoder = nil
         httpParser = nil
@@ -279,7 +287,8 @@ final class Connection {
         if wasOpen { notifyServiceClosed() }
         Sys.close(fd)
         loop.remove(self)
-        log.debug("connection closed", [("peer", peer.description), ("id", String(id)), ("reason", reason)])
+        log.debug("connection closed", [("peer", peer.description), ("id", String(id)), ("reason", reason),
+                                        ("code", closeCode.map { String($0) } ?? "none")])
     }
 
     private func notifyServiceClosed() {
