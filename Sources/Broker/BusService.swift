@@ -114,7 +114,8 @@ final class BusService: WebSocketService {
             return sendError(.payloadTooLarge, "payload of \(data.count) bytes exceeds max_payload \(config.maxPayload)",
                              id: id, topic: topic.string, to: connection)
         }
-        let origin = PublishOrigin(loop: hub.index, connection: connection.id, requestID: id, wantsOutcome: false)
+        let origin = PublishOrigin(loop: hub.index, connection: connection.id, requestID: id, wantsOutcome: false,
+                                   arrival: connection.loop.now)
         hub.publish(topic: topic, kind: kind, payload: data, origin: origin)
     }
 

@@ -163,12 +163,19 @@ final class Connection {
     func flush() {
         isDirty = false
         guard phase != .closed else { return }
+        if !queue.isEmpty { loop.metrics.queueDepth.observe(UInt64(queue.count)) }
         while !queue.isEmpty {
             let count = queue.fill(loop.iovecs, capacity: loop.iovecCapacity)
             var total = 0
             for i in 0..<count { total += loop.iovecs[i].iov_len }
+            // The batch's first message, timed once its last byte is written (not per message).
+            let timed = queue.first?.stamp.map { (arrival: $0.arrival, bytesLeft: loop.iovecs[0].iov_len) }
             switch Sys.sendVector(fd, loop.iovecs, count: count) {
             case .bytes(let written):
+                if let timed, written >= timed.bytesLeft {
+                    let now = Sys.monotonicNanos()
+                    loop.metrics.deliveryNanos.observe(now > timed.arrival ? now - timed.arrival : 0)
+                }
                 queue.consume(written)
                 if written < total { armWritable(); return }
             case .wouldBlock:

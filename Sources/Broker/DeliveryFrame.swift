@@ -6,8 +6,9 @@ import Topics
 /// `message` envelope around the publisher's raw JSON, or a binary message header before the
 /// raw bytes. Built once per publish by the topic's owner, then shared.
 enum DeliveryFrame {
-    static func make(kind: PayloadKind, topic: TopicName, position: TopicPosition, payload: UnsafeRawBufferPointer) -> OutboundBytes {
-        let stamp = DeliveryStamp(topic: topic, position: position)
+    static func make(kind: PayloadKind, topic: TopicName, position: TopicPosition, payload: UnsafeRawBufferPointer,
+                     arrival: UInt64) -> OutboundBytes {
+        let stamp = DeliveryStamp(topic: topic, position: position, kind: kind, arrival: arrival)
         switch kind {
         case .json:
             let prefix = ServerEnvelope.messagePrefix(topic: topic.string, epoch: position.epoch, seq: position.seq)

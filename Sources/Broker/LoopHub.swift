@@ -41,6 +41,8 @@ final class LoopHub {
     }
 
     var topicStateCount: Int { topics.count }
+    /// Subscriptions held by this loop's sessions (one per pattern per session).
+    private(set) var subscriptionCount = 0
 
     /// The loop that sequences `topic`: FNV-1a of its bytes, so every loop agrees.
     func owner(of topic: TopicName) -> Int {
@@ -91,6 +93,7 @@ final class LoopHub {
     }
 
     private func changeLocalCount(_ pattern: TopicPattern, by delta: Int) {
+        subscriptionCount += delta
         var state = patterns[pattern] ?? LocalPattern()
         let before = state.count
         state.count += delta
@@ -144,7 +147,9 @@ final class LoopHub {
             seq = state.next()
         }
         let position = TopicPosition(epoch: state.epoch, seq: seq!)
-        let frame = DeliveryFrame.make(kind: kind, topic: topic, position: position, payload: payload)
+        let frame = DeliveryFrame.make(kind: kind, topic: topic, position: position, payload: payload, arrival: origin.arrival)
+        loop.metrics.published[kind] &+= 1
+        loop.metrics.publishedBytes[kind] &+= UInt64(payload.count)
         var subscribers = 0
         for entry in interest.match(topic) {
             subscribers += entry.count
@@ -170,7 +175,11 @@ final class LoopHub {
 
     /// Hands a message to every local session whose patterns match (once per session).
     private func deliver(_ frame: OutboundBytes, topic: TopicName) {
-        for session in subscriptions.match(topic) { session.connection.deliver(frame) }
+        var queued: UInt64 = 0
+        for session in subscriptions.match(topic) where session.connection.deliver(frame) { queued += 1 }
+        guard queued > 0, let kind = frame.stamp?.kind else { return }
+        loop.metrics.delivered[kind] &+= queued
+        loop.metrics.deliveredBytes[kind] &+= queued &* UInt64(frame.count)
     }
 
     // MARK: messages from other loops

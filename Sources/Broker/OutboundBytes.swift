@@ -38,8 +38,11 @@ public final class OutboundBytes: @unchecked Sendable {
     }
 }
 
-/// Which topic message a frame carries.
+/// Which topic message a frame carries, its kind, and when its publish arrived (monotonic
+/// nanoseconds), so a flush can time the delivery.
 struct DeliveryStamp: Sendable {
     let topic: TopicName
     let position: TopicPosition
+    let kind: PayloadKind
+    let arrival: UInt64
 }
