@@ -18,7 +18,8 @@ public final class BrokerServer: Sendable {
     public init(config unchecked: ServerConfig, log: Log = Log()) throws {
         let config = try unchecked.validated()
         let fileLimit = Sys.raiseFileLimit()
-        context = ServerContext(config: config, log: log, fileLimit: fileLimit)
+        loopCount = config.loops > 0 ? config.loops : Sys.cpuCount()
+        context = ServerContext(config: config, log: log, fileLimit: fileLimit, loopCount: loopCount)
         var listeners: [Listener] = []
         do {
             for host in config.hosts { listeners.append(try Listener(host: host, port: config.port)) }
@@ -28,7 +29,6 @@ public final class BrokerServer: Sendable {
         }
         self.listeners = listeners
         addresses = listeners.map(\.address)
-        loopCount = config.loops > 0 ? config.loops : Sys.cpuCount()
         inboxes = try (0..<loopCount).map { _ in try LoopInbox() }
 
         let ready = DispatchSemaphore(value: 0)
@@ -55,13 +55,17 @@ public final class BrokerServer: Sendable {
             shutdown(timeout: 0)
             throw ConfigError(option: "loops", message: "an event loop could not start: \(failure)")
         }
+        context.advance(to: .ready)
         log.info("listening", [("addresses", addresses.map(\.description).joined(separator: ",")),
                                ("loops", String(loopCount)), ("max_connections", String(context.maxConnections))])
+        // Said once, at start: until authentication exists, whoever reaches the port can do anything.
+        log.warn("no authentication configured: the broker is open, any client may subscribe and publish to any topic")
     }
 
     /// Stops accepting, closes every WebSocket with 1001 and waits up to `timeout` seconds for
     /// the peers' closes; then every loop exits and the listeners close.
     public func shutdown(timeout: Double = 5) {
+        context.advance(to: .draining)
         let deadline = Sys.monotonicNanos() + UInt64(max(0, timeout) * 1_000_000_000)
         for inbox in inboxes { inbox.post(.shutdown(deadlineNanos: deadline)) }
         stopped.wait()
@@ -88,6 +92,13 @@ public final class BrokerServer: Sendable {
 
     /// Connections currently open across all loops.
     public var openConnections: Int { context.openConnections.load(ordering: .relaxed) }
+
+    /// What `GET /readyz` answers.
+    var readiness: ServerContext.Readiness { context.readiness }
+
+    /// Marks the server as draining (what `shutdown` does first), without stopping it: tests
+    /// see `/readyz` answer 503 while the loops still serve.
+    func beginDraining() { context.advance(to: .draining) }
 }
 
 /// The first error of a loop that failed to start, reported back to the starting thread.

@@ -122,7 +122,8 @@ final class BusService: WebSocketService {
                              id: id, topic: topic.string, to: connection)
         }
         connection.busSession?.hasPublished = true
-        let origin = PublishOrigin(loop: hub.index, connection: connection.id, requestID: id, wantsOutcome: false)
+        let origin = PublishOrigin(loop: hub.index, connection: connection.id, requestID: id, wantsOutcome: false,
+                                   arrival: connection.loop.now)
         hub.publish(topic: topic, kind: kind, payload: data, origin: origin)
     }
 

@@ -9,17 +9,20 @@ extension Connection {
     /// At the bound the queue is first written out: a burst delivered within one loop turn
     /// (hundreds of small publishes in one read) must not count against a subscriber whose
     /// socket would take it. Only a socket that refuses the bytes makes a slow consumer.
-    func deliver(_ frame: OutboundBytes) {
-        guard isOpen else { return }
+    /// Returns whether the frame was queued.
+    @discardableResult
+    func deliver(_ frame: OutboundBytes) -> Bool {
+        guard isOpen else { return false }
         if queueWouldOverflow(adding: frame.count) {
             flush()
-            guard isOpen else { return }
+            guard isOpen else { return false }
             if queueWouldOverflow(adding: frame.count) {
                 dropSlowConsumer(overflowing: frame)
-                return
+                return false
             }
         }
         enqueue(frame)
+        return true
     }
 
     /// Frees the queue at once (but for a frame already partly written), tells the client
@@ -27,7 +30,7 @@ extension Connection {
     /// A resuming subscriber read its replay so slowly that history moved past it.
     func dropBehindReplay(topic: TopicName, lastSent: TopicPosition) {
         let firstLost = DeliveryStamp(topic: topic, position: TopicPosition(epoch: lastSent.epoch, seq: lastSent.seq + 1),
-                                      kind: .json, payload: 0..<0)
+                                      kind: .json, payload: 0..<0, arrival: 0)
         dropSlowConsumer(overflowing: nil, firstLost: firstLost)
     }
 
@@ -52,7 +55,7 @@ extension Connection {
         let message = "send queue overflow (\(messages) messages, \(bytes) bytes queued)"
         enqueueFinal(WireFrame.make(opcode: .text, payload: ServerEnvelope.slowConsumer(message: message, positions: positions)))
         close(code: .slowConsumer, reason: "slow consumer")
-        loop.context.countSlowConsumerDrop()
+        loop.metrics.slowConsumerDrops &+= 1
         log.info("slow consumer dropped", [("peer", peer.description), ("id", String(id)),
                                            ("queued_messages", String(messages)), ("queued_bytes", String(bytes))])
     }

@@ -30,24 +30,54 @@ extension Connection {
     }
 
     private func handle(_ request: HTTPRequest) {
-        if let service = loop.router.webSocketService(for: request.path) {
-            upgrade(request, to: service)
-            return
-        }
-        if request.path.hasPrefix(Self.publishPrefix) {
-            beginPublish(request)
-            return
-        }
         if request.path.hasPrefix(Self.historyPrefix) && !Self.hasBody(request) {
             beginHistory(request)
             return
         }
-        let reply = loop.router.respond(to: request)
-        enqueue(OutboundBytes.copying(reply.bytes))
-        if reply.keepAlive && Self.wantsKeepAlive(request) && !Self.hasBody(request) {
-            expectNextRequest()
-        } else {
-            closeAfterFlush()
+        switch loop.router.route(request) {
+        case .webSocket(let service):
+            upgrade(request, to: service)
+        case .publish:
+            beginPublish(request)
+        case .metrics(let head):
+            serveMetrics(request, head: head)
+        case .reply(let reply):
+            enqueue(OutboundBytes.copying(reply.bytes))
+            if reply.keepAlive && Self.wantsKeepAlive(request) && !Self.hasBody(request) {
+                expectNextRequest()
+            } else {
+                closeAfterFlush()
+            }
+        }
+    }
+
+    /// Holds this connection's further input (pipelined requests wait in the socket, not in
+    /// memory) until `completeDeferredReply` answers `request` with what other loops sent.
+    private func awaitDeferredReply(to request: HTTPRequest) {
+        http.request = request
+        http.awaitingOutcome = true
+        pauseReading()
+    }
+
+    private func completeDeferredReply(_ response: [UInt8]) {
+        guard http.awaitingOutcome, let request = http.request else { return }
+        http.awaitingOutcome = false
+        resumeReading()
+        replyAndContinue(response, request)
+    }
+
+    // MARK: GET /metrics
+
+    private func serveMetrics(_ request: HTTPRequest, head: Bool) {
+        guard !Self.hasBody(request) else {
+            return replyAndClose(HTTPResponseHead.simple(.badRequest, body: "a GET has no body\n"))
+        }
+        awaitDeferredReply(to: request)
+        let id = self.id
+        loop.gatherSnapshots { [unowned loop] snapshots in
+            guard let connection = loop.connection(id) else { return }
+            let text = MetricsExposition.render(snapshots)
+            connection.completeDeferredReply(Router.response(.ok, text, contentType: MetricsExposition.contentType, head: head))
         }
     }
 
@@ -79,6 +109,7 @@ extension Connection {
     static let publishPrefix = "/publish/"
 
     private func beginPublish(_ request: HTTPRequest) {
+        http.request = request
         guard request.method == "POST" else {
             return replyAndClose(Self.jsonError(.methodNotAllowed, "method_not_allowed", "use POST", headers: [("Allow", "POST")]))
         }
@@ -90,14 +121,13 @@ extension Connection {
             if request.headers.containsToken("100-continue", in: "Expect") {
                 enqueue(Self.continueResponse)
             }
-            http.request = request
             http.body = HTTPBodyDecoder(framing: framing, maxBodySize: config.maxPayload)
             if framing == .none { _ = consumeBody(UnsafeRawBufferPointer(start: nil, count: 0)) }
         }
     }
 
     private func consumeBody(_ bytes: UnsafeRawBufferPointer) -> Int? {
-        guard var decoder = http.body else { return nil }
+        guard var decoder = http.body, let request = http.request else { return nil }
         http.body = nil
         switch decoder.decode(bytes) {
         case .needMore:
@@ -108,7 +138,7 @@ extension Connection {
             replyAndClose(Self.jsonError(status, code.rawValue, message))
             return nil
         case .complete(let body, let consumed):
-            publish(body, for: http.request!)
+            publish(body, for: request)
             return consumed
         }
     }
@@ -117,44 +147,41 @@ extension Connection {
         let name = PercentDecoding.decode(String(request.path.dropFirst(Self.publishPrefix.count))) ?? ""
         let topic: TopicName
         do { topic = try TopicName(name, limits: config.topicLimits) } catch {
-            return replyToPublish(Self.jsonError(.badRequest, ErrorCode.invalidTopic.rawValue, error.message), request)
+            return replyAndContinue(Self.jsonError(.badRequest, ErrorCode.invalidTopic.rawValue, error.message), request)
         }
         let contentType = (request.headers["Content-Type"] ?? "").lowercased()
         var kind = PayloadKind.binary
         var payload = body
         if contentType.hasPrefix("application/json") {
             guard body.withUnsafeBytes({ JSON.validateValue($0) }) else {
-                return replyToPublish(Self.jsonError(.badRequest, ErrorCode.badJSON.rawValue, "the body is not one JSON value"), request)
+                return replyAndContinue(Self.jsonError(.badRequest, ErrorCode.badJSON.rawValue, "the body is not one JSON value"), request)
             }
             kind = .json
         } else if contentType.hasPrefix("text/plain") {
             guard let text = String(validating: body, as: UTF8.self) else {
-                return replyToPublish(Self.jsonError(.badRequest, ErrorCode.badRequest.rawValue, "a text/plain body must be UTF-8"), request)
+                return replyAndContinue(Self.jsonError(.badRequest, ErrorCode.badRequest.rawValue, "a text/plain body must be UTF-8"), request)
             }
             payload = Array(JSONText.quoted(text).utf8)
             kind = .json
             guard payload.count <= config.maxPayload else {
-                return replyToPublish(Self.jsonError(.payloadTooLarge, ErrorCode.payloadTooLarge.rawValue,
+                return replyAndContinue(Self.jsonError(.payloadTooLarge, ErrorCode.payloadTooLarge.rawValue,
                                                      "the text, quoted as JSON, exceeds max_payload"), request)
             }
         }
-        http.awaitingOutcome = true
-        pauseReading()  // pipelined requests wait in the socket, not in memory
-        let origin = PublishOrigin(loop: loop.index, connection: id, requestID: nil, wantsOutcome: true)
+        awaitDeferredReply(to: request)
+        let origin = PublishOrigin(loop: loop.index, connection: id, requestID: nil, wantsOutcome: true, arrival: loop.now)
         payload.withUnsafeBytes { loop.hub.publish(topic: topic, kind: kind, payload: $0, origin: origin) }
     }
 
     /// The owner sequenced our publish: answer, then go on with any pipelined request.
     func httpPublishCompleted(_ outcome: PublishOutcome) {
-        guard http.awaitingOutcome, let request = http.request else { return }
         let body = "{\"topic\":\(JSONText.quoted(outcome.topic.string)),\"epoch\":\(JSONText.quoted(outcome.position.epoch))"
             + ",\"seq\":\(outcome.position.seq),\"subscribers\":\(outcome.subscribers)}\n"
-        http.awaitingOutcome = false
-        resumeReading()
-        replyToPublish(HTTPResponseHead.simple(.ok, body: body, contentType: "application/json", keepAlive: true), request)
+        completeDeferredReply(HTTPResponseHead.simple(.ok, body: body, contentType: "application/json", keepAlive: true))
     }
 
-    private func replyToPublish(_ response: [UInt8], _ request: HTTPRequest) {
+    /// Answers `request`, then reads the next request on the connection (or closes it).
+    private func replyAndContinue(_ response: [UInt8], _ request: HTTPRequest) {
         http.request = nil
         enqueue(OutboundBytes.copying(response))
         guard Self.wantsKeepAlive(request) else { return closeAfterFlush() }
@@ -174,40 +201,35 @@ extension Connection {
 
     private func beginHistory(_ request: HTTPRequest) {
         guard request.method == "GET" else {
-            return replyToPublish(Self.jsonError(.methodNotAllowed, "method_not_allowed", "use GET", headers: [("Allow", "GET")]), request)
+            return replyAndContinue(Self.jsonError(.methodNotAllowed, "method_not_allowed", "use GET", headers: [("Allow", "GET")]), request)
         }
         let name = PercentDecoding.decode(String(request.path.dropFirst(Self.historyPrefix.count))) ?? ""
         let topic: TopicName
         do { topic = try TopicName(name, limits: config.topicLimits) } catch {
             let code = error == .wildcardInTopic ? ErrorCode.resumeRequiresTopic : ErrorCode.invalidTopic
-            return replyToPublish(Self.jsonError(.badRequest, code.rawValue, error.message), request)
+            return replyAndContinue(Self.jsonError(.badRequest, code.rawValue, error.message), request)
         }
         var limit = 100
         if let text = request.queryItem("limit") {
             guard let value = Int(text), value >= 0 else {
-                return replyToPublish(Self.jsonError(.badRequest, ErrorCode.badRequest.rawValue, "limit must be a whole number"), request)
+                return replyAndContinue(Self.jsonError(.badRequest, ErrorCode.badRequest.rawValue, "limit must be a whole number"), request)
             }
             limit = min(value, Self.maxHistoryLimit)
         }
         var start = ReplayStart.last(limit)
         if let since = request.queryItem("since") {
             guard let seq = UInt64(since), let epoch = request.queryItem("epoch") else {
-                return replyToPublish(Self.jsonError(.badRequest, ErrorCode.badRequest.rawValue,
+                return replyAndContinue(Self.jsonError(.badRequest, ErrorCode.badRequest.rawValue,
                                                      "since needs a whole number and an epoch"), request)
             }
             start = .since(epoch: epoch, seq: seq)
         }
-        http.request = request
-        http.awaitingOutcome = true
-        pauseReading()
+        awaitDeferredReply(to: request)
         loop.hub.history(for: id, topic: topic, from: start, limit: limit)
     }
 
     /// The owner's page answers a GET /history.
     func historyCompleted(_ page: ReplayPage, topic: TopicName) {
-        guard http.awaitingOutcome, let request = http.request else { return }
-        http.awaitingOutcome = false
-        resumeReading()
         var body = "{\"topic\":\(JSONText.quoted(topic.string)),\"epoch\":\(JSONText.quoted(page.position.epoch))"
             + ",\"seq\":\(page.position.seq),\"recovered\":\(page.recovered)"
         if let earliest = page.earliest {
@@ -228,7 +250,7 @@ extension Connection {
             body += "}"
         }
         body += "]}\n"
-        replyToPublish(HTTPResponseHead.simple(.ok, body: body, contentType: "application/json", keepAlive: true), request)
+        completeDeferredReply(HTTPResponseHead.simple(.ok, body: body, contentType: "application/json", keepAlive: true))
     }
 
     static let continueResponse = OutboundBytes.copying(Array("HTTP/1.1 100 Continue\r\n\r\n".utf8))
@@ -258,9 +280,10 @@ extension Connection {
 struct HTTPExchange {
     var request: HTTPRequest?
     var body: HTTPBodyDecoder?
-    /// A publish was handed to its topic's owner; the reply waits for the outcome.
+    /// The reply waits for other loops (a publish's outcome from its topic's owner, or the
+    /// snapshots of a scrape); input is not read meanwhile.
     var awaitingOutcome = false
-    /// Bytes of pipelined requests that arrived while a publish was being answered.
+    /// Bytes of pipelined requests that arrived while a deferred reply was pending.
     var pendingInput: [UInt8] = []
 }
 

@@ -36,6 +36,7 @@ extension Connection {
     private func receivedClose(code: CloseCode?) {
         switch phase {
         case .open:
+            closeCode = code?.rawValue ?? CloseCode.noStatusReceived.rawValue
             enqueueFinal(Connection.closeFrame(code: code, reason: ""))
             closeAfterFlush()
         case .closeSent:

@@ -42,6 +42,9 @@ final class Connection {
     var busSession: BusSession?
     /// A plain HTTP request being served (POST bodies, pipelining).
     var http = HTTPExchange()
+    /// The WebSocket close code that ended the conversation: ours, or the peer's when the peer
+    /// closed first (nil for plain HTTP and for connections that just vanished). Logged.
+    var closeCode: UInt16?
 
     private var queue = SendQueue()
     private var isDirty = false
@@ -166,12 +169,19 @@ final class Connection {
     func flush() {
         isDirty = false
         guard phase != .closed else { return }
+        if !queue.isEmpty { loop.metrics.queueDepth.observe(UInt64(queue.count)) }
         while !queue.isEmpty {
             let count = queue.fill(loop.iovecs, capacity: loop.iovecCapacity)
             var total = 0
             for i in 0..<count { total += loop.iovecs[i].iov_len }
+            // The batch's first message, timed once its last byte is written (not per message).
+            let timed = queue.first?.stamp.map { (arrival: $0.arrival, bytesLeft: loop.iovecs[0].iov_len) }
             switch Sys.sendVector(fd, loop.iovecs, count: count) {
             case .bytes(let written):
+                if let timed, written >= timed.bytesLeft {
+                    let now = Sys.monotonicNanos()
+                    loop.metrics.deliveryNanos.observe(now > timed.arrival ? now - timed.arrival : 0)
+                }
                 queue.consume(written)
                 if written < total { armWritable(); return }
             case .wouldBlock:
@@ -250,6 +260,7 @@ final class Connection {
             return
         }
         enqueueFinal(Self.closeFrame(code: code, reason: reason))
+        closeCode = code.rawValue
         enterClosingPhase(.closeSent)
         log.debug("closing", [("peer", peer.description), ("code", String(code.rawValue)), ("reason", reason)])
     }
@@ -259,7 +270,10 @@ final class Connection {
         guard phase == .open || phase == .closeSent else { return }
         let wasOpen = phase == .open
         decoder = nil
-        if wasOpen { enqueueFinal(Self.closeFrame(code: error.closeCode, reason: error.reason)) }
+        if wasOpen {
+            enqueueFinal(Self.closeFrame(code: error.closeCode, reason: error.reason))
+            closeCode = error.closeCode.rawValue
+        }
         enterClosingPhase(.failing)
         log.debug("protocol error", [("peer", peer.description), ("code", String(error.closeCode.rawValue)),
                                      ("reason", error.reason)])
@@ -296,6 +310,7 @@ final class Connection {
         guard phase != .closed else { return }
         let wasOpen = phase == .open
         phase = .closed
+        if wasOpen && closeCode == nil { closeCode = CloseCode.abnormalClosure.rawValue }  // no close frame either way
         queue.removeAll()
         decoder = nil
         httpParser = nil
@@ -303,7 +318,8 @@ final class Connection {
         if wasOpen { notifyServiceClosed() }
         Sys.close(fd)
         loop.remove(self)
-        log.debug("connection closed", [("peer", peer.description), ("id", String(id)), ("reason", reason)])
+        log.debug("connection closed", [("peer", peer.description), ("id", String(id)), ("reason", reason),
+                                        ("code", closeCode.map { String($0) } ?? "none")])
     }
 
     private func notifyServiceClosed() {

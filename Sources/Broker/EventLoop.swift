@@ -27,6 +27,8 @@ final class EventLoop {
     /// configuration struct (whose arrays would be retained and released each time).
     let queueMessagesLimit: Int
     let queueBytesLimit: Int
+    /// Every loop's inbox, this one's included (scrapes and backpressure look at them all).
+    private let peers: [LoopInbox]
     private let epoll: Int32
     private let listeners: [Listener]
     private var listening = false
@@ -39,12 +41,18 @@ final class EventLoop {
     private var nextSerial: UInt64 = 0
     private var dirty: [Connection] = []
     private var draining: UInt64?  // shutdown deadline
-    private let peers: [LoopInbox]
     /// Some loop's inbox is past its high-water mark: publishers are not read this turn.
     private(set) var saturated = false
     /// Publishing connections paused while saturated, resumed below the low-water mark.
     private var throttled: [Connection] = []
     private var stopped = false
+
+    /// Written by this loop only, on every turn and message: the unchecked exclusivity keeps
+    /// the run-time access check off that path (nothing else can reach it anyway).
+    @exclusivity(unchecked) var metrics = LoopMetrics()
+    /// Scrapes started on this loop, waiting for every loop's snapshot.
+    private var scrapes: [UInt64: Scrape] = [:]
+    private var nextScrape: UInt64 = 0
 
     let readBuffer: UnsafeMutableRawBufferPointer
     let iovecs: UnsafeMutablePointer<iovec>
@@ -109,6 +117,8 @@ final class EventLoop {
             hub.tick(now: now)
             if listenersPausedUntil != 0 && now >= listenersPausedUntil { resumeListening() }
             flushDirty()
+            metrics.iterations &+= 1
+            metrics.turnNanos.observe(Sys.monotonicNanos() &- now)
             if let deadline = draining, connections.isEmpty || now >= deadline { finishShutdown() }
         }
     }
@@ -229,6 +239,7 @@ final class EventLoop {
         let response = HTTPResponses.serviceUnavailable
         response.withUnsafeBytes { _ = Sys.send(fd, $0) }
         Sys.close(fd)
+        metrics.connectionsRefused &+= 1
         context.log.debug("connection refused: server full", [("peer", peer.description)])
     }
 
@@ -246,6 +257,7 @@ final class EventLoop {
             return
         }
         connections[id] = connection
+        metrics.connectionsAccepted &+= 1
         connection.didOpen()
     }
 
@@ -279,6 +291,39 @@ final class EventLoop {
         if dirty.isEmpty { swap(&batch, &dirty) }
     }
 
+    // MARK: metrics
+
+    /// This loop's metrics and gauges, copied on its own thread.
+    func snapshot() -> LoopSnapshot {
+        LoopSnapshot(loop: index, metrics: metrics, connections: connections.count,
+                     subscriptions: hub.subscriptionCount, topics: hub.topicStateCount)
+    }
+
+    /// Asks every loop for its snapshot through its inbox (as loops ask each other everything)
+    /// and calls `completion` on this loop once all have answered.
+    func gatherSnapshots(_ completion: @escaping ([LoopSnapshot]) -> Void) {
+        nextScrape += 1
+        let (token, home) = (nextScrape, index)
+        scrapes[token] = Scrape(waiting: peers.count, completion: completion)
+        for peer in peers {
+            peer.post(.run { loop in
+                let part = loop.snapshot()
+                loop.peers[home].post(.run { $0.received(part, forScrape: token) })
+            })
+        }
+    }
+
+    private func received(_ part: LoopSnapshot, forScrape token: UInt64) {
+        guard var scrape = scrapes[token] else { return }
+        scrape.parts.append(part)
+        guard scrape.parts.count == scrape.waiting else {
+            scrapes[token] = scrape
+            return
+        }
+        scrapes[token] = nil
+        scrape.completion(scrape.parts)
+    }
+
     // MARK: shutdown
 
     private func beginShutdown(deadline: UInt64) {
@@ -292,4 +337,11 @@ final class EventLoop {
         for connection in Array(connections.values) { connection.closeNow(reason: "shutdown deadline") }
         stopped = true
     }
+}
+
+/// A scrape waiting for the loops' snapshots.
+private struct Scrape {
+    let waiting: Int
+    var parts: [LoopSnapshot] = []
+    let completion: ([LoopSnapshot]) -> Void
 }

@@ -22,6 +22,8 @@ struct PublishOrigin: Sendable {
     let requestID: [UInt8]?
     /// HTTP publishes always want the outcome, id or not.
     let wantsOutcome: Bool
+    /// Monotonic time of the loop turn that read the publish: the start of its delivery latency.
+    let arrival: UInt64
 }
 
 /// The owner's answer to a publish.

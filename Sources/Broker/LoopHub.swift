@@ -49,6 +49,8 @@ final class LoopHub {
     }
 
     var topicStateCount: Int { topics.count }
+    /// Subscriptions held by this loop's sessions (one per pattern per session).
+    private(set) var subscriptionCount = 0
 
     /// The owner's state of `topic`, created if absent; an evicted state's history is freed.
     func state(of topic: TopicName) -> TopicState {
@@ -115,6 +117,7 @@ final class LoopHub {
     }
 
     private func changeLocalCount(_ pattern: TopicPattern, by delta: Int) {
+        subscriptionCount += delta
         var state = patterns[pattern] ?? LocalPattern()
         let before = state.count
         state.count += delta
@@ -170,7 +173,9 @@ final class LoopHub {
             seq = state.next()
         }
         let position = TopicPosition(epoch: state.epoch, seq: seq!)
-        let frame = DeliveryFrame.make(kind: kind, topic: topic, position: position, payload: payload)
+        let frame = DeliveryFrame.make(kind: kind, topic: topic, position: position, payload: payload, arrival: origin.arrival)
+        loop.metrics.published[kind] &+= 1
+        loop.metrics.publishedBytes[kind] &+= UInt64(payload.count)
         ledger.retain(frame, in: state, now: loop.now)
         var subscribers = 0
         for entry in interest.match(topic) {
@@ -198,10 +203,14 @@ final class LoopHub {
     /// Hands a message to every local session whose patterns match (once per session). A
     /// session resuming this topic skips live messages its replay covers.
     private func deliver(_ frame: OutboundBytes, topic: TopicName) {
+        var queued: UInt64 = 0
         for session in subscriptions.match(topic) {
             if session.liveFloors != nil && !session.acceptsLive(frame, topic: topic) { continue }
-            session.connection.deliver(frame)
+            if session.connection.deliver(frame) { queued += 1 }
         }
+        guard queued > 0, let kind = frame.stamp?.kind else { return }
+        loop.metrics.delivered[kind] &+= queued
+        loop.metrics.deliveredBytes[kind] &+= queued &* UInt64(frame.count)
     }
 
     // MARK: messages from other loops

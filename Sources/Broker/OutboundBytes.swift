@@ -38,11 +38,13 @@ public final class OutboundBytes: @unchecked Sendable {
     }
 }
 
-/// Which topic message a frame carries, and where its payload lies in the frame (for
-/// GET /history, which returns payloads without their envelopes).
+/// Which topic message a frame carries, its kind, where its payload lies in the frame (for
+/// GET /history, which returns payloads without their envelopes) and when its publish
+/// arrived (monotonic nanoseconds), so a flush can time the delivery.
 struct DeliveryStamp: Sendable {
     let topic: TopicName
     let position: TopicPosition
     let kind: PayloadKind
     let payload: Range<Int>
+    let arrival: UInt64
 }

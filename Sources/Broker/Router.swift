@@ -6,6 +6,17 @@ struct HTTPReply {
     var keepAlive: Bool
 }
 
+/// What a request asks for, decided from its path and method alone.
+enum Route {
+    case webSocket(WebSocketService)
+    /// `POST /publish/<topic>` (any method: the publish path answers 405 itself, as JSON).
+    case publish
+    /// `GET /metrics`: answered once every loop has sent its snapshot. `head` for `HEAD`.
+    case metrics(head: Bool)
+    /// Answered at once.
+    case reply(HTTPReply)
+}
+
 /// Maps request paths to WebSocket services and plain HTTP endpoints. One per loop.
 final class Router {
     let context: ServerContext
@@ -25,21 +36,44 @@ final class Router {
         }
     }
 
-    func respond(to request: HTTPRequest) -> HTTPReply {
+    func route(_ request: HTTPRequest) -> Route {
+        if let service = webSocketService(for: request.path) { return .webSocket(service) }
+        if request.path.hasPrefix(Connection.publishPrefix) { return .publish }
+        let head = request.method == "HEAD"
+        let readOnly = request.method == "GET" || head
         switch request.path {
         case "/":
-            guard request.method == "GET" || request.method == "HEAD" else { return Self.methodNotAllowed("GET, HEAD") }
-            return HTTPReply(bytes: HTTPResponseHead.simple(.ok, body: HTTPResponses.homePage,
-                                                            contentType: "text/html; charset=utf-8", keepAlive: true),
-                             keepAlive: true)
+            guard readOnly else { return .reply(Self.methodNotAllowed("GET, HEAD")) }
+            return .reply(Self.ok(ConsolePage.html, contentType: "text/html; charset=utf-8", head: head))
         case "/healthz":
-            guard request.method == "GET" || request.method == "HEAD" else { return Self.methodNotAllowed("GET, HEAD") }
-            return HTTPReply(bytes: HTTPResponseHead.simple(.ok, body: "{\"status\":\"ok\"}\n",
-                                                            contentType: "application/json", keepAlive: true),
-                             keepAlive: true)
+            guard readOnly else { return .reply(Self.methodNotAllowed("GET, HEAD")) }
+            let body = "{\"status\":\"ok\",\"connections\":\(context.openConnections.load(ordering: .relaxed))"
+                + ",\"loops\":\(context.loopCount),\"backplane\":\"none\"}\n"
+            return .reply(Self.ok(body, contentType: "application/json", head: head))
+        case "/readyz":
+            guard readOnly else { return .reply(Self.methodNotAllowed("GET, HEAD")) }
+            let state = context.readiness
+            let body = "{\"status\":\"\(state.name)\"}\n"
+            let status: HTTPStatus = state == .ready ? .ok : .serviceUnavailable
+            return .reply(HTTPReply(bytes: Self.response(status, body, contentType: "application/json", head: head), keepAlive: true))
+        case "/metrics":
+            guard readOnly else { return .reply(Self.methodNotAllowed("GET, HEAD")) }
+            return .metrics(head: head)
         default:
-            return HTTPReply(bytes: HTTPResponseHead.simple(.notFound, body: "not found\n", keepAlive: true), keepAlive: true)
+            return .reply(HTTPReply(bytes: Self.response(.notFound, "not found\n", head: head), keepAlive: true))
         }
+    }
+
+    static func ok(_ body: String, contentType: String, head: Bool) -> HTTPReply {
+        HTTPReply(bytes: response(.ok, body, contentType: contentType, head: head), keepAlive: true)
+    }
+
+    /// A keep-alive response; for `HEAD` the same head (its `Content-Length` included) and no
+    /// body (RFC 9110 §9.3.2): a body there would be read as the start of the next response.
+    static func response(_ status: HTTPStatus, _ body: String, contentType: String = "text/plain; charset=utf-8",
+                         headers: [(String, String)] = [], head: Bool) -> [UInt8] {
+        let bytes = HTTPResponseHead.simple(status, body: body, contentType: contentType, headers: headers, keepAlive: true)
+        return head ? Array(bytes.dropLast(body.utf8.count)) : bytes
     }
 
     static func methodNotAllowed(_ allow: String) -> HTTPReply {
@@ -53,10 +87,4 @@ final class Router {
 enum HTTPResponses {
     /// Sent, best effort, to a connection refused because the server is full.
     static let serviceUnavailable: [UInt8] = HTTPResponseHead.simple(.serviceUnavailable, body: "server full\n")
-
-    static let homePage = """
-        <!doctype html><html><head><meta charset="utf-8"><title>bus</title></head>
-        <body><h1>bus</h1><p>A WebSocket pub/sub broker. The echo service is at <code>/echo</code>.</p></body></html>
-
-        """
 }

@@ -15,6 +15,9 @@ struct SendQueue {
 
     var isEmpty: Bool { count == 0 }
 
+    /// The entry being written (or next to be), if any.
+    var first: OutboundBytes? { count > 0 ? ring[head] : nil }
+
     /// Appends unconditionally; callers check `wouldOverflow` first where a bound applies.
     mutating func append(_ bytes: OutboundBytes) {
         if count == ring.count { grow() }

@@ -85,6 +85,9 @@ public struct ServerConfig: Sendable {
     /// Checks every option; the error names the option and says what is wrong.
     public func validated() throws(ConfigError) -> ServerConfig {
         if hosts.isEmpty { throw ConfigError(option: "host", message: "at least one address is needed") }
+        for host in hosts where SocketAddress(numericHost: host, port: port) == nil {
+            throw ConfigError(option: "host", message: "'\(host)' is not a numeric IPv4 or IPv6 address")
+        }
         if loops < 0 || loops > 256 { throw ConfigError(option: "loops", message: "must be 0 (one per CPU) to 256") }
         if maxMessageSize < 2048 || maxMessageSize > 1 << 30 {
             throw ConfigError(option: "max-message-size", message: "must be 2048 to 1073741824 bytes")
@@ -122,10 +125,43 @@ public struct ServerConfig: Sendable {
     }
 }
 
-/// A configuration problem, reported as one line naming the option.
+/// A configuration problem, reported as one line naming the option and where its value came
+/// from: `--port: …` for a flag, `BUS_PORT: …` for the environment, `FILE: port: …` for the
+/// config file.
 public struct ConfigError: Error, CustomStringConvertible, Sendable {
+    /// Where a value was set.
+    public enum Source: Sendable, Equatable {
+        case flag
+        case environment(variable: String)
+        /// `key` is the option's place in the file, e.g. `port` or `auth.jwt-secret`; nil when
+        /// the whole file is wrong.
+        case file(path: String, key: String?)
+    }
+
+    /// The option's flag name (`max-message-size`), whatever the source.
     public let option: String
     public let message: String
-    public init(option: String, message: String) { self.option = option; self.message = message }
-    public var description: String { "--\(option): \(message)" }
+    public var source: Source?
+
+    public init(option: String, message: String, source: Source? = nil) {
+        self.option = option
+        self.message = message
+        self.source = source
+    }
+
+    public var description: String {
+        switch source {
+        case nil, .flag: "--\(option): \(message)"
+        case .environment(let variable): "\(variable): \(message)"
+        case .file(let path, let key?): "\(path): \(key): \(message)"
+        case .file(let path, nil): "\(path): \(message)"
+        }
+    }
+
+    /// The same error, attributed to `source` unless it already names one.
+    func from(_ source: Source?) -> ConfigError {
+        var copy = self
+        if copy.source == nil { copy.source = source }
+        return copy
+    }
 }

@@ -1,21 +1,42 @@
 import Synchronization
 
 /// What every loop of one server shares: the validated configuration, the logger, and the few
-/// process-wide counters that need atomics. Immutable apart from the atomics.
+/// process-wide values that need atomics. Immutable apart from the atomics.
 final class ServerContext: Sendable {
     let config: ServerConfig
     let log: Log
+    let loopCount: Int
     /// Connection slots in use across all loops (accepted, not yet closed).
     let openConnections = Atomic<Int>(0)
-    /// Subscribers dropped because their send queue overflowed.
-    let slowConsumerDrops = Atomic<Int>(0)
     let maxConnections: Int
+    private let readinessValue = Atomic<UInt8>(Readiness.starting.rawValue)
 
-    init(config: ServerConfig, log: Log, fileLimit: Int) {
+    /// What `GET /readyz` reports: traffic is welcome only while `ready`.
+    enum Readiness: UInt8, Sendable {
+        /// Loops are still starting.
+        case starting
+        case ready
+        /// Shutting down: finishing with the clients it has, taking no new ones.
+        case draining
+
+        var name: String { ["starting", "ready", "draining"][Int(rawValue)] }
+    }
+
+    init(config: ServerConfig, log: Log, fileLimit: Int, loopCount: Int) {
         self.config = config
         self.log = log
+        self.loopCount = loopCount
         // Keep a few descriptors for listeners, epoll, eventfds and logs.
         maxConnections = config.maxConnections ?? max(1, fileLimit - 64)
+    }
+
+    var readiness: Readiness {
+        get { Readiness(rawValue: readinessValue.load(ordering: .relaxed)) ?? .draining }
+    }
+
+    /// Moves forward only (starting → ready → draining).
+    func advance(to state: Readiness) {
+        _ = readinessValue.max(state.rawValue, ordering: .relaxed)
     }
 
     /// Reserves a connection slot; false when the server is full.
@@ -29,6 +50,4 @@ final class ServerContext: Sendable {
     }
 
     func releaseConnection() { openConnections.subtract(1, ordering: .relaxed) }
-
-    func countSlowConsumerDrop() { slowConsumerDrops.add(1, ordering: .relaxed) }
 }

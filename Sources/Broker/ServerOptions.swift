@@ -1,92 +1,140 @@
 import Foundation
 import Topics
 
-/// broker-server's command line: every option is a flag (`--port 9000` or `--port=9000`) and an
-/// environment variable (`BUS_PORT=9000`); a flag wins over the environment, which wins over
-/// the default. Parsing is pure (arguments and environment in, config out) so it is tested
-/// without starting anything.
+/// broker-server's configuration from four places, each overriding the one before:
+/// defaults < config file (`--config FILE` or `BUS_CONFIG`, JSON) < environment
+/// (`BUS_PORT=9000`) < flags (`--port 9000` or `--port=9000`). One table of options names
+/// each once; its flag, variable and config file key all derive from that name.
+///
+/// Parsing is pure (arguments, environment and the config file's bytes in, options out), so it
+/// is tested without a file system or a socket; `load` adds the one read of the file.
 public struct ServerOptions {
     public var config = ServerConfig()
     public var log = Log()
     public var showHelp = false
+    /// The config file named by `--config` or `BUS_CONFIG` (flag first), if any.
+    public var configPath: String?
 
+    /// One setting. Its config file key is `key`, inside the object `section` when there is one;
+    /// its flag and variable join the section and key: a future
+    /// `Option("jwt-secret", in: "auth", ...)` is `--auth-jwt-secret`, `BUS_AUTH_JWT_SECRET` and
+    /// `{"auth": {"jwt-secret": "…"}}` in the file. Every value arrives as text (the flag's
+    /// form); the config file's JSON value is turned into that text according to `kind`.
     struct Option: Sendable {
-        let name: String
+        /// What JSON a config file may hold for the option.
+        enum Kind: Sendable {
+            /// A JSON integer (a number with no fraction).
+            case integer
+            /// A JSON number of seconds.
+            case seconds
+            /// A JSON string.
+            case text
+            /// A string, or an array of strings (joined with commas, as the flag takes them).
+            case list
+        }
+
+        let key: String
+        let section: String?
+        let kind: Kind
         let value: String   // placeholder shown in --help
+        let defaultValue: String
         let help: String
         let apply: @Sendable (inout ServerOptions, String) throws(ConfigError) -> Void
+
+        init(_ key: String, in section: String? = nil, _ kind: Kind, _ value: String, default defaultValue: String,
+             _ help: String, apply: @escaping @Sendable (inout ServerOptions, String) throws(ConfigError) -> Void) {
+            self.key = key
+            self.section = section
+            self.kind = kind
+            self.value = value
+            self.defaultValue = defaultValue
+            self.help = help
+            self.apply = apply
+        }
+
+        /// The flag name (without `--`), also the name errors use.
+        var name: String { section.map { "\($0)-\(key)" } ?? key }
         var environment: String { "BUS_" + name.uppercased().replacingOccurrences(of: "-", with: "_") }
+        /// Where the option sits in a config file, for messages: `port`, `auth.jwt-secret`.
+        var fileKey: String { section.map { "\($0).\(key)" } ?? key }
     }
 
+    /// The flag and variable that name the config file; not an option of the file itself.
+    static let configFlag = "config"
+    static let configVariable = "BUS_CONFIG"
+
     static let options: [Option] = [
-        Option(name: "host", value: "ADDR[,ADDR]", help: "addresses to listen on; :: is IPv6 and IPv4 (default 127.0.0.1)") { o, v throws(ConfigError) in
+        Option("host", .list, "ADDR[,ADDR]", default: "127.0.0.1", "addresses to listen on; :: is IPv6 and IPv4") { o, v throws(ConfigError) in
             o.config.hosts = v.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
         },
-        Option(name: "port", value: "PORT", help: "TCP port; 0 picks a free one (default 8080)") { o, v throws(ConfigError) in
+        Option("port", .integer, "PORT", default: "8080", "TCP port; 0 picks a free one") { o, v throws(ConfigError) in
             o.config.port = try number(v, "port", UInt16.self)
         },
-        Option(name: "loops", value: "N", help: "event loop threads; 0 = one per CPU (default 0)") { o, v throws(ConfigError) in
+        Option("loops", .integer, "N", default: "0", "event loop threads; 0 = one per CPU") { o, v throws(ConfigError) in
             o.config.loops = try number(v, "loops", Int.self)
         },
-        Option(name: "max-message-size", value: "BYTES", help: "largest message a client may send (default 1048576)") { o, v throws(ConfigError) in
+        Option("max-message-size", .integer, "BYTES", default: "1048576", "largest message a client may send") { o, v throws(ConfigError) in
             o.config.maxMessageSize = try number(v, "max-message-size", Int.self)
         },
-        Option(name: "max-handshake-size", value: "BYTES", help: "largest HTTP request head (default 8192)") { o, v throws(ConfigError) in
+        Option("max-handshake-size", .integer, "BYTES", default: "8192", "largest HTTP request head") { o, v throws(ConfigError) in
             o.config.maxHandshakeSize = try number(v, "max-handshake-size", Int.self)
         },
-        Option(name: "handshake-timeout", value: "SECONDS", help: "time to complete the HTTP request head (default 10)") { o, v throws(ConfigError) in
+        Option("handshake-timeout", .seconds, "SECONDS", default: "10", "time to complete the HTTP request head") { o, v throws(ConfigError) in
             o.config.handshakeTimeout = try number(v, "handshake-timeout", Double.self)
         },
-        Option(name: "ping-interval", value: "SECONDS", help: "ping a quiet connection this often (default 25)") { o, v throws(ConfigError) in
+        Option("ping-interval", .seconds, "SECONDS", default: "25", "ping a quiet connection this often") { o, v throws(ConfigError) in
             o.config.pingInterval = try number(v, "ping-interval", Double.self)
         },
-        Option(name: "idle-timeout", value: "SECONDS", help: "drop a peer silent this long, pongs included (default 60)") { o, v throws(ConfigError) in
+        Option("idle-timeout", .seconds, "SECONDS", default: "60", "drop a peer silent this long, pongs included") { o, v throws(ConfigError) in
             o.config.idleTimeout = try number(v, "idle-timeout", Double.self)
         },
-        Option(name: "close-timeout", value: "SECONDS", help: "wait this long for the peer's close frame (default 5)") { o, v throws(ConfigError) in
+        Option("close-timeout", .seconds, "SECONDS", default: "5", "wait this long for the peer's close frame") { o, v throws(ConfigError) in
             o.config.closeTimeout = try number(v, "close-timeout", Double.self)
         },
-        Option(name: "send-queue-messages", value: "N", help: "per-connection send queue bound in messages (default 256)") { o, v throws(ConfigError) in
+        Option("send-queue-messages", .integer, "N", default: "256", "per-connection send queue bound in messages") { o, v throws(ConfigError) in
             o.config.sendQueueMessages = try number(v, "send-queue-messages", Int.self)
         },
-        Option(name: "send-queue-bytes", value: "BYTES", help: "per-connection send queue bound in bytes (default max(4194304, 2 x max message))") { o, v throws(ConfigError) in
+        Option("send-queue-bytes", .integer, "BYTES", default: "max(4194304, 2 x max message)", "per-connection send queue bound in bytes") { o, v throws(ConfigError) in
             o.config.sendQueueBytes = try number(v, "send-queue-bytes", Int.self)
         },
-        Option(name: "socket-send-buffer", value: "BYTES", help: "kernel send buffer per connection (default: kernel autotuning)") { o, v throws(ConfigError) in
+        Option("socket-send-buffer", .integer, "BYTES", default: "kernel autotuning", "kernel send buffer per connection") { o, v throws(ConfigError) in
             o.config.socketSendBuffer = try number(v, "socket-send-buffer", Int.self)
         },
-        Option(name: "max-connections", value: "N", help: "most open connections; beyond it HTTP 503 (default: file limit - 64)") { o, v throws(ConfigError) in
+        Option("max-connections", .integer, "N", default: "file limit - 64", "most open connections; beyond it HTTP 503") { o, v throws(ConfigError) in
             o.config.maxConnections = try number(v, "max-connections", Int.self)
         },
-        Option(name: "max-subscriptions", value: "N", help: "patterns one connection may hold (default 1000)") { o, v throws(ConfigError) in
+        Option("max-subscriptions", .integer, "N", default: "1000", "patterns one connection may hold") { o, v throws(ConfigError) in
             o.config.maxSubscriptions = try number(v, "max-subscriptions", Int.self)
         },
-        Option(name: "max-topic-length", value: "BYTES", help: "longest topic name (default 256)") { o, v throws(ConfigError) in
+        Option("max-topic-length", .integer, "BYTES", default: "256", "longest topic name") { o, v throws(ConfigError) in
             o.config.maxTopicLength = try number(v, "max-topic-length", Int.self)
         },
-        Option(name: "max-topic-depth", value: "N", help: "most dot-separated segments in a topic (default 16)") { o, v throws(ConfigError) in
+        Option("max-topic-depth", .integer, "N", default: "16", "most dot-separated segments in a topic") { o, v throws(ConfigError) in
             o.config.maxTopicDepth = try number(v, "max-topic-depth", Int.self)
         },
-        Option(name: "max-topics", value: "N", help: "topic states kept, least recently used evicted (default 100000)") { o, v throws(ConfigError) in
+        Option("max-topics", .integer, "N", default: "100000", "topic states kept, least recently used evicted") { o, v throws(ConfigError) in
             o.config.maxTopics = try number(v, "max-topics", Int.self)
         },
-        Option(name: "history-messages", value: "N", help: "messages kept per topic for resume; 0 = off (default 100)") { o, v throws(ConfigError) in
+        Option("history-messages", .integer, "N", default: "100", "messages kept per topic for resume; 0 = off") { o, v throws(ConfigError) in
             o.config.historyMessages = try number(v, "history-messages", Int.self)
         },
-        Option(name: "history-age", value: "SECONDS", help: "how long history keeps a message (default 120)") { o, v throws(ConfigError) in
+        Option("history-age", .seconds, "SECONDS", default: "120", "how long history keeps a message") { o, v throws(ConfigError) in
             o.config.historyAge = try number(v, "history-age", Double.self)
         },
-        Option(name: "history-bytes", value: "BYTES", help: "history budget across all topics (default 67108864)") { o, v throws(ConfigError) in
+        Option("history-bytes", .integer, "BYTES", default: "67108864", "history budget across all topics") { o, v throws(ConfigError) in
             o.config.historyBytes = try number(v, "history-bytes", Int.self)
         },
-        Option(name: "history", value: "PATTERN=N[:SECONDS]", help: "history for topics matching PATTERN; repeatable, first match wins") { o, v throws(ConfigError) in
-            o.config.historyOverrides.append(try historyOverride(v, defaultAge: o.config.historyAge))
+        Option("history", .list, "PATTERN=N[:SECONDS],...", default: "none",
+               "history for topics matching PATTERN (first match wins; N=0 turns it off)") { o, v throws(ConfigError) in
+            o.config.historyOverrides = try v.split(separator: ",").map { item throws(ConfigError) in
+                try historyOverride(item.trimmingCharacters(in: .whitespaces), defaultAge: o.config.historyAge)
+            }
         },
-        Option(name: "log-level", value: "LEVEL", help: "debug, info, warn or error (default info)") { o, v throws(ConfigError) in
+        Option("log-level", .text, "LEVEL", default: "info", "debug, info, warn or error") { o, v throws(ConfigError) in
             guard let level = Log.Level(name: v) else { throw ConfigError(option: "log-level", message: "'\(v)' is not debug, info, warn or error") }
             o.log.level = level
         },
-        Option(name: "log-format", value: "FORMAT", help: "logfmt or json (default logfmt)") { o, v throws(ConfigError) in
+        Option("log-format", .text, "FORMAT", default: "logfmt", "logfmt or json") { o, v throws(ConfigError) in
             guard let format = Log.Format(rawValue: v) else { throw ConfigError(option: "log-format", message: "'\(v)' is not logfmt or json") }
             o.log.format = format
         },
@@ -122,17 +170,20 @@ public struct ServerOptions {
         return value
     }
 
-    /// Parses `arguments` (without the program name) over `environment`, then validates.
-    public static func parse(_ arguments: [String], environment: [String: String]) throws(ConfigError) -> ServerOptions {
-        var parsed = ServerOptions()
-        for option in options {
-            if let value = environment[option.environment] { try option.apply(&parsed, value) }
-        }
+    /// The command line split into option settings, before anything is applied.
+    struct Flags {
+        var settings: [(Option, String)] = []
+        var configPath: String?
+        var showHelp = false
+    }
+
+    static func scan(_ arguments: [String], options: [Option]) throws(ConfigError) -> Flags {
+        var flags = Flags()
         var index = 0
         while index < arguments.count {
             let argument = arguments[index]
             index += 1
-            if argument == "--help" || argument == "-h" { parsed.showHelp = true; continue }
+            if argument == "--help" || argument == "-h" { flags.showHelp = true; continue }
             guard argument.hasPrefix("--") else {
                 throw ConfigError(option: argument, message: "unexpected argument (see --help)")
             }
@@ -142,18 +193,73 @@ public struct ServerOptions {
                 value = String(name[name.index(after: equals)...])
                 name = String(name[..<equals])
             }
-            guard let option = options.first(where: { $0.name == name }) else {
+            let option = options.first(where: { $0.name == name })
+            guard option != nil || name == configFlag else {
                 throw ConfigError(option: name, message: "unknown option (see --help)")
             }
             if value == nil {
-                guard index < arguments.count else { throw ConfigError(option: name, message: "needs a value: --\(name) \(option.value)") }
+                guard index < arguments.count else {
+                    throw ConfigError(option: name, message: "needs a value: --\(name) \(option?.value ?? "FILE")")
+                }
                 value = arguments[index]
                 index += 1
             }
-            try option.apply(&parsed, value!)
+            if let option { flags.settings.append((option, value!)) } else { flags.configPath = value! }
         }
-        if !parsed.showHelp { parsed.config = try parsed.config.validated() }
+        return flags
+    }
+
+    /// The config file to read for these arguments and environment (the flag wins), if any.
+    public static func configPath(_ arguments: [String], environment: [String: String]) throws(ConfigError) -> String? {
+        try scan(arguments, options: options).configPath ?? environment[configVariable].flatMap { $0.isEmpty ? nil : $0 }
+    }
+
+    /// Applies, in order of precedence, the config file, the environment and the flags, then
+    /// validates the result. `configFile` is the file `configPath` names, already read; the
+    /// caller reads it so that this stays pure.
+    public static func parse(_ arguments: [String], environment: [String: String],
+                             configFile: ConfigFile? = nil) throws(ConfigError) -> ServerOptions {
+        try parse(arguments, environment: environment, configFile: configFile, options: options)
+    }
+
+    static func parse(_ arguments: [String], environment: [String: String], configFile: ConfigFile?,
+                      options: [Option]) throws(ConfigError) -> ServerOptions {
+        let flags = try scan(arguments, options: options)
+        var parsed = ServerOptions()
+        parsed.showHelp = flags.showHelp
+        parsed.configPath = flags.configPath ?? environment[configVariable].flatMap { $0.isEmpty ? nil : $0 }
+        // Which source set each option last, so a validation error can say where to look.
+        var sources: [String: ConfigError.Source] = [:]
+        func apply(_ option: Option, _ value: String, _ source: ConfigError.Source) throws(ConfigError) {
+            do { try option.apply(&parsed, value) } catch { throw error.from(source) }
+            sources[option.name] = source
+        }
+        if let configFile {
+            for (option, value) in try configFile.settings(for: options) {
+                try apply(option, value, .file(path: configFile.path, key: option.fileKey))
+            }
+        }
+        for option in options {
+            if let value = environment[option.environment] { try apply(option, value, .environment(variable: option.environment)) }
+        }
+        for (option, value) in flags.settings { try apply(option, value, .flag) }
+        if !parsed.showHelp {
+            do { parsed.config = try parsed.config.validated() } catch { throw error.from(sources[error.option]) }
+        }
         return parsed
+    }
+
+    /// `parse` with the config file read from disk (unless only help was asked for).
+    public static func load(_ arguments: [String], environment: [String: String]) throws(ConfigError) -> ServerOptions {
+        let flags = try scan(arguments, options: options)
+        guard !flags.showHelp, let path = try configPath(arguments, environment: environment) else {
+            return try parse(arguments, environment: environment)
+        }
+        let file: ConfigFile
+        do { file = try ConfigFile(readingPath: path) } catch {
+            throw error.from(flags.configPath == nil ? .environment(variable: configVariable) : .flag)
+        }
+        return try parse(arguments, environment: environment, configFile: file)
     }
 
     public static var helpText: String {
@@ -163,18 +269,24 @@ public struct ServerOptions {
             Usage: broker-server [options]
 
             Serves ws://HOST:PORT/bus (pub/sub, see Protocol.md), ws://HOST:PORT/echo (echo),
-            POST /publish/TOPIC, GET / and GET /healthz.
-            Every option can also be set as an environment variable; a flag wins.
+            POST /publish/TOPIC, the browser console at GET /, and GET /healthz, /readyz and
+            /metrics (Prometheus).
+
+            Every option can be a flag, an environment variable (in brackets) or a key of a JSON
+            config file ({"port": 9000, "host": ["127.0.0.1", "::1"]}). A flag wins over the
+            environment, which wins over the config file, which wins over the default.
 
             Options:
 
             """
-        for option in options {
-            let flag = "  --\(option.name) \(option.value)"
-            let padded = flag + String(repeating: " ", count: max(1, 34 - flag.count))
-            text += "\(padded)\(option.help)  [\(option.environment)]\n"
+        func line(_ flag: String, _ help: String) {
+            text += flag + String(repeating: " ", count: max(1, 34 - flag.count)) + help + "\n"
         }
-        text += "  --help                          this text\n"
+        line("  --\(configFlag) FILE", "read options from a JSON config file  [\(configVariable); default: none]")
+        for option in options {
+            line("  --\(option.name) \(option.value)", "\(option.help)  [\(option.environment); default: \(option.defaultValue)]")
+        }
+        line("  --help", "this text")
         return text
     }
 }

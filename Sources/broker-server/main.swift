@@ -7,7 +7,7 @@ let signalFD = BrokerServer.blockSignals()
 
 let options: ServerOptions
 do {
-    options = try ServerOptions.parse(Array(CommandLine.arguments.dropFirst()), environment: ProcessInfo.processInfo.environment)
+    options = try ServerOptions.load(Array(CommandLine.arguments.dropFirst()), environment: ProcessInfo.processInfo.environment)
 } catch {
     FileHandle.standardError.write("broker-server: \(error)\n".data(using: .utf8)!)
     exit(2)

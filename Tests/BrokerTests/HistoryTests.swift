@@ -216,7 +216,7 @@ final class SteadyPublisher: Sendable {
     static func frame(_ topic: TopicName, seq: UInt64, size: Int) -> OutboundBytes {
         let payload = [UInt8](repeating: 0x31, count: size)
         return payload.withUnsafeBytes {
-            DeliveryFrame.make(kind: .json, topic: topic, position: TopicPosition(epoch: "e", seq: seq), payload: $0)
+            DeliveryFrame.make(kind: .json, topic: topic, position: TopicPosition(epoch: "e", seq: seq), payload: $0, arrival: 0)
         }
     }
 

@@ -5,7 +5,7 @@ import Topics
 @Suite struct LoopInboxTests {
     @Test func backlogCountsQueuedPayloadsAndDrainingReturnsIt() throws {
         let inbox = try LoopInbox()
-        let origin = PublishOrigin(loop: 0, connection: 1, requestID: nil, wantsOutcome: false)
+        let origin = PublishOrigin(loop: 0, connection: 1, requestID: nil, wantsOutcome: false, arrival: 0)
         let request = PublishRequest(topic: try TopicName("t"), kind: .binary, payload: [UInt8](repeating: 0, count: 1000), origin: origin)
         for _ in 0..<3 { inbox.post(.hub(.publish(request))) }
         inbox.post(.run { _ in })

@@ -79,6 +79,8 @@ import Testing
         #expect(delivered < rounds * perRound)
         // Memory stayed bounded while it was stalled: the queue bound, not the backlog.
         #expect(rssPeak - rssBefore < 64 << 20, "RSS grew \(rssPeak - rssBefore) bytes")
+        // Counted once, by the loop that dropped it.
+        #expect(try HTTPResult(port: server.port, "/metrics").sample("bus_slow_consumer_drops_total") == 1)
         print("slow consumer: dropped after \(delivered) of \(rounds * perRound) messages; healthy 100 × \(rounds * perRound) delivered; server RSS \(rssBefore / 1024) KiB → peak \(rssPeak / 1024) KiB")
         healthy.forEach { $0.close() }
         publisher.close()

@@ -137,6 +137,17 @@ final class ServerProcess {
             throw WebSocketClient.ClientError.handshake("server did not start: \(text)")
         }
         self.port = port
+        startupLog = text
+    }
+
+    /// What the server logged up to its "listening" line (and whatever came with it).
+    private(set) var startupLog = ""
+
+    /// Stops the server and returns everything it logged.
+    func stopAndReadLog() -> String {
+        stop()
+        try? errors.fileHandleForWriting.close()  // our copy; the child's closed as it exited
+        return startupLog + String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
     }
 
     /// Resident memory of the server process, from /proc/PID/status.
@@ -154,5 +165,37 @@ final class ServerProcess {
     func stop() {
         process.terminate()
         process.waitUntilExit()
+    }
+}
+
+/// One plain HTTP exchange on a fresh connection: the status code, the head and the body.
+struct HTTPResult {
+    let status: Int
+    let head: String
+    let body: String
+
+    init(port: UInt16, _ path: String, method: String = "GET") throws {
+        let raw = try RawSocket(port: port)
+        raw.send("\(method) \(path) HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n")
+        let text = String(decoding: raw.read(timeout: 10).bytes, as: UTF8.self)
+        guard let end = text.range(of: "\r\n\r\n") else { throw WebSocketClient.ClientError.handshake("no HTTP reply: \(text)") }
+        head = String(text[..<end.lowerBound])
+        body = String(text[end.upperBound...])
+        status = Int(head.split(separator: " ").dropFirst().first ?? "") ?? 0
+    }
+
+    /// A header's value (first match, name compared case-insensitively).
+    func header(_ name: String) -> String? {
+        head.split(separator: "\r\n").dropFirst().first { $0.lowercased().hasPrefix(name.lowercased() + ":") }
+            .map { $0.split(separator: ":", maxSplits: 1)[1].trimmingCharacters(in: .whitespaces) }
+    }
+
+    /// The value of an unlabelled or labelled sample in a Prometheus exposition body, e.g.
+    /// `sample("bus_messages_published_total{kind=\"json\"}")`.
+    func sample(_ series: String) -> Double? {
+        for line in body.split(separator: "\n") where line.hasPrefix(series + " ") {
+            return Double(line.dropFirst(series.count + 1))
+        }
+        return nil
     }
 }

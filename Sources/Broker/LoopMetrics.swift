@@ -1,0 +1,51 @@
+/// One loop's counters and histograms. Plain integers, written by the owning loop only (no
+/// atomics, no locks on the data path); a `/metrics` request asks every loop, through its
+/// inbox, for a copy (`LoopSnapshot`) and adds them up.
+struct LoopMetrics: Sendable {
+    /// Turns of the loop (one `epoll_wait` each) and the time each turn's work took.
+    var iterations: UInt64 = 0
+    var turnNanos = Histogram(bounds: Histogram.loopTurnBounds)
+
+    var connectionsAccepted: UInt64 = 0
+    /// Refused with 503 at the connection limit.
+    var connectionsRefused: UInt64 = 0
+
+    /// Messages this loop sequenced as their topic's owner, and their payload bytes.
+    var published = ByKind()
+    var publishedBytes = ByKind()
+    /// Messages queued to this loop's subscribers, and their bytes on the wire (frames).
+    var delivered = ByKind()
+    var deliveredBytes = ByKind()
+
+    var slowConsumerDrops: UInt64 = 0
+    /// Connections refused for bad or missing credentials (none until authentication exists).
+    var authFailures: UInt64 = 0
+
+    /// Messages queued when a connection is flushed.
+    var queueDepth = Histogram(bounds: Histogram.queueDepthBounds)
+    /// From a publish's arrival (the loop turn that read it) to its bytes written to a
+    /// subscriber's socket: one observation per write batch, for the message at its head.
+    var deliveryNanos = Histogram(bounds: Histogram.latencyBounds)
+}
+
+/// A counter per payload kind.
+struct ByKind: Sendable {
+    var json: UInt64 = 0
+    var binary: UInt64 = 0
+
+    subscript(kind: PayloadKind) -> UInt64 {
+        get { kind == .json ? json : binary }
+        set { if kind == .json { json = newValue } else { binary = newValue } }
+    }
+
+    static func + (a: ByKind, b: ByKind) -> ByKind { ByKind(json: a.json &+ b.json, binary: a.binary &+ b.binary) }
+}
+
+/// What one loop reports to a scrape: its metrics and its gauges, read on its own thread.
+struct LoopSnapshot: Sendable {
+    let loop: Int
+    let metrics: LoopMetrics
+    let connections: Int
+    let subscriptions: Int
+    let topics: Int
+}
