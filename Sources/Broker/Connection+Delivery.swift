@@ -13,10 +13,10 @@ extension Connection {
     @discardableResult
     func deliver(_ frame: OutboundBytes) -> Bool {
         guard isOpen else { return false }
-        if queueWouldOverflow(adding: frame.count) {
+        if queueWouldOverflow(adding: frame.count) || queueBudgetExceeded(adding: frame.count) {
             flush()
             guard isOpen else { return false }
-            if queueWouldOverflow(adding: frame.count) {
+            if queueWouldOverflow(adding: frame.count) || queueBudgetExceeded(adding: frame.count) {
                 dropSlowConsumer(overflowing: frame)
                 return false
             }

@@ -30,11 +30,24 @@ extension Connection {
     }
 
     private func handle(_ request: HTTPRequest) {
-        if request.path.hasPrefix(Self.historyPrefix) && !Self.hasBody(request) {
-            beginHistory(request)
-            return
+        let route = loop.router.route(request)
+        let history = request.path.hasPrefix(Self.historyPrefix) && !Self.hasBody(request)
+        var guarded = history
+        switch route {
+        case .webSocket, .publish: guarded = true
+        default: break
         }
-        switch loop.router.route(request) {
+        if guarded, case .refuse(let why) = loop.context.originPolicy.check(
+            origin: request.headers["Origin"], host: request.headers["Host"], loopbackListener: loop.context.loopbackOnly) {
+            log.info("request refused by origin policy", [("peer", peer.description), ("origin", request.headers["Origin"] ?? ""),
+                                                          ("host", request.headers["Host"] ?? ""), ("path", request.path)])
+            if case .webSocket = route {
+                return replyAndClose(HTTPResponseHead.simple(.forbidden, body: why + "\n"))
+            }
+            return replyAndClose(Self.jsonError(.forbidden, "forbidden", why))
+        }
+        if history { return beginHistory(request) }
+        switch route {
         case .webSocket(let service):
             upgrade(request, to: service)
         case .publish:

@@ -6,10 +6,21 @@ extension Connection {
     func consumeFrames(_ bytes: UnsafeMutableRawBufferPointer) {
         guard var frames = decoder else { return }
         decoder = nil  // taken out while decoding, so handlers never see a half-updated copy
+        let heldBefore = frames.bufferedByteCount
         do {
             try frames.decode(bytes) { event in self.handle(event) }
-            if phase == .open || phase == .closeSent { decoder = frames }
+            let held = frames.bufferedByteCount
+            loop.reassemblyBytes += held - heldBefore
+            if held > heldBefore && loop.reassemblyBytes > loop.reassemblyBytesBudget {
+                // Every partly received message together is past the server's budget: this
+                // one, growing, fails as too big rather than letting memory run out.
+                loop.reassemblyBytes -= held
+                fail(.messageTooBig)
+                return
+            }
+            if phase == .open || phase == .closeSent { decoder = frames } else { loop.reassemblyBytes -= held }
         } catch let error as FrameError {
+            loop.reassemblyBytes -= heldBefore
             fail(error)
         } catch {
             fail(.invalidClosePayload)  // unreachable: our handlers do not throw

@@ -140,13 +140,17 @@ final class Connection {
 
     func forEachUnstartedFrame(_ body: (OutboundBytes) -> Void) { queue.forEachUnstarted(body) }
 
-    func dropUnstartedFrames() { queue.dropUnstarted() }
+    func dropUnstartedFrames() { loop.queuedBytes -= queue.dropUnstarted() }
+
+    /// The loop's share of the server's send-queue budget would be exceeded.
+    func queueBudgetExceeded(adding bytes: Int) -> Bool { loop.queuedBytes + bytes > loop.queuedBytesBudget }
 
     /// Queues bytes for the end of this loop turn's flush. Nothing is queued once our side
     /// has finished: a closed peer is never written to.
     func enqueue(_ bytes: OutboundBytes) {
         guard phase == .http || phase == .open || phase == .closeSent else { return }
         queue.append(bytes)
+        loop.queuedBytes += bytes.count
         markDirty()
         if pausesWhenBacklogged && queue.byteCount > loop.queueBytesLimit / 2 {
             pauseReading()
@@ -156,6 +160,7 @@ final class Connection {
     /// Queues the last frame of a close, whatever the phase is about to become.
     func enqueueFinal(_ bytes: OutboundBytes) {
         queue.append(bytes)
+        loop.queuedBytes += bytes.count
         markDirty()
     }
 
@@ -183,6 +188,7 @@ final class Connection {
                     loop.metrics.deliveryNanos.observe(now > timed.arrival ? now - timed.arrival : 0)
                 }
                 queue.consume(written)
+                loop.queuedBytes -= written
                 if written < total { armWritable(); return }
             case .wouldBlock:
                 armWritable()
@@ -311,7 +317,9 @@ final class Connection {
         let wasOpen = phase == .open
         phase = .closed
         if wasOpen && closeCode == nil { closeCode = CloseCode.abnormalClosure.rawValue }  // no close frame either way
+        loop.queuedBytes -= queue.byteCount
         queue.removeAll()
+        if let decoder { loop.reassemblyBytes -= decoder.bufferedByteCount }
         decoder = nil
         httpParser = nil
         http = HTTPExchange()

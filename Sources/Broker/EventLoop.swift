@@ -213,7 +213,12 @@ final class EventLoop {
             switch Sys.accept(listener.fd) {
             case .accepted(let fd, let peer):
                 guard context.reserveConnection() else {
-                    refuse(fd, peer: peer)
+                    refuse(fd, peer: peer, with: HTTPResponses.serviceUnavailable, reason: "server full")
+                    continue
+                }
+                if context.peers.isActive && !context.peers.admit(peer.host, now: now) {
+                    context.releaseConnection()
+                    refuse(fd, peer: peer, with: HTTPResponses.tooManyRequests, reason: "too many connections from this address")
                     continue
                 }
                 register(fd: fd, peer: peer)
@@ -235,12 +240,11 @@ final class EventLoop {
 
     /// Over the connection limit: a short 503 (best effort, the socket is fresh and its buffer
     /// empty) and close, before any upgrade.
-    private func refuse(_ fd: Int32, peer: SocketAddress) {
-        let response = HTTPResponses.serviceUnavailable
+    private func refuse(_ fd: Int32, peer: SocketAddress, with response: [UInt8], reason: String) {
         response.withUnsafeBytes { _ = Sys.send(fd, $0) }
         Sys.close(fd)
         metrics.connectionsRefused &+= 1
-        context.log.debug("connection refused: server full", [("peer", peer.description)])
+        context.log.debug("connection refused", [("peer", peer.description), ("reason", reason)])
     }
 
     private func register(fd: Int32, peer: SocketAddress) {
@@ -280,7 +284,16 @@ final class EventLoop {
     func remove(_ connection: Connection) {
         connections[connection.id] = nil
         context.releaseConnection()
+        if context.peers.isActive { context.peers.release(connection.peer.host) }
     }
+
+    // MARK: memory budgets (this loop's share of the server's)
+
+    /// Bytes held in this loop's send queues and in its partly received messages.
+    var queuedBytes = 0
+    var reassemblyBytes = 0
+    lazy var queuedBytesBudget = context.config.maxQueuedBytes / context.loopCount
+    lazy var reassemblyBytesBudget = context.config.maxReassemblyBytes / context.loopCount
 
     private func flushDirty() {
         guard !dirty.isEmpty else { return }

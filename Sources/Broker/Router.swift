@@ -87,4 +87,6 @@ final class Router {
 enum HTTPResponses {
     /// Sent, best effort, to a connection refused because the server is full.
     static let serviceUnavailable: [UInt8] = HTTPResponseHead.simple(.serviceUnavailable, body: "server full\n")
+    /// Sent, best effort, to a connection refused by a per-address limit.
+    static let tooManyRequests: [UInt8] = HTTPResponseHead.simple(.tooManyRequests, body: "too many connections from this address\n")
 }

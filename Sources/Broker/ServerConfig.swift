@@ -39,6 +39,26 @@ public struct ServerConfig: Sendable {
     public var maxTopicDepth = 16
     /// Topic states (epoch and sequence number) held before the least recently used goes.
     public var maxTopics = 100_000
+    /// Origins allowed besides same-host ones (browsers): `https://app.example.com`,
+    /// `app.example.com` or `*.example.com`. See `OriginPolicy`.
+    public var allowedOrigins: [String] = []
+    /// Publishes one connection may make per second (token bucket); 0 = unlimited. High enough
+    /// never to touch a healthy fast publisher, low enough to stop one client's flood.
+    public var publishRate: Double = 100_000
+    public var publishBurst: Double = 200_000
+    /// Subscribes and unsubscribes per second per connection: each may fan interest out to
+    /// every loop.
+    public var subscribeRate: Double = 1_000
+    public var subscribeBurst: Double = 2_000
+    /// Open connections and new connections per second from one client address; 0 = no limit
+    /// (the default, so load tests and NATed offices work out of the box).
+    public var maxConnectionsPerIP = 0
+    public var connectionRatePerIP: Double = 0
+    /// Memory every connection together may hold in partly received messages, and in send
+    /// queues. Past them a message fails with 1009, or a subscriber is dropped (4008).
+    public var maxReassemblyBytes = 512 << 20
+    public var maxQueuedBytes = 1 << 30
+
     /// History kept per topic by default: the last messages, up to an age. On by default with
     /// a small bound, so a client that blinks recovers without anyone configuring anything.
     public var historyMessages = 100
@@ -118,6 +138,18 @@ public struct ServerConfig: Sendable {
         if historyBytes < 0 { throw ConfigError(option: "history-bytes", message: "must be 0 or more") }
         for override in historyOverrides where override.messages < 0 || override.messages > 1_000_000 || !(override.age > 0) {
             throw ConfigError(option: "history", message: "\(override.pattern): messages must be 0 to 1000000 and the age above 0")
+        }
+        for (name, value) in [("publish-rate", publishRate), ("publish-burst", publishBurst),
+                              ("subscribe-rate", subscribeRate), ("subscribe-burst", subscribeBurst),
+                              ("connection-rate-per-ip", connectionRatePerIP)] where !(value >= 0 && value.isFinite) {
+            throw ConfigError(option: name, message: "must be 0 or more")
+        }
+        if maxConnectionsPerIP < 0 { throw ConfigError(option: "max-connections-per-ip", message: "must be 0 (no limit) or more") }
+        if maxReassemblyBytes < maxMessageSize {
+            throw ConfigError(option: "max-reassembly-bytes", message: "must hold at least one maximum-size message (\(maxMessageSize))")
+        }
+        if maxQueuedBytes < effectiveSendQueueBytes {
+            throw ConfigError(option: "max-queued-bytes", message: "must hold at least one full send queue (\(effectiveSendQueueBytes))")
         }
         if maxTopics < 1 { throw ConfigError(option: "max-topics", message: "must be at least 1") }
         if let limit = maxConnections, limit < 1 { throw ConfigError(option: "max-connections", message: "must be at least 1") }

@@ -9,6 +9,10 @@ final class ServerContext: Sendable {
     /// Connection slots in use across all loops (accepted, not yet closed).
     let openConnections = Atomic<Int>(0)
     let maxConnections: Int
+    let originPolicy: OriginPolicy
+    /// Every listener is on a loopback address: requests must name a loopback host.
+    let loopbackOnly: Bool
+    let peers: PeerTable
     private let readinessValue = Atomic<UInt8>(Readiness.starting.rawValue)
 
     /// What `GET /readyz` reports: traffic is welcome only while `ready`.
@@ -28,6 +32,9 @@ final class ServerContext: Sendable {
         self.loopCount = loopCount
         // Keep a few descriptors for listeners, epoll, eventfds and logs.
         maxConnections = config.maxConnections ?? max(1, fileLimit - 64)
+        originPolicy = OriginPolicy(allowed: config.allowedOrigins)
+        loopbackOnly = config.hosts.allSatisfy { OriginPolicy.isLoopbackName(OriginPolicy.hostOnly($0)) }
+        peers = PeerTable(maxConnections: config.maxConnectionsPerIP, rate: config.connectionRatePerIP)
     }
 
     var readiness: Readiness {

@@ -115,6 +115,34 @@ public struct ServerOptions {
         Option("max-topics", .integer, "N", default: "100000", "topic states kept, least recently used evicted") { o, v throws(ConfigError) in
             o.config.maxTopics = try number(v, "max-topics", Int.self)
         },
+        Option("allowed-origin", .list, "ORIGIN[,ORIGIN]", default: "same host only",
+               "browser origins allowed besides the server's own host (*.example.com for subdomains)") { o, v throws(ConfigError) in
+            o.config.allowedOrigins = v.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        },
+        Option("publish-rate", .integer, "PER_SECOND", default: "100000", "publishes per second per connection; 0 = unlimited") { o, v throws(ConfigError) in
+            o.config.publishRate = try number(v, "publish-rate", Double.self)
+        },
+        Option("publish-burst", .integer, "N", default: "200000", "publishes a connection may make at once") { o, v throws(ConfigError) in
+            o.config.publishBurst = try number(v, "publish-burst", Double.self)
+        },
+        Option("subscribe-rate", .integer, "PER_SECOND", default: "1000", "subscribes + unsubscribes per second per connection; 0 = unlimited") { o, v throws(ConfigError) in
+            o.config.subscribeRate = try number(v, "subscribe-rate", Double.self)
+        },
+        Option("subscribe-burst", .integer, "N", default: "2000", "subscribes + unsubscribes a connection may make at once") { o, v throws(ConfigError) in
+            o.config.subscribeBurst = try number(v, "subscribe-burst", Double.self)
+        },
+        Option("max-connections-per-ip", .integer, "N", default: "0", "open connections per client address; 0 = no limit") { o, v throws(ConfigError) in
+            o.config.maxConnectionsPerIP = try number(v, "max-connections-per-ip", Int.self)
+        },
+        Option("connection-rate-per-ip", .integer, "PER_SECOND", default: "0", "new connections per second per client address; 0 = no limit") { o, v throws(ConfigError) in
+            o.config.connectionRatePerIP = try number(v, "connection-rate-per-ip", Double.self)
+        },
+        Option("max-reassembly-bytes", .integer, "BYTES", default: "536870912", "memory all partly received messages may hold") { o, v throws(ConfigError) in
+            o.config.maxReassemblyBytes = try number(v, "max-reassembly-bytes", Int.self)
+        },
+        Option("max-queued-bytes", .integer, "BYTES", default: "1073741824", "memory all send queues may hold") { o, v throws(ConfigError) in
+            o.config.maxQueuedBytes = try number(v, "max-queued-bytes", Int.self)
+        },
         Option("history-messages", .integer, "N", default: "100", "messages kept per topic for resume; 0 = off") { o, v throws(ConfigError) in
             o.config.historyMessages = try number(v, "history-messages", Int.self)
         },

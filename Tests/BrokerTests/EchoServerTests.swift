@@ -76,13 +76,13 @@ import Testing
     }
 
     @Test(arguments: [
-        ("GET /echo HTTP/1.1\r\nHost: a\r\n\r\n", "426"),
-        ("GET /nowhere HTTP/1.1\r\nHost: a\r\n\r\n", "404"),
-        ("POST /echo HTTP/1.1\r\nHost: a\r\nUpgrade: websocket\r\nConnection: upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n", "405"),
-        ("GET /echo HTTP/1.1\r\nHost: a\r\nUpgrade: websocket\r\nConnection: upgrade\r\nSec-WebSocket-Key: short\r\nSec-WebSocket-Version: 13\r\n\r\n", "400"),
-        ("GET /echo HTTP/1.1\r\nHost: a\r\nUpgrade: websocket\r\nConnection: upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 8\r\n\r\n", "426"),
+        ("GET /echo HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n", "426"),
+        ("GET /nowhere HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n", "404"),
+        ("POST /echo HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n", "405"),
+        ("GET /echo HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: upgrade\r\nSec-WebSocket-Key: short\r\nSec-WebSocket-Version: 13\r\n\r\n", "400"),
+        ("GET /echo HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 8\r\n\r\n", "426"),
         ("GARBAGE\r\n\r\n", "400"),
-        ("GET / HTTP/1.1\r\nHost: a\r\nX: " + String(repeating: "a", count: 9000) + "\r\n\r\n", "431"),
+        ("GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nX: " + String(repeating: "a", count: 9000) + "\r\n\r\n", "431"),
     ])
     func badHandshakesGetAClearHTTPError(request: String, status: String) throws {
         let server = try LiveServer()
@@ -98,7 +98,7 @@ import Testing
         let server = try LiveServer()
         defer { server.stop() }
         let raw = try RawSocket(port: server.port)
-        raw.send("GET /healthz HTTP/1.1\r\nHost: a\r\n\r\nGET /healthz HTTP/1.1\r\nHost: a\r\n\r\n")
+        raw.send("GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\nGET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
         let reply = raw.read(timeout: 3) { String(decoding: $0, as: UTF8.self).components(separatedBy: "200 OK").count == 3 }
         #expect(String(decoding: reply.bytes, as: UTF8.self).components(separatedBy: "200 OK").count == 3)
         #expect(!reply.eof)
@@ -111,7 +111,7 @@ import Testing
         // Trickle bytes: an inactivity timer would never fire, a total deadline does.
         var closed = false
         let start = Sys.monotonicNanos()
-        for byte in "GET /echo HTTP/1.1\r\nHost: a\r\n".utf8 {
+        for byte in "GET /echo HTTP/1.1\r\nHost: 127.0.0.1\r\n".utf8 {
             raw.send([byte])
             if raw.read(timeout: 0.1).eof { closed = true; break }
         }
@@ -177,5 +177,56 @@ import Testing
             #expect(try client.receive() == .text("via \(address.isIPv6 ? "v6" : "v4")"))
             try client.close()
         }
+    }
+}
+
+/// Browsers from other origins, and DNS-rebinding pages, are refused (RFC 6455 §10.2).
+@Suite(.serialized) struct OriginTests {
+    static func upgrade(port: UInt16, host: String, origin: String?, path: String = "/bus") throws -> String {
+        let raw = try RawSocket(port: port)
+        raw.send("GET \(path) HTTP/1.1\r\nHost: \(host)\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                 + (origin.map { "Origin: \($0)\r\n" } ?? "")
+                 + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n")
+        return raw.readHTTPHead()
+    }
+
+    @Test func sameHostOriginsPassOthersGet403() throws {
+        let server = try LiveServer()
+        defer { server.stop() }
+        let host = "127.0.0.1:\(server.port)"
+        #expect(try Self.upgrade(port: server.port, host: host, origin: nil).hasPrefix("HTTP/1.1 101"))
+        #expect(try Self.upgrade(port: server.port, host: host, origin: "http://\(host)").hasPrefix("HTTP/1.1 101"))
+        #expect(try Self.upgrade(port: server.port, host: "localhost:\(server.port)", origin: "http://localhost:\(server.port)").hasPrefix("HTTP/1.1 101"))
+        #expect(try Self.upgrade(port: server.port, host: host, origin: "http://evil.example").hasPrefix("HTTP/1.1 403"))
+        // DNS rebinding: the page's origin and Host agree, but name no loopback host.
+        #expect(try Self.upgrade(port: server.port, host: "rebind.example:\(server.port)",
+                                 origin: "http://rebind.example:\(server.port)").hasPrefix("HTTP/1.1 403"))
+        // The HTTP publish endpoint obeys the same rule.
+        let raw = try RawSocket(port: server.port)
+        raw.send("POST /publish/t HTTP/1.1\r\nHost: \(host)\r\nOrigin: http://evil.example\r\nContent-Length: 1\r\n\r\n1")
+        #expect(raw.readHTTPHead().hasPrefix("HTTP/1.1 403"))
+    }
+
+    @Test func allowListedOriginsPass() throws {
+        let server = try LiveServer { $0.allowedOrigins = ["https://app.example.com", "*.trusted.example"] }
+        defer { server.stop() }
+        let host = "127.0.0.1:\(server.port)"
+        #expect(try Self.upgrade(port: server.port, host: host, origin: "https://app.example.com").hasPrefix("HTTP/1.1 101"))
+        #expect(try Self.upgrade(port: server.port, host: host, origin: "https://a.trusted.example").hasPrefix("HTTP/1.1 101"))
+        #expect(try Self.upgrade(port: server.port, host: host, origin: "https://evil.example").hasPrefix("HTTP/1.1 403"))
+    }
+}
+
+/// Per-address limits: off by default, enforced with 429 when set.
+@Suite(.serialized) struct PeerLimitTests {
+    @Test func connectionsPerAddressAreCapped() throws {
+        let server = try LiveServer { $0.maxConnectionsPerIP = 2 }
+        defer { server.stop() }
+        let a = try server.client(), b = try server.client()
+        let raw = try RawSocket(port: server.port)
+        #expect(raw.readHTTPHead().hasPrefix("HTTP/1.1 429"))
+        try a.close()
+        #expect(eventually { (try? server.client()).map { try? $0.close(); return true } ?? false })
+        try b.close()
     }
 }

@@ -6,7 +6,7 @@ import Testing
 /// `POST /publish/<topic>`: backends fan out without speaking WebSocket.
 @Suite(.serialized) struct HTTPPublishTests {
     static func post(_ topic: String, _ body: String, type: String = "application/json", extra: String = "") -> String {
-        "POST /publish/\(topic) HTTP/1.1\r\nHost: a\r\nContent-Type: \(type)\r\nContent-Length: \(body.utf8.count)\r\n\(extra)\r\n\(body)"
+        "POST /publish/\(topic) HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: \(type)\r\nContent-Length: \(body.utf8.count)\r\n\(extra)\r\n\(body)"
     }
 
     /// Reads HTTP responses until `count` complete ones (heads with Content-Length bodies) arrived.
@@ -81,7 +81,7 @@ import Testing
         let subscriber = try BusClient(port: server.port)
         try subscriber.subscribe("chunky")
         let raw = try RawSocket(port: server.port)
-        raw.send("POST /publish/chunky HTTP/1.1\r\nHost: a\r\nContent-Type: application/json\r\nExpect: 100-continue\r\nTransfer-Encoding: chunked\r\n\r\n")
+        raw.send("POST /publish/chunky HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nExpect: 100-continue\r\nTransfer-Encoding: chunked\r\n\r\n")
         let interim = raw.readHTTPHead()
         #expect(interim.hasPrefix("HTTP/1.1 100 Continue"))
         raw.send("3\r\n[1,\r\n2\r\n2]\r\n0\r\n\r\n")
@@ -95,9 +95,9 @@ import Testing
         (post("bad..topic", "1"), "400", "invalid_topic"),
         (post("a.*", "1"), "400", "invalid_topic"),
         (post("t", "{nope"), "400", "bad_json"),
-        ("GET /publish/t HTTP/1.1\r\nHost: a\r\n\r\n", "405", "method_not_allowed"),
-        ("POST /publish/t HTTP/1.1\r\nHost: a\r\nContent-Length: 1\r\nTransfer-Encoding: chunked\r\n\r\n", "400", "bad_request"),
-        ("POST /publish/t HTTP/1.1\r\nHost: a\r\nContent-Length: 99999999\r\n\r\n", "413", "payload_too_large"),
+        ("GET /publish/t HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n", "405", "method_not_allowed"),
+        ("POST /publish/t HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 1\r\nTransfer-Encoding: chunked\r\n\r\n", "400", "bad_request"),
+        ("POST /publish/t HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 99999999\r\n\r\n", "413", "payload_too_large"),
     ])
     func badPublishesGetAJSONError(request: String, status: String, code: String) throws {
         let server = try LiveServer()

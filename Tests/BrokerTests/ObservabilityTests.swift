@@ -35,7 +35,7 @@ import Testing
         let server = try LiveServer()
         defer { server.stop() }
         let raw = try RawSocket(port: server.port)
-        raw.send("HEAD /healthz HTTP/1.1\r\nHost: a\r\n\r\nGET /readyz HTTP/1.1\r\nHost: a\r\n\r\n")
+        raw.send("HEAD /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\nGET /readyz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
         let text = String(decoding: raw.read(timeout: 5) { String(decoding: $0, as: UTF8.self).contains("ready\"}") }.bytes, as: UTF8.self)
         let parts = text.components(separatedBy: "\r\n\r\n")
         #expect(parts.count == 3)
@@ -90,7 +90,7 @@ import Testing
         let server = try LiveServer()
         defer { server.stop() }
         let raw = try RawSocket(port: server.port)
-        raw.send("GET /metrics HTTP/1.1\r\nHost: a\r\n\r\nGET /readyz HTTP/1.1\r\nHost: a\r\n\r\nGET /metrics HTTP/1.1\r\nHost: a\r\n\r\n")
+        raw.send("GET /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\nGET /readyz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\nGET /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
         let replies = HTTPPublishTests.responses(raw, count: 3)
         #expect(replies.count == 3)
         #expect(replies.count == 3 && replies[0].contains("# TYPE bus_loops gauge"))

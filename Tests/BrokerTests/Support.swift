@@ -176,7 +176,7 @@ struct HTTPResult {
 
     init(port: UInt16, _ path: String, method: String = "GET") throws {
         let raw = try RawSocket(port: port)
-        raw.send("\(method) \(path) HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n")
+        raw.send("\(method) \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
         let text = String(decoding: raw.read(timeout: 10).bytes, as: UTF8.self)
         guard let end = text.range(of: "\r\n\r\n") else { throw WebSocketClient.ClientError.handshake("no HTTP reply: \(text)") }
         head = String(text[..<end.lowerBound])
