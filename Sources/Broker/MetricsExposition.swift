@@ -18,6 +18,7 @@ enum MetricsExposition {
             total.deliveredBytes = total.deliveredBytes + m.deliveredBytes
             total.slowConsumerDrops &+= m.slowConsumerDrops
             total.authFailures &+= m.authFailures
+            total.permissionDenied &+= m.permissionDenied
             total.queueDepth.merge(m.queueDepth)
             total.deliveryNanos.merge(m.deliveryNanos)
         }
@@ -39,7 +40,9 @@ enum MetricsExposition {
         out.byKind("bus_delivered_bytes_total", "Bytes of the frames queued to subscribers, by payload kind.", total.deliveredBytes)
         out.counter("bus_slow_consumer_drops_total", "Subscribers dropped (close 4008) because their send queue overflowed.",
                     total.slowConsumerDrops)
-        out.counter("bus_auth_failures_total", "Connections refused for bad or missing credentials.", total.authFailures)
+        out.counter("bus_auth_failures_total", "Requests refused with 401 for a missing, invalid or expired token.", total.authFailures)
+        out.counter("bus_permission_denied_total", "Subscribes and publishes refused because the token does not cover the topic.",
+                    total.permissionDenied)
         out.histogram("bus_send_queue_depth_messages", "Messages queued for a connection when it is flushed.",
                       [("", total.queueDepth)], seconds: false)
         out.histogram("bus_delivery_latency_seconds",

@@ -67,6 +67,8 @@ public struct ServerConfig: Sendable {
     public var historyBytes = 64 << 20
     /// Per-pattern history policies, first match wins (0 messages turns history off).
     public var historyOverrides: [HistoryOverride] = []
+    /// Tokens and their permissions; nothing configured means an open broker.
+    public var auth = AuthSettings()
 
     /// A history policy for the topics a pattern matches.
     public struct HistoryOverride: Sendable, Equatable {
@@ -153,6 +155,7 @@ public struct ServerConfig: Sendable {
         }
         if maxTopics < 1 { throw ConfigError(option: "max-topics", message: "must be at least 1") }
         if let limit = maxConnections, limit < 1 { throw ConfigError(option: "max-connections", message: "must be at least 1") }
+        try auth.validated()
         return self
     }
 }

@@ -1,3 +1,4 @@
+import Auth
 import Synchronization
 
 /// What every loop of one server shares: the validated configuration, the logger, and the few
@@ -13,6 +14,8 @@ final class ServerContext: Sendable {
     /// Every listener is on a loopback address: requests must name a loopback host.
     let loopbackOnly: Bool
     let peers: PeerTable
+    /// Checks presented tokens; nil when no auth is configured (the broker is open).
+    let authenticator: Authenticator?
     private let readinessValue = Atomic<UInt8>(Readiness.starting.rawValue)
 
     /// What `GET /readyz` reports: traffic is welcome only while `ready`.
@@ -26,7 +29,7 @@ final class ServerContext: Sendable {
         var name: String { ["starting", "ready", "draining"][Int(rawValue)] }
     }
 
-    init(config: ServerConfig, log: Log, fileLimit: Int, loopCount: Int) {
+    init(config: ServerConfig, log: Log, fileLimit: Int, loopCount: Int, authenticator: Authenticator? = nil) {
         self.config = config
         self.log = log
         self.loopCount = loopCount
@@ -35,6 +38,7 @@ final class ServerContext: Sendable {
         originPolicy = OriginPolicy(allowed: config.allowedOrigins)
         loopbackOnly = config.hosts.allSatisfy { OriginPolicy.isLoopbackName(OriginPolicy.hostOnly($0)) }
         peers = PeerTable(maxConnections: config.maxConnectionsPerIP, rate: config.connectionRatePerIP)
+        self.authenticator = authenticator?.isEnabled == true ? authenticator : nil
     }
 
     var readiness: Readiness {
