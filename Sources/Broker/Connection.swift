@@ -275,6 +275,7 @@ final class Connection {
     func fail(_ error: FrameError) {
         guard phase == .open || phase == .closeSent else { return }
         let wasOpen = phase == .open
+        if let decoder { loop.reassemblyBytes -= decoder.bufferedByteCount }
         decoder = nil
         if wasOpen {
             enqueueFinal(Self.closeFrame(code: error.closeCode, reason: error.reason))

@@ -309,7 +309,8 @@ final class EventLoop {
     /// This loop's metrics and gauges, copied on its own thread.
     func snapshot() -> LoopSnapshot {
         LoopSnapshot(loop: index, metrics: metrics, connections: connections.count,
-                     subscriptions: hub.subscriptionCount, topics: hub.topicStateCount)
+                     subscriptions: hub.subscriptionCount, topics: hub.topicStateCount,
+                     queuedBytes: queuedBytes, reassemblyBytes: reassemblyBytes)
     }
 
     /// Asks every loop for its snapshot through its inbox (as loops ask each other everything)

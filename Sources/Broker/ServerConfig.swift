@@ -44,8 +44,8 @@ public struct ServerConfig: Sendable {
     public var allowedOrigins: [String] = []
     /// Publishes one connection may make per second (token bucket); 0 = unlimited. High enough
     /// never to touch a healthy fast publisher, low enough to stop one client's flood.
-    public var publishRate: Double = 100_000
-    public var publishBurst: Double = 200_000
+    public var publishRate: Double = 1_000_000
+    public var publishBurst: Double = 1_000_000
     /// Subscribes and unsubscribes per second per connection: each may fan interest out to
     /// every loop.
     public var subscribeRate: Double = 1_000
