@@ -62,7 +62,7 @@ extension Connection {
         enqueueFinal(WireFrame.make(opcode: .text, payload: ServerEnvelope.slowConsumer(message: message, positions: positions)))
         close(code: .slowConsumer, reason: "slow consumer")
         loop.metrics.slowConsumerDrops &+= 1
-        log.info("slow consumer dropped", [("peer", peer.description), ("id", String(id)), ("cause", cause),
+        log.info("slow consumer dropped", peerFields + [("id", String(id)), ("cause", cause),
                                            ("queued_messages", String(messages)), ("queued_bytes", String(bytes))])
     }
 

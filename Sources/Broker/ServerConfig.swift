@@ -52,6 +52,8 @@ public struct ServerConfig: Sendable {
     public var subscribeBurst: Double = 2_000
     /// Open connections and new connections per second from one client address; 0 = no limit
     /// (the default, so load tests and NATed offices work out of the box).
+    /// Reverse proxies whose `X-Forwarded-For` is believed: addresses or CIDR blocks.
+    public var trustedProxies: [String] = []
     public var maxConnectionsPerIP = 0
     public var connectionRatePerIP: Double = 0
     /// Memory every connection together may hold in partly received messages, and in send
@@ -144,6 +146,7 @@ public struct ServerConfig: Sendable {
                               ("connection-rate-per-ip", connectionRatePerIP)] where !(value >= 0 && value.isFinite) {
             throw ConfigError(option: name, message: "must be 0 or more")
         }
+        _ = try TrustedProxies(trustedProxies)
         if maxConnectionsPerIP < 0 { throw ConfigError(option: "max-connections-per-ip", message: "must be 0 (no limit) or more") }
         if maxReassemblyBytes < maxMessageSize {
             throw ConfigError(option: "max-reassembly-bytes", message: "must hold at least one maximum-size message (\(maxMessageSize))")

@@ -13,6 +13,7 @@ final class ServerContext: Sendable {
     /// Every listener is on a loopback address: requests must name a loopback host.
     let loopbackOnly: Bool
     let peers: PeerTable
+    let proxies: TrustedProxies
     private let readinessValue = Atomic<UInt8>(Readiness.starting.rawValue)
 
     /// What `GET /readyz` reports: traffic is welcome only while `ready`.
@@ -35,6 +36,7 @@ final class ServerContext: Sendable {
         originPolicy = OriginPolicy(allowed: config.allowedOrigins)
         loopbackOnly = config.hosts.allSatisfy { OriginPolicy.isLoopbackName(OriginPolicy.hostOnly($0)) }
         peers = PeerTable(maxConnections: config.maxConnectionsPerIP, rate: config.connectionRatePerIP)
+        proxies = (try? TrustedProxies(config.trustedProxies)) ?? TrustedProxies.none  // validated with the config
     }
 
     var readiness: Readiness {

@@ -131,6 +131,10 @@ public struct ServerOptions {
         Option("subscribe-burst", .integer, "N", default: "2000", "subscribes + unsubscribes a connection may make at once") { o, v throws(ConfigError) in
             o.config.subscribeBurst = try number(v, "subscribe-burst", Double.self)
         },
+        Option("trusted-proxy", .list, "ADDR[/BITS][,...]", default: "none",
+               "reverse proxies whose X-Forwarded-For names the real client") { o, v throws(ConfigError) in
+            o.config.trustedProxies = v.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        },
         Option("max-connections-per-ip", .integer, "N", default: "0", "open connections per client address; 0 = no limit") { o, v throws(ConfigError) in
             o.config.maxConnectionsPerIP = try number(v, "max-connections-per-ip", Int.self)
         },
