@@ -22,7 +22,7 @@ extension Connection {
             return true
         case .failure(let error):
             loop.metrics.authFailures &+= 1
-            log.info("authentication failed", [("peer", peer.description), ("reason", error.reason),
+            log.info("authentication failed", peerFields + [("reason", error.reason),
                                                ("target", RequestTarget.redacted(request.target))])
             // RFC 6750 §3: no error code when no token came, invalid_token when one did.
             let challenge = error == .missing ? "Bearer realm=\"bus\"" : "Bearer realm=\"bus\", error=\"invalid_token\""
@@ -54,7 +54,7 @@ extension Connection {
     /// Counts and answers a subscribe or publish the connection's grant does not cover.
     func permissionDenied(_ what: String, _ topic: String) {
         loop.metrics.permissionDenied &+= 1
-        log.debug("permission denied", [("peer", peer.description), ("op", what), ("topic", topic)])
+        log.debug("permission denied", peerFields + [("op", what), ("topic", topic)])
     }
 }
 

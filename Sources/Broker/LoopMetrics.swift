@@ -18,6 +18,8 @@ struct LoopMetrics: Sendable {
     var deliveredBytes = ByKind()
 
     var slowConsumerDrops: UInt64 = 0
+    /// Requests refused for going over a connection's publish or subscribe rate.
+    var rateLimited: UInt64 = 0
     /// Requests refused with 401 for a missing, invalid or expired token.
     var authFailures: UInt64 = 0
     /// Subscribes and publishes refused because the token does not cover the topic.
@@ -50,4 +52,7 @@ struct LoopSnapshot: Sendable {
     let connections: Int
     let subscriptions: Int
     let topics: Int
+    /// Bytes held in send queues and in partly received messages (the memory budgets).
+    let queuedBytes: Int
+    let reassemblyBytes: Int
 }

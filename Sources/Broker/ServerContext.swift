@@ -16,6 +16,7 @@ final class ServerContext: Sendable {
     let peers: PeerTable
     /// Checks presented tokens; nil when no auth is configured (the broker is open).
     let authenticator: Authenticator?
+    let proxies: TrustedProxies
     private let readinessValue = Atomic<UInt8>(Readiness.starting.rawValue)
 
     /// What `GET /readyz` reports: traffic is welcome only while `ready`.
@@ -39,6 +40,7 @@ final class ServerContext: Sendable {
         loopbackOnly = config.hosts.allSatisfy { OriginPolicy.isLoopbackName(OriginPolicy.hostOnly($0)) }
         peers = PeerTable(maxConnections: config.maxConnectionsPerIP, rate: config.connectionRatePerIP)
         self.authenticator = authenticator?.isEnabled == true ? authenticator : nil
+        proxies = (try? TrustedProxies(config.trustedProxies)) ?? TrustedProxies.none  // validated with the config
     }
 
     var readiness: Readiness {

@@ -27,6 +27,9 @@ public enum ErrorCode: String, Sendable, CaseIterable {
     case forbidden = "forbidden"
     /// HTTP only: no token, or one that is invalid or expired (401).
     case unauthorized = "unauthorized"
+    /// The connection went over its publish or subscribe rate; the request was dropped.
+    /// Keeping on past it closes the connection with 1008.
+    case rateLimited = "rate_limited"
     /// The server failed; the request may or may not have taken effect.
     case internalError = "internal_error"
 }
