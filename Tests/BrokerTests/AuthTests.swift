@@ -260,3 +260,20 @@ struct AuthHelperTests {
         }
     }
 }
+
+/// bus-cli presents a token with --token (or BUS_TOKEN).
+@Suite(.serialized) struct AuthCLITests {
+    @Test func busCLIPublishesAndSubscribesWithAToken() throws {
+        let server = try AuthTests.server()
+        defer { server.stop() }
+        let url = "ws://127.0.0.1:\(server.port)"
+        let refused = try CLITests.run(["pub", "orders.a", "x", "--url", url])
+        #expect(refused.0 != 0 && refused.2.contains("401"), "\(refused.2)")
+        let forbidden = try CLITests.run(["pub", "other", "x", "--url", url, "--token", AuthTests.publisherToken])
+        #expect(forbidden.0 == 1 && forbidden.2.hasPrefix("bus-cli: forbidden"), "\(forbidden.2)")
+        #expect(try CLITests.run(["pub", "orders.a", "hello", "--url", url, "--token", AuthTests.publisherToken]).0 == 0)
+        let (status, printed, _) = try CLITests.run(["sub", "orders.a", "--last", "1", "--count", "1", "--url", url,
+                                                     "--token", AuthTests.viewerToken])
+        #expect(status == 0 && printed == "hello\n")
+    }
+}
