@@ -29,6 +29,8 @@ let package = Package(
         .testTarget(name: "TopicsTests", dependencies: ["Topics", "TestSupport"]),
         .testTarget(name: "BusProtocolTests", dependencies: ["BusProtocol", "TestSupport"]),
         .testTarget(name: "BrokerTests", dependencies: ["Broker", "Frames", "Topics", "BusProtocol"]),
+        // The pure pieces of `bus-cli bench` (histogram, payload codec, /proc parsing, report).
+        .testTarget(name: "BenchTests", dependencies: ["bus-cli", "Frames", "BusProtocol"]),
     ],
     swiftLanguageModes: [.v6]
 )
