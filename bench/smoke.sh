@@ -21,7 +21,9 @@ runs=(
     "topics --topics 200 --publishers 2 --rate 1000 --warmup 0.5 --duration 1 --drain 3"
     "idle --connections 300 --hold 0.5"
     "churn --concurrency 8 --duration 1"
-    "slow --subscribers 10 --rate 500 --warmup 0.5 --duration 15 --drain 3"
+    "echo --connections 10 --warmup 0.5 --duration 1"
+    # A small server send buffer makes the stalled subscriber overflow within a second.
+    "slow --subscribers 10 --rate 500 --warmup 0.5 --duration 15 --drain 3 --server-args --socket-send-buffer=32768"
 )
 failed=0
 for run in "${runs[@]}"; do

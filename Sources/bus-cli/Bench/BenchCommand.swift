@@ -34,6 +34,7 @@ struct BenchCommand {
         case "slow": report = try SlowBench(server: server, options: options).run()
         case "idle": report = try IdleBench(server: server, options: options).run()
         case "churn": report = try ChurnBench(server: server, options: options).run()
+        case "echo": report = try EchoBench(server: server, options: options).run()
         default: throw UsageError("unknown scenario \(options.scenario)")
         }
         report.note("server \(server.binaryPath ?? "pid \(server.pid)") at \(server.url.host):\(server.url.port); "
