@@ -3,14 +3,14 @@
 # scenario fails (anything lost, a subscriber wrongly dropped, a descriptor left behind, setup
 # incomplete). No timing is asserted: the figures are printed, never judged.
 #
-# Needs the release build: swift build -c release --product broker-server --product bus-cli
+# Needs the release build: swift build -c release (builds broker-server and bus-cli)
 # BUS_CLI overrides the bus-cli path (broker-server must sit beside it).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 BUS_CLI="${BUS_CLI:-.build/release/bus-cli}"
 if [[ ! -x "$BUS_CLI" || ! -x "$(dirname "$BUS_CLI")/broker-server" ]]; then
     echo "bench/smoke.sh: $BUS_CLI or broker-server beside it is missing;" \
-         "build with: swift build -c release --product broker-server --product bus-cli" >&2
+         "build with: swift build -c release (builds broker-server and bus-cli)" >&2
     exit 1
 fi
 
