@@ -45,8 +45,9 @@ struct BenchOptions {
           --rate N            messages per second (fanout, topics: total, slow)
           --size BYTES        payload bytes, including the 8-byte send time [128]
           --json              publish JSON text envelopes instead of binary frames
-          --warmup SECONDS    publishing before the measured window [2]
-          --duration SECONDS  measured window (fanout, saturate, topics, churn; slow: its limit)
+          --warmup SECONDS    before the measured window [2; slow 3, echo 1]
+          --duration SECONDS  measured window (fanout, saturate, topics [10]; churn, echo [5];
+                              slow: the longest stall [10])
           --drain SECONDS     longest wait for the last deliveries after publishing [5]
           --topics N          topics scenario: topics [9000]; idle: topics the subscribers
                               spread over [1]
