@@ -89,7 +89,7 @@ extension Connection {
         let id = self.id
         loop.gatherSnapshots { [unowned loop] snapshots in
             guard let connection = loop.connection(id) else { return }
-            let text = MetricsExposition.render(snapshots)
+            let text = MetricsExposition.render(snapshots) + MetricsExposition.render(backplane: loop.context.backplane)
             connection.completeDeferredReply(Router.response(.ok, text, contentType: MetricsExposition.contentType, head: head))
         }
     }

@@ -158,6 +158,13 @@ public struct ServerOptions {
                 try historyOverride(item.trimmingCharacters(in: .whitespaces), defaultAge: o.config.historyAge)
             }
         },
+        Option("nats", .text, "nats://HOST:PORT", default: "none (run alone)",
+               "cluster mode: share topics with other nodes through this NATS server") { o, v throws(ConfigError) in
+            o.config.natsURL = v.isEmpty ? nil : v
+        },
+        Option("node-name", .text, "NAME", default: "bus-HOSTNAME-PID", "this node's name on NATS, in logs and /healthz") { o, v throws(ConfigError) in
+            o.config.nodeName = v.isEmpty ? nil : v
+        },
         Option("log-level", .text, "LEVEL", default: "info", "debug, info, warn or error") { o, v throws(ConfigError) in
             guard let level = Log.Level(name: v) else { throw ConfigError(option: "log-level", message: "'\(v)' is not debug, info, warn or error") }
             o.log.level = level
