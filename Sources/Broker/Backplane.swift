@@ -206,6 +206,7 @@ final class Backplane {
         }
         guard let socket = try? Sys.socket(family: address.family, nonBlocking: true) else { return lost("socket failed") }
         fd = socket
+        outbound.removeAll()
         Sys.setNoDelay(fd)
         switch Sys.startConnect(fd, address) {
         case .connected:
@@ -269,7 +270,8 @@ final class Backplane {
             case .openSocket:
                 openSocket()
             case .send(let bytes):
-                outbound += bytes
+                // Nothing meant for a connection that just broke may reach the next one.
+                if fd >= 0 { outbound += bytes }
             case .closeSocket(let reason):
                 lost(reason)
             case .connected(let info):
@@ -292,12 +294,14 @@ final class Backplane {
     private func connected(_ info: NATSInfo) {
         status.serverMaxPayload.store(info.maxPayload, ordering: .relaxed)
         let effective = min(loop.context.config.maxPayload, info.maxPayload - SubjectMapping.binaryHeaderBlock.count)
+        // Streams of topics subscribed before this connection (after an outage, or while the
+        // first connect was pending) may have missed other nodes' messages.
+        renewEpochs()
         if client.reconnects > 0 {
             status.reconnects.store(UInt64(client.reconnects), ordering: .relaxed)
             let missed = status.unforwarded.load(ordering: .relaxed) - unforwardedAtLoss
             log.info("NATS backplane reconnected; subscriptions restored, topics with subscribers start a new epoch",
                      [("url", server.description), ("not_forwarded_during_outage", String(missed))])
-            renewEpochs()
         } else {
             log.info("NATS backplane connected", [("url", server.description), ("node", status.nodeName),
                                                   ("server", info.serverName ?? "?"), ("max_payload", String(info.maxPayload)),
