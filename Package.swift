@@ -22,7 +22,10 @@ let package = Package(
         .target(name: "BusProtocol", swiftSettings: speed),
         // The NATS client protocol (cluster backplane), pure like Frames: parser, encoder, client state machine.
         .target(name: "NATS", swiftSettings: speed),
-        .target(name: "Broker", dependencies: ["Frames", "Topics", "BusProtocol", "NATS", "CLinux"], swiftSettings: speed),
+        // Secrets and crypto (SHA-256, HMAC, JWT, static tokens, grants) in one small module
+        // with no sockets, so it can be audited and tested alone.
+        .target(name: "Auth", dependencies: ["Frames", "Topics", "BusProtocol"], swiftSettings: speed),
+        .target(name: "Broker", dependencies: ["Auth", "Frames", "Topics", "BusProtocol", "NATS", "CLinux"], swiftSettings: speed),
         .executableTarget(name: "broker-server", dependencies: ["Broker"], swiftSettings: speed),
         .executableTarget(name: "bus-cli", dependencies: ["Broker", "BusProtocol", "Frames"], swiftSettings: speed),
         // Helpers shared by the test targets (seeded randomness).
@@ -31,7 +34,8 @@ let package = Package(
         .testTarget(name: "TopicsTests", dependencies: ["Topics", "TestSupport"]),
         .testTarget(name: "BusProtocolTests", dependencies: ["BusProtocol", "TestSupport"]),
         .testTarget(name: "NATSTests", dependencies: ["NATS", "TestSupport"]),
-        .testTarget(name: "BrokerTests", dependencies: ["Broker", "Frames", "Topics", "BusProtocol"]),
+        .testTarget(name: "AuthTests", dependencies: ["Auth", "Frames", "Topics"]),
+        .testTarget(name: "BrokerTests", dependencies: ["Auth", "Broker", "Frames", "Topics", "BusProtocol"]),
     ],
     swiftLanguageModes: [.v6]
 )

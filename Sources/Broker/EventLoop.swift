@@ -227,12 +227,14 @@ final class EventLoop {
                     refuse(fd, peer: peer, with: HTTPResponses.serviceUnavailable, reason: "server full")
                     continue
                 }
-                if context.peers.isActive && !context.peers.admit(peer.host, now: now) {
+                // A trusted proxy's connections are counted once its request names the client.
+                let counted = context.peers.isActive && !context.proxies.trusts(peer.host) ? peer.host : nil
+                if let counted, !context.peers.admit(counted, now: now) {
                     context.releaseConnection()
                     refuse(fd, peer: peer, with: HTTPResponses.tooManyRequests, reason: "too many connections from this address")
                     continue
                 }
-                register(fd: fd, peer: peer)
+                register(fd: fd, peer: peer, countedAs: counted)
             case .wouldBlock:
                 return
             case .outOfDescriptors:
@@ -258,12 +260,13 @@ final class EventLoop {
         context.log.debug("connection refused", [("peer", peer.description), ("reason", reason)])
     }
 
-    private func register(fd: Int32, peer: SocketAddress) {
+    private func register(fd: Int32, peer: SocketAddress, countedAs counted: String?) {
         Sys.setNoDelay(fd)
         if let size = context.config.socketSendBuffer { Sys.setSendBuffer(fd, size) }
         nextSerial += 1
         let id = (UInt64(index + 1) << 48) | nextSerial
         let connection = Connection(id: id, fd: fd, peer: peer, loop: self)
+        connection.countedAddress = counted
         do {
             try Sys.epollControl(epoll, EPOLL_CTL_ADD, fd, events: EPOLLIN.rawValue | bus_epollrdhup(), data: id)
         } catch {
@@ -300,7 +303,7 @@ final class EventLoop {
     func remove(_ connection: Connection) {
         connections[connection.id] = nil
         context.releaseConnection()
-        if context.peers.isActive { context.peers.release(connection.peer.host) }
+        if let counted = connection.countedAddress { context.peers.release(counted) }
     }
 
     // MARK: memory budgets (this loop's share of the server's)
@@ -325,7 +328,8 @@ final class EventLoop {
     /// This loop's metrics and gauges, copied on its own thread.
     func snapshot() -> LoopSnapshot {
         LoopSnapshot(loop: index, metrics: metrics, connections: connections.count,
-                     subscriptions: hub.subscriptionCount, topics: hub.topicStateCount)
+                     subscriptions: hub.subscriptionCount, topics: hub.topicStateCount,
+                     queuedBytes: queuedBytes, reassemblyBytes: reassemblyBytes)
     }
 
     /// Asks every loop for its snapshot through its inbox (as loops ask each other everything)

@@ -45,14 +45,16 @@ public struct ServerConfig: Sendable {
     public var allowedOrigins: [String] = []
     /// Publishes one connection may make per second (token bucket); 0 = unlimited. High enough
     /// never to touch a healthy fast publisher, low enough to stop one client's flood.
-    public var publishRate: Double = 100_000
-    public var publishBurst: Double = 200_000
+    public var publishRate: Double = 1_000_000
+    public var publishBurst: Double = 1_000_000
     /// Subscribes and unsubscribes per second per connection: each may fan interest out to
     /// every loop.
     public var subscribeRate: Double = 1_000
     public var subscribeBurst: Double = 2_000
     /// Open connections and new connections per second from one client address; 0 = no limit
     /// (the default, so load tests and NATed offices work out of the box).
+    /// Reverse proxies whose `X-Forwarded-For` is believed: addresses or CIDR blocks.
+    public var trustedProxies: [String] = []
     public var maxConnectionsPerIP = 0
     public var connectionRatePerIP: Double = 0
     /// Memory every connection together may hold in partly received messages, and in send
@@ -149,6 +151,7 @@ public struct ServerConfig: Sendable {
                               ("connection-rate-per-ip", connectionRatePerIP)] where !(value >= 0 && value.isFinite) {
             throw ConfigError(option: name, message: "must be 0 or more")
         }
+        _ = try TrustedProxies(trustedProxies)
         if maxConnectionsPerIP < 0 { throw ConfigError(option: "max-connections-per-ip", message: "must be 0 (no limit) or more") }
         if maxReassemblyBytes < maxMessageSize {
             throw ConfigError(option: "max-reassembly-bytes", message: "must hold at least one maximum-size message (\(maxMessageSize))")

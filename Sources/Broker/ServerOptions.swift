@@ -119,10 +119,10 @@ public struct ServerOptions {
                "browser origins allowed besides the server's own host (*.example.com for subdomains)") { o, v throws(ConfigError) in
             o.config.allowedOrigins = v.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
         },
-        Option("publish-rate", .integer, "PER_SECOND", default: "100000", "publishes per second per connection; 0 = unlimited") { o, v throws(ConfigError) in
+        Option("publish-rate", .integer, "PER_SECOND", default: "1000000", "publishes per second per connection; 0 = unlimited") { o, v throws(ConfigError) in
             o.config.publishRate = try number(v, "publish-rate", Double.self)
         },
-        Option("publish-burst", .integer, "N", default: "200000", "publishes a connection may make at once") { o, v throws(ConfigError) in
+        Option("publish-burst", .integer, "N", default: "1000000", "publishes a connection may make at once") { o, v throws(ConfigError) in
             o.config.publishBurst = try number(v, "publish-burst", Double.self)
         },
         Option("subscribe-rate", .integer, "PER_SECOND", default: "1000", "subscribes + unsubscribes per second per connection; 0 = unlimited") { o, v throws(ConfigError) in
@@ -130,6 +130,10 @@ public struct ServerOptions {
         },
         Option("subscribe-burst", .integer, "N", default: "2000", "subscribes + unsubscribes a connection may make at once") { o, v throws(ConfigError) in
             o.config.subscribeBurst = try number(v, "subscribe-burst", Double.self)
+        },
+        Option("trusted-proxy", .list, "ADDR[/BITS][,...]", default: "none",
+               "reverse proxies whose X-Forwarded-For names the real client") { o, v throws(ConfigError) in
+            o.config.trustedProxies = v.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
         },
         Option("max-connections-per-ip", .integer, "N", default: "0", "open connections per client address; 0 = no limit") { o, v throws(ConfigError) in
             o.config.maxConnectionsPerIP = try number(v, "max-connections-per-ip", Int.self)

@@ -13,6 +13,7 @@ do {
         var command = try SubCommand(rest)
         try command.run()
     case "pub": try PubCommand(rest).run()
+    case "bench": exit(try BenchCommand(rest).run())
     case "--help", "-h", "help": print(CLI.helpText, terminator: "")
     default: throw UsageError("unknown command '\(command)'")
     }

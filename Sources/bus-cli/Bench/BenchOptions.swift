@@ -1,0 +1,106 @@
+/// The flags of `bus-cli bench`. Every figure has a flag; a flag not given takes the
+/// scenario's default, the one the performance issue defines the scenario with.
+struct BenchOptions {
+    static let help = """
+        Usage: bus-cli bench SCENARIO [options]
+
+        Measures a bus server: starts its own release broker-server (the one beside this
+        bus-cli, on a free 127.0.0.1 port) unless --url and --server-pid name a running one.
+        Prints a table, then one JSON line with every figure. Stops by itself; exits 1 when
+        anything was lost or the scenario could not run. Server CPU, RSS and descriptors come
+        from /proc/PID/stat (utime+stime), /proc/PID/status (VmRSS) and /proc/PID/fd.
+
+        Scenarios (defaults in brackets):
+          fanout    one topic, --subscribers [1000], one publisher at --rate [200] msg/s,
+                    --size [128] B; --warmup [2] s, a measured --duration [10] s, then up to
+                    --drain [5] s for stragglers. Deliveries/s, received/expected, latency
+                    p50/p99/p99.9/max, server ns CPU per delivery, cores, RSS.
+          saturate  as fanout, but the publisher sends as fast as it can with at most
+                    --window [64] messages in flight past the slowest of --samples [8]
+                    sampled subscribers. Max sustained deliveries/s and ns CPU per delivery.
+          topics    --topics [9000] topics with one subscriber each; --publishers [4] share
+                    a total --rate [10000] msg/s round-robin over the topics.
+          idle      opens --connections [10000] subscribers (--concurrency [500] connecting at
+                    once) and holds them --hold [2] s: server RSS per connection, connections/s.
+                    Needs that many descriptors here and in the server: the soft RLIMIT_NOFILE
+                    is raised to the hard one; raise the hard one with `ulimit -Hn` (as root)
+                    or /etc/security/limits.conf when it is too low.
+          churn     connect, subscribe, leave, --concurrency [64] at a time for --duration [5] s;
+                    every other one leaves with a close frame, the rest vanish (TCP reset).
+                    Cycles/s, server µs CPU per cycle, server fds and RSS before and after.
+          slow      --subscribers [100] healthy ones plus one that stops reading after
+                    --warmup [3] s (its socket receive buffer is --slow-buffer [4096] B so it
+                    backs up quickly); publisher at --rate [500] msg/s, --size [1024] B, for up
+                    to --duration [10] s. When it was dropped (messages/bytes queued), that
+                    the others lost nothing, their p99 before and after, the publisher's lag.
+
+        Options:
+          --url URL           measure a running server (needs --server-pid for CPU/RSS figures)
+          --server-pid PID    process to read /proc figures from, with --url
+          --server-args ARGS  extra broker-server arguments, space-separated (when started here)
+          --subscribers N     subscriber connections (fanout, saturate, slow)
+          --rate N            messages per second (fanout, topics: total, slow)
+          --size BYTES        payload bytes, including the 8-byte send time [128]
+          --json              publish JSON text envelopes instead of binary frames
+          --warmup SECONDS    publishing before the measured window [2]
+          --duration SECONDS  measured window (fanout, saturate, topics, churn; slow: its limit)
+          --drain SECONDS     longest wait for the last deliveries after publishing [5]
+          --topics N          topics (topics scenario)
+          --publishers N      publisher connections (topics scenario)
+          --window N          saturate: messages in flight past the slowest sample
+          --samples N         saturate: subscribers sampled for the window
+          --connections N     idle: connections to open
+          --concurrency N     idle, churn: connections being set up at once
+          --hold SECONDS      idle: how long the connections stay open before measuring
+          --slow-buffer BYTES slow: the stalled subscriber's SO_RCVBUF
+
+        """
+
+    static let scenarios = ["fanout", "saturate", "topics", "idle", "churn", "slow"]
+
+    let scenario: String
+    let url: String?
+    let serverPID: Int32?
+    let serverArguments: [String]
+    let json: Bool
+    private let flags: Flags
+
+    init(_ arguments: [String]) throws {
+        flags = try Flags(arguments, options: ["url", "server-pid", "server-args", "subscribers", "rate", "size",
+                                               "warmup", "duration", "drain", "topics", "publishers", "window",
+                                               "samples", "connections", "concurrency", "hold", "slow-buffer"],
+                          switches: ["json"], help: Self.help)
+        guard flags.positional.count == 1, Self.scenarios.contains(flags.positional[0]) else {
+            throw UsageError("bench needs one SCENARIO: \(Self.scenarios.joined(separator: ", "))")
+        }
+        scenario = flags.positional[0]
+        url = flags.value("url")
+        serverPID = try flags.integer("server-pid").map { Int32(clamping: $0) }
+        serverArguments = flags.value("server-args").map { $0.split(separator: " ").map(String.init) } ?? []
+        json = flags.has("json")
+        if url != nil && serverPID == nil { throw UsageError("--url needs --server-pid (the figures come from /proc/PID)") }
+        if url == nil && serverPID != nil { throw UsageError("--server-pid needs --url") }
+        // Read every number now, so a bad value fails before anything starts.
+        for name in ["subscribers", "rate", "size", "topics", "publishers", "window", "samples", "connections",
+                     "concurrency", "slow-buffer"] {
+            _ = try integer(name, 0)
+        }
+        for name in ["warmup", "duration", "drain", "hold"] { _ = try seconds(name, 0) }
+    }
+
+    /// A whole-number flag, or `fallback`; at least 1 when given.
+    func integer(_ name: String, _ fallback: Int) throws -> Int {
+        guard let value = try flags.integer(name) else { return fallback }
+        guard value >= 1 else { throw UsageError("--\(name) must be at least 1") }
+        return value
+    }
+
+    /// Seconds, fractions allowed, or `fallback`.
+    func seconds(_ name: String, _ fallback: Double) throws -> Double {
+        guard let text = flags.value(name) else { return fallback }
+        guard let value = Double(text), value >= 0, value <= 3600 else {
+            throw UsageError("--\(name): '\(text)' is not a number of seconds (0 to 3600)")
+        }
+        return value
+    }
+}

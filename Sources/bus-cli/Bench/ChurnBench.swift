@@ -1,0 +1,81 @@
+import Glibc
+
+/// `churn`: connect, subscribe, leave, over and over, `concurrency` cycles in flight. Every
+/// other client leaves with a close frame, the rest vanish with a TCP reset. Afterwards the
+/// server must hold no more descriptors than before.
+final class ChurnBench: DeliveryBench {
+    private var active: [UInt64: BenchConnection] = [:]
+    private var cycles = 0
+    private var failed: [String] = []
+    private var next = 0
+
+    override func closed(_ connection: BenchConnection) {
+        guard active.removeValue(forKey: connection.id) != nil else { return }
+        if connection.subscribeAcked {
+            cycles += 1
+        } else if failed.count < 1000 {
+            failed.append(connection.closeWhy)
+        }
+    }
+
+    private func startCycle() throws {
+        let connection = try loop.connect(tag: next)
+        connection.subscribeTo = "bench.churn.t\(next % 100)"
+        active[connection.id] = connection
+        next += 1
+    }
+
+    func run() throws -> BenchReport {
+        let concurrency = try options.integer("concurrency", 64)
+        let duration = try options.seconds("duration", 5)
+        var report = BenchReport(scenario: "churn")
+
+        let base = try serverSample()
+        let start = BenchClock.now()
+        let end = start + UInt64(duration * 1e9)
+        var leaving = Set<UInt64>()
+        while BenchClock.now() < end || !active.isEmpty {
+            let now = BenchClock.now()
+            if now < end {
+                while active.count < concurrency { try startCycle() }
+            } else if now > end + 10_000_000_000 {
+                break
+            }
+            for connection in active.values where connection.subscribeAcked && !leaving.contains(connection.id) {
+                leaving.insert(connection.id)
+                if connection.tag % 2 == 0 { loop.close(connection) } else { loop.abort(connection) }
+            }
+            loop.turn(timeoutMs: 5)
+        }
+        let stopped = BenchClock.now()
+        let atEnd = try serverSample()
+        let unfinished = active.count
+        finish()
+        let settleDeadline = BenchClock.now() + 15_000_000_000
+        var settled = try serverSample()
+        while settled.openFDs > base.openFDs && BenchClock.now() < settleDeadline {
+            usleep(100_000)
+            settled = try serverSample()
+        }
+
+        let seconds = Double(stopped - start) / 1e9
+        report.add("concurrency", "cycles in flight", .int(concurrency))
+        report.add("load_average", "machine load (1 min)", .number(ProcessFigures.loadAverage(), digits: 2))
+        report.add("seconds", "ran for", .number(seconds, digits: 2), "s")
+        report.add("cycles", "cycles (connect, subscribe ack, leave)", .int(cycles))
+        report.add("cycles_per_second", "cycles", .number(Double(cycles) / seconds, digits: 0), "/s")
+        report.add("failed_cycles", "failed cycles", .int(failed.count))
+        report.add("server_us_per_cycle", "server CPU per cycle", .number(Double(atEnd.cpuNanos - base.cpuNanos) / 1e3 / Double(max(1, cycles)), digits: 1), "µs")
+        report.add("server_cores", "server cores used", .number(Double(atEnd.cpuNanos - base.cpuNanos) / Double(atEnd.at - base.at), digits: 2))
+        report.add("server_fds_before", "server open fds before", .int(base.openFDs))
+        report.add("server_fds_after", "server open fds after", .int(settled.openFDs))
+        report.add("server_fds_left_behind", "server fds left behind", .int(settled.openFDs - base.openFDs))
+        report.add("server_rss_before_bytes", "server RSS before", .int(base.rssBytes), "bytes")
+        report.add("server_rss_after_bytes", "server RSS after", .int(settled.rssBytes), "bytes")
+        if !failed.isEmpty { report.fail("\(failed.count) cycles failed, first: \(failed[0])") }
+        if unfinished > 0 { report.fail("\(unfinished) cycles did not finish within 10 s of the end") }
+        if settled.openFDs > base.openFDs { report.fail("\(settled.openFDs - base.openFDs) server descriptors still open 15 s after the end") }
+        if !serverErrors.isEmpty { report.fail("server errors: \(serverErrors.joined(separator: "; "))") }
+        return report
+    }
+}

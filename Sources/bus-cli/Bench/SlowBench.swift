@@ -1,0 +1,134 @@
+/// `slow`: healthy subscribers keep up while one stops reading. The server must drop the
+/// stalled one (close 4008) once its queue overflows, and neither the publisher nor the
+/// healthy subscribers may notice: nothing lost, p99 unchanged, publisher never held back.
+final class SlowBench: DeliveryBench {
+    private var before = LatencyHistogram()
+    private var afterStall = LatencyHistogram()
+    private var stallAt: UInt64 = .max
+    private var slowTag = -1
+
+    override func didDeliver(to connection: BenchConnection, sentAt: UInt64, latency: UInt64) {
+        guard connection.tag != slowTag else { return }
+        if sentAt < stallAt { before.record(latency) } else { afterStall.record(latency) }
+    }
+
+    func run() throws -> BenchReport {
+        let healthy = try options.integer("subscribers", 100)
+        let rate = try options.integer("rate", 500)
+        let size = try options.integer("size", 1024)
+        let warmup = try options.seconds("warmup", 3)
+        let limit = try options.seconds("duration", 10)
+        let drain = try options.seconds("drain", 5)
+        let slowBuffer = try options.integer("slow-buffer", 4096)
+        let topic = "bench.slow"
+        var report = BenchReport(scenario: "slow")
+
+        try openSubscribers(count: healthy, topic: { _ in topic })
+        slowTag = healthy
+        try openSubscribers(count: 1, topic: { _ in topic }, receiveBuffer: { _ in slowBuffer })
+        let slow = subscribers[healthy]
+        try openPublishers(count: 1)
+        let publisher = publishers[0]
+        let dropsAtStart = server.metric("bus_slow_consumer_drops_total")
+
+        var published = 0
+        let start = BenchClock.now()
+        stallAt = start + UInt64(warmup * 1e9)
+        var end = stallAt + UInt64(limit * 1e9)
+        let interval = 1e9 / Double(rate)
+        var next = Double(start)
+        var lagBefore: UInt64 = 0
+        var lagAfter: UInt64 = 0
+        var backlogBefore = 0
+        var backlogAfter = 0
+        var stalled = false
+        var receivedBeforeStall = 0
+        var dropAt: UInt64?
+        var publishedAtDrop = 0
+        var nextPoll: UInt64 = 0
+
+        while true {
+            let now = BenchClock.now()
+            if now >= end { break }
+            if publisher.state == .closed { throw BenchFailure("the publisher was disconnected: \(publisher.closeWhy)") }
+            if !stalled && now >= stallAt {
+                stalled = true
+                receivedBeforeStall = slow.received
+                loop.setReading(slow, false)
+            }
+            if stalled && dropAt == nil && now >= nextPoll {
+                nextPoll = now + 50_000_000
+                let drops = server.metric("bus_slow_consumer_drops_total")
+                if let drops, drops > (dropsAtStart ?? 0) || slow.state == .closed || slow.closeCode != nil {
+                    dropAt = now
+                    publishedAtDrop = published
+                    loop.setReading(slow, true)  // read its last words: the error and close 4008
+                    end = min(end, now + 3_000_000_000)  // keep publishing a little after the drop
+                }
+            }
+            while next <= Double(now) {
+                let lag = now - UInt64(next)
+                if stalled { lagAfter = max(lagAfter, lag) } else { lagBefore = max(lagBefore, lag) }
+                loop.enqueue(BenchPayload.publishFrame(topic: topic, size: size, json: options.json, sentAt: BenchClock.now()), on: publisher)
+                published += 1
+                next += interval
+            }
+            let backlog = publisher.outbound.count - publisher.outboundOffset
+            if stalled { backlogAfter = max(backlogAfter, backlog) } else { backlogBefore = max(backlogBefore, backlog) }
+            loop.turn(timeoutMs: Int32(min(20, max(1, (next - Double(now)) / 1e6))))
+        }
+
+        let drainDeadline = BenchClock.now() + UInt64(drain * 1e9)
+        let healthySet = subscribers.prefix(healthy)
+        while BenchClock.now() < drainDeadline
+                && (healthySet.contains { $0.state == .open && $0.received < published } || slow.state != .closed) {
+            loop.turn(timeoutMs: 10)
+        }
+        let healthyLost = lost.filter { $0.tag != slowTag }
+        let missing = healthySet.filter { $0.state == .open }.reduce(0) { $0 + max(0, published - $1.received) }
+        let breaks = healthySet.reduce(0) { $0 + $1.seqBreaks }
+        let lastSentSeq = slow.slowConsumerError.flatMap(Self.positionSeq)
+        let frameBytes = size + 40  // payload + binary header (epoch, seq, topic) + frame header, about
+        finish()
+
+        report.add("healthy_subscribers", "healthy subscribers", .int(healthy))
+        report.add("rate", "publish rate", .int(rate), "msg/s")
+        report.add("size", "payload size", .int(size), "bytes")
+        report.add("slow_receive_buffer", "stalled reader's SO_RCVBUF", .int(slowBuffer), "bytes")
+        report.add("payload", "payload", .text(options.json ? "json" : "binary"))
+        report.add("load_average", "machine load (1 min)", .number(ProcessFigures.loadAverage(), digits: 2))
+        report.add("dropped", "stalled subscriber dropped", .flag(dropAt != nil))
+        report.add("drop_after_seconds", "dropped after stalling", .number(dropAt.map { Double($0 - stallAt) / 1e9 } ?? .nan, digits: 2), "s")
+        report.add("slow_close_code", "its close code", .text(slow.closeCode.map(String.init) ?? "none"))
+        report.add("slow_consumer_error", "slow_consumer error received", .flag(slow.slowConsumerError != nil))
+        report.add("slow_received_before_stall", "messages it read before stalling", .int(receivedBeforeStall))
+        report.add("slow_last_sent_seq", "last seq written to it (error positions)", .int(Int(lastSentSeq ?? 0)))
+        let queued = lastSentSeq.map { publishedAtDrop - Int($0) } ?? -1
+        report.add("queued_messages_at_drop", "messages queued in the server at drop", .int(queued))
+        report.add("queued_bytes_at_drop", "bytes queued in the server at drop (about)", .int(queued * frameBytes), "bytes")
+        report.add("in_kernel_messages_at_drop", "written but unread (kernel buffers)", .int(lastSentSeq.map { Int($0) - receivedBeforeStall } ?? -1))
+        report.add("published", "published", .int(published))
+        report.add("healthy_missing", "missing at healthy subscribers", .int(missing))
+        report.add("healthy_disconnected", "healthy subscribers disconnected", .int(healthyLost.count))
+        report.add("seq_breaks", "sequence gaps or reorders (healthy)", .int(breaks))
+        addLatency(&report, before, prefix: "before_", label: "healthy, before stall: ")
+        addLatency(&report, afterStall, prefix: "after_", label: "healthy, after stall: ")
+        report.add("publisher_max_lag_before_ms", "publisher max lag, before stall", .number(Double(lagBefore) / 1e6, digits: 2), "ms")
+        report.add("publisher_max_lag_after_ms", "publisher max lag, after stall", .number(Double(lagAfter) / 1e6, digits: 2), "ms")
+        report.add("publisher_max_backlog_before_bytes", "publisher bytes the kernel refused, before stall", .int(backlogBefore), "bytes")
+        report.add("publisher_max_backlog_after_bytes", "publisher bytes the kernel refused, after stall", .int(backlogAfter), "bytes")
+        if dropAt == nil { report.fail("the stalled subscriber was not dropped within \(limit) s") }
+        if missing > 0 { report.fail("\(missing) deliveries missing at healthy subscribers") }
+        if !healthyLost.isEmpty { report.fail("\(healthyLost.count) healthy subscriber(s) dropped, first: \(healthyLost[0].closeWhy)") }
+        if breaks > 0 { report.fail("\(breaks) sequence gaps or reorders at healthy subscribers") }
+        if !serverErrors.isEmpty { report.fail("server errors: \(serverErrors.joined(separator: "; "))") }
+        return report
+    }
+
+    /// The `seq` of the first position in a `slow_consumer` error envelope.
+    static func positionSeq(_ text: String) -> UInt64? {
+        guard let range = text.range(of: "\"positions\""),
+              let seqRange = text[range.upperBound...].range(of: "\"seq\":") else { return nil }
+        return UInt64(text[seqRange.upperBound...].prefix { $0.isNumber })
+    }
+}
