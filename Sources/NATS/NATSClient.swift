@@ -54,13 +54,19 @@ public struct NATSClient: Sendable {
     /// Keepalive: a PING this often while connected; this many unanswered means the server is gone.
     public let pingInterval: UInt64
     public let maxPingsOutstanding: Int
+    /// From opening the socket to `INFO`: a server that swallows SYNs or never speaks would
+    /// otherwise hold the attempt for minutes of kernel retries.
+    public let connectTimeout: UInt64
+    private var attemptStarted: UInt64 = 0
 
     public init(name: String, backoff: ReconnectBackoff = ReconnectBackoff(),
-                pingIntervalNanos: UInt64 = 10_000_000_000, maxPingsOutstanding: Int = 3) {
+                pingIntervalNanos: UInt64 = 10_000_000_000, maxPingsOutstanding: Int = 3,
+                connectTimeoutNanos: UInt64 = 5_000_000_000) {
         self.name = name
         self.backoff = backoff
         pingInterval = pingIntervalNanos
         self.maxPingsOutstanding = maxPingsOutstanding
+        connectTimeout = connectTimeoutNanos
     }
 
     public var isConnected: Bool { state == .connected }
@@ -72,7 +78,10 @@ public struct NATSClient: Sendable {
         switch state {
         case .disconnected where now >= retryAt:
             state = .connecting
+            attemptStarted = now
             return [.openSocket]
+        case .connecting, .awaitingInfo:
+            return now >= attemptStarted &+ connectTimeout ? [.closeSocket(reason: "no INFO from the server in time")] : []
         case .connected where now >= lastPing &+ pingInterval:
             if pingWaiters.count >= maxPingsOutstanding { return [.closeSocket(reason: "server stopped answering PING")] }
             lastPing = now

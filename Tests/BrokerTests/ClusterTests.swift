@@ -167,6 +167,7 @@ import Testing
         try publisher.publish("rs.t", json: #""during""#)
         #expect(try Self.nextMessage(onB).data == #""during""#)
         #expect((b.metric("bus_backplane_unforwarded_total") ?? 0) >= 1)
+        #expect(try HTTPResult(port: b.port, "/healthz").body.contains(#""node":"b","connected":false"#))
 
         try nats.start()
         #expect(a.waitReady() && b.waitReady(), "both nodes reconnect by themselves")

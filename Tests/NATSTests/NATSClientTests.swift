@@ -108,6 +108,18 @@ struct NATSClientTests {
         guard case .closeSocket = client.tick(now: 2_000).first else { Issue.record("expected closeSocket"); return }
     }
 
+    @Test func anAttemptWithoutINFOTimesOutAndRetriesLater() {
+        var client = NATSClient(name: "n", backoff: ReconnectBackoff(baseNanos: 100, capNanos: 800, random: { 0.0 }),
+                                connectTimeoutNanos: 1_000)
+        #expect(client.tick(now: 0) == [.openSocket])
+        #expect(client.tick(now: 999) == [])
+        client.socketOpened()  // TCP up, but the server never speaks
+        guard case .closeSocket = client.tick(now: 1_000).first else { Issue.record("expected closeSocket"); return }
+        _ = client.socketLost(now: 1_000)
+        #expect(client.state == .disconnected)
+        #expect(client.tick(now: 1_050) == [.openSocket])
+    }
+
     @Test func backoffDoublesToTheCapWithJitterAndResets() {
         var backoff = ReconnectBackoff(baseNanos: 100, capNanos: 400, random: { 0.0 })
         #expect([backoff.nextDelay(), backoff.nextDelay(), backoff.nextDelay(), backoff.nextDelay()] == [50, 100, 200, 200])
