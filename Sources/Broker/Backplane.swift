@@ -94,7 +94,7 @@ final class Backplane {
     /// `PUB`/`HPUB` bytes for a sequenced local publish, built by the owner loop; nil when the
     /// backplane is down or the payload is over the server's `max_payload` (counted either way).
     static func encode(topic: TopicName, kind: PayloadKind, payload: UnsafeRawBufferPointer, status: BackplaneStatus) -> [UInt8]? {
-        guard status.isConnected else {
+        guard status.forwarding.load(ordering: .relaxed) else {
             status.unforwarded.add(1, ordering: .relaxed)
             return nil
         }
@@ -138,6 +138,7 @@ final class Backplane {
             dropSocket()
         }
         status.connected.store(false, ordering: .relaxed)
+        status.forwarding.store(false, ordering: .relaxed)
     }
 
     func handle(_ flags: UInt32) {
@@ -257,6 +258,7 @@ final class Backplane {
             return
         }
         status.connected.store(false, ordering: .relaxed)
+        status.forwarding.store(false, ordering: .relaxed)
         unforwardedAtLoss = status.unforwarded.load(ordering: .relaxed)
         warnedUnreachable = true
         log.warn("NATS backplane lost: local delivery continues, cross-node messages are lost until it returns; topics with subscribers start a new epoch",
@@ -276,6 +278,8 @@ final class Backplane {
                 lost(reason)
             case .connected(let info):
                 connected(info)
+            case .subscriptionsRestored:
+                status.connected.store(true, ordering: .relaxed)
             case .deliver(let message):
                 deliver(message)
             case .confirmed(let tokens):
@@ -308,7 +312,7 @@ final class Backplane {
                                                   ("effective_max_payload", String(effective))])
         }
         warnedUnreachable = false
-        status.connected.store(true, ordering: .relaxed)
+        status.forwarding.store(true, ordering: .relaxed)
     }
 
     /// Every loop renews the epoch of its topics that have subscribers: their streams missed

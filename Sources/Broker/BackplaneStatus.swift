@@ -7,7 +7,11 @@ import Synchronization
 final class BackplaneStatus: Sendable {
     let url: String
     let nodeName: String
+    /// Up, and every SUB in effect again (the handshake's PONG came): what /readyz, /healthz
+    /// and `bus_backplane_connected` report.
     let connected = Atomic<Bool>(false)
+    /// Up far enough to take publishes (from `INFO` on): what owner loops check before encoding.
+    let forwarding = Atomic<Bool>(false)
     let reconnects = Atomic<UInt64>(0)
     /// The server's `max_payload` from its latest `INFO` (0 before the first).
     let serverMaxPayload = Atomic<Int>(0)
