@@ -44,6 +44,9 @@ final class EventLoop {
     private var connections: [UInt64: Connection] = [:]
     private var nextSerial: UInt64 = 0
     private var dirty: [Connection] = []
+    /// `--flush-delay`: dirty connections are written once the oldest has waited this long.
+    private lazy var flushDelay = context.config.flushDelayNanos
+    private var dirtySince: UInt64 = 0
     private var draining: UInt64?  // shutdown deadline
     /// Some loop's inbox is past its high-water mark: publishers are not read this turn.
     private(set) var saturated = false
@@ -115,8 +118,7 @@ final class EventLoop {
 
     func run() {
         while !stopped {
-            let wait = wheel.nanosUntilNextTick(now: Sys.monotonicNanos())
-            let n = Sys.epollWait(epoll, events, capacity: Self.eventCapacity, timeoutMs: Int32(wait / 1_000_000) + 1)
+            let n = Sys.epollWait(epoll, events, capacity: Self.eventCapacity, timeoutMs: waitMillis())
             now = Sys.monotonicNanos()
             updateSaturation()
             for i in 0..<n { dispatch(events[i]) }
@@ -124,12 +126,20 @@ final class EventLoop {
             backplane?.tick(now: now)
             hub.tick(now: now)
             if listenersPausedUntil != 0 && now >= listenersPausedUntil { resumeListening() }
-            flushDirty()
+            if flushDelay == 0 || now &- dirtySince >= flushDelay { flushDirty() }
             backplane?.flush()
             metrics.iterations &+= 1
             metrics.turnNanos.observe(Sys.monotonicNanos() &- now)
             if let deadline = draining, connections.isEmpty || now >= deadline { finishShutdown() }
         }
+    }
+
+    /// Until the next timer tick, or until dirty connections are due when writes are delayed.
+    private func waitMillis() -> Int32 {
+        let wait = wheel.nanosUntilNextTick(now: Sys.monotonicNanos())
+        guard flushDelay > 0 && !dirty.isEmpty else { return Int32(wait / 1_000_000) + 1 }
+        let due = (dirtySince &+ flushDelay) &- min(Sys.monotonicNanos(), dirtySince &+ flushDelay)
+        return Int32((min(wait, due) + 999_999) / 1_000_000)
     }
 
     private func dispatch(_ event: epoll_event) {
@@ -285,7 +295,10 @@ final class EventLoop {
         wheel.schedule(connection.id, at: TimingWheel.tick(for: deadline))
     }
 
-    func markDirty(_ connection: Connection) { dirty.append(connection) }
+    func markDirty(_ connection: Connection) {
+        if dirty.isEmpty { dirtySince = now }
+        dirty.append(connection)
+    }
 
     /// Adds, changes or removes the backplane socket in this loop's epoll set.
     func controlBackplane(fd: Int32, op: Int32, events: UInt32) {

@@ -31,6 +31,10 @@ public struct ServerConfig: Sendable {
     /// net.ipv4.tcp_wmem's maximum, 4 MiB by default, per connection). A small value bounds
     /// the kernel memory a stalled subscriber holds and makes it overflow sooner.
     public var socketSendBuffer: Int?
+    /// Opt-in write coalescing: a loop writes its dirty connections at most this often
+    /// (nanoseconds; 0 = at the end of every loop turn, the default). Trades a bounded
+    /// latency for fewer, larger writes under fan-out.
+    public var flushDelayNanos: UInt64 = 0
     /// Most simultaneous connections; nil derives it from the file descriptor limit.
     public var maxConnections: Int?
     /// Patterns one connection may hold: bounds its memory and the interest it can spread.
@@ -132,6 +136,7 @@ public struct ServerConfig: Sendable {
             throw ConfigError(option: "send-queue-bytes",
                               message: "must hold two maximum-size messages: at least \(2 * (maxMessageSize + 14))")
         }
+        if flushDelayNanos > 100_000_000 { throw ConfigError(option: "flush-delay", message: "must be at most 100ms") }
         if let size = socketSendBuffer, size < 4096 || size > 1 << 30 {
             throw ConfigError(option: "socket-send-buffer", message: "must be 4096 to 1073741824 bytes")
         }

@@ -100,6 +100,9 @@ public struct ServerOptions {
         Option("socket-send-buffer", .integer, "BYTES", default: "kernel autotuning", "kernel send buffer per connection") { o, v throws(ConfigError) in
             o.config.socketSendBuffer = try number(v, "socket-send-buffer", Int.self)
         },
+        Option("flush-delay", .text, "DURATION", default: "0", "coalesce writes: flush at most this often, e.g. 1ms or 500us (max 100ms)") { o, v throws(ConfigError) in
+            o.config.flushDelayNanos = try duration(v, "flush-delay")
+        },
         Option("max-connections", .integer, "N", default: "file limit - 64", "most open connections; beyond it HTTP 503") { o, v throws(ConfigError) in
             o.config.maxConnections = try number(v, "max-connections", Int.self)
         },
@@ -207,6 +210,17 @@ public struct ServerOptions {
             throw ConfigError(option: option, message: "'\(text)' is not a valid \(T.self == Double.self ? "number" : "whole number")")
         }
         return value
+    }
+
+    /// `0`, `250us`, `1ms`, `0.5ms`, `0.002s` → nanoseconds.
+    static func duration(_ text: String, _ option: String) throws(ConfigError) -> UInt64 {
+        let trimmed = text.trimmingCharacters(in: .whitespaces)
+        for (unit, scale) in [("us", 1e3), ("ms", 1e6), ("s", 1e9)] where trimmed.hasSuffix(unit) {
+            if let value = Double(trimmed.dropLast(unit.count)), value >= 0, value.isFinite { return UInt64(value * scale) }
+            break
+        }
+        if trimmed == "0" { return 0 }
+        throw ConfigError(option: option, message: "'\(text)' is not a duration such as 1ms or 500us")
     }
 
     /// The command line split into option settings, before anything is applied.

@@ -131,3 +131,30 @@ import Testing
 private func metric(_ server: LiveServer, _ series: String) -> Double? {
     (try? HTTPResult(port: server.port, "/metrics"))?.sample(series)
 }
+
+@Suite(.serialized) struct FlushDelayTests {
+    @Test(arguments: [("0", UInt64(0)), ("1ms", 1_000_000), ("250us", 250_000), ("0.5ms", 500_000), ("0.002s", 2_000_000)])
+    func durationsParse(text: String, nanos: UInt64) throws {
+        #expect(try ServerOptions.duration(text, "flush-delay") == nanos)
+    }
+
+    @Test(arguments: ["1", "ms", "-1ms", "1h", "fast"])
+    func badDurationsNameTheOption(text: String) {
+        #expect(throws: ConfigError.self) { try ServerOptions.duration(text, "flush-delay") }
+        #expect(throws: ConfigError.self) { try ServerOptions.parse(["--flush-delay", "1s"], environment: [:]) }
+    }
+
+    /// With a delay, a reply waits for it (a lower bound, not a timing race), and nothing is lost.
+    @Test func delayedFlushesStillDeliverEverythingInOrder() throws {
+        let server = try LiveServer { $0.flushDelayNanos = 40_000_000 }
+        defer { server.stop() }
+        let client = try server.client()
+        let start = Sys.monotonicNanos()
+        try client.send(text: "first")
+        #expect(try client.receive(timeout: 5) == .text("first"))
+        #expect(Sys.monotonicNanos() - start >= 35_000_000)
+        for i in 0..<200 { try client.send(text: String(i)) }
+        for i in 0..<200 { #expect(try client.receive(timeout: 5) == .text(String(i))) }
+        try client.close()
+    }
+}
