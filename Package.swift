@@ -20,7 +20,12 @@ let package = Package(
         .target(name: "Topics", swiftSettings: speed),
         // The envelope codec, pure and apart from the runtime so fuzz targets build it alone.
         .target(name: "BusProtocol", swiftSettings: speed),
-        .target(name: "Broker", dependencies: ["Frames", "Topics", "BusProtocol", "CLinux"], swiftSettings: speed),
+        // The NATS client protocol (cluster backplane), pure like Frames: parser, encoder, client state machine.
+        .target(name: "NATS", swiftSettings: speed),
+        // Secrets and crypto (SHA-256, HMAC, JWT, static tokens, grants) in one small module
+        // with no sockets, so it can be audited and tested alone.
+        .target(name: "Auth", dependencies: ["Frames", "Topics", "BusProtocol"], swiftSettings: speed),
+        .target(name: "Broker", dependencies: ["Auth", "Frames", "Topics", "BusProtocol", "NATS", "CLinux"], swiftSettings: speed),
         .executableTarget(name: "broker-server", dependencies: ["Broker"], swiftSettings: speed),
         .executableTarget(name: "bus-cli", dependencies: ["Broker", "BusProtocol", "Frames"], swiftSettings: speed),
         // Helpers shared by the test targets (seeded randomness).
@@ -28,7 +33,9 @@ let package = Package(
         .testTarget(name: "FramesTests", dependencies: ["Frames", "TestSupport"]),
         .testTarget(name: "TopicsTests", dependencies: ["Topics", "TestSupport"]),
         .testTarget(name: "BusProtocolTests", dependencies: ["BusProtocol", "TestSupport"]),
-        .testTarget(name: "BrokerTests", dependencies: ["Broker", "Frames", "Topics", "BusProtocol"]),
+        .testTarget(name: "NATSTests", dependencies: ["NATS", "TestSupport"]),
+        .testTarget(name: "AuthTests", dependencies: ["Auth", "Frames", "Topics"]),
+        .testTarget(name: "BrokerTests", dependencies: ["Auth", "Broker", "Frames", "Topics", "BusProtocol"]),
         // The pure pieces of `bus-cli bench` (histogram, payload codec, /proc parsing, report).
         .testTarget(name: "BenchTests", dependencies: ["bus-cli", "Frames", "BusProtocol"]),
     ],

@@ -35,7 +35,7 @@ final class BusService: WebSocketService {
     var pausesReadingWhenBacklogged: Bool { false }
 
     func opened(_ connection: Connection) {
-        connection.busSession = BusSession(connection: connection)
+        connection.busSession = BusSession(connection: connection, config: config, now: connection.loop.now)
         connection.enqueue(welcome)
     }
 
@@ -56,6 +56,7 @@ final class BusService: WebSocketService {
             sendError(error.code, error.message, id: error.id.map { Array(payload[$0]) }, topic: error.topic, to: connection)
         case .success(let request):
             let id = request.id.map { Array(payload[$0]) }
+            guard withinRate(session, publishing: request.kind == .publish, id: id, topic: request.topic) else { return }
             switch request.kind {
             case .subscribe: subscribe(session, request.topic, resume: request.resume, id: id)
             case .unsubscribe: unsubscribe(session, request.topic, id: id)
@@ -73,11 +74,29 @@ final class BusService: WebSocketService {
         case .failure(let error):
             sendError(error.code, error.message, id: nil, topic: nil, to: connection)
         case .success(let publish):
+            guard withinRate(session, publishing: true, id: nil, topic: nil) else { return }
             let id = publish.id.map { Array(JSONText.quoted(String(decoding: payload[$0], as: UTF8.self)).utf8) }
             let name = String(decoding: payload[publish.topic], as: UTF8.self)
             guard let topic = publishTopic(name, id: id, connection: connection) else { return }
             self.publish(topic, .binary, UnsafeRawBufferPointer(rebasing: payload[publish.payload]), id: id, connection: connection)
         }
+    }
+
+    /// Takes a token for the request, or refuses it (see `FloodPolicy`).
+    private func withinRate(_ session: BusSession, publishing: Bool, id: [UInt8]?, topic: String?) -> Bool {
+        let now = session.connection.loop.now
+        let allowed = publishing ? session.publishes.take(now: now) : session.subscriptionChanges.take(now: now)
+        if allowed { return true }
+        let connection = session.connection
+        connection.loop.metrics.rateLimited &+= 1
+        switch session.flood.refused(now: now) {
+        case .refuse:
+            let limit = publishing ? "publishes" : "subscribes and unsubscribes"
+            sendError(.rateLimited, "too many \(limit) per second: slow down", id: id, topic: topic, to: connection)
+        case .close:
+            connection.close(code: .policyViolation, reason: "rate limit exceeded")
+        }
+        return false
     }
 
     private func subscribe(_ session: BusSession, _ text: String, resume: ClientRequest.Resume?, id: [UInt8]?) {

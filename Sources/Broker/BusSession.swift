@@ -13,8 +13,17 @@ final class BusSession: Hashable {
     var pendingReplay: UInt64?
     /// Set on the first publish: backpressure between loops pauses publishers only.
     var hasPublished = false
+    /// How fast this connection may publish, and change its subscriptions.
+    var publishes: TokenBucket
+    var subscriptionChanges: TokenBucket
+    /// Requests refused for rate in the current flood; see `FloodPolicy`.
+    var flood = FloodPolicy()
 
-    init(connection: Connection) { self.connection = connection }
+    init(connection: Connection, config: ServerConfig, now: UInt64) {
+        self.connection = connection
+        publishes = TokenBucket(rate: config.publishRate, burst: config.publishBurst, now: now)
+        subscriptionChanges = TokenBucket(rate: config.subscribeRate, burst: config.subscribeBurst, now: now)
+    }
 
     /// Whether a live message of `topic` goes to this session; the first one above the
     /// floor ends the filtering (the owner's messages arrive in order).

@@ -16,8 +16,14 @@ extension Connection {
         if queueWouldOverflow(adding: frame.count) || queueBudgetExceeded(adding: frame.count) {
             flush()
             guard isOpen else { return false }
-            if queueWouldOverflow(adding: frame.count) || queueBudgetExceeded(adding: frame.count) {
-                dropSlowConsumer(overflowing: frame)
+            if queueWouldOverflow(adding: frame.count) {
+                dropSlowConsumer(overflowing: frame, cause: "send queue overflow")
+                return false
+            }
+            if queueBudgetExceeded(adding: frame.count) {
+                // Every queue together is at the server's budget (--max-queued-bytes): the
+                // subscriber that needs more goes, whatever its own queue holds.
+                dropSlowConsumer(overflowing: frame, cause: "server send-queue budget exhausted")
                 return false
             }
         }
@@ -31,10 +37,10 @@ extension Connection {
     func dropBehindReplay(topic: TopicName, lastSent: TopicPosition) {
         let firstLost = DeliveryStamp(topic: topic, position: TopicPosition(epoch: lastSent.epoch, seq: lastSent.seq + 1),
                                       kind: .json, payload: 0..<0, arrival: 0)
-        dropSlowConsumer(overflowing: nil, firstLost: firstLost)
+        dropSlowConsumer(overflowing: nil, cause: "replay fell behind history", firstLost: firstLost)
     }
 
-    private func dropSlowConsumer(overflowing frame: OutboundBytes?, firstLost extra: DeliveryStamp? = nil) {
+    private func dropSlowConsumer(overflowing frame: OutboundBytes?, cause: String, firstLost extra: DeliveryStamp? = nil) {
         let (messages, bytes) = (queuedMessages, queuedBytes)
         var firstLost: [String: DeliveryStamp] = [:]
         var order: [String] = []
@@ -52,11 +58,11 @@ extension Connection {
             let stamp = firstLost[topic]!
             return (topic: topic, epoch: stamp.position.epoch, seq: stamp.position.seq - 1)
         }
-        let message = "send queue overflow (\(messages) messages, \(bytes) bytes queued)"
+        let message = "\(cause) (\(messages) messages, \(bytes) bytes queued)"
         enqueueFinal(WireFrame.make(opcode: .text, payload: ServerEnvelope.slowConsumer(message: message, positions: positions)))
         close(code: .slowConsumer, reason: "slow consumer")
         loop.metrics.slowConsumerDrops &+= 1
-        log.info("slow consumer dropped", [("peer", peer.description), ("id", String(id)),
+        log.info("slow consumer dropped", peerFields + [("id", String(id)), ("cause", cause),
                                            ("queued_messages", String(messages)), ("queued_bytes", String(bytes))])
     }
 

@@ -21,7 +21,7 @@ extension Connection {
             return nil
         case .failure(let status, let message):
             replyAndClose(HTTPResponseHead.simple(status, body: message + "\n"))
-            log.debug("bad HTTP request", [("peer", peer.description), ("status", String(status.code))])
+            log.debug("bad HTTP request", peerFields + [("status", String(status.code))])
             return nil
         case .complete(let request, let consumed):
             handle(request)
@@ -29,7 +29,26 @@ extension Connection {
         }
     }
 
+    /// Behind a trusted proxy: learns the client's address from the request and counts the
+    /// connection under it (once, on the first request). False when that address is over its
+    /// per-address limit: the request is refused with 429.
+    private func identifyClient(behindProxy request: HTTPRequest) -> Bool {
+        let forwarded = request.headers.values("X-Forwarded-For")
+        clientAddress = loop.context.proxies.clientAddress(peer: peer.host,
+                                                           forwardedFor: forwarded.isEmpty ? nil : forwarded.joined(separator: ","))
+        guard loop.context.peers.isActive, countedAddress == nil else { return true }
+        guard loop.context.peers.admit(clientAddress, now: loop.now) else {
+            log.debug("request refused", peerFields + [("client", clientAddress),
+                                          ("reason", "too many connections from this address")])
+            replyAndClose(HTTPResponses.tooManyRequests)
+            return false
+        }
+        countedAddress = clientAddress
+        return true
+    }
+
     private func handle(_ request: HTTPRequest) {
+        if loop.context.proxies.trusts(peer.host) && !identifyClient(behindProxy: request) { return }
         let route = loop.router.route(request)
         let history = request.path.hasPrefix(Self.historyPrefix) && !Self.hasBody(request)
         var guarded = history
@@ -39,7 +58,7 @@ extension Connection {
         }
         if guarded, case .refuse(let why) = loop.context.originPolicy.check(
             origin: request.headers["Origin"], host: request.headers["Host"], loopbackListener: loop.context.loopbackOnly) {
-            log.info("request refused by origin policy", [("peer", peer.description), ("origin", request.headers["Origin"] ?? ""),
+            log.info("request refused by origin policy", peerFields + [("origin", request.headers["Origin"] ?? ""),
                                                           ("host", request.headers["Host"] ?? ""), ("path", request.path)])
             if case .webSocket = route {
                 return replyAndClose(HTTPResponseHead.simple(.forbidden, body: why + "\n"))
@@ -89,7 +108,7 @@ extension Connection {
         let id = self.id
         loop.gatherSnapshots { [unowned loop] snapshots in
             guard let connection = loop.connection(id) else { return }
-            let text = MetricsExposition.render(snapshots)
+            let text = MetricsExposition.render(snapshots) + MetricsExposition.render(backplane: loop.context.backplane)
             connection.completeDeferredReply(Router.response(.ok, text, contentType: MetricsExposition.contentType, head: head))
         }
     }
@@ -107,7 +126,7 @@ extension Connection {
             becomeOpen(service: service, subprotocol: subprotocol)
         } catch {
             replyAndClose(error.response())
-            log.debug("handshake refused", [("peer", peer.description), ("status", String(error.status.code)),
+            log.debug("handshake refused", peerFields + [("status", String(error.status.code)),
                                             ("reason", error.message)])
         }
     }

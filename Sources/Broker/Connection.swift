@@ -28,9 +28,19 @@ final class Connection {
     let id: UInt64
     let fd: Int32
     let peer: SocketAddress
+    /// The client's address: the peer's, or behind a trusted proxy the one its
+    /// `X-Forwarded-For` names (see `TrustedProxies`). Logs and per-address limits use it.
+    var clientAddress: String
+    /// The address this connection is counted under in the per-address limits, if any.
+    var countedAddress: String?
+
+    /// How logs name the other end: the peer, and the client behind it when a proxy forwarded.
+    var peerFields: [(String, String)] {
+        clientAddress == peer.host ? [("peer", peer.description)] : [("peer", peer.description), ("client", clientAddress)]
+    }
     /// `unowned(unsafe)`: the loop owns its connections and outlives every one of them, and
     /// a checked `unowned` costs a retain and a release on each of the dozen `loop.` reads per
-    /// delivery (about 15 % of server CPU in a fanout profile, bench/README.md).
+    /// delivery (`swift_unownedRetainStrong` was 7 % of a fanout profile, bench/README.md).
     unowned(unsafe) let loop: EventLoop
     private(set) var phase: Phase = .http
 
@@ -64,6 +74,7 @@ final class Connection {
         self.id = id
         self.fd = fd
         self.peer = peer
+        clientAddress = peer.host
         self.loop = loop
         lastReceived = loop.now
     }
@@ -78,7 +89,7 @@ final class Connection {
         httpParser = HTTPRequestParser(maxHeadSize: config.maxHandshakeSize)
         phaseDeadline = loop.now + Self.nanos(config.handshakeTimeout)
         rescheduleTimer()
-        log.debug("connection opened", [("peer", peer.description), ("id", String(id))])
+        log.debug("connection opened", peerFields + [("id", String(id))])
     }
 
     static func nanos(_ seconds: Double) -> UInt64 { UInt64(seconds * 1_000_000_000) }
@@ -271,20 +282,21 @@ final class Connection {
         enqueueFinal(Self.closeFrame(code: code, reason: reason))
         closeCode = code.rawValue
         enterClosingPhase(.closeSent)
-        log.debug("closing", [("peer", peer.description), ("code", String(code.rawValue)), ("reason", reason)])
+        log.debug("closing", peerFields + [("code", String(code.rawValue)), ("reason", reason)])
     }
 
     /// The peer broke the protocol: send the close code the error maps to, then leave.
     func fail(_ error: FrameError) {
         guard phase == .open || phase == .closeSent else { return }
         let wasOpen = phase == .open
+        if let decoder { loop.reassemblyBytes -= decoder.bufferedByteCount }
         decoder = nil
         if wasOpen {
             enqueueFinal(Self.closeFrame(code: error.closeCode, reason: error.reason))
             closeCode = error.closeCode.rawValue
         }
         enterClosingPhase(.failing)
-        log.debug("protocol error", [("peer", peer.description), ("code", String(error.closeCode.rawValue)),
+        log.debug("protocol error", peerFields + [("code", String(error.closeCode.rawValue)),
                                      ("reason", error.reason)])
     }
 
@@ -329,7 +341,7 @@ final class Connection {
         if wasOpen { notifyServiceClosed() }
         Sys.close(fd)
         loop.remove(self)
-        log.debug("connection closed", [("peer", peer.description), ("id", String(id)), ("reason", reason),
+        log.debug("connection closed", peerFields + [("id", String(id)), ("reason", reason),
                                         ("code", closeCode.map { String($0) } ?? "none")])
     }
 

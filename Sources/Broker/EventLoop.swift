@@ -9,6 +9,8 @@ final class EventLoop {
     /// epoll tokens below this are the loop's own descriptors; connection ids are above.
     private static let inboxToken: UInt64 = 0
     private static let firstListenerToken: UInt64 = 1
+    /// The NATS backplane's socket (loop 0, cluster mode).
+    private static let backplaneToken: UInt64 = 1 << 47
     private static let firstConnectionToken: UInt64 = 1 << 48
     /// Bytes read per `read` call, shared by every connection of the loop: an idle connection
     /// owns no read buffer.
@@ -23,6 +25,8 @@ final class EventLoop {
     let inbox: LoopInbox
     let router: Router
     let hub: LoopHub
+    /// Loop 0's NATS connection in cluster mode; nil on other loops and on a lone node.
+    private(set) var backplane: Backplane?
     /// Send queue bounds, read on every delivery: plain integers, not a trip through the
     /// configuration struct (whose arrays would be retained and released each time).
     let queueMessagesLimit: Int
@@ -40,6 +44,9 @@ final class EventLoop {
     private var connections: [UInt64: Connection] = [:]
     private var nextSerial: UInt64 = 0
     private var dirty: [Connection] = []
+    /// `--flush-delay`: dirty connections are written once the oldest has waited this long.
+    private lazy var flushDelay = context.config.flushDelayNanos
+    private var dirtySince: UInt64 = 0
     private var draining: UInt64?  // shutdown deadline
     /// Some loop's inbox is past its high-water mark: publishers are not read this turn.
     private(set) var saturated = false
@@ -78,6 +85,9 @@ final class EventLoop {
         hub = LoopHub(index: index, peers: peers, config: context.config)
         router = Router(context: context, hub: hub)
         hub.loop = self
+        if index == 0, let status = context.backplane, let server = context.config.nats {
+            backplane = Backplane(loop: self, status: status, server: server)
+        }
         try Sys.epollControl(epoll, EPOLL_CTL_ADD, inbox.wakeFD, events: EPOLLIN.rawValue, data: Self.inboxToken)
         try startListening()
     }
@@ -108,19 +118,28 @@ final class EventLoop {
 
     func run() {
         while !stopped {
-            let wait = wheel.nanosUntilNextTick(now: Sys.monotonicNanos())
-            let n = Sys.epollWait(epoll, events, capacity: Self.eventCapacity, timeoutMs: Int32(wait / 1_000_000) + 1)
+            let n = Sys.epollWait(epoll, events, capacity: Self.eventCapacity, timeoutMs: waitMillis())
             now = Sys.monotonicNanos()
             updateSaturation()
             for i in 0..<n { dispatch(events[i]) }
             fireTimers()
+            backplane?.tick(now: now)
             hub.tick(now: now)
             if listenersPausedUntil != 0 && now >= listenersPausedUntil { resumeListening() }
-            flushDirty()
+            if flushDelay == 0 || now &- dirtySince >= flushDelay { flushDirty() }
+            backplane?.flush()
             metrics.iterations &+= 1
             metrics.turnNanos.observe(Sys.monotonicNanos() &- now)
             if let deadline = draining, connections.isEmpty || now >= deadline { finishShutdown() }
         }
+    }
+
+    /// Until the next timer tick, or until dirty connections are due when writes are delayed.
+    private func waitMillis() -> Int32 {
+        let wait = wheel.nanosUntilNextTick(now: Sys.monotonicNanos())
+        guard flushDelay > 0 && !dirty.isEmpty else { return Int32(wait / 1_000_000) + 1 }
+        let due = (dirtySince &+ flushDelay) &- min(Sys.monotonicNanos(), dirtySince &+ flushDelay)
+        return Int32((min(wait, due) + 999_999) / 1_000_000)
     }
 
     private func dispatch(_ event: epoll_event) {
@@ -133,6 +152,8 @@ final class EventLoop {
             if flags & EPOLLOUT.rawValue != 0 { connection.writable() }
         } else if token == Self.inboxToken {
             drainInbox()
+        } else if token == Self.backplaneToken {
+            backplane?.handle(flags)
         } else {
             acceptConnections(from: listeners[Int(token - Self.firstListenerToken)])
         }
@@ -216,12 +237,14 @@ final class EventLoop {
                     refuse(fd, peer: peer, with: HTTPResponses.serviceUnavailable, reason: "server full")
                     continue
                 }
-                if context.peers.isActive && !context.peers.admit(peer.host, now: now) {
+                // A trusted proxy's connections are counted once its request names the client.
+                let counted = context.peers.isActive && !context.proxies.trusts(peer.host) ? peer.host : nil
+                if let counted, !context.peers.admit(counted, now: now) {
                     context.releaseConnection()
                     refuse(fd, peer: peer, with: HTTPResponses.tooManyRequests, reason: "too many connections from this address")
                     continue
                 }
-                register(fd: fd, peer: peer)
+                register(fd: fd, peer: peer, countedAs: counted)
             case .wouldBlock:
                 return
             case .outOfDescriptors:
@@ -247,12 +270,13 @@ final class EventLoop {
         context.log.debug("connection refused", [("peer", peer.description), ("reason", reason)])
     }
 
-    private func register(fd: Int32, peer: SocketAddress) {
+    private func register(fd: Int32, peer: SocketAddress, countedAs counted: String?) {
         Sys.setNoDelay(fd)
         if let size = context.config.socketSendBuffer { Sys.setSendBuffer(fd, size) }
         nextSerial += 1
         let id = (UInt64(index + 1) << 48) | nextSerial
         let connection = Connection(id: id, fd: fd, peer: peer, loop: self)
+        connection.countedAddress = counted
         do {
             try Sys.epollControl(epoll, EPOLL_CTL_ADD, fd, events: EPOLLIN.rawValue | bus_epollrdhup(), data: id)
         } catch {
@@ -271,7 +295,15 @@ final class EventLoop {
         wheel.schedule(connection.id, at: TimingWheel.tick(for: deadline))
     }
 
-    func markDirty(_ connection: Connection) { dirty.append(connection) }
+    func markDirty(_ connection: Connection) {
+        if dirty.isEmpty { dirtySince = now }
+        dirty.append(connection)
+    }
+
+    /// Adds, changes or removes the backplane socket in this loop's epoll set.
+    func controlBackplane(fd: Int32, op: Int32, events: UInt32) {
+        try? Sys.epollControl(epoll, op, fd, events: events, data: Self.backplaneToken)
+    }
 
     func setWritableInterest(_ connection: Connection, writable: Bool, readable: Bool) {
         var mask = bus_epollrdhup()
@@ -284,7 +316,7 @@ final class EventLoop {
     func remove(_ connection: Connection) {
         connections[connection.id] = nil
         context.releaseConnection()
-        if context.peers.isActive { context.peers.release(connection.peer.host) }
+        if let counted = connection.countedAddress { context.peers.release(counted) }
     }
 
     // MARK: memory budgets (this loop's share of the server's)
@@ -309,7 +341,8 @@ final class EventLoop {
     /// This loop's metrics and gauges, copied on its own thread.
     func snapshot() -> LoopSnapshot {
         LoopSnapshot(loop: index, metrics: metrics, connections: connections.count,
-                     subscriptions: hub.subscriptionCount, topics: hub.topicStateCount)
+                     subscriptions: hub.subscriptionCount, topics: hub.topicStateCount,
+                     queuedBytes: queuedBytes, reassemblyBytes: reassemblyBytes)
     }
 
     /// Asks every loop for its snapshot through its inbox (as loops ask each other everything)
@@ -342,6 +375,7 @@ final class EventLoop {
     private func beginShutdown(deadline: UInt64) {
         guard draining == nil else { return }
         draining = deadline
+        backplane?.leave()
         stopListening()
         for connection in Array(connections.values) { connection.shutdown() }
     }

@@ -18,6 +18,8 @@ struct LoopMetrics: Sendable {
     var deliveredBytes = ByKind()
 
     var slowConsumerDrops: UInt64 = 0
+    /// Requests refused for going over a connection's publish or subscribe rate.
+    var rateLimited: UInt64 = 0
     /// Connections refused for bad or missing credentials (none until authentication exists).
     var authFailures: UInt64 = 0
 
@@ -48,4 +50,7 @@ struct LoopSnapshot: Sendable {
     let connections: Int
     let subscriptions: Int
     let topics: Int
+    /// Bytes held in send queues and in partly received messages (the memory budgets).
+    let queuedBytes: Int
+    let reassemblyBytes: Int
 }

@@ -18,6 +18,7 @@ enum MetricsExposition {
             total.deliveredBytes = total.deliveredBytes + m.deliveredBytes
             total.slowConsumerDrops &+= m.slowConsumerDrops
             total.authFailures &+= m.authFailures
+            total.rateLimited &+= m.rateLimited
             total.queueDepth.merge(m.queueDepth)
             total.deliveryNanos.merge(m.deliveryNanos)
         }
@@ -32,6 +33,10 @@ enum MetricsExposition {
                   UInt64(loops.reduce(0) { $0 + $1.subscriptions }))
         out.gauge("bus_topics", "Topic states held (epoch and sequence number), at most max-topics.",
                   UInt64(loops.reduce(0) { $0 + $1.topics }))
+        out.gauge("bus_send_queue_bytes", "Bytes queued for clients' sockets, all connections (budget: max-queued-bytes).",
+                  UInt64(loops.reduce(0) { $0 + $1.queuedBytes }))
+        out.gauge("bus_reassembly_bytes", "Bytes of partly received messages, all connections (budget: max-reassembly-bytes).",
+                  UInt64(loops.reduce(0) { $0 + $1.reassemblyBytes }))
         out.byKind("bus_messages_published_total", "Messages published (sequenced), by payload kind.", total.published)
         out.byKind("bus_published_bytes_total", "Payload bytes of the messages published, by payload kind.", total.publishedBytes)
         out.byKind("bus_messages_delivered_total", "Messages queued to subscribers (one per subscriber), by payload kind.",
@@ -39,6 +44,8 @@ enum MetricsExposition {
         out.byKind("bus_delivered_bytes_total", "Bytes of the frames queued to subscribers, by payload kind.", total.deliveredBytes)
         out.counter("bus_slow_consumer_drops_total", "Subscribers dropped (close 4008) because their send queue overflowed.",
                     total.slowConsumerDrops)
+        out.counter("bus_rate_limited_total", "Requests refused (rate_limited) for going over a connection's rate.",
+                    total.rateLimited)
         out.counter("bus_auth_failures_total", "Connections refused for bad or missing credentials.", total.authFailures)
         out.histogram("bus_send_queue_depth_messages", "Messages queued for a connection when it is flushed.",
                       [("", total.queueDepth)], seconds: false)

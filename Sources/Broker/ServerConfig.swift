@@ -1,3 +1,4 @@
+import NATS
 import Topics
 
 /// Everything the server can be told, with the defaults a user gets with no flags. A value
@@ -30,6 +31,10 @@ public struct ServerConfig: Sendable {
     /// net.ipv4.tcp_wmem's maximum, 4 MiB by default, per connection). A small value bounds
     /// the kernel memory a stalled subscriber holds and makes it overflow sooner.
     public var socketSendBuffer: Int?
+    /// Opt-in write coalescing: a loop writes its dirty connections at most this often
+    /// (nanoseconds; 0 = at the end of every loop turn, the default). Trades a bounded
+    /// latency for fewer, larger writes under fan-out.
+    public var flushDelayNanos: UInt64 = 0
     /// Most simultaneous connections; nil derives it from the file descriptor limit.
     public var maxConnections: Int?
     /// Patterns one connection may hold: bounds its memory and the interest it can spread.
@@ -44,20 +49,26 @@ public struct ServerConfig: Sendable {
     public var allowedOrigins: [String] = []
     /// Publishes one connection may make per second (token bucket); 0 = unlimited. High enough
     /// never to touch a healthy fast publisher, low enough to stop one client's flood.
-    public var publishRate: Double = 100_000
-    public var publishBurst: Double = 200_000
+    public var publishRate: Double = 1_000_000
+    public var publishBurst: Double = 1_000_000
     /// Subscribes and unsubscribes per second per connection: each may fan interest out to
     /// every loop.
     public var subscribeRate: Double = 1_000
     public var subscribeBurst: Double = 2_000
     /// Open connections and new connections per second from one client address; 0 = no limit
     /// (the default, so load tests and NATed offices work out of the box).
+    /// Reverse proxies whose `X-Forwarded-For` is believed: addresses or CIDR blocks.
+    public var trustedProxies: [String] = []
     public var maxConnectionsPerIP = 0
     public var connectionRatePerIP: Double = 0
     /// Memory every connection together may hold in partly received messages, and in send
     /// queues. Past them a message fails with 1009, or a subscriber is dropped (4008).
     public var maxReassemblyBytes = 512 << 20
     public var maxQueuedBytes = 1 << 30
+    /// Cluster mode: the NATS server nodes meet through (`nats://HOST:PORT`); nil runs alone.
+    public var natsURL: String?
+    /// This node's name on NATS (its CONNECT name, in logs and /healthz); nil derives one.
+    public var nodeName: String?
 
     /// History kept per topic by default: the last messages, up to an age. On by default with
     /// a small bound, so a client that blinks recovers without anyone configuring anything.
@@ -125,6 +136,7 @@ public struct ServerConfig: Sendable {
             throw ConfigError(option: "send-queue-bytes",
                               message: "must hold two maximum-size messages: at least \(2 * (maxMessageSize + 14))")
         }
+        if flushDelayNanos > 100_000_000 { throw ConfigError(option: "flush-delay", message: "must be at most 100ms") }
         if let size = socketSendBuffer, size < 4096 || size > 1 << 30 {
             throw ConfigError(option: "socket-send-buffer", message: "must be 4096 to 1073741824 bytes")
         }
@@ -144,6 +156,7 @@ public struct ServerConfig: Sendable {
                               ("connection-rate-per-ip", connectionRatePerIP)] where !(value >= 0 && value.isFinite) {
             throw ConfigError(option: name, message: "must be 0 or more")
         }
+        _ = try TrustedProxies(trustedProxies)
         if maxConnectionsPerIP < 0 { throw ConfigError(option: "max-connections-per-ip", message: "must be 0 (no limit) or more") }
         if maxReassemblyBytes < maxMessageSize {
             throw ConfigError(option: "max-reassembly-bytes", message: "must hold at least one maximum-size message (\(maxMessageSize))")
@@ -153,6 +166,13 @@ public struct ServerConfig: Sendable {
         }
         if maxTopics < 1 { throw ConfigError(option: "max-topics", message: "must be at least 1") }
         if let limit = maxConnections, limit < 1 { throw ConfigError(option: "max-connections", message: "must be at least 1") }
+        if let url = natsURL, NATSServerURL(url) == nil {
+            throw ConfigError(option: "nats", message: "'\(url)' is not nats://HOST[:PORT]")
+        }
+        if let name = nodeName, name.isEmpty || name.utf8.count > 64
+            || !name.unicodeScalars.allSatisfy({ $0.properties.isAlphabetic || ("0"..."9").contains($0) || "-_.".unicodeScalars.contains($0) }) {
+            throw ConfigError(option: "node-name", message: "must be 1 to 64 letters, digits, '-', '_' or '.'")
+        }
         return self
     }
 }

@@ -13,6 +13,9 @@ final class ServerContext: Sendable {
     /// Every listener is on a loopback address: requests must name a loopback host.
     let loopbackOnly: Bool
     let peers: PeerTable
+    let proxies: TrustedProxies
+    /// Cluster mode's NATS backplane state; nil on a lone node.
+    let backplane: BackplaneStatus?
     private let readinessValue = Atomic<UInt8>(Readiness.starting.rawValue)
 
     /// What `GET /readyz` reports: traffic is welcome only while `ready`.
@@ -35,6 +38,8 @@ final class ServerContext: Sendable {
         originPolicy = OriginPolicy(allowed: config.allowedOrigins)
         loopbackOnly = config.hosts.allSatisfy { OriginPolicy.isLoopbackName(OriginPolicy.hostOnly($0)) }
         peers = PeerTable(maxConnections: config.maxConnectionsPerIP, rate: config.connectionRatePerIP)
+        proxies = (try? TrustedProxies(config.trustedProxies)) ?? TrustedProxies.none  // validated with the config
+        backplane = config.nats.map { BackplaneStatus(url: $0.description, nodeName: config.effectiveNodeName) }
     }
 
     var readiness: Readiness {

@@ -100,6 +100,9 @@ public struct ServerOptions {
         Option("socket-send-buffer", .integer, "BYTES", default: "kernel autotuning", "kernel send buffer per connection") { o, v throws(ConfigError) in
             o.config.socketSendBuffer = try number(v, "socket-send-buffer", Int.self)
         },
+        Option("flush-delay", .text, "DURATION", default: "0", "coalesce writes: flush at most this often, e.g. 1ms or 500us (max 100ms)") { o, v throws(ConfigError) in
+            o.config.flushDelayNanos = try duration(v, "flush-delay")
+        },
         Option("max-connections", .integer, "N", default: "file limit - 64", "most open connections; beyond it HTTP 503") { o, v throws(ConfigError) in
             o.config.maxConnections = try number(v, "max-connections", Int.self)
         },
@@ -119,10 +122,10 @@ public struct ServerOptions {
                "browser origins allowed besides the server's own host (*.example.com for subdomains)") { o, v throws(ConfigError) in
             o.config.allowedOrigins = v.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
         },
-        Option("publish-rate", .integer, "PER_SECOND", default: "100000", "publishes per second per connection; 0 = unlimited") { o, v throws(ConfigError) in
+        Option("publish-rate", .integer, "PER_SECOND", default: "1000000", "publishes per second per connection; 0 = unlimited") { o, v throws(ConfigError) in
             o.config.publishRate = try number(v, "publish-rate", Double.self)
         },
-        Option("publish-burst", .integer, "N", default: "200000", "publishes a connection may make at once") { o, v throws(ConfigError) in
+        Option("publish-burst", .integer, "N", default: "1000000", "publishes a connection may make at once") { o, v throws(ConfigError) in
             o.config.publishBurst = try number(v, "publish-burst", Double.self)
         },
         Option("subscribe-rate", .integer, "PER_SECOND", default: "1000", "subscribes + unsubscribes per second per connection; 0 = unlimited") { o, v throws(ConfigError) in
@@ -130,6 +133,10 @@ public struct ServerOptions {
         },
         Option("subscribe-burst", .integer, "N", default: "2000", "subscribes + unsubscribes a connection may make at once") { o, v throws(ConfigError) in
             o.config.subscribeBurst = try number(v, "subscribe-burst", Double.self)
+        },
+        Option("trusted-proxy", .list, "ADDR[/BITS][,...]", default: "none",
+               "reverse proxies whose X-Forwarded-For names the real client") { o, v throws(ConfigError) in
+            o.config.trustedProxies = v.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
         },
         Option("max-connections-per-ip", .integer, "N", default: "0", "open connections per client address; 0 = no limit") { o, v throws(ConfigError) in
             o.config.maxConnectionsPerIP = try number(v, "max-connections-per-ip", Int.self)
@@ -157,6 +164,13 @@ public struct ServerOptions {
             o.config.historyOverrides = try v.split(separator: ",").map { item throws(ConfigError) in
                 try historyOverride(item.trimmingCharacters(in: .whitespaces), defaultAge: o.config.historyAge)
             }
+        },
+        Option("nats", .text, "nats://HOST:PORT", default: "none (run alone)",
+               "cluster mode: share topics with other nodes through this NATS server") { o, v throws(ConfigError) in
+            o.config.natsURL = v.isEmpty ? nil : v
+        },
+        Option("node-name", .text, "NAME", default: "bus-HOSTNAME-PID", "this node's name on NATS, in logs and /healthz") { o, v throws(ConfigError) in
+            o.config.nodeName = v.isEmpty ? nil : v
         },
         Option("log-level", .text, "LEVEL", default: "info", "debug, info, warn or error") { o, v throws(ConfigError) in
             guard let level = Log.Level(name: v) else { throw ConfigError(option: "log-level", message: "'\(v)' is not debug, info, warn or error") }
@@ -196,6 +210,17 @@ public struct ServerOptions {
             throw ConfigError(option: option, message: "'\(text)' is not a valid \(T.self == Double.self ? "number" : "whole number")")
         }
         return value
+    }
+
+    /// `0`, `250us`, `1ms`, `0.5ms`, `0.002s` → nanoseconds.
+    static func duration(_ text: String, _ option: String) throws(ConfigError) -> UInt64 {
+        let trimmed = text.trimmingCharacters(in: .whitespaces)
+        for (unit, scale) in [("us", 1e3), ("ms", 1e6), ("s", 1e9)] where trimmed.hasSuffix(unit) {
+            if let value = Double(trimmed.dropLast(unit.count)), value >= 0, value.isFinite { return UInt64(value * scale) }
+            break
+        }
+        if trimmed == "0" { return 0 }
+        throw ConfigError(option: option, message: "'\(text)' is not a duration such as 1ms or 500us")
     }
 
     /// The command line split into option settings, before anything is applied.

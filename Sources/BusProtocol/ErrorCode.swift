@@ -22,6 +22,9 @@ public enum ErrorCode: String, Sendable, CaseIterable {
     case slowConsumer = "slow_consumer"
     /// History and resume work on literal topics only.
     case resumeRequiresTopic = "resume_requires_topic"
+    /// The connection went over its publish or subscribe rate; the request was dropped.
+    /// Keeping on past it closes the connection with 1008.
+    case rateLimited = "rate_limited"
     /// The server failed; the request may or may not have taken effect.
     case internalError = "internal_error"
 }

@@ -109,12 +109,13 @@ import Testing
         second.deliveryNanos.observe(20_000_000_000)  // beyond the last bound: +Inf only
         second.iterations = 20
         let text = MetricsExposition.render([
-            LoopSnapshot(loop: 1, metrics: second, connections: 4, subscriptions: 1, topics: 2),
-            LoopSnapshot(loop: 0, metrics: first, connections: 1, subscriptions: 2, topics: 3),
+            LoopSnapshot(loop: 1, metrics: second, connections: 4, subscriptions: 1, topics: 2, queuedBytes: 10, reassemblyBytes: 0),
+            LoopSnapshot(loop: 0, metrics: first, connections: 1, subscriptions: 2, topics: 3, queuedBytes: 5, reassemblyBytes: 7),
         ])
         let lines = Set(text.split(separator: "\n").map(String.init))
         for expected in [
             "# TYPE bus_connections gauge", "bus_connections 5", "bus_subscriptions 3", "bus_topics 5",
+            "bus_send_queue_bytes 15", "bus_reassembly_bytes 7",
             "bus_messages_published_total{kind=\"json\"} 5",
             "bus_delivery_latency_seconds_bucket{le=\"0.000025\"} 1",
             "bus_delivery_latency_seconds_bucket{le=\"0.00005\"} 2",

@@ -44,6 +44,16 @@ import Testing
         #expect(ServerOptions.helpText.contains("BUS_CONFIG"))
     }
 
+    /// README's configuration table is the reference users read: it names every option and
+    /// its variable, so it cannot fall behind `--help`.
+    @Test func readmeDocumentsEveryOption() throws {
+        let readme = try String(contentsOfFile: ExternalTool.packageFile("README.md"), encoding: .utf8)
+        for option in ServerOptions.options {
+            #expect(readme.contains("`--\(option.name)"), "README lacks --\(option.name)")
+            #expect(readme.contains(option.environment), "README lacks \(option.environment)")
+        }
+    }
+
     // MARK: config file
 
     static func file(_ json: String, path: String = "bus.json") -> ConfigFile {

@@ -1,0 +1,87 @@
+#!/usr/bin/env bash
+# Builds the libFuzzer targets and runs each for SECONDS (default 60), one after another.
+#
+#   fuzz/run.sh [SECONDS] [TARGET...]      targets: frame_decoder http_request envelope topics
+#   fuzz/run.sh --merge [TARGET...]        minimise what the runs found into the committed corpora
+#
+# Each target is compiled straight from its module's sources (Frames, BusProtocol, Topics are
+# pure: no sockets, no libc beyond the standard library) plus one file in fuzz/targets, with
+# `swiftc -sanitize=fuzzer,address`. Seeds come from fuzz/corpus/<target> (committed, never
+# written by a run); new inputs go to fuzz/out/corpus/<target>; crashes to fuzz/out/crashes/.
+# Exits non-zero when a target crashes or breaks one of its invariants.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+all_targets=(frame_decoder http_request envelope topics)
+merge=0
+seconds=60
+if [ "${1:-}" = "--merge" ]; then merge=1; shift
+elif [[ "${1:-}" =~ ^[0-9]+$ ]]; then seconds=$1; shift; fi
+targets=("$@")
+[ ${#targets[@]} -gt 0 ] || targets=("${all_targets[@]}")
+
+module_of() {
+  case $1 in
+    frame_decoder) echo "Frames FrameDecoderFuzz" ;;
+    http_request) echo "Frames HTTPRequestFuzz" ;;
+    envelope) echo "BusProtocol EnvelopeFuzz" ;;
+    topics) echo "Topics TopicsFuzz" ;;
+    *) echo "unknown fuzz target: $1" >&2; exit 2 ;;
+  esac
+}
+
+build() {
+  local target=$1 module file binary
+  read -r module file <<<"$(module_of "$target")"
+  binary=fuzz/out/bin/$target
+  mkdir -p fuzz/out/bin
+  # Rebuild only when a source is newer than the binary.
+  if [ -x "$binary" ] && [ -z "$(find "Sources/$module" "fuzz/targets/$file.swift" -newer "$binary" -print -quit)" ]; then
+    return
+  fi
+  echo "build $target ($module + $file.swift)"
+  swiftc -sanitize=fuzzer,address -parse-as-library -swift-version 6 -O -g \
+    -module-name "Fuzz$module" "Sources/$module"/*.swift "fuzz/targets/$file.swift" -o "$binary" 2>&1 \
+    | grep -v "Cannot export local symbol '__asan" || true
+  [ -x "$binary" ] || { echo "build of $target failed"; exit 1; }
+}
+
+options() {
+  local target=$1
+  case $target in
+    frame_decoder|http_request) echo "-max_len=16384" ;;
+    *) echo "-max_len=4096" ;;
+  esac
+  [ -f "fuzz/dict/$target.dict" ] && echo "-dict=fuzz/dict/$target.dict"
+  return 0
+}
+
+failed=0
+for target in "${targets[@]}"; do
+  build "$target"
+  seeds=fuzz/corpus/$target
+  found=fuzz/out/corpus/$target
+  mkdir -p "$seeds" "$found" fuzz/out/crashes
+  if [ $merge = 1 ]; then
+    # Keep the committed corpus small: only inputs that add coverage over it.
+    before=$(ls "$seeds" | wc -l)
+    fuzz/out/bin/"$target" -merge=1 $(options "$target") "$seeds" "$found" >"fuzz/out/$target.merge.log" 2>&1
+    echo "$target: corpus $before -> $(ls "$seeds" | wc -l) files"
+    continue
+  fi
+  log=fuzz/out/$target.log
+  status=0
+  fuzz/out/bin/"$target" -max_total_time="$seconds" -timeout=10 -print_final_stats=1 \
+    -artifact_prefix="fuzz/out/crashes/$target-" $(options "$target") "$found" "$seeds" >"$log" 2>&1 || status=$?
+  runs=$(grep -o 'stat::number_of_executed_units: [0-9]*' "$log" | grep -o '[0-9]*$' || echo "?")
+  corpus=$(grep -o 'corp: [0-9]*/[0-9]*[a-zA-Z]*' "$log" | tail -1 || true)
+  if [ $status = 0 ]; then
+    echo "$target: $runs execs in ${seconds}s, $corpus"
+  else
+    failed=1
+    echo "$target: FAILED after $runs execs (exit $status); log $log"
+    grep -m1 -A12 -E 'ERROR: (libFuzzer|AddressSanitizer)|Fatal error|precondition' "$log" || tail -30 "$log"
+    ls -t fuzz/out/crashes/"$target"-* 2>/dev/null | head -3
+  fi
+done
+exit $failed
