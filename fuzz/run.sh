@@ -1,18 +1,19 @@
 #!/usr/bin/env bash
 # Builds the libFuzzer targets and runs each for SECONDS (default 60), one after another.
 #
-#   fuzz/run.sh [SECONDS] [TARGET...]      targets: frame_decoder http_request envelope topics
+#   fuzz/run.sh [SECONDS] [TARGET...]      targets: frame_decoder http_request envelope topics auth
 #   fuzz/run.sh --merge [TARGET...]        minimise what the runs found into the committed corpora
 #
 # Each target is compiled straight from its module's sources (Frames, BusProtocol, Topics are
 # pure: no sockets, no libc beyond the standard library) plus one file in fuzz/targets, with
-# `swiftc -sanitize=fuzzer,address`. Seeds come from fuzz/corpus/<target> (committed, never
+# `swiftc -sanitize=fuzzer,address`. `auth` needs Auth plus what it imports (Base64 from Frames,
+# Topics, BusProtocol): their sources are copied into one module with those imports removed. Seeds come from fuzz/corpus/<target> (committed, never
 # written by a run); new inputs go to fuzz/out/corpus/<target>; crashes to fuzz/out/crashes/.
 # Exits non-zero when a target crashes or breaks one of its invariants.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-all_targets=(frame_decoder http_request envelope topics)
+all_targets=(frame_decoder http_request envelope topics auth)
 merge=0
 seconds=60
 if [ "${1:-}" = "--merge" ]; then merge=1; shift
@@ -26,6 +27,7 @@ module_of() {
     http_request) echo "Frames HTTPRequestFuzz" ;;
     envelope) echo "BusProtocol EnvelopeFuzz" ;;
     topics) echo "Topics TopicsFuzz" ;;
+    auth) echo "Auth AuthFuzz" ;;
     *) echo "unknown fuzz target: $1" >&2; exit 2 ;;
   esac
 }
@@ -36,12 +38,24 @@ build() {
   binary=fuzz/out/bin/$target
   mkdir -p fuzz/out/bin
   # Rebuild only when a source is newer than the binary.
-  if [ -x "$binary" ] && [ -z "$(find "Sources/$module" "fuzz/targets/$file.swift" -newer "$binary" -print -quit)" ]; then
+  local watched=("Sources/$module")
+  [ "$target" = auth ] && watched=(Sources/Auth Sources/Topics Sources/BusProtocol Sources/Frames/Base64.swift)
+  if [ -x "$binary" ] && [ -z "$(find "${watched[@]}" "fuzz/targets/$file.swift" -newer "$binary" -print -quit)" ]; then
     return
   fi
   echo "build $target ($module + $file.swift)"
+  local sources=("Sources/$module"/*.swift)
+  if [ "$target" = auth ]; then
+    # One module from several: drop the imports between them.
+    rm -rf fuzz/out/src/auth && mkdir -p fuzz/out/src/auth
+    for source in Sources/Frames/Base64.swift Sources/Topics/*.swift Sources/BusProtocol/*.swift Sources/Auth/*.swift; do
+      sed -E '/^import (Frames|Topics|BusProtocol|Auth)$/d' "$source" \
+        >"fuzz/out/src/auth/$(basename "$(dirname "$source")")_$(basename "$source")"
+    done
+    sources=(fuzz/out/src/auth/*.swift)
+  fi
   swiftc -sanitize=fuzzer,address -parse-as-library -swift-version 6 -O -g \
-    -module-name "Fuzz$module" "Sources/$module"/*.swift "fuzz/targets/$file.swift" -o "$binary" 2>&1 \
+    -module-name "Fuzz$module" "${sources[@]}" "fuzz/targets/$file.swift" -o "$binary" 2>&1 \
     | grep -v "Cannot export local symbol '__asan" || true
   [ -x "$binary" ] || { echo "build of $target failed"; exit 1; }
 }

@@ -84,17 +84,12 @@ public struct JWTVerifier: Sendable {
             return .failure(.malformed("the payload is not a JSON object"))
         }
         if let duplicate = claims.duplicate { return .failure(.invalidClaims("duplicate claim \(duplicate)")) }
-        var exp: Double?
-        var nbf: Double?
-        for (name, range, slot) in [("exp", claims.exp, 0), ("nbf", claims.nbf, 1)] {
-            guard let range else { continue }
-            guard let value = Self.numericDate(UnsafeRawBufferPointer(rebasing: payload[range])) else {
-                return .failure(.invalidClaims("\(name) must be a number of seconds"))
-            }
-            if slot == 0 { exp = value } else { nbf = value }
-        }
-        if let exp, now >= exp + leeway { return .failure(.expired) }
-        if let nbf, now < nbf - leeway { return .failure(.notYetValid) }
+        let exp = claims.exp.map { Self.numericDate(UnsafeRawBufferPointer(rebasing: payload[$0])) }
+        let nbf = claims.nbf.map { Self.numericDate(UnsafeRawBufferPointer(rebasing: payload[$0])) }
+        if exp == .some(nil) { return .failure(.invalidClaims("exp must be a number of seconds")) }
+        if nbf == .some(nil) { return .failure(.invalidClaims("nbf must be a number of seconds")) }
+        if let exp = exp ?? nil, now >= exp + leeway { return .failure(.expired) }
+        if let nbf = nbf ?? nil, now < nbf - leeway { return .failure(.notYetValid) }
 
         var pub = claims.flatPub, sub = claims.flatSub
         if let nested = claims.bus {
@@ -117,7 +112,7 @@ public struct JWTVerifier: Sendable {
             return .failure(error)
         case (.success(let publish), .success(let subscribe)):
             return .success(Credential(kind: .jwt, grant: Grant(publish: publish, subscribe: subscribe),
-                                       expiresAt: exp.map { $0 + leeway }))
+                                       expiresAt: (exp ?? nil).map { $0 + leeway }))
         }
     }
 

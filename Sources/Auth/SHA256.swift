@@ -15,7 +15,6 @@ public struct SHA256 {
     private var filled = 0
     /// Message length so far, for the padding's length field.
     private var length: UInt64 = 0
-    private var schedule = [UInt32](repeating: 0, count: 64)
 
     /// FIPS 180-4 §4.2.2: the first 32 bits of the fractional parts of the cube roots of the
     /// first 64 primes.
@@ -40,15 +39,30 @@ public struct SHA256 {
     }
 
     public mutating func update(_ bytes: some Sequence<UInt8>) {
-        for byte in bytes {
-            block[filled] = byte
-            filled += 1
-            length &+= 1
-            if filled == Self.blockSize {
-                compress()
-                filled = 0
-            }
+        let done: Void? = bytes.withContiguousStorageIfAvailable { update(UnsafeRawBufferPointer($0)) }
+        if done == nil { Array(bytes).withUnsafeBytes { update($0) } }
+    }
+
+    /// Whole blocks are compressed straight from the input; only a partial block is copied.
+    public mutating func update(_ input: UnsafeRawBufferPointer) {
+        var offset = 0
+        length &+= UInt64(input.count)
+        if filled > 0 {
+            let take = min(Self.blockSize - filled, input.count)
+            for i in 0..<take { block[filled + i] = input[i] }
+            filled += take
+            offset = take
+            guard filled == Self.blockSize else { return }
+            let full = block  // a local reference: compress mutates self while reading it
+            full.withUnsafeBytes { compress($0) }
+            filled = 0
         }
+        while input.count - offset >= Self.blockSize {
+            compress(UnsafeRawBufferPointer(rebasing: input[offset ..< offset + Self.blockSize]))
+            offset += Self.blockSize
+        }
+        for i in offset ..< input.count { block[i - offset] = input[i] }
+        filled = input.count - offset
     }
 
     /// Pads (FIPS 180-4 §5.1.1: a 1 bit, zeros, the 64-bit bit length) and returns the
@@ -68,33 +82,42 @@ public struct SHA256 {
         return digest
     }
 
-    /// FIPS 180-4 §6.2.2 on the full block in `block`.
-    private mutating func compress() {
-        for t in 0..<16 {
-            schedule[t] = UInt32(block[4 * t]) << 24 | UInt32(block[4 * t + 1]) << 16
-                | UInt32(block[4 * t + 2]) << 8 | UInt32(block[4 * t + 3])
+    /// FIPS 180-4 §6.2.2 on one 64-byte block. The message schedule lives on the stack.
+    private mutating func compress(_ chunk: UnsafeRawBufferPointer) {
+        var state = (h[0], h[1], h[2], h[3], h[4], h[5], h[6], h[7])
+        Self.compress(chunk, &state)
+        h[0] = state.0; h[1] = state.1; h[2] = state.2; h[3] = state.3
+        h[4] = state.4; h[5] = state.5; h[6] = state.6; h[7] = state.7
+    }
+
+    private static func compress(_ chunk: UnsafeRawBufferPointer,
+                                 _ state: inout (UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32)) {
+        withUnsafeTemporaryAllocation(of: UInt32.self, capacity: 64) { w in
+            for t in 0..<16 {
+                w[t] = UInt32(bigEndian: chunk.loadUnaligned(fromByteOffset: 4 * t, as: UInt32.self))
+            }
+            for t in 16..<64 {
+                let w15 = w[t - 15], w2 = w[t - 2]
+                let s0 = rotr(w15, 7) ^ rotr(w15, 18) ^ (w15 >> 3)
+                let s1 = rotr(w2, 17) ^ rotr(w2, 19) ^ (w2 >> 10)
+                w[t] = w[t - 16] &+ s0 &+ w[t - 7] &+ s1
+            }
+            var (a, b, c, d, e, f, g, hh) = state
+            for t in 0..<64 {
+                let s1 = rotr(e, 6) ^ rotr(e, 11) ^ rotr(e, 25)
+                let choice = (e & f) ^ (~e & g)
+                let t1 = hh &+ s1 &+ choice &+ k[t] &+ w[t]
+                let s0 = rotr(a, 2) ^ rotr(a, 13) ^ rotr(a, 22)
+                let majority = (a & b) ^ (a & c) ^ (b & c)
+                let t2 = s0 &+ majority
+                hh = g; g = f; f = e; e = d &+ t1
+                d = c; c = b; b = a; a = t1 &+ t2
+            }
+            state.0 &+= a; state.1 &+= b; state.2 &+= c; state.3 &+= d
+            state.4 &+= e; state.5 &+= f; state.6 &+= g; state.7 &+= hh
         }
-        for t in 16..<64 {
-            let w15 = schedule[t - 15], w2 = schedule[t - 2]
-            let s0 = rotr(w15, 7) ^ rotr(w15, 18) ^ (w15 >> 3)
-            let s1 = rotr(w2, 17) ^ rotr(w2, 19) ^ (w2 >> 10)
-            schedule[t] = schedule[t - 16] &+ s0 &+ schedule[t - 7] &+ s1
-        }
-        var (a, b, c, d, e, f, g, hh) = (h[0], h[1], h[2], h[3], h[4], h[5], h[6], h[7])
-        for t in 0..<64 {
-            let s1 = rotr(e, 6) ^ rotr(e, 11) ^ rotr(e, 25)
-            let choice = (e & f) ^ (~e & g)
-            let t1 = hh &+ s1 &+ choice &+ Self.k[t] &+ schedule[t]
-            let s0 = rotr(a, 2) ^ rotr(a, 13) ^ rotr(a, 22)
-            let majority = (a & b) ^ (a & c) ^ (b & c)
-            let t2 = s0 &+ majority
-            hh = g; g = f; f = e; e = d &+ t1
-            d = c; c = b; b = a; a = t1 &+ t2
-        }
-        h[0] &+= a; h[1] &+= b; h[2] &+= c; h[3] &+= d
-        h[4] &+= e; h[5] &+= f; h[6] &+= g; h[7] &+= hh
     }
 
     @inline(__always)
-    private func rotr(_ x: UInt32, _ n: UInt32) -> UInt32 { x >> n | x << (32 - n) }
+    private static func rotr(_ x: UInt32, _ n: UInt32) -> UInt32 { x >> n | x << (32 - n) }
 }

@@ -1,3 +1,4 @@
+import Auth
 import CLinux
 import Dispatch
 import Foundation
@@ -19,7 +20,8 @@ public final class BrokerServer: Sendable {
         let config = try unchecked.validated()
         let fileLimit = Sys.raiseFileLimit()
         loopCount = config.loops > 0 ? config.loops : Sys.cpuCount()
-        context = ServerContext(config: config, log: log, fileLimit: fileLimit, loopCount: loopCount)
+        let authenticator = try config.auth.authenticator()
+        context = ServerContext(config: config, log: log, fileLimit: fileLimit, loopCount: loopCount, authenticator: authenticator)
         var listeners: [Listener] = []
         do {
             for host in config.hosts { listeners.append(try Listener(host: host, port: config.port)) }
@@ -58,8 +60,13 @@ public final class BrokerServer: Sendable {
         context.advance(to: .ready)
         log.info("listening", [("addresses", addresses.map(\.description).joined(separator: ",")),
                                ("loops", String(loopCount)), ("max_connections", String(context.maxConnections))])
-        // Said once, at start: until authentication exists, whoever reaches the port can do anything.
-        log.warn("no authentication configured: the broker is open, any client may subscribe and publish to any topic")
+        // Said once, at start: without auth, whoever reaches the port can do anything.
+        if let auth = context.authenticator {
+            log.info("authentication required", [("static_tokens", String(auth.staticTokens.count)),
+                                                 ("jwt", auth.jwt == nil ? "off" : "HS256")])
+        } else {
+            log.warn("no authentication configured: the broker is open, any client may subscribe and publish to any topic")
+        }
     }
 
     /// Stops accepting, closes every WebSocket with 1001 and waits up to `timeout` seconds for

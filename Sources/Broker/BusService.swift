@@ -1,3 +1,4 @@
+import Auth
 import BusProtocol
 import Frames
 import Topics
@@ -105,6 +106,10 @@ final class BusService: WebSocketService {
         do { pattern = try TopicPattern(text, limits: limits) } catch {
             return sendError(.invalidTopic, error.message, id: id, topic: text, to: connection)
         }
+        if let grant = connection.grant, !grant.allowsSubscribe(to: pattern) {
+            connection.permissionDenied("subscribe", text)
+            return sendError(.forbidden, "this token may not subscribe to \(text)", id: id, topic: text, to: connection)
+        }
         if !session.patterns.contains(pattern) && session.patterns.count >= config.maxSubscriptions {
             return sendError(.tooManySubscriptions, "at most \(config.maxSubscriptions) subscriptions per connection",
                              id: id, topic: text, to: connection)
@@ -128,11 +133,18 @@ final class BusService: WebSocketService {
     }
 
     private func publishTopic(_ text: String, id: [UInt8]?, connection: Connection) -> TopicName? {
-        do { return try TopicName(text, limits: limits) } catch {
+        let topic: TopicName
+        do { topic = try TopicName(text, limits: limits) } catch {
             let message = error == .wildcardInTopic ? "publish needs a topic, not a pattern" : error.message
             sendError(.invalidTopic, message, id: id, topic: text, to: connection)
             return nil
         }
+        if let grant = connection.grant, !grant.allowsPublish(to: topic) {
+            connection.permissionDenied("publish", text)
+            sendError(.forbidden, "this token may not publish to \(text)", id: id, topic: text, to: connection)
+            return nil
+        }
+        return topic
     }
 
     private func publish(_ topic: TopicName, _ kind: PayloadKind, _ data: UnsafeRawBufferPointer, id: [UInt8]?, connection: Connection) {

@@ -76,6 +76,11 @@ public struct ConfigFile: Sendable {
                 throw fileError(option, "must be a string or an array of strings")
             }
             return strings.joined(separator: ",")
+        case .json:
+            guard let data = try? JSONSerialization.data(withJSONObject: value, options: [.fragmentsAllowed, .sortedKeys]) else {
+                throw fileError(option, "must be JSON")
+            }
+            return String(decoding: data, as: UTF8.self)
         }
     }
 

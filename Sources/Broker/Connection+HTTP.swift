@@ -1,3 +1,4 @@
+import Auth
 import BusProtocol
 import Frames
 import Topics
@@ -63,7 +64,12 @@ extension Connection {
             if case .webSocket = route {
                 return replyAndClose(HTTPResponseHead.simple(.forbidden, body: why + "\n"))
             }
-            return replyAndClose(Self.jsonError(.forbidden, "forbidden", why))
+            return replyAndClose(Self.jsonError(.forbidden, ErrorCode.forbidden.rawValue, why))
+        }
+        if guarded {
+            var isWebSocket = false
+            if case .webSocket = route { isWebSocket = true }
+            guard authenticate(request, webSocket: isWebSocket) else { return }
         }
         if history { return beginHistory(request) }
         switch route {
@@ -181,6 +187,11 @@ extension Connection {
         do { topic = try TopicName(name, limits: config.topicLimits) } catch {
             return replyAndContinue(Self.jsonError(.badRequest, ErrorCode.invalidTopic.rawValue, error.message), request)
         }
+        if let grant, !grant.allowsPublish(to: topic) {
+            permissionDenied("publish", topic.string)
+            return replyAndContinue(Self.jsonError(.forbidden, ErrorCode.forbidden.rawValue,
+                                                   "this token may not publish to \(topic.string)"), request)
+        }
         let contentType = (request.headers["Content-Type"] ?? "").lowercased()
         var kind = PayloadKind.binary
         var payload = body
@@ -240,6 +251,11 @@ extension Connection {
         do { topic = try TopicName(name, limits: config.topicLimits) } catch {
             let code = error == .wildcardInTopic ? ErrorCode.resumeRequiresTopic : ErrorCode.invalidTopic
             return replyAndContinue(Self.jsonError(.badRequest, code.rawValue, error.message), request)
+        }
+        if let grant, !grant.allowsSubscribe(to: TopicPattern(topic)) {
+            permissionDenied("history", topic.string)
+            return replyAndContinue(Self.jsonError(.forbidden, ErrorCode.forbidden.rawValue,
+                                                   "this token may not read \(topic.string)"), request)
         }
         var limit = 100
         if let text = request.queryItem("limit") {

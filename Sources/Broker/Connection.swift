@@ -1,3 +1,4 @@
+import Auth
 import Frames
 import Glibc
 
@@ -58,6 +59,11 @@ final class Connection {
     /// The WebSocket close code that ended the conversation: ours, or the peer's when the peer
     /// closed first (nil for plain HTTP and for connections that just vanished). Logged.
     var closeCode: UInt16?
+    /// What the token presented with the upgrade (or the current HTTP request) allows; nil
+    /// when no auth is configured and everything is allowed.
+    var grant: Grant?
+    /// Loop time at which the WebSocket's JWT expires: the connection is closed with 1008.
+    var authExpiry: UInt64?
 
     private var queue = SendQueue()
     private var isDirty = false
@@ -366,6 +372,10 @@ final class Connection {
             if now >= phaseDeadline { return closeNow(reason: "handshake timeout") }
         case .open:
             if now - lastReceived >= Self.nanos(config.idleTimeout) { return closeNow(reason: "idle timeout") }
+            if let expiry = authExpiry, now >= expiry {
+                log.info("token expired: closing", peerFields + [("id", String(id))])
+                return close(code: .policyViolation, reason: "token expired")
+            }
             if now >= nextPing {
                 // Ping only a quiet peer: anything received already proves it is alive.
                 if now - lastReceived >= Self.nanos(config.pingInterval) {
@@ -384,7 +394,7 @@ final class Connection {
     func rescheduleTimer() {
         let deadline: UInt64
         switch phase {
-        case .open: deadline = min(nextPing, lastReceived + Self.nanos(config.idleTimeout))
+        case .open: deadline = min(nextPing, lastReceived + Self.nanos(config.idleTimeout), authExpiry ?? .max)
         case .closed: return
         default: deadline = phaseDeadline
         }

@@ -20,8 +20,10 @@ struct LoopMetrics: Sendable {
     var slowConsumerDrops: UInt64 = 0
     /// Requests refused for going over a connection's publish or subscribe rate.
     var rateLimited: UInt64 = 0
-    /// Connections refused for bad or missing credentials (none until authentication exists).
+    /// Requests refused with 401 for a missing, invalid or expired token.
     var authFailures: UInt64 = 0
+    /// Subscribes and publishes refused because the token does not cover the topic.
+    var permissionDenied: UInt64 = 0
 
     /// Messages queued when a connection is flushed.
     var queueDepth = Histogram(bounds: Histogram.queueDepthBounds)

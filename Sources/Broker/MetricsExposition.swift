@@ -18,6 +18,7 @@ enum MetricsExposition {
             total.deliveredBytes = total.deliveredBytes + m.deliveredBytes
             total.slowConsumerDrops &+= m.slowConsumerDrops
             total.authFailures &+= m.authFailures
+            total.permissionDenied &+= m.permissionDenied
             total.rateLimited &+= m.rateLimited
             total.queueDepth.merge(m.queueDepth)
             total.deliveryNanos.merge(m.deliveryNanos)
@@ -46,7 +47,9 @@ enum MetricsExposition {
                     total.slowConsumerDrops)
         out.counter("bus_rate_limited_total", "Requests refused (rate_limited) for going over a connection's rate.",
                     total.rateLimited)
-        out.counter("bus_auth_failures_total", "Connections refused for bad or missing credentials.", total.authFailures)
+        out.counter("bus_auth_failures_total", "Requests refused with 401 for a missing, invalid or expired token.", total.authFailures)
+        out.counter("bus_permission_denied_total", "Subscribes and publishes refused because the token does not cover the topic.",
+                    total.permissionDenied)
         out.histogram("bus_send_queue_depth_messages", "Messages queued for a connection when it is flushed.",
                       [("", total.queueDepth)], seconds: false)
         out.histogram("bus_delivery_latency_seconds",

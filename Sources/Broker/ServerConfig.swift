@@ -78,6 +78,8 @@ public struct ServerConfig: Sendable {
     public var historyBytes = 64 << 20
     /// Per-pattern history policies, first match wins (0 messages turns history off).
     public var historyOverrides: [HistoryOverride] = []
+    /// Tokens and their permissions; nothing configured means an open broker.
+    public var auth = AuthSettings()
 
     /// A history policy for the topics a pattern matches.
     public struct HistoryOverride: Sendable, Equatable {
@@ -173,6 +175,7 @@ public struct ServerConfig: Sendable {
             || !name.unicodeScalars.allSatisfy({ $0.properties.isAlphabetic || ("0"..."9").contains($0) || "-_.".unicodeScalars.contains($0) }) {
             throw ConfigError(option: "node-name", message: "must be 1 to 64 letters, digits, '-', '_' or '.'")
         }
+        try auth.validated()
         return self
     }
 }

@@ -1,3 +1,4 @@
+import Auth
 import Synchronization
 
 /// What every loop of one server shares: the validated configuration, the logger, and the few
@@ -13,6 +14,8 @@ final class ServerContext: Sendable {
     /// Every listener is on a loopback address: requests must name a loopback host.
     let loopbackOnly: Bool
     let peers: PeerTable
+    /// Checks presented tokens; nil when no auth is configured (the broker is open).
+    let authenticator: Authenticator?
     let proxies: TrustedProxies
     /// Cluster mode's NATS backplane state; nil on a lone node.
     let backplane: BackplaneStatus?
@@ -29,7 +32,7 @@ final class ServerContext: Sendable {
         var name: String { ["starting", "ready", "draining"][Int(rawValue)] }
     }
 
-    init(config: ServerConfig, log: Log, fileLimit: Int, loopCount: Int) {
+    init(config: ServerConfig, log: Log, fileLimit: Int, loopCount: Int, authenticator: Authenticator? = nil) {
         self.config = config
         self.log = log
         self.loopCount = loopCount
@@ -38,6 +41,7 @@ final class ServerContext: Sendable {
         originPolicy = OriginPolicy(allowed: config.allowedOrigins)
         loopbackOnly = config.hosts.allSatisfy { OriginPolicy.isLoopbackName(OriginPolicy.hostOnly($0)) }
         peers = PeerTable(maxConnections: config.maxConnectionsPerIP, rate: config.connectionRatePerIP)
+        self.authenticator = authenticator?.isEnabled == true ? authenticator : nil
         proxies = (try? TrustedProxies(config.trustedProxies)) ?? TrustedProxies.none  // validated with the config
         backplane = config.nats.map { BackplaneStatus(url: $0.description, nodeName: config.effectiveNodeName) }
     }

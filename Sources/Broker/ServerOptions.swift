@@ -1,3 +1,4 @@
+import Auth
 import Foundation
 import Topics
 
@@ -31,6 +32,8 @@ public struct ServerOptions {
             case text
             /// A string, or an array of strings (joined with commas, as the flag takes them).
             case list
+            /// Any JSON value, passed on as JSON text (the flag takes the same text).
+            case json
         }
 
         let key: String
@@ -171,6 +174,23 @@ public struct ServerOptions {
         },
         Option("node-name", .text, "NAME", default: "bus-HOSTNAME-PID", "this node's name on NATS, in logs and /healthz") { o, v throws(ConfigError) in
             o.config.nodeName = v.isEmpty ? nil : v
+        },
+        Option("jwt-secret", in: "auth", .text, "SECRET", default: "none",
+               "HS256 key (32+ bytes) for JWTs; prefer --auth-jwt-secret-file") { o, v throws(ConfigError) in
+            o.config.auth.jwtSecret = v
+        },
+        Option("jwt-secret-file", in: "auth", .text, "FILE", default: "none",
+               "file holding the HS256 key for JWTs (a trailing newline is ignored)") { o, v throws(ConfigError) in
+            o.config.auth.jwtSecretFile = v
+        },
+        Option("tokens", in: "auth", .json, "JSON", default: "none",
+               "static tokens: [{\"token\":..., \"publish\":[patterns], \"subscribe\":[patterns]}]") { o, v throws(ConfigError) in
+            do throws(AuthConfigError) { o.config.auth.tokens = try StaticTokens(json: Array(v.utf8)) } catch {
+                throw ConfigError(option: "auth-tokens", message: error.message)
+            }
+        },
+        Option("leeway", in: "auth", .seconds, "SECONDS", default: "5", "clock skew allowed on JWT exp and nbf") { o, v throws(ConfigError) in
+            o.config.auth.leeway = try number(v, "auth-leeway", Double.self)
         },
         Option("log-level", .text, "LEVEL", default: "info", "debug, info, warn or error") { o, v throws(ConfigError) in
             guard let level = Log.Level(name: v) else { throw ConfigError(option: "log-level", message: "'\(v)' is not debug, info, warn or error") }

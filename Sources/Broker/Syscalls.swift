@@ -240,6 +240,13 @@ extension Sys {
     }
 
     /// UTC wall-clock time as RFC 3339 with milliseconds, for log lines.
+    /// Unix time in seconds: what JWT `exp` and `nbf` are compared with.
+    package static func wallClockSeconds() -> Double {
+        var ts = timespec()
+        clock_gettime(CLOCK_REALTIME, &ts)
+        return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
+    }
+
     package static func wallClockISO8601() -> String {
         var ts = timespec()
         clock_gettime(CLOCK_REALTIME, &ts)

@@ -22,6 +22,11 @@ public enum ErrorCode: String, Sendable, CaseIterable {
     case slowConsumer = "slow_consumer"
     /// History and resume work on literal topics only.
     case resumeRequiresTopic = "resume_requires_topic"
+    /// The connection's token does not allow this subscribe or publish (also HTTP 403, and
+    /// a refused Origin).
+    case forbidden = "forbidden"
+    /// HTTP only: no token, or one that is invalid or expired (401).
+    case unauthorized = "unauthorized"
     /// The connection went over its publish or subscribe rate; the request was dropped.
     /// Keeping on past it closes the connection with 1008.
     case rateLimited = "rate_limited"

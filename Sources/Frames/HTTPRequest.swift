@@ -56,7 +56,7 @@ public struct HTTPRequest: Sendable, Equatable {
     }
 
     /// `application/x-www-form-urlencoded` byte decoding (WHATWG URL §5.1, percent-decode).
-    static func formDecode(_ bytes: some Collection<UInt8>) -> String {
+    public static func formDecode(_ bytes: some Collection<UInt8>) -> String {
         let input = Array(bytes)
         var out: [UInt8] = []
         out.reserveCapacity(input.count)

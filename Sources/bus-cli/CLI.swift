@@ -24,6 +24,13 @@ enum CLI {
         }
     }
 
+    /// `Authorization: Bearer` from `--token`, else the `BUS_TOKEN` environment variable
+    /// (which keeps the token out of `ps` and shell history); none when neither is set.
+    static func authHeaders(_ flag: String?) -> [(String, String)] {
+        guard let token = flag ?? ProcessInfo.processInfo.environment["BUS_TOKEN"], !token.isEmpty else { return [] }
+        return [("Authorization", "Bearer \(token)")]
+    }
+
     static func fail(_ message: String, status: Int32) -> Never {
         FileHandle.standardError.write(Data("bus-cli: \(message)\n".utf8))
         exit(status)

@@ -15,6 +15,7 @@ struct PubCommand {
 
         Options:
           --url URL        server (default ws://127.0.0.1:8080/bus; ws://HOST:PORT means /bus)
+          --token TOKEN    token for a server with auth (default: $BUS_TOKEN)
           --json           publish MSG as a JSON value (checked before sending)
           --binary FILE    publish the bytes of FILE as a binary payload
           --quiet          print nothing on success
@@ -22,6 +23,8 @@ struct PubCommand {
         """
 
     let url: WebSocketURL
+    /// `Authorization: Bearer …` when a token was given.
+    let headers: [(String, String)]
     let topic: String
     let message: String?
     let json: Bool
@@ -29,8 +32,9 @@ struct PubCommand {
     let quiet: Bool
 
     init(_ arguments: [String]) throws {
-        let flags = try Flags(arguments, options: ["url", "binary"], switches: ["json", "quiet"], help: Self.help)
+        let flags = try Flags(arguments, options: ["url", "binary", "token"], switches: ["json", "quiet"], help: Self.help)
         url = try CLI.url(flags.value("url"))
+        headers = CLI.authHeaders(flags.value("token"))
         binaryFile = flags.value("binary")
         json = flags.has("json")
         quiet = flags.has("quiet")
@@ -49,7 +53,7 @@ struct PubCommand {
     }
 
     func run() throws {
-        let client = try WebSocketClient(url: url, subprotocols: ["bus.v1"])
+        let client = try WebSocketClient(url: url, subprotocols: ["bus.v1"], headers: headers)
         defer { try? client.close() }
         if let binaryFile {
             guard let data = FileManager.default.contents(atPath: binaryFile) else { throw UsageError("--binary: cannot read \(binaryFile)") }

@@ -14,6 +14,7 @@ struct SubCommand {
 
         Options:
           --url URL      server (default ws://127.0.0.1:8080/bus; ws://HOST:PORT means /bus)
+          --token TOKEN  token for a server with auth (default: $BUS_TOKEN)
           --json         print whole message envelopes (topic, epoch, seq, data)
           --raw          print binary payloads as their raw bytes instead of base64
           --count N      exit after N messages
@@ -26,6 +27,8 @@ struct SubCommand {
         """
 
     let url: WebSocketURL
+    /// `Authorization: Bearer …` when a token was given.
+    let headers: [(String, String)]
     let topics: [String]
     let json: Bool
     let raw: Bool
@@ -35,10 +38,11 @@ struct SubCommand {
     private var resumeFrom: [String: ClientRequest.Resume] = [:]
 
     init(_ arguments: [String]) throws {
-        let flags = try Flags(arguments, options: ["url", "count", "since", "last"], switches: ["json", "raw", "reconnect"], help: Self.help)
+        let flags = try Flags(arguments, options: ["url", "count", "since", "last", "token"], switches: ["json", "raw", "reconnect"], help: Self.help)
         guard !flags.positional.isEmpty else { throw UsageError("sub needs at least one TOPIC") }
         topics = flags.positional
         url = try CLI.url(flags.value("url"))
+        headers = CLI.authHeaders(flags.value("token"))
         json = flags.has("json")
         raw = flags.has("raw")
         count = try flags.integer("count")
@@ -82,7 +86,7 @@ struct SubCommand {
     }
 
     private func connectAndSubscribe() throws -> WebSocketClient {
-        let client = try WebSocketClient(url: url, subprotocols: ["bus.v1"])
+        let client = try WebSocketClient(url: url, subprotocols: ["bus.v1"], headers: headers)
         for (index, topic) in topics.enumerated() {
             let request = resumeFrom[topic].map { ClientEnvelope.subscribe(topic: topic, id: "s\(index)", resume: $0) }
                 ?? ClientEnvelope.subscribe(topic: topic, id: "s\(index)")

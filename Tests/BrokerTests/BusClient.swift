@@ -12,8 +12,10 @@ final class BusClient {
     private(set) var lastText = ""
     private var nextID = 0
 
-    init(port: UInt16, subprotocols: [String] = ["bus.v1"]) throws {
-        socket = try WebSocketClient(url: try WebSocketURL("ws://127.0.0.1:\(port)/bus"), subprotocols: subprotocols)
+    /// `path` may carry a query (`/bus?token=…`); `headers` go with the upgrade request.
+    init(port: UInt16, subprotocols: [String] = ["bus.v1"], path: String = "/bus", headers: [(String, String)] = []) throws {
+        socket = try WebSocketClient(url: try WebSocketURL("ws://127.0.0.1:\(port)\(path)"), subprotocols: subprotocols,
+                                     headers: headers)
         welcome = try receiveOne(timeout: 5)
     }
 

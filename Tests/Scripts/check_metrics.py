@@ -27,6 +27,7 @@ EXPECTED = {
     "bus_delivered_bytes": "counter",
     "bus_slow_consumer_drops": "counter",
     "bus_auth_failures": "counter",
+    "bus_permission_denied": "counter",
     "bus_send_queue_depth_messages": "histogram",
     "bus_delivery_latency_seconds": "histogram",
     "bus_loop_iterations": "counter",
