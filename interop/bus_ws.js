@@ -4,7 +4,18 @@
 // byte, sequence numbers, error envelopes with the request's id on a connection that stays open.
 // Prints 'interop bus ws: N passed, M failed' and exits non-zero on any failure.
 'use strict';
-const WebSocket = require('ws');
+let WebSocket;
+try {
+  WebSocket = require('ws');
+} catch (e) {
+  // Skipped with a visible message on a bare machine; a failure under BUS_REQUIRE_ALL=1 (.ci/run).
+  if (process.env.BUS_REQUIRE_ALL === '1') {
+    console.log("FAILED: node's ws is missing, and BUS_REQUIRE_ALL=1 makes that a failure");
+    process.exit(1);
+  }
+  console.log("SKIPPED: interop bus ws: node's ws is missing (apt-get install node-ws; NODE_PATH=/usr/share/nodejs)");
+  process.exit(0);
+}
 const crypto = require('crypto');
 
 const url = process.argv[2];
