@@ -325,6 +325,11 @@ enum BadInputCases {
     static let handshakes: [HandshakeCase] = [
         HandshakeCase(name: "malformed request line", request: "GARBAGE\r\n\r\n", status: 400),
         HandshakeCase(name: "header without a colon", request: "GET /bus HTTP/1.1\r\nHost: 127.0.0.1\r\nNoColon\r\n\r\n", status: 400),
+        // A regression test: on a loopback listener the origin policy answered 403 first.
+        HandshakeCase(name: "missing Host", request: request(host: nil), status: 400),
+        HandshakeCase(name: "two Host headers", request: request(extra: "Host: 127.0.0.1\r\n"), status: 400),
+        HandshakeCase(name: "HTTP publish without Host",
+                      request: "POST /publish/t HTTP/1.1\r\nContent-Length: 1\r\n\r\n1", status: 400),
         HandshakeCase(name: "head over max-handshake-size", request: request(extra: "X-Pad: " + String(repeating: "a", count: 9000) + "\r\n"),
                       status: 431),
         HandshakeCase(name: "POST on /bus", request: request("POST"), status: 405, header: "Allow: GET"),
