@@ -36,6 +36,8 @@ let package = Package(
         .testTarget(name: "NATSTests", dependencies: ["NATS", "TestSupport"]),
         .testTarget(name: "AuthTests", dependencies: ["Auth", "Frames", "Topics"]),
         .testTarget(name: "BrokerTests", dependencies: ["Auth", "Broker", "Frames", "Topics", "BusProtocol"]),
+        // The pure pieces of `bus-cli bench` (histogram, payload codec, /proc parsing, report).
+        .testTarget(name: "BenchTests", dependencies: ["bus-cli", "Frames", "BusProtocol"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -3,14 +3,14 @@
 # scenario fails (anything lost, a subscriber wrongly dropped, a descriptor left behind, setup
 # incomplete). No timing is asserted: the figures are printed, never judged.
 #
-# Needs the release build: swift build -c release --product broker-server --product bus-cli
+# Needs the release build: swift build -c release (builds broker-server and bus-cli)
 # BUS_CLI overrides the bus-cli path (broker-server must sit beside it).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 BUS_CLI="${BUS_CLI:-.build/release/bus-cli}"
 if [[ ! -x "$BUS_CLI" || ! -x "$(dirname "$BUS_CLI")/broker-server" ]]; then
     echo "bench/smoke.sh: $BUS_CLI or broker-server beside it is missing;" \
-         "build with: swift build -c release --product broker-server --product bus-cli" >&2
+         "build with: swift build -c release (builds broker-server and bus-cli)" >&2
     exit 1
 fi
 
@@ -21,7 +21,9 @@ runs=(
     "topics --topics 200 --publishers 2 --rate 1000 --warmup 0.5 --duration 1 --drain 3"
     "idle --connections 300 --hold 0.5"
     "churn --concurrency 8 --duration 1"
-    "slow --subscribers 10 --rate 500 --warmup 0.5 --duration 15 --drain 3"
+    "echo --connections 10 --warmup 0.5 --duration 1"
+    # A small server send buffer makes the stalled subscriber overflow within a second.
+    "slow --subscribers 10 --rate 500 --warmup 0.5 --duration 15 --drain 3 --server-args --socket-send-buffer=32768"
 )
 failed=0
 for run in "${runs[@]}"; do

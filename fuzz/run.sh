@@ -7,8 +7,9 @@
 # Each target is compiled straight from its module's sources (Frames, BusProtocol, Topics are
 # pure: no sockets, no libc beyond the standard library) plus one file in fuzz/targets, with
 # `swiftc -sanitize=fuzzer,address`. `auth` needs Auth plus what it imports (Base64 from Frames,
-# Topics, BusProtocol): their sources are copied into one module with those imports removed. Seeds come from fuzz/corpus/<target> (committed, never
-# written by a run); new inputs go to fuzz/out/corpus/<target>; crashes to fuzz/out/crashes/.
+# Topics, BusProtocol): their sources are copied into one module with those imports removed.
+# Seeds come from fuzz/corpus/<target> (committed, never written by a run); new inputs go to
+# fuzz/out/corpus/<target>; crashes to fuzz/out/crashes/; logs to fuzz/out/logs/.
 # Exits non-zero when a target crashes or breaks one of its invariants.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -79,11 +80,13 @@ for target in "${targets[@]}"; do
   if [ $merge = 1 ]; then
     # Keep the committed corpus small: only inputs that add coverage over it.
     before=$(ls "$seeds" | wc -l)
-    fuzz/out/bin/"$target" -merge=1 $(options "$target") "$seeds" "$found" >"fuzz/out/$target.merge.log" 2>&1
+    fuzz/out/bin/"$target" -merge=1 $(options "$target") "$seeds" "$found" >"fuzz/out/logs/$target-merge.log" 2>&1
     echo "$target: corpus $before -> $(ls "$seeds" | wc -l) files"
     continue
   fi
-  log=fuzz/out/$target.log
+  # One log per run: two runs of a target at once (CI and a long session) must not share one.
+  mkdir -p fuzz/out/logs
+  log=fuzz/out/logs/$target-$(date +%Y%m%dT%H%M%S)-$$.log
   status=0
   fuzz/out/bin/"$target" -max_total_time="$seconds" -timeout=10 -print_final_stats=1 \
     -artifact_prefix="fuzz/out/crashes/$target-" $(options "$target") "$found" "$seeds" >"$log" 2>&1 || status=$?

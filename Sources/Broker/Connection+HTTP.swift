@@ -49,6 +49,11 @@ extension Connection {
     }
 
     private func handle(_ request: HTTPRequest) {
+        // RFC 9112 §3.2: an HTTP/1.1 request without exactly one Host is a 400 on every path.
+        // Checked first: the origin policy would read a missing Host as a foreign one (403).
+        if request.version >= .http1_1 && request.headers.values("Host").count != 1 {
+            return replyAndClose(HTTPResponseHead.simple(.badRequest, body: "an HTTP/1.1 request needs exactly one Host header\n"))
+        }
         if loop.context.proxies.trusts(peer.host) && !identifyClient(behindProxy: request) { return }
         let route = loop.router.route(request)
         let history = request.path.hasPrefix(Self.historyPrefix) && !Self.hasBody(request)
@@ -114,7 +119,7 @@ extension Connection {
         let id = self.id
         loop.gatherSnapshots { [unowned loop] snapshots in
             guard let connection = loop.connection(id) else { return }
-            let text = MetricsExposition.render(snapshots)
+            let text = MetricsExposition.render(snapshots) + MetricsExposition.render(backplane: loop.context.backplane)
             connection.completeDeferredReply(Router.response(.ok, text, contentType: MetricsExposition.contentType, head: head))
         }
     }

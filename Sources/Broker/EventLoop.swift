@@ -9,6 +9,8 @@ final class EventLoop {
     /// epoll tokens below this are the loop's own descriptors; connection ids are above.
     private static let inboxToken: UInt64 = 0
     private static let firstListenerToken: UInt64 = 1
+    /// The NATS backplane's socket (loop 0, cluster mode).
+    private static let backplaneToken: UInt64 = 1 << 47
     private static let firstConnectionToken: UInt64 = 1 << 48
     /// Bytes read per `read` call, shared by every connection of the loop: an idle connection
     /// owns no read buffer.
@@ -23,6 +25,8 @@ final class EventLoop {
     let inbox: LoopInbox
     let router: Router
     let hub: LoopHub
+    /// Loop 0's NATS connection in cluster mode; nil on other loops and on a lone node.
+    private(set) var backplane: Backplane?
     /// Send queue bounds, read on every delivery: plain integers, not a trip through the
     /// configuration struct (whose arrays would be retained and released each time).
     let queueMessagesLimit: Int
@@ -81,6 +85,9 @@ final class EventLoop {
         hub = LoopHub(index: index, peers: peers, config: context.config)
         router = Router(context: context, hub: hub)
         hub.loop = self
+        if index == 0, let status = context.backplane, let server = context.config.nats {
+            backplane = Backplane(loop: self, status: status, server: server)
+        }
         try Sys.epollControl(epoll, EPOLL_CTL_ADD, inbox.wakeFD, events: EPOLLIN.rawValue, data: Self.inboxToken)
         try startListening()
     }
@@ -116,9 +123,11 @@ final class EventLoop {
             updateSaturation()
             for i in 0..<n { dispatch(events[i]) }
             fireTimers()
+            backplane?.tick(now: now)
             hub.tick(now: now)
             if listenersPausedUntil != 0 && now >= listenersPausedUntil { resumeListening() }
             if flushDelay == 0 || now &- dirtySince >= flushDelay { flushDirty() }
+            backplane?.flush()
             metrics.iterations &+= 1
             metrics.turnNanos.observe(Sys.monotonicNanos() &- now)
             if let deadline = draining, connections.isEmpty || now >= deadline { finishShutdown() }
@@ -143,6 +152,8 @@ final class EventLoop {
             if flags & EPOLLOUT.rawValue != 0 { connection.writable() }
         } else if token == Self.inboxToken {
             drainInbox()
+        } else if token == Self.backplaneToken {
+            backplane?.handle(flags)
         } else {
             acceptConnections(from: listeners[Int(token - Self.firstListenerToken)])
         }
@@ -289,6 +300,11 @@ final class EventLoop {
         dirty.append(connection)
     }
 
+    /// Adds, changes or removes the backplane socket in this loop's epoll set.
+    func controlBackplane(fd: Int32, op: Int32, events: UInt32) {
+        try? Sys.epollControl(epoll, op, fd, events: events, data: Self.backplaneToken)
+    }
+
     func setWritableInterest(_ connection: Connection, writable: Bool, readable: Bool) {
         var mask = bus_epollrdhup()
         if readable { mask |= EPOLLIN.rawValue }
@@ -359,6 +375,7 @@ final class EventLoop {
     private func beginShutdown(deadline: UInt64) {
         guard draining == nil else { return }
         draining = deadline
+        backplane?.leave()
         stopListening()
         for connection in Array(connections.values) { connection.shutdown() }
     }

@@ -24,6 +24,8 @@ struct PublishOrigin: Sendable {
     let wantsOutcome: Bool
     /// Monotonic time of the loop turn that read the publish: the start of its delivery latency.
     let arrival: UInt64
+    /// Came from another node through NATS: sequenced and delivered here, never sent back.
+    var fromBackplane = false
 }
 
 /// The owner's answer to a publish.
@@ -67,6 +69,13 @@ enum HubMessage: Sendable {
     /// Asks a topic's owner for a page of its history (a resume, or GET /history).
     case replay(ReplayRequest)
     case replayPage(ReplayPage)
+    /// To loop 0 (cluster mode): a loop's first subscriber to a pattern (`add`, answered with
+    /// `interestApplied(token)` once NATS has the SUB) or its last leaving.
+    case backplaneInterest(pattern: TopicPattern, loop: Int, token: UInt64, add: Bool)
+    /// To loop 0: a sequenced local publish, encoded for NATS by its owner loop.
+    case backplanePublish([UInt8])
+    /// The backplane went down or came back: topics with subscribers start a new epoch.
+    case backplaneEpoch
 }
 
 /// Where a replay starts.

@@ -27,7 +27,7 @@ final class LoopHub {
     var replays: [UInt64: ReplayProgress] = [:]
 
     /// Pattern → loops with subscribers (with their counts, for publish acks).
-    private let interest = SubscriptionTrie<InterestEntry>()
+    let interest = SubscriptionTrie<InterestEntry>()
     private var interestEntries: [InterestKey: InterestEntry] = [:]
     private var loopMarks: [Bool]
     private var loopsToSend: [Int] = []
@@ -36,8 +36,12 @@ final class LoopHub {
     var topics: TopicTable
     var ledger: HistoryLedger
 
+    /// Cluster mode: interest and publishes also go to the NATS backplane.
+    let clustered: Bool
+
     init(index: Int, peers: [LoopInbox], config: ServerConfig) {
         self.index = index
+        clustered = config.nats != nil
         self.peers = peers
         self.config = config
         loopCount = peers.count
@@ -129,9 +133,13 @@ final class LoopHub {
                 nextToken += 1
                 token = nextToken
                 state.announcing = token
-                announcements[token] = Announcement(pattern: pattern, repliesLeft: targets(of: pattern).count)
+                // In cluster mode the backplane's SUB is one more reply to wait for.
+                announcements[token] = Announcement(pattern: pattern, repliesLeft: targets(of: pattern).count + (clustered ? 1 : 0))
             }
             patterns[pattern] = state
+        }
+        if clustered && (before == 0) != (state.count == 0) {
+            send(.backplaneInterest(pattern: pattern, loop: index, token: token, add: state.count > 0), to: 0)
         }
         let update = InterestUpdate(pattern: pattern, loop: index, count: state.count, token: token)
         for target in targets(of: pattern) { send(.interest(update), to: target) }
@@ -190,6 +198,7 @@ final class LoopHub {
             if target == index { deliver(frame, topic: topic) } else { send(.deliver(frame: frame, topic: topic), to: target) }
         }
         loopsToSend.removeAll(keepingCapacity: true)
+        if clustered && !origin.fromBackplane { forwardToBackplane(topic: topic, kind: kind, payload: payload) }
         if origin.requestID != nil || origin.wantsOutcome {
             let outcome = PublishOutcome(topic: topic, position: position, subscribers: subscribers)
             if origin.loop == index {
@@ -202,7 +211,7 @@ final class LoopHub {
 
     /// Hands a message to every local session whose patterns match (once per session). A
     /// session resuming this topic skips live messages its replay covers.
-    private func deliver(_ frame: OutboundBytes, topic: TopicName) {
+    func deliver(_ frame: OutboundBytes, topic: TopicName) {
         var queued: UInt64 = 0
         for session in subscriptions.match(topic) {
             if session.liveFloors != nil && !session.acceptsLive(frame, topic: topic) { continue }
@@ -246,6 +255,12 @@ final class LoopHub {
             if let waiter = positionWaiters.removeValue(forKey: token) { acknowledge(waiter, position: position) }
         case .published(let connection, let requestID, let outcome):
             loop.publishCompleted(connection: connection, requestID: requestID, outcome: outcome)
+        case .backplaneInterest(let pattern, let from, let token, let add):
+            if add { loop.backplane?.retain(pattern, loop: from, token: token) } else { loop.backplane?.release(pattern) }
+        case .backplanePublish(let bytes):
+            loop.backplane?.send(publish: bytes)
+        case .backplaneEpoch:
+            renewEpochsWithSubscribers()
         }
     }
 

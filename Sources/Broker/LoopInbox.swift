@@ -14,6 +14,7 @@ enum LoopCommand: Sendable {
     /// else is a few words or shares bytes that exist anyway.
     var weight: Int {
         if case .hub(.publish(let request)) = self { return 64 + request.payload.count }
+        if case .hub(.backplanePublish(let bytes)) = self { return 64 + bytes.count }
         return 64
     }
 }

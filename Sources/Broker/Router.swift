@@ -48,13 +48,16 @@ final class Router {
         case "/healthz":
             guard readOnly else { return .reply(Self.methodNotAllowed("GET, HEAD")) }
             let body = "{\"status\":\"ok\",\"connections\":\(context.openConnections.load(ordering: .relaxed))"
-                + ",\"loops\":\(context.loopCount),\"backplane\":\"none\"}\n"
+                + ",\"loops\":\(context.loopCount),\"backplane\":\(context.backplane?.healthJSON ?? "\"none\"")}\n"
             return .reply(Self.ok(body, contentType: "application/json", head: head))
         case "/readyz":
             guard readOnly else { return .reply(Self.methodNotAllowed("GET, HEAD")) }
             let state = context.readiness
-            let body = "{\"status\":\"\(state.name)\"}\n"
-            let status: HTTPStatus = state == .ready ? .ok : .serviceUnavailable
+            // Cluster mode: a node cut off from the backplane serves only half the truth.
+            let backplaneDown = context.backplane.map { !$0.isConnected } ?? false
+            let name = state == .ready && backplaneDown ? "backplane_down" : state.name
+            let body = "{\"status\":\"\(name)\"}\n"
+            let status: HTTPStatus = state == .ready && !backplaneDown ? .ok : .serviceUnavailable
             return .reply(HTTPReply(bytes: Self.response(status, body, contentType: "application/json", head: head), keepAlive: true))
         case "/metrics":
             guard readOnly else { return .reply(Self.methodNotAllowed("GET, HEAD")) }

@@ -1,3 +1,4 @@
+import NATS
 import Topics
 
 /// Everything the server can be told, with the defaults a user gets with no flags. A value
@@ -64,6 +65,10 @@ public struct ServerConfig: Sendable {
     /// queues. Past them a message fails with 1009, or a subscriber is dropped (4008).
     public var maxReassemblyBytes = 512 << 20
     public var maxQueuedBytes = 1 << 30
+    /// Cluster mode: the NATS server nodes meet through (`nats://HOST:PORT`); nil runs alone.
+    public var natsURL: String?
+    /// This node's name on NATS (its CONNECT name, in logs and /healthz); nil derives one.
+    public var nodeName: String?
 
     /// History kept per topic by default: the last messages, up to an age. On by default with
     /// a small bound, so a client that blinks recovers without anyone configuring anything.
@@ -163,6 +168,13 @@ public struct ServerConfig: Sendable {
         }
         if maxTopics < 1 { throw ConfigError(option: "max-topics", message: "must be at least 1") }
         if let limit = maxConnections, limit < 1 { throw ConfigError(option: "max-connections", message: "must be at least 1") }
+        if let url = natsURL, NATSServerURL(url) == nil {
+            throw ConfigError(option: "nats", message: "'\(url)' is not nats://HOST[:PORT]")
+        }
+        if let name = nodeName, name.isEmpty || name.utf8.count > 64
+            || !name.unicodeScalars.allSatisfy({ $0.properties.isAlphabetic || ("0"..."9").contains($0) || "-_.".unicodeScalars.contains($0) }) {
+            throw ConfigError(option: "node-name", message: "must be 1 to 64 letters, digits, '-', '_' or '.'")
+        }
         try auth.validated()
         return self
     }

@@ -17,6 +17,8 @@ final class ServerContext: Sendable {
     /// Checks presented tokens; nil when no auth is configured (the broker is open).
     let authenticator: Authenticator?
     let proxies: TrustedProxies
+    /// Cluster mode's NATS backplane state; nil on a lone node.
+    let backplane: BackplaneStatus?
     private let readinessValue = Atomic<UInt8>(Readiness.starting.rawValue)
 
     /// What `GET /readyz` reports: traffic is welcome only while `ready`.
@@ -41,6 +43,7 @@ final class ServerContext: Sendable {
         peers = PeerTable(maxConnections: config.maxConnectionsPerIP, rate: config.connectionRatePerIP)
         self.authenticator = authenticator?.isEnabled == true ? authenticator : nil
         proxies = (try? TrustedProxies(config.trustedProxies)) ?? TrustedProxies.none  // validated with the config
+        backplane = config.nats.map { BackplaneStatus(url: $0.description, nodeName: config.effectiveNodeName) }
     }
 
     var readiness: Readiness {

@@ -168,6 +168,13 @@ public struct ServerOptions {
                 try historyOverride(item.trimmingCharacters(in: .whitespaces), defaultAge: o.config.historyAge)
             }
         },
+        Option("nats", .text, "nats://HOST:PORT", default: "none (run alone)",
+               "cluster mode: share topics with other nodes through this NATS server") { o, v throws(ConfigError) in
+            o.config.natsURL = v.isEmpty ? nil : v
+        },
+        Option("node-name", .text, "NAME", default: "bus-HOSTNAME-PID", "this node's name on NATS, in logs and /healthz") { o, v throws(ConfigError) in
+            o.config.nodeName = v.isEmpty ? nil : v
+        },
         Option("jwt-secret", in: "auth", .text, "SECRET", default: "none",
                "HS256 key (32+ bytes) for JWTs; prefer --auth-jwt-secret-file") { o, v throws(ConfigError) in
             o.config.auth.jwtSecret = v

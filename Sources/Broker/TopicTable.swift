@@ -49,6 +49,9 @@ struct TopicTable {
 
     func peek(_ topic: TopicName) -> TopicState? { states[topic] }
 
+    /// Every topic held (a backplane outage renews some of them).
+    var names: [TopicName] { Array(states.keys) }
+
     static func newEpoch() -> String {
         let value = UInt64.random(in: .min ... .max)
         let hex = String(value, radix: 16)

@@ -125,11 +125,15 @@ public enum EnvelopeParser {
 
     /// The request kind named by the raw (escaped) content of the `type` string.
     static func kind(_ content: UnsafeRawBufferPointer) -> ClientRequest.Kind? {
-        if content.contains(0x5C) {
-            var unescaped: [UInt8] = []
-            _ = JSON.unescape(content, into: &unescaped)
-            return unescaped.withUnsafeBytes { kind($0) }
-        }
+        guard content.contains(0x5C) else { return kind(unescaped: content) }
+        var unescaped: [UInt8] = []
+        _ = JSON.unescape(content, into: &unescaped)
+        // Once only: a backslash in the unescaped name is a character, not an escape.
+        return unescaped.withUnsafeBytes { kind(unescaped: $0) }
+    }
+
+    /// The request kind named by already unescaped bytes.
+    static func kind(unescaped content: UnsafeRawBufferPointer) -> ClientRequest.Kind? {
         if EnvelopeMembers.equals(content, "subscribe") { return .subscribe }
         if EnvelopeMembers.equals(content, "unsubscribe") { return .unsubscribe }
         if EnvelopeMembers.equals(content, "publish") { return .publish }

@@ -24,8 +24,10 @@ public struct NATSClient: Sendable {
         case send([UInt8])
         /// Drop the socket (then report `socketLost`).
         case closeSocket(reason: String)
-        /// The handshake completed.
+        /// The handshake completed (`CONNECT` and every SUB queued; publishing may start).
         case connected(NATSInfo)
+        /// The server answered the handshake's `PING`: every SUB is in effect again.
+        case subscriptionsRestored
         case deliver(NATSMessage)
         /// SUBs with these tokens are in effect at the server (or the connection is down and
         /// they will be sent on reconnect: nobody waits across an outage).
@@ -51,16 +53,24 @@ public struct NATSClient: Sendable {
     private var retryAt: UInt64 = 0
     private var lastPing: UInt64 = 0
     private var everConnected = false
+    /// The next `PONG` answers the handshake's `PING`.
+    private var awaitingHandshakePong = false
     /// Keepalive: a PING this often while connected; this many unanswered means the server is gone.
     public let pingInterval: UInt64
     public let maxPingsOutstanding: Int
+    /// From opening the socket to `INFO`: a server that swallows SYNs or never speaks would
+    /// otherwise hold the attempt for minutes of kernel retries.
+    public let connectTimeout: UInt64
+    private var attemptStarted: UInt64 = 0
 
     public init(name: String, backoff: ReconnectBackoff = ReconnectBackoff(),
-                pingIntervalNanos: UInt64 = 10_000_000_000, maxPingsOutstanding: Int = 3) {
+                pingIntervalNanos: UInt64 = 10_000_000_000, maxPingsOutstanding: Int = 3,
+                connectTimeoutNanos: UInt64 = 5_000_000_000) {
         self.name = name
         self.backoff = backoff
         pingInterval = pingIntervalNanos
         self.maxPingsOutstanding = maxPingsOutstanding
+        connectTimeout = connectTimeoutNanos
     }
 
     public var isConnected: Bool { state == .connected }
@@ -72,7 +82,10 @@ public struct NATSClient: Sendable {
         switch state {
         case .disconnected where now >= retryAt:
             state = .connecting
+            attemptStarted = now
             return [.openSocket]
+        case .connecting, .awaitingInfo:
+            return now >= attemptStarted &+ connectTimeout ? [.closeSocket(reason: "no INFO from the server in time")] : []
         case .connected where now >= lastPing &+ pingInterval:
             if pingWaiters.count >= maxPingsOutstanding { return [.closeSocket(reason: "server stopped answering PING")] }
             lastPing = now
@@ -95,6 +108,7 @@ public struct NATSClient: Sendable {
     public mutating func socketLost(now: UInt64) -> [Action] {
         guard state != .disconnected else { return [] }
         state = .disconnected
+        awaitingHandshakePong = false
         parser.reset()
         retryAt = now &+ backoff.nextDelay()
         let waiting = pingWaiters.flatMap { $0 } + handshakeWaiters
@@ -122,6 +136,10 @@ public struct NATSClient: Sendable {
             case .ping:
                 actions.append(.send(NATSEncoder.pong))
             case .pong:
+                if awaitingHandshakePong {
+                    awaitingHandshakePong = false
+                    actions.append(.subscriptionsRestored)
+                }
                 if !pingWaiters.isEmpty {
                     let tokens = pingWaiters.removeFirst()
                     if !tokens.isEmpty { actions.append(.confirmed(tokens)) }
@@ -146,6 +164,7 @@ public struct NATSClient: Sendable {
         }
         bytes += NATSEncoder.ping
         lastPing = now
+        awaitingHandshakePong = true
         pingWaiters.append(handshakeWaiters)
         handshakeWaiters.removeAll()
         return [.send(bytes), .connected(info)]

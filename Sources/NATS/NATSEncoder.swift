@@ -4,10 +4,11 @@ public enum NATSEncoder {
     static let crlf: [UInt8] = [13, 10]
 
     /// `CONNECT` as bus uses it: no `+OK` per operation (`verbose:false`), no strict subject
-    /// checks (`pedantic:false`), and `no_echo` so our own publishes never come back to us —
-    /// a node delivers its publishes locally and must not deliver them twice.
+    /// checks (`pedantic:false`), and no echo so our own publishes never come back to us — a
+    /// node delivers its publishes locally and must not deliver them twice. (Client libraries
+    /// call it `no_echo`; on the wire it is `"echo":false` — nats-server ignores a `no_echo` key.)
     public static func connect(name: String, headers: Bool = true) -> [UInt8] {
-        let json = "{\"verbose\":false,\"pedantic\":false,\"no_echo\":true,\"headers\":\(headers),"
+        let json = "{\"verbose\":false,\"pedantic\":false,\"echo\":false,\"headers\":\(headers),"
             + "\"name\":\(quoted(name)),\"lang\":\"swift\",\"version\":\"1.0\",\"protocol\":1}"
         return Array("CONNECT \(json)\r\n".utf8)
     }

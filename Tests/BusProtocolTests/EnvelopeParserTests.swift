@@ -50,6 +50,13 @@ struct EnvelopeParserTests {
         Refusal(name: "type is case sensitive", input: #"{"type":"Subscribe","topic":"a"}"#, code: .unknownType, topic: "a"),
         Refusal(name: "server type from client", input: #"{"type":"message","topic":"a"}"#, code: .unknownType, topic: "a"),
         Refusal(name: "unknown type beats bad id", input: #"{"type":"x","id":1.5}"#, code: .unknownType),
+        // Regressions found by fuzz/targets/EnvelopeFuzz.swift: an escaped type was unescaped
+        // twice, so the JSON string `\u0070ublish` (backslash, u, 0070…) read as "publish", and
+        // a type ending in an escaped backslash and `u` made the second pass read past the frame.
+        Refusal(name: "escaped backslash in type is unescaped once", input: #"{"type":"\\u0070ublish","topic":"a","data":1}"#,
+                code: .unknownType, topic: "a"),
+        Refusal(name: "type ending in escaped backslash and u", input: #"{"type":"\t\\u","topic":"a"}"#,
+                code: .unknownType, topic: "a"),
         Refusal(name: "fractional id", input: #"{"type":"subscribe","id":1.5,"topic":"a"}"#, code: .badRequest, topic: "a",
                 message: "id must be a string of at most 64 bytes or an integer"),
         Refusal(name: "exponent id", input: #"{"type":"subscribe","id":1e3,"topic":"a"}"#, code: .badRequest, topic: "a"),

@@ -36,7 +36,7 @@ struct NATSClientTests {
     @Test func subscribeIsConfirmedByThePongAfterIt() {
         var client = makeClient()
         _ = connected(&client)
-        #expect(client.received(Array("PONG\r\n".utf8), now: 0) == [])  // the handshake's PING
+        #expect(client.received(Array("PONG\r\n".utf8), now: 0) == [.subscriptionsRestored])  // the handshake's PING
         let (sid, actions) = client.subscribe("bus.a.*", token: 42)
         #expect(sent(actions) == "SUB bus.a.* \(sid)\r\nPING\r\n")
         #expect(client.received(Array("PONG\r\n".utf8), now: 0) == [.confirmed([42])])
@@ -50,7 +50,7 @@ struct NATSClientTests {
         client.socketOpened()
         let handshake = client.received(Self.info, now: 0)
         #expect(sent(handshake).contains("SUB bus.x \(sid)\r\nPING\r\n"))
-        #expect(client.received(Array("PONG\r\n".utf8), now: 0) == [.confirmed([7])])
+        #expect(client.received(Array("PONG\r\n".utf8), now: 0) == [.subscriptionsRestored, .confirmed([7])])
     }
 
     @Test func subscribeWhileDisconnectedIsConfirmedAtOnceAndSentOnReconnect() {
@@ -106,6 +106,18 @@ struct NATSClientTests {
         _ = connected(&client)  // one PING outstanding (handshake)
         #expect(client.tick(now: 1_000) == [.send(NATSEncoder.ping)])
         guard case .closeSocket = client.tick(now: 2_000).first else { Issue.record("expected closeSocket"); return }
+    }
+
+    @Test func anAttemptWithoutINFOTimesOutAndRetriesLater() {
+        var client = NATSClient(name: "n", backoff: ReconnectBackoff(baseNanos: 100, capNanos: 800, random: { 0.0 }),
+                                connectTimeoutNanos: 1_000)
+        #expect(client.tick(now: 0) == [.openSocket])
+        #expect(client.tick(now: 999) == [])
+        client.socketOpened()  // TCP up, but the server never speaks
+        guard case .closeSocket = client.tick(now: 1_000).first else { Issue.record("expected closeSocket"); return }
+        _ = client.socketLost(now: 1_000)
+        #expect(client.state == .disconnected)
+        #expect(client.tick(now: 1_050) == [.openSocket])
     }
 
     @Test func backoffDoublesToTheCapWithJitterAndResets() {

@@ -7,7 +7,7 @@ struct NATSEncoderTests {
         #expect(text.hasPrefix("CONNECT {") && text.hasSuffix("}\r\n"))
         #expect(text.contains("\"verbose\":false"))
         #expect(text.contains("\"pedantic\":false"))
-        #expect(text.contains("\"no_echo\":true"))
+        #expect(text.contains("\"echo\":false"))
         #expect(text.contains("\"headers\":true"))
         #expect(text.contains("\"name\":\"node \\\"a\\\"\""))
     }
@@ -61,4 +61,19 @@ struct SubjectMappingTests {
         #expect(!SubjectMapping.isBinary(headers: Array("NATS/1.0\r\nOther: binary\r\n\r\n".utf8)))
         #expect(!SubjectMapping.isBinary(headers: nil))
     }
+}
+
+struct NATSServerURLTests {
+    @Test(arguments: [("nats://127.0.0.1:4223", "127.0.0.1", UInt16(4223)), ("nats://localhost", "localhost", 4222),
+                      ("nats://[::1]:5000/", "::1", 5000)])
+    func parses(_ text: String, _ host: String, _ port: UInt16) {
+        #expect(NATSServerURL(text) == NATSServerURL(host: host, port: port))
+    }
+
+    @Test(arguments: ["127.0.0.1:4222", "nats://", "nats://h:0", "nats://h:x", "nats://u:p@h:4222", "tls://h:4222"])
+    func rejects(_ text: String) { #expect(NATSServerURL(text) == nil) }
+}
+
+extension NATSServerURL {
+    init?(host: String, port: UInt16) { self.init(host.contains(":") ? "nats://[\(host)]:\(port)" : "nats://\(host):\(port)") }
 }

@@ -27,14 +27,12 @@ struct BenchCommand {
         }
         defer { server.stop() }
         var report: BenchReport
-        switch options.scenario {
-        case "fanout": report = try FanoutBench(server: server, options: options, saturate: false).run()
-        case "saturate": report = try FanoutBench(server: server, options: options, saturate: true).run()
-        case "topics": report = try TopicsBench(server: server, options: options).run()
-        case "slow": report = try SlowBench(server: server, options: options).run()
-        case "idle": report = try IdleBench(server: server, options: options).run()
-        case "churn": report = try ChurnBench(server: server, options: options).run()
-        default: throw UsageError("unknown scenario \(options.scenario)")
+        do {
+            report = try runScenario(server)
+        } catch let failure as BenchFailure {
+            // Scripts still get their one JSON line, saying why there are no figures.
+            report = BenchReport(scenario: options.scenario)
+            report.fail(failure.description)
         }
         report.note("server \(server.binaryPath ?? "pid \(server.pid)") at \(server.url.host):\(server.url.port); "
             + "descriptors soft/hard \(limits.soft)/\(limits.hard)")
@@ -42,5 +40,18 @@ struct BenchCommand {
         print(report.table(), terminator: "")
         print(report.jsonLine())
         return report.passed ? 0 : 1
+    }
+
+    private func runScenario(_ server: ServerUnderTest) throws -> BenchReport {
+        switch options.scenario {
+        case "fanout": return try FanoutBench(server: server, options: options, saturate: false).run()
+        case "saturate": return try FanoutBench(server: server, options: options, saturate: true).run()
+        case "topics": return try TopicsBench(server: server, options: options).run()
+        case "slow": return try SlowBench(server: server, options: options).run()
+        case "idle": return try IdleBench(server: server, options: options).run()
+        case "churn": return try ChurnBench(server: server, options: options).run()
+        case "echo": return try EchoBench(server: server, options: options).run()
+        default: throw UsageError("unknown scenario \(options.scenario)")
+        }
     }
 }

@@ -33,6 +33,9 @@ struct BenchOptions {
                     backs up quickly); publisher at --rate [500] msg/s, --size [1024] B, for up
                     to --duration [10] s. When it was dropped (messages/bytes queued), that
                     the others lost nothing, their p99 before and after, the publisher's lag.
+          echo      round trips through /echo: --connections [50] each keep one --size [128] B
+                    message in flight for --duration [5] s after --warmup [1] s. Round trips/s,
+                    round-trip latency, server ns CPU per round trip.
 
         Options:
           --url URL           measure a running server (needs --server-pid for CPU/RSS figures)
@@ -42,21 +45,24 @@ struct BenchOptions {
           --rate N            messages per second (fanout, topics: total, slow)
           --size BYTES        payload bytes, including the 8-byte send time [128]
           --json              publish JSON text envelopes instead of binary frames
-          --warmup SECONDS    publishing before the measured window [2]
-          --duration SECONDS  measured window (fanout, saturate, topics, churn; slow: its limit)
+          --warmup SECONDS    before the measured window [2; slow 3, echo 1]
+          --duration SECONDS  measured window (fanout, saturate, topics [10]; churn, echo [5];
+                              slow: the longest stall [10])
           --drain SECONDS     longest wait for the last deliveries after publishing [5]
-          --topics N          topics (topics scenario)
+          --topics N          topics scenario: topics [9000]; idle: topics the subscribers
+                              spread over [1]
           --publishers N      publisher connections (topics scenario)
           --window N          saturate: messages in flight past the slowest sample
           --samples N         saturate: subscribers sampled for the window
-          --connections N     idle: connections to open
-          --concurrency N     idle, churn: connections being set up at once
+          --connections N     idle, echo: connections to open
+          --concurrency N     connections being set up at once (idle [500], topics setup
+                              [500], churn: cycles in flight [64])
           --hold SECONDS      idle: how long the connections stay open before measuring
           --slow-buffer BYTES slow: the stalled subscriber's SO_RCVBUF
 
         """
 
-    static let scenarios = ["fanout", "saturate", "topics", "idle", "churn", "slow"]
+    static let scenarios = ["fanout", "saturate", "topics", "idle", "churn", "slow", "echo"]
 
     let scenario: String
     let url: String?

@@ -12,6 +12,8 @@ struct BenchReport {
         var display: String {
             switch self {
             case .int(let v): return Self.grouped(v)
+            case .number(let v, let digits) where digits == 0 && v.isFinite && abs(v) < 1e15:
+                return Self.grouped(Int(v.rounded()))
             case .number(let v, let digits): return v.isFinite ? String(format: "%.\(digits)f", v) : "-"
             case .text(let v): return v
             case .flag(let v): return v ? "yes" : "no"

@@ -31,6 +31,7 @@ final class ChurnBench: DeliveryBench {
         var report = BenchReport(scenario: "churn")
 
         let base = try serverSample()
+        let clientBase = ProcessFigures.sample(pid: getpid())
         let start = BenchClock.now()
         let end = start + UInt64(duration * 1e9)
         var leaving = Set<UInt64>()
@@ -49,6 +50,7 @@ final class ChurnBench: DeliveryBench {
         }
         let stopped = BenchClock.now()
         let atEnd = try serverSample()
+        let clientEnd = ProcessFigures.sample(pid: getpid())
         let unfinished = active.count
         finish()
         let settleDeadline = BenchClock.now() + 15_000_000_000
@@ -67,6 +69,9 @@ final class ChurnBench: DeliveryBench {
         report.add("failed_cycles", "failed cycles", .int(failed.count))
         report.add("server_us_per_cycle", "server CPU per cycle", .number(Double(atEnd.cpuNanos - base.cpuNanos) / 1e3 / Double(max(1, cycles)), digits: 1), "µs")
         report.add("server_cores", "server cores used", .number(Double(atEnd.cpuNanos - base.cpuNanos) / Double(atEnd.at - base.at), digits: 2))
+        if let clientBase, let clientEnd {
+            report.add("client_cores", "bench client cores used", .number(Double(clientEnd.cpuNanos - clientBase.cpuNanos) / Double(clientEnd.at - clientBase.at), digits: 2))
+        }
         report.add("server_fds_before", "server open fds before", .int(base.openFDs))
         report.add("server_fds_after", "server open fds after", .int(settled.openFDs))
         report.add("server_fds_left_behind", "server fds left behind", .int(settled.openFDs - base.openFDs))

@@ -35,10 +35,15 @@ final class ClientLoop {
 
     var connectionCount: Int { connections.count }
 
-    init(url: WebSocketURL) throws {
+    let subprotocols: [String]
+
+    /// Connections go to `url`, or to `path` on the same server (the echo service), offering
+    /// `subprotocols`.
+    init(url: WebSocketURL, path: String? = nil, subprotocols: [String] = ["bus.v1"]) throws {
         address = try SocketAddress.resolve(host: url.host, port: url.port)
         hostHeader = url.hostHeader
-        path = url.target
+        self.path = path ?? url.target
+        self.subprotocols = subprotocols
         epoll = try Sys.epollCreate()
         events = .allocate(capacity: Int(eventCapacity))
         readBuffer = .allocate(byteCount: 256 << 10, alignment: 16)
@@ -61,7 +66,7 @@ final class ClientLoop {
         Sys.setNoDelay(fd)
         if let receiveBuffer { BenchSys.setReceiveBuffer(fd, receiveBuffer) }
         let connection = BenchConnection(id: nextID, fd: fd,
-                                         handshake: ClientHandshake(host: hostHeader, path: path, subprotocols: ["bus.v1"]))
+                                         handshake: ClientHandshake(host: hostHeader, path: path, subprotocols: subprotocols))
         nextID += 1
         connection.tag = tag
         connection.startedAt = BenchClock.now()

@@ -15,6 +15,8 @@ final class IdleBench: DeliveryBench {
         let start = BenchClock.now()
         try openSubscribers(count: count, concurrency: concurrency, topic: { "bench.idle.t\($0 % topicCount)" })
         let ackedAt = BenchClock.now()
+        let serverAcked = try serverSample()
+        let clientAcked = ProcessFigures.sample(pid: getpid())
         let lastOpen = subscribers.map(\.openedAt).max() ?? ackedAt
         run(seconds: hold)
         let held = try serverSample()
@@ -46,6 +48,10 @@ final class IdleBench: DeliveryBench {
         report.add("server_fds_left_behind", "server fds left behind", .int(afterClose.openFDs - base.openFDs))
         report.add("server_rss_after_close_bytes", "server RSS after they left", .int(afterClose.rssBytes), "bytes")
         report.add("server_cpu_ns_per_connection", "server CPU per connection set up", .number(Double(held.cpuNanos - base.cpuNanos) / Double(count), digits: 0), "ns")
+        report.add("server_cores_connecting", "server cores used while connecting", .number(Double(serverAcked.cpuNanos - base.cpuNanos) / Double(serverAcked.at - base.at), digits: 2))
+        if let clientBase, let clientAcked {
+            report.add("client_cores_connecting", "bench client cores used while connecting", .number(Double(clientAcked.cpuNanos - clientBase.cpuNanos) / Double(clientAcked.at - clientBase.at), digits: 2))
+        }
         if let clientBase, let clientHeld {
             report.add("client_rss_per_connection", "bench client RSS per connection", .number(Double(clientHeld.rssBytes - clientBase.rssBytes) / Double(count), digits: 0), "bytes")
         }

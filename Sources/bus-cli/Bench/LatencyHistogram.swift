@@ -23,7 +23,7 @@ struct LatencyHistogram {
         let exponent = bucket / subCount + subBits - 1
         let sub = UInt64(bucket % subCount)
         let width = UInt64(1) << UInt64(exponent - subBits)
-        return ((UInt64(subCount) + sub) << UInt64(exponent - subBits)) + width - 1
+        return ((UInt64(subCount) + sub) << UInt64(exponent - subBits)) + (width - 1)  // no overflow at the top
     }
 
     @inline(__always)

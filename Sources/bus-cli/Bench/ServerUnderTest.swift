@@ -36,7 +36,7 @@ final class ServerUnderTest {
         guard FileManager.default.isExecutableFile(atPath: binary) else {
             throw BenchFailure("""
                 broker-server is missing: expected it beside bus-cli at \(binary).
-                Build both: swift build -c release --product broker-server --product bus-cli
+                Build both: swift build -c release
                 or measure a running server with --url ws://HOST:PORT --server-pid PID
                 """)
         }

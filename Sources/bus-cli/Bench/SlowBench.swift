@@ -2,14 +2,18 @@
 /// stalled one (close 4008) once its queue overflows, and neither the publisher nor the
 /// healthy subscribers may notice: nothing lost, p99 unchanged, publisher never held back.
 final class SlowBench: DeliveryBench {
-    private var before = LatencyHistogram()
-    private var afterStall = LatencyHistogram()
+    /// Healthy subscribers' latency by when the message was sent: before the stall, while
+    /// the stalled subscriber was still connected, after it was dropped.
+    private var phases = [LatencyHistogram](repeating: LatencyHistogram(), count: 3)
     private var stallAt: UInt64 = .max
+    private var droppedAt: UInt64 = .max
     private var slowTag = -1
+
+    private func phase(_ time: UInt64) -> Int { time < stallAt ? 0 : time < droppedAt ? 1 : 2 }
 
     override func didDeliver(to connection: BenchConnection, sentAt: UInt64, latency: UInt64) {
         guard connection.tag != slowTag else { return }
-        if sentAt < stallAt { before.record(latency) } else { afterStall.record(latency) }
+        phases[phase(sentAt)].record(latency)
     }
 
     func run() throws -> BenchReport {
@@ -37,10 +41,8 @@ final class SlowBench: DeliveryBench {
         var end = stallAt + UInt64(limit * 1e9)
         let interval = 1e9 / Double(rate)
         var next = Double(start)
-        var lagBefore: UInt64 = 0
-        var lagAfter: UInt64 = 0
-        var backlogBefore = 0
-        var backlogAfter = 0
+        var lag = [UInt64](repeating: 0, count: 3)
+        var backlog = [Int](repeating: 0, count: 3)
         var stalled = false
         var receivedBeforeStall = 0
         var dropAt: UInt64?
@@ -61,20 +63,19 @@ final class SlowBench: DeliveryBench {
                 let drops = server.metric("bus_slow_consumer_drops_total")
                 if let drops, drops > (dropsAtStart ?? 0) || slow.state == .closed || slow.closeCode != nil {
                     dropAt = now
+                    droppedAt = now
                     publishedAtDrop = published
                     loop.setReading(slow, true)  // read its last words: the error and close 4008
                     end = min(end, now + 3_000_000_000)  // keep publishing a little after the drop
                 }
             }
             while next <= Double(now) {
-                let lag = now - UInt64(next)
-                if stalled { lagAfter = max(lagAfter, lag) } else { lagBefore = max(lagBefore, lag) }
+                lag[phase(now)] = max(lag[phase(now)], now - UInt64(next))
                 loop.enqueue(BenchPayload.publishFrame(topic: topic, size: size, json: options.json, sentAt: BenchClock.now()), on: publisher)
                 published += 1
                 next += interval
             }
-            let backlog = publisher.outbound.count - publisher.outboundOffset
-            if stalled { backlogAfter = max(backlogAfter, backlog) } else { backlogBefore = max(backlogBefore, backlog) }
+            backlog[phase(now)] = max(backlog[phase(now)], publisher.outbound.count - publisher.outboundOffset)
             loop.turn(timeoutMs: Int32(min(20, max(1, (next - Double(now)) / 1e6))))
         }
 
@@ -111,12 +112,16 @@ final class SlowBench: DeliveryBench {
         report.add("healthy_missing", "missing at healthy subscribers", .int(missing))
         report.add("healthy_disconnected", "healthy subscribers disconnected", .int(healthyLost.count))
         report.add("seq_breaks", "sequence gaps or reorders (healthy)", .int(breaks))
-        addLatency(&report, before, prefix: "before_", label: "healthy, before stall: ")
-        addLatency(&report, afterStall, prefix: "after_", label: "healthy, after stall: ")
-        report.add("publisher_max_lag_before_ms", "publisher max lag, before stall", .number(Double(lagBefore) / 1e6, digits: 2), "ms")
-        report.add("publisher_max_lag_after_ms", "publisher max lag, after stall", .number(Double(lagAfter) / 1e6, digits: 2), "ms")
-        report.add("publisher_max_backlog_before_bytes", "publisher bytes the kernel refused, before stall", .int(backlogBefore), "bytes")
-        report.add("publisher_max_backlog_after_bytes", "publisher bytes the kernel refused, after stall", .int(backlogAfter), "bytes")
+        let names = [("before_", "before stall"), ("stalled_", "while stalled"), ("dropped_", "after the drop")]
+        for (index, (key, label)) in names.enumerated() {
+            addLatency(&report, phases[index], prefix: key, label: "healthy, \(label): ")
+        }
+        for (index, (key, label)) in names.enumerated() {
+            report.add("\(key)publisher_max_lag_ms", "publisher max lag behind schedule, \(label)", .number(Double(lag[index]) / 1e6, digits: 2), "ms")
+        }
+        for (index, (key, label)) in names.enumerated() {
+            report.add("\(key)publisher_max_backlog_bytes", "publisher bytes its socket refused, \(label)", .int(backlog[index]), "bytes")
+        }
         if dropAt == nil { report.fail("the stalled subscriber was not dropped within \(limit) s") }
         if missing > 0 { report.fail("\(missing) deliveries missing at healthy subscribers") }
         if !healthyLost.isEmpty { report.fail("\(healthyLost.count) healthy subscriber(s) dropped, first: \(healthyLost[0].closeWhy)") }
