@@ -493,6 +493,9 @@ enum BadInputCases {
         answers.insert(.connectionClosed)  // requestHeadNotCompleteInTimeIsClosed, silentPeerIsClosedAfterIdleTimeout
         answers.insert(.close(1008))  // floodingOnAfterRateLimitedIsClosedWith1008
         answers.formUnion([.error("slow_consumer"), .close(4008)])  // notReadingIsSlowConsumerThen4008
+        // AuthTests: upgradeWithoutAValidTokenGets401, webSocketSubscribeAndPublishObeyTheGrant,
+        // httpPublishObeysTheSameRules, connectionIsClosedWith1008WhenItsTokenExpires.
+        answers.formUnion([.http(401), .error("forbidden")])
         return answers
     }
 }
