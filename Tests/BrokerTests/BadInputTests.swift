@@ -493,6 +493,8 @@ enum BadInputCases {
         answers.insert(.connectionClosed)  // requestHeadNotCompleteInTimeIsClosed, silentPeerIsClosedAfterIdleTimeout
         answers.insert(.close(1008))  // floodingOnAfterRateLimitedIsClosedWith1008
         answers.formUnion([.error("slow_consumer"), .close(4008)])  // notReadingIsSlowConsumerThen4008
+        answers.insert(.http(401))  // AuthTests.upgradeWithoutAValidTokenGets401 (and its HTTP publish case)
+        answers.insert(.error("forbidden"))  // AuthTests: subscribe and publish outside the token's patterns
         return answers
     }
 }

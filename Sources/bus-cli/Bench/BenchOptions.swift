@@ -25,9 +25,10 @@ struct BenchOptions {
                     Needs that many descriptors here and in the server: the soft RLIMIT_NOFILE
                     is raised to the hard one; raise the hard one with `ulimit -Hn` (as root)
                     or /etc/security/limits.conf when it is too low.
-          churn     connect, subscribe, leave, --concurrency [64] at a time for --duration [5] s;
-                    every other one leaves with a close frame, the rest vanish (TCP reset).
-                    Cycles/s, server µs CPU per cycle, server fds and RSS before and after.
+          churn     connect, subscribe, leave, --concurrency [64] at a time for --duration [5] s
+                    or --cycles N (whichever ends first; 0 = no count); every other one leaves
+                    with a close frame, the rest vanish (TCP reset). Cycles/s, server µs CPU
+                    per cycle, server fds and RSS before and after (fails on a leftover fd).
           slow      --subscribers [100] healthy ones plus one that stops reading after
                     --warmup [3] s (its socket receive buffer is --slow-buffer [4096] B so it
                     backs up quickly); publisher at --rate [500] msg/s, --size [1024] B, for up
@@ -74,7 +75,7 @@ struct BenchOptions {
     init(_ arguments: [String]) throws {
         flags = try Flags(arguments, options: ["url", "server-pid", "server-args", "subscribers", "rate", "size",
                                                "warmup", "duration", "drain", "topics", "publishers", "window",
-                                               "samples", "connections", "concurrency", "hold", "slow-buffer"],
+                                               "samples", "connections", "concurrency", "hold", "slow-buffer", "cycles"],
                           switches: ["json"], help: Self.help)
         guard flags.positional.count == 1, Self.scenarios.contains(flags.positional[0]) else {
             throw UsageError("bench needs one SCENARIO: \(Self.scenarios.joined(separator: ", "))")
