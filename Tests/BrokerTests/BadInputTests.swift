@@ -37,6 +37,19 @@ import Testing
         try calm.carriesOn()
     }
 
+    /// The deadline runs from accept to the end of the request, body included: a publish
+    /// whose body stalls cannot hold its connection open.
+    @Test func requestBodyNotCompleteInTimeIsClosed() throws {
+        let server = try LiveServer { $0.handshakeTimeout = 1 }
+        defer { server.stop() }
+        let calm = try Bystander(server)
+        let raw = try RawSocket(port: server.port)
+        raw.send("POST /publish/calm.topic HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 100\r\n\r\n\"hal")
+        #expect(raw.read(timeout: 5).eof)
+        #expect(eventually { server.server.openConnections == 2 })
+        try calm.carriesOn()  // and nothing of the half body was published
+    }
+
     // MARK: frames
 
     @Test(arguments: BadInputCases.frames)
@@ -63,6 +76,35 @@ import Testing
         #expect(reply.eof || raw.read(timeout: 7).eof, "\(row.name): connection dropped")
         raw.close()
         #expect(eventually { server.server.openConnections == 2 + (holder == nil ? 0 : 1) })
+        try calm.carriesOn()
+    }
+
+    /// Next to the bad frames, the good ones they border on are accepted.
+    @Test func framesAtTheEdgeOfTheRulesAreAccepted() throws {
+        let server = try LiveServer { $0.maxMessageSize = 4096 }
+        defer { server.stop() }
+        let calm = try Bystander(server)
+        let raw = try RawSocket(port: server.port)
+        #expect(raw.upgrade(path: "/bus").hasPrefix("HTTP/1.1 101"))
+        // A character split across fragments, with a 125-byte ping between them.
+        let head = Array(#"{"type":"publish","id":1,"topic":"edge","data":"#.utf8) + [0x22, 0xCE]
+        raw.send(BadInputCases.frame(.text, fin: false, head))
+        raw.send(BadInputCases.frame(.ping, [UInt8](repeating: 9, count: 125)))
+        raw.send(BadInputCases.frame(.continuation, [0xBA, 0x22, 0x7D]))
+        // A binary message of exactly max_message_size, in three fragments: taken whole (and,
+        // as a binary publish, its header is nonsense, so it gets an error envelope, not a close).
+        raw.send(BadInputCases.frame(.binary, fin: false, [UInt8](repeating: 1, count: 2000)))
+        raw.send(BadInputCases.frame(.continuation, fin: false, [UInt8](repeating: 1, count: 2000)))
+        raw.send(BadInputCases.frame(.continuation, [UInt8](repeating: 1, count: 96)))
+        let replies = raw.read(timeout: 5) { SlowConsumerTests.frames($0).filter { $0.0 == .text }.count == 2 }.bytes
+        let texts = SlowConsumerTests.frames(replies).filter { $0.0 == .text }.map { String(decoding: $0.1, as: UTF8.self) }
+        #expect(texts.contains { $0.contains(#""type":"ack","id":1,"op":"publish""#) }, "\(texts)")
+        #expect(texts.contains { $0.contains(#""type":"error""#) }, "\(texts)")
+        #expect(replies.contains(0x8A), "the ping was answered")
+        // A valid application close code and a UTF-8 reason: echoed.
+        raw.send(BadInputCases.close(4999, Array("bye κ".utf8)))
+        let close = raw.read(timeout: 5) { SlowConsumerTests.frames($0).contains { $0.0 == .close } }.bytes
+        #expect(SlowConsumerTests.frames(close).last.map { $0.0 == .close && $0.1 == [0x13, 0x87] } == true, "close 4999 echoed")
         try calm.carriesOn()
     }
 
@@ -164,6 +206,14 @@ import Testing
         let reply = HTTPPublishTests.responses(raw, count: 1).first ?? ""
         #expect(reply.hasPrefix("HTTP/1.1 \(row.status) "), "\(row.name): \(reply)")
         #expect(reply.contains("\"code\":\"\(row.code)\""), "\(row.name): \(reply)")
+        if row.keepsAlive {
+            // The request was read whole, so the connection goes on with the next one.
+            raw.send(HTTPPublishTests.post("http.after", "1"))
+            let next = HTTPPublishTests.responses(raw, count: 1).first ?? ""
+            #expect(next.hasPrefix("HTTP/1.1 200 "), "\(row.name): then \(next)")
+        } else {
+            #expect(raw.read(timeout: 5).eof, "\(row.name): a request that cannot be skipped ends the connection")
+        }
         try calm.carriesOn()
     }
 
@@ -309,6 +359,7 @@ struct HTTPCase: Sendable, CustomTestStringConvertible {
     let request: String
     let status: Int
     let code: String
+    var keepsAlive = true
     var testDescription: String { name }
 }
 
@@ -429,11 +480,20 @@ enum BadInputCases {
             try client.socket.send(binary: [0x01, 0x80, 0x00, 0x01, 0x74])
             return try client.next()
         },
+        EnvelopeCase("id longer than 64 bytes", #"{"type":"subscribe","id":""# + String(repeating: "i", count: 65) + #"","topic":"a"}"#,
+                     "bad_request", id: nil),
+        EnvelopeCase("id that is an object", #"{"type":"subscribe","id":{"a":1},"topic":"a"}"#, "bad_request", id: nil),
         EnvelopeCase("empty segment", #"{"type":"subscribe","id":"bad","topic":"a..b"}"#, "invalid_topic"),
         EnvelopeCase("whitespace in topic", #"{"type":"subscribe","id":"bad","topic":"a b"}"#, "invalid_topic"),
         EnvelopeCase("wildcard inside a segment", #"{"type":"subscribe","id":"bad","topic":"chat.room*"}"#, "invalid_topic"),
         EnvelopeCase("topic over max_topic_length", #"{"type":"subscribe","id":"bad","topic":""# + String(repeating: "a", count: 257) + "\"}",
                      "invalid_topic"),
+        EnvelopeCase("topic over max_topic_depth", #"{"type":"publish","id":"bad","topic":""#
+                        + Array(repeating: "a", count: 17).joined(separator: ".") + #"","data":1}"#, "invalid_topic"),
+        EnvelopeCase(name: "binary publish to a bad topic", code: "invalid_topic") { client in
+            try client.socket.send(binary: BinaryLayout.encodePublish(topic: "a..b", id: "bad", payload: [1]))
+            return try client.next()
+        },
         EnvelopeCase("publish to a pattern", #"{"type":"publish","id":"bad","topic":"a.*","data":1}"#, "invalid_topic"),
         EnvelopeCase("JSON payload over max_payload",
                      #"{"type":"publish","id":"bad","topic":"t","data":""# + String(repeating: "x", count: 3500) + "\"}",
@@ -469,12 +529,12 @@ enum BadInputCases {
         HTTPCase(name: "publish bad JSON", request: HTTPPublishTests.post("t", "{nope"), status: 400, code: "bad_json"),
         HTTPCase(name: "publish with both Content-Length and chunked",
                  request: "POST /publish/t HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 1\r\nTransfer-Encoding: chunked\r\n\r\n",
-                 status: 400, code: "bad_request"),
+                 status: 400, code: "bad_request", keepsAlive: false),
         HTTPCase(name: "publish a body over max_payload",
                  request: "POST /publish/t HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 99999999\r\n\r\n", status: 413,
-                 code: "payload_too_large"),
+                 code: "payload_too_large", keepsAlive: false),
         HTTPCase(name: "GET on /publish", request: "GET /publish/t HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n", status: 405,
-                 code: "method_not_allowed"),
+                 code: "method_not_allowed", keepsAlive: false),
         HTTPCase(name: "history of a pattern", request: "GET /history/a.* HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n", status: 400,
                  code: "resume_requires_topic"),
         HTTPCase(name: "history of a bad topic", request: "GET /history/a..b HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n", status: 400,
