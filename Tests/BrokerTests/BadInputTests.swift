@@ -490,6 +490,8 @@ enum BadInputCases {
                      "invalid_topic"),
         EnvelopeCase("topic over max_topic_depth", #"{"type":"publish","id":"bad","topic":""#
                         + Array(repeating: "a", count: 17).joined(separator: ".") + #"","data":1}"#, "invalid_topic"),
+        // A regression test: an invalid pattern was answered not_subscribed, unlike subscribe.
+        EnvelopeCase("unsubscribe from an invalid pattern", #"{"type":"unsubscribe","id":"bad","topic":"a.>.b"}"#, "invalid_topic"),
         EnvelopeCase(name: "binary publish to a bad topic", code: "invalid_topic") { client in
             try client.socket.send(binary: BinaryLayout.encodePublish(topic: "a..b", id: "bad", payload: [1]))
             return try client.next()
