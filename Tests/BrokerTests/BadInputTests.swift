@@ -377,6 +377,10 @@ enum BadInputCases {
         HandshakeCase(name: "malformed request line", request: "GARBAGE\r\n\r\n", status: 400),
         HandshakeCase(name: "header without a colon", request: "GET /bus HTTP/1.1\r\nHost: 127.0.0.1\r\nNoColon\r\n\r\n", status: 400),
         // A regression test: on a loopback listener the origin policy answered 403 first.
+        HandshakeCase(name: "HTTP/2 preface", request: "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n", status: 400),
+        HandshakeCase(name: "upgrade over HTTP/1.0", request: "GET /bus HTTP/1.0\r\nHost: 127.0.0.1\r\n" + upgrade + key
+                        + "Sec-WebSocket-Version: 13\r\n\r\n", status: 400),
+        HandshakeCase(name: "lowercase method", request: request("get"), status: 405, header: "Allow: GET"),
         HandshakeCase(name: "missing Host", request: request(host: nil), status: 400),
         HandshakeCase(name: "two Host headers", request: request(extra: "Host: 127.0.0.1\r\n"), status: 400),
         HandshakeCase(name: "HTTP publish without Host",
@@ -465,6 +469,14 @@ enum BadInputCases {
         EnvelopeCase("data nested too deep",
                      #"{"type":"publish","id":"bad","topic":"t","data":"# + String(repeating: "[", count: 70)
                         + String(repeating: "]", count: 70) + "}", "bad_json", id: nil),
+        EnvelopeCase("empty text frame", "", "bad_json", id: nil),
+        EnvelopeCase("trailing bytes after the object", #"{"type":"subscribe","id":"bad","topic":"a"} x"#, "bad_json", id: nil),
+        EnvelopeCase("two objects in one frame", #"{"type":"subscribe","topic":"a"}{"type":"subscribe","topic":"b"}"#, "bad_json", id: nil),
+        EnvelopeCase("missing type", #"{"id":"bad","topic":"a"}"#, "bad_request"),
+        EnvelopeCase("mistyped type", #"{"type":5,"id":"bad","topic":"a"}"#, "bad_request"),
+        EnvelopeCase("negative last", #"{"type":"subscribe","id":"bad","topic":"a","last":-1}"#, "bad_request"),
+        EnvelopeCase("since without seq", #"{"type":"subscribe","id":"bad","topic":"a","since":{"epoch":"x"}}"#, "bad_request"),
+        EnvelopeCase("NUL in a topic", #"{"type":"subscribe","id":"bad","topic":"a\u0000b"}"#, "invalid_topic"),
         EnvelopeCase("unknown type", #"{"type":"dance","id":"bad"}"#, "unknown_type"),
         EnvelopeCase("missing topic", #"{"type":"subscribe","id":"bad"}"#, "bad_request"),
         EnvelopeCase("missing data", #"{"type":"publish","id":"bad","topic":"t"}"#, "bad_request"),
