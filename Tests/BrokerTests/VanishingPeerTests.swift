@@ -55,6 +55,20 @@ import Testing
         try calm.carriesOn()
     }
 
+    /// Mid-close: a peer that broke the protocol and then neither reads nor answers our close
+    /// is let go at the close timeout, even with bytes it never read left in the socket.
+    @Test func peerSilentAfterOurCloseIsFreedAtTheCloseTimeout() throws {
+        let server = try LiveServer { $0.closeTimeout = 1 }
+        defer { server.stop() }
+        let calm = try Bystander(server)
+        let raw = try RawSocket(port: server.port)
+        #expect(raw.upgrade(path: "/bus").hasPrefix("HTTP/1.1 101"))
+        raw.send([0x81, 0x02, 0x68, 0x69])  // unmasked: close 1002, then we go quiet
+        raw.send(BadInputCases.frame(.text, Array(#"{"type":"publish","topic":"t","data":1}"#.utf8)))
+        #expect(eventually(timeout: 10) { Self.settled(server) })
+        try calm.carriesOn()
+    }
+
     /// Mid-write: a subscriber that stopped reading has bytes queued for it when it vanishes.
     @Test func stalledSubscriberWithAFullQueueThenReset() throws {
         let server = try LiveServer { $0.loops = 1; $0.socketSendBuffer = 4096; $0.sendQueueMessages = 100_000 }
