@@ -100,7 +100,8 @@ import Testing
         let texts = SlowConsumerTests.frames(replies).filter { $0.0 == .text }.map { String(decoding: $0.1, as: UTF8.self) }
         #expect(texts.contains { $0.contains(#""type":"ack","id":1,"op":"publish""#) }, "\(texts)")
         #expect(texts.contains { $0.contains(#""type":"error""#) }, "\(texts)")
-        #expect(replies.contains(0x8A), "the ping was answered")
+        let pong: [UInt8] = [0x8A, 125] + [UInt8](repeating: 9, count: 125)
+        #expect(replies.indices.contains { replies[$0...].starts(with: pong) }, "the ping was answered")
         // A valid application close code and a UTF-8 reason: echoed.
         raw.send(BadInputCases.close(4999, Array("bye κ".utf8)))
         let close = raw.read(timeout: 5) { SlowConsumerTests.frames($0).contains { $0.0 == .close } }.bytes
@@ -428,6 +429,10 @@ enum BadInputCases {
         FrameCase(name: "fragmented ping", frames: [frame(.ping, fin: false, [1])], code: 1002),
         FrameCase(name: "fragmented close", frames: [frame(.close, fin: false, [0x03, 0xE8])], code: 1002),
         FrameCase(name: "126-byte ping", frames: [frame(.ping, [UInt8](repeating: 1, count: 126))], code: 1002),
+        FrameCase(name: "126-byte close", frames: [close(1000, [UInt8](repeating: 0x61, count: 124))], code: 1002),
+        FrameCase(name: "64-bit length with the top bit set", frames: [[0x82, 0xFF, 0x80, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]], code: 1002),
+        FrameCase(name: "reserved bit on a continuation",
+                  frames: [frame(.binary, fin: false, [1]), [0xC0, 0x81, 0, 0, 0, 0, 2]], code: 1002),
         FrameCase(name: "stray continuation", frames: [frame(.continuation, Array("x".utf8))], code: 1002),
         FrameCase(name: "new text frame inside a fragmented message",
                   frames: [frame(.text, fin: false, json), frame(.text, Array("1}".utf8))], code: 1002),
@@ -445,6 +450,8 @@ enum BadInputCases {
         // "κ" is CE BA: the first fragment ends inside it and the next does not finish it.
         FrameCase(name: "fragmented text, bad UTF-8 at the boundary",
                   frames: [frame(.text, fin: false, json + [0x22, 0xCE]), frame(.continuation, Array("x\"}".utf8))], code: 1007),
+        // Failing fast (RFC 6455 §8.1, Autobahn 6.4): the rest of the message never comes.
+        FrameCase(name: "first fragment already not UTF-8", frames: [frame(.text, fin: false, json + [0x22, 0xFF])], code: 1007),
         FrameCase(name: "fragmented text ending inside a character",
                   frames: [frame(.text, fin: false, json + [0x22]), frame(.continuation, [0xCE])], code: 1007),
         FrameCase(name: "one frame over max_message_size",
