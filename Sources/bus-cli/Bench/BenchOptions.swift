@@ -41,6 +41,8 @@ struct BenchOptions {
         Options:
           --url URL           measure a running server (needs --server-pid for CPU/RSS figures)
           --server-pid PID    process to read /proc figures from, with --url
+          --publish-url URL   publishers connect to this node of a cluster instead
+                              (fanout, saturate, topics: the cross-node cost)
           --server-args ARGS  extra broker-server arguments, space-separated (when started here)
           --subscribers N     subscriber connections (fanout, saturate, slow)
           --rate N            messages per second (fanout, topics: total, slow)
@@ -67,13 +69,15 @@ struct BenchOptions {
 
     let scenario: String
     let url: String?
+    /// Publishers connect here instead (another node of a cluster): cross-node delivery.
+    let publishURL: String?
     let serverPID: Int32?
     let serverArguments: [String]
     let json: Bool
     private let flags: Flags
 
     init(_ arguments: [String]) throws {
-        flags = try Flags(arguments, options: ["url", "server-pid", "server-args", "subscribers", "rate", "size",
+        flags = try Flags(arguments, options: ["url", "publish-url", "server-pid", "server-args", "subscribers", "rate", "size",
                                                "warmup", "duration", "drain", "topics", "publishers", "window",
                                                "samples", "connections", "concurrency", "hold", "slow-buffer", "cycles"],
                           switches: ["json"], help: Self.help)
@@ -82,6 +86,7 @@ struct BenchOptions {
         }
         scenario = flags.positional[0]
         url = flags.value("url")
+        publishURL = flags.value("publish-url")
         serverPID = try flags.integer("server-pid").map { Int32(clamping: $0) }
         serverArguments = flags.value("server-args").map { $0.split(separator: " ").map(String.init) } ?? []
         json = flags.has("json")
