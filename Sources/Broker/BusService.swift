@@ -126,7 +126,11 @@ final class BusService: WebSocketService {
 
     private func unsubscribe(_ session: BusSession, _ text: String, id: [UInt8]?) {
         let connection = session.connection
-        guard let pattern = try? TopicPattern(text, limits: limits), hub.unsubscribe(session, from: pattern) else {
+        let pattern: TopicPattern
+        do { pattern = try TopicPattern(text, limits: limits) } catch {
+            return sendError(.invalidTopic, error.message, id: id, topic: text, to: connection)
+        }
+        guard hub.unsubscribe(session, from: pattern) else {
             return sendError(.notSubscribed, "this connection is not subscribed to that pattern", id: id, topic: text, to: connection)
         }
         connection.enqueue(WireFrame.make(opcode: .text, payload: ServerEnvelope.ack(id: id, op: "unsubscribe", topic: text)))

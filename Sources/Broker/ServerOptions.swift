@@ -82,7 +82,7 @@ public struct ServerOptions {
         Option("max-handshake-size", .integer, "BYTES", default: "8192", "largest HTTP request head") { o, v throws(ConfigError) in
             o.config.maxHandshakeSize = try number(v, "max-handshake-size", Int.self)
         },
-        Option("handshake-timeout", .seconds, "SECONDS", default: "10", "time to complete the HTTP request head") { o, v throws(ConfigError) in
+        Option("handshake-timeout", .seconds, "SECONDS", default: "10", "time to complete an HTTP request (head and publish body)") { o, v throws(ConfigError) in
             o.config.handshakeTimeout = try number(v, "handshake-timeout", Double.self)
         },
         Option("ping-interval", .seconds, "SECONDS", default: "25", "ping a quiet connection this often") { o, v throws(ConfigError) in

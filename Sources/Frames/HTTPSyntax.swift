@@ -66,6 +66,15 @@ enum HTTPSyntax {
         let x = a.utf8
         let y = b.utf8
         guard x.count == y.count else { return false }
+        // Native strings compare as byte buffers: header lookups run this for every header
+        // of every handshake, and iterating UTF8View indices costs several times more.
+        let contiguous = x.withContiguousStorageIfAvailable { xs in
+            y.withContiguousStorageIfAvailable { ys in
+                for i in 0..<xs.count where lowercased(xs[i]) != lowercased(ys[i]) { return false }
+                return true
+            }
+        }
+        if let contiguous, let equal = contiguous { return equal }
         return zip(x, y).allSatisfy { lowercased($0) == lowercased($1) }
     }
 

@@ -55,6 +55,47 @@ import Testing
         try calm.carriesOn()
     }
 
+    /// Mid-close: a peer that broke the protocol and then neither reads nor answers our close
+    /// is let go at the close timeout, even with bytes it never read left in the socket.
+    @Test func peerSilentAfterOurCloseIsFreedAtTheCloseTimeout() throws {
+        let server = try LiveServer { $0.closeTimeout = 1 }
+        defer { server.stop() }
+        let calm = try Bystander(server)
+        let raw = try RawSocket(port: server.port)
+        #expect(raw.upgrade(path: "/bus").hasPrefix("HTTP/1.1 101"))
+        raw.send([0x81, 0x02, 0x68, 0x69])  // unmasked: close 1002, then we go quiet
+        raw.send(BadInputCases.frame(.text, Array(#"{"type":"publish","topic":"t","data":1}"#.utf8)))
+        #expect(eventually(timeout: 10) { Self.settled(server) })
+        try calm.carriesOn()
+    }
+
+    /// Per-address slots come back however a peer leaves: vanishing mid-head or mid-frame,
+    /// or refused with 429 itself. Otherwise a flaky network would lock an address out.
+    @Test func vanishedPeersGiveBackTheirPerAddressSlots() throws {
+        let server = try LiveServer { $0.maxConnectionsPerIP = 4 }
+        defer { server.stop() }
+        let calm = try Bystander(server)  // two of the four
+        for round in 0..<20 {
+            let a = try RawSocket(port: server.port), b = try RawSocket(port: server.port)
+            if round % 2 == 0 {
+                a.send("GET /bus HTTP/1.1\r\nHost: 127.0.0.1\r\n")
+                #expect(b.upgrade(path: "/bus").hasPrefix("HTTP/1.1 101"))
+                b.send([0x82, 0x85, 1, 2, 3, 4, 9])
+            } else {
+                #expect(a.upgrade(path: "/bus").hasPrefix("HTTP/1.1 101"))
+                let refused = try RawSocket(port: server.port)
+                #expect(refused.readHTTPHead().hasPrefix("HTTP/1.1 429"), "round \(round)")
+                refused.abort()
+            }
+            a.abort()
+            b.abort()
+            #expect(eventually { server.server.openConnections == 2 }, "round \(round)")
+        }
+        let later = try BusClient(port: server.port)
+        guard case .ack = try later.subscribe("later") else { Issue.record("admitted after the churn"); return }
+        try calm.carriesOn()
+    }
+
     /// Mid-write: a subscriber that stopped reading has bytes queued for it when it vanishes.
     @Test func stalledSubscriberWithAFullQueueThenReset() throws {
         let server = try LiveServer { $0.loops = 1; $0.socketSendBuffer = 4096; $0.sendQueueMessages = 100_000 }

@@ -25,9 +25,10 @@ struct BenchOptions {
                     Needs that many descriptors here and in the server: the soft RLIMIT_NOFILE
                     is raised to the hard one; raise the hard one with `ulimit -Hn` (as root)
                     or /etc/security/limits.conf when it is too low.
-          churn     connect, subscribe, leave, --concurrency [64] at a time for --duration [5] s;
-                    every other one leaves with a close frame, the rest vanish (TCP reset).
-                    Cycles/s, server µs CPU per cycle, server fds and RSS before and after.
+          churn     connect, subscribe, leave, --concurrency [64] at a time for --duration [5] s
+                    or --cycles N (whichever ends first; 0 = no count); every other one leaves
+                    with a close frame, the rest vanish (TCP reset). Cycles/s, server µs CPU
+                    per cycle, server fds and RSS before and after (fails on a leftover fd).
           slow      --subscribers [100] healthy ones plus one that stops reading after
                     --warmup [3] s (its socket receive buffer is --slow-buffer [4096] B so it
                     backs up quickly); publisher at --rate [500] msg/s, --size [1024] B, for up
@@ -40,6 +41,8 @@ struct BenchOptions {
         Options:
           --url URL           measure a running server (needs --server-pid for CPU/RSS figures)
           --server-pid PID    process to read /proc figures from, with --url
+          --publish-url URL   publishers connect to this node of a cluster instead
+                              (fanout, saturate, topics: the cross-node cost)
           --server-args ARGS  extra broker-server arguments, space-separated (when started here)
           --subscribers N     subscriber connections (fanout, saturate, slow)
           --rate N            messages per second (fanout, topics: total, slow)
@@ -66,21 +69,24 @@ struct BenchOptions {
 
     let scenario: String
     let url: String?
+    /// Publishers connect here instead (another node of a cluster): cross-node delivery.
+    let publishURL: String?
     let serverPID: Int32?
     let serverArguments: [String]
     let json: Bool
     private let flags: Flags
 
     init(_ arguments: [String]) throws {
-        flags = try Flags(arguments, options: ["url", "server-pid", "server-args", "subscribers", "rate", "size",
+        flags = try Flags(arguments, options: ["url", "publish-url", "server-pid", "server-args", "subscribers", "rate", "size",
                                                "warmup", "duration", "drain", "topics", "publishers", "window",
-                                               "samples", "connections", "concurrency", "hold", "slow-buffer"],
+                                               "samples", "connections", "concurrency", "hold", "slow-buffer", "cycles"],
                           switches: ["json"], help: Self.help)
         guard flags.positional.count == 1, Self.scenarios.contains(flags.positional[0]) else {
             throw UsageError("bench needs one SCENARIO: \(Self.scenarios.joined(separator: ", "))")
         }
         scenario = flags.positional[0]
         url = flags.value("url")
+        publishURL = flags.value("publish-url")
         serverPID = try flags.integer("server-pid").map { Int32(clamping: $0) }
         serverArguments = flags.value("server-args").map { $0.split(separator: " ").map(String.init) } ?? []
         json = flags.has("json")

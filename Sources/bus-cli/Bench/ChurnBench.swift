@@ -28,6 +28,7 @@ final class ChurnBench: DeliveryBench {
     func run() throws -> BenchReport {
         let concurrency = try options.integer("concurrency", 64)
         let duration = try options.seconds("duration", 5)
+        let cycleLimit = try options.integer("cycles", 0)
         var report = BenchReport(scenario: "churn")
 
         let base = try serverSample()
@@ -37,8 +38,11 @@ final class ChurnBench: DeliveryBench {
         var leaving = Set<UInt64>()
         while BenchClock.now() < end || !active.isEmpty {
             let now = BenchClock.now()
-            if now < end {
-                while active.count < concurrency { try startCycle() }
+            let starting = cycleLimit == 0 || next < cycleLimit
+            if now < end && starting {
+                while active.count < concurrency && (cycleLimit == 0 || next < cycleLimit) { try startCycle() }
+            } else if active.isEmpty {
+                break
             } else if now > end + 10_000_000_000 {
                 break
             }
@@ -77,6 +81,9 @@ final class ChurnBench: DeliveryBench {
         report.add("server_fds_left_behind", "server fds left behind", .int(settled.openFDs - base.openFDs))
         report.add("server_rss_before_bytes", "server RSS before", .int(base.rssBytes), "bytes")
         report.add("server_rss_after_bytes", "server RSS after", .int(settled.rssBytes), "bytes")
+        report.add("server_anon_before_bytes", "server anonymous RSS before", .int(base.anonymousBytes), "bytes")
+        report.add("server_anon_after_bytes", "server anonymous RSS after", .int(settled.anonymousBytes), "bytes")
+        report.add("server_rss_growth_percent", "server RSS growth", .number(Double(settled.rssBytes - base.rssBytes) * 100 / Double(max(1, base.rssBytes)), digits: 1), "%")
         if !failed.isEmpty { report.fail("\(failed.count) cycles failed, first: \(failed[0])") }
         if unfinished > 0 { report.fail("\(unfinished) cycles did not finish within 10 s of the end") }
         if settled.openFDs > base.openFDs { report.fail("\(settled.openFDs - base.openFDs) server descriptors still open 15 s after the end") }

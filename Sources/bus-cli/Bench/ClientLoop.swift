@@ -58,15 +58,30 @@ final class ClientLoop {
 
     // MARK: opening and closing
 
-    /// Starts a connection to the server (`/bus`, subprotocol `bus.v1`). A receive buffer
-    /// size, when given, is set before connecting so the TCP window starts small.
+    /// Another server for some connections (a cluster's other node): its address, Host and path.
+    struct Elsewhere {
+        let address: SocketAddress
+        let hostHeader: String
+        let path: String
+
+        init(url: WebSocketURL) throws {
+            address = try SocketAddress.resolve(host: url.host, port: url.port)
+            hostHeader = url.hostHeader
+            path = url.target
+        }
+    }
+
+    /// Starts a connection to the server (`/bus`, subprotocol `bus.v1`), or to `elsewhere`. A
+    /// receive buffer size, when given, is set before connecting so the TCP window starts small.
     @discardableResult
-    func connect(tag: Int = 0, receiveBuffer: Int? = nil) throws -> BenchConnection {
+    func connect(tag: Int = 0, receiveBuffer: Int? = nil, to elsewhere: Elsewhere? = nil) throws -> BenchConnection {
+        let address = elsewhere?.address ?? address
         let fd = try Sys.socket(family: address.family, nonBlocking: true)
         Sys.setNoDelay(fd)
         if let receiveBuffer { BenchSys.setReceiveBuffer(fd, receiveBuffer) }
-        let connection = BenchConnection(id: nextID, fd: fd,
-                                         handshake: ClientHandshake(host: hostHeader, path: path, subprotocols: subprotocols))
+        let handshake = ClientHandshake(host: elsewhere?.hostHeader ?? hostHeader, path: elsewhere?.path ?? path,
+                                        subprotocols: subprotocols)
+        let connection = BenchConnection(id: nextID, fd: fd, handshake: handshake)
         nextID += 1
         connection.tag = tag
         connection.startedAt = BenchClock.now()

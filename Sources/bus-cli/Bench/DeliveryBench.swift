@@ -100,7 +100,9 @@ class DeliveryBench: ClientLoopDelegate {
 
     func openPublishers(count: Int) throws {
         let target = openedCount + count
-        for index in 0..<count { publishers.append(try loop.connect(tag: index)) }
+        // --publish-url: publishers on another node of a cluster, subscribers on this one.
+        let elsewhere = try options.publishURL.map { try ClientLoop.Elsewhere(url: CLI.url($0)) }
+        for index in 0..<count { publishers.append(try loop.connect(tag: index, to: elsewhere)) }
         try wait(seconds: 30, "publishers to connect") { openedCount >= target }
         // Let each welcome arrive before timing starts.
         run(seconds: 0.1)

@@ -8,6 +8,9 @@ struct ProcessFigures {
     /// User plus system CPU time, in nanoseconds (clock-tick resolution, usually 10 ms).
     var cpuNanos: UInt64
     var rssBytes: Int
+    /// The anonymous part of RSS (heap, stacks): what the server allocated, without the
+    /// library pages it has touched so far, which grow as new code paths run.
+    var anonymousBytes: Int
     var openFDs: Int
     var at: UInt64
 
@@ -20,7 +23,7 @@ struct ProcessFigures {
               let cpu = parseCPUTicks(stat) else { return nil }
         let status = (try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8)) ?? ""
         return ProcessFigures(cpuNanos: cpu * 1_000_000_000 / ticksPerSecond, rssBytes: parseRSS(status),
-                              openFDs: countFDs(pid: pid), at: now)
+                              anonymousBytes: parseRSS(status, field: "RssAnon:"), openFDs: countFDs(pid: pid), at: now)
     }
 
     /// Fields 14 and 15 (utime, stime) of `/proc/PID/stat`, counted after the `)` that ends
@@ -32,9 +35,9 @@ struct ProcessFigures {
         return user + system
     }
 
-    /// `VmRSS:   1234 kB` in bytes; 0 when absent.
-    static func parseRSS(_ status: String) -> Int {
-        for line in status.split(separator: "\n") where line.hasPrefix("VmRSS:") {
+    /// `VmRSS:   1234 kB` (or another field's) in bytes; 0 when absent.
+    static func parseRSS(_ status: String, field: String = "VmRSS:") -> Int {
+        for line in status.split(separator: "\n") where line.hasPrefix(field) {
             let digits = line.split(separator: " ").dropFirst().first.flatMap { Int($0) } ?? 0
             return digits * 1024
         }
