@@ -21,7 +21,7 @@ let package = Package(
         // The envelope codec, pure and apart from the runtime so fuzz targets build it alone.
         .target(name: "BusProtocol", swiftSettings: speed),
         // The NATS client protocol (cluster backplane), pure like Frames: parser, encoder, client state machine.
-        .target(name: "NATS", swiftSettings: speed),
+        .target(name: "NATS", dependencies: ["BusProtocol"], swiftSettings: speed),
         // Secrets and crypto (SHA-256, HMAC, JWT, static tokens, grants) in one small module
         // with no sockets, so it can be audited and tested alone.
         .target(name: "Auth", dependencies: ["Frames", "Topics", "BusProtocol"], swiftSettings: speed),

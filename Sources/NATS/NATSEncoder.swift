@@ -1,3 +1,5 @@
+import BusProtocol
+
 /// Bytes of the operations a client sends. Each returns one complete operation, so the caller
 /// can queue it as one buffer.
 public enum NATSEncoder {
@@ -45,18 +47,5 @@ public enum NATSEncoder {
     public static let pong: [UInt8] = Array("PONG\r\n".utf8)
 
     /// A JSON string literal (the node name is the only free text we send).
-    static func quoted(_ text: String) -> String {
-        var out = "\""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case _ where scalar.value < 0x20:
-                let hex = String(scalar.value, radix: 16)
-                out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-            default: out.unicodeScalars.append(scalar)
-            }
-        }
-        return out + "\""
-    }
+    static func quoted(_ text: String) -> String { JSONText.quoted(text) }
 }

@@ -1,3 +1,4 @@
+import BusProtocol
 import Foundation
 
 /// A scenario's figures: printed as an aligned table for people, then as one JSON line
@@ -39,19 +40,7 @@ struct BenchReport {
             return value < 0 ? "-" + out : out
         }
 
-        static func quoted(_ text: String) -> String {
-            var out = "\""
-            for scalar in text.unicodeScalars {
-                switch scalar {
-                case "\"": out += "\\\""
-                case "\\": out += "\\\\"
-                case "\n": out += "\\n"
-                case _ where scalar.value < 0x20: out += String(format: "\\u%04x", scalar.value)
-                default: out.unicodeScalars.append(scalar)
-                }
-            }
-            return out + "\""
-        }
+        static func quoted(_ text: String) -> String { JSONText.quoted(text) }
     }
 
     struct Row {
