@@ -34,6 +34,8 @@ final class Connection {
     var clientAddress: String
     /// The address this connection is counted under in the per-address limits, if any.
     var countedAddress: String?
+    /// Part of the queue is in the loop's io_uring submission (see `BatchedWriter`).
+    var batchedWriteInFlight = false
 
     /// How logs name the other end: the peer, and the client behind it when a proxy forwarded.
     var peerFields: [(String, String)] {
@@ -191,36 +193,75 @@ final class Connection {
     }
 
     /// Writes as much of the queue as the socket takes, in one `sendmsg` per `IOV_MAX` entries.
-    func flush() {
-        isDirty = false
-        guard phase != .closed else { return }
-        if !queue.isEmpty { loop.metrics.queueDepth.observe(UInt64(queue.count)) }
-        while !queue.isEmpty {
-            let count = queue.fill(loop.iovecs, capacity: loop.iovecCapacity)
-            var total = 0
-            for i in 0..<count { total += loop.iovecs[i].iov_len }
-            // The batch's first message, timed once its last byte is written (not per message).
-            let timed = queue.first?.stamp.map { (arrival: $0.arrival, bytesLeft: loop.iovecs[0].iov_len) }
-            switch Sys.sendVector(fd, loop.iovecs, count: count) {
-            case .bytes(let written):
-                if let timed, written >= timed.bytesLeft {
-                    let now = Sys.monotonicNanos()
-                    loop.metrics.deliveryNanos.observe(now > timed.arrival ? now - timed.arrival : 0)
-                }
-                queue.consume(written)
-                loop.queuedBytes -= written
-                if written < total { armWritable(); return }
-            case .wouldBlock:
-                armWritable()
-                return
-            case .failed(let code):
-                // The peer is gone (EPIPE, ECONNRESET): close quietly, one debug line.
-                closeNow(reason: "write error \(code)")
-                return
-            case .eof:
-                closeNow(reason: "peer closed TCP")
-                return
+    /// One `sendmsg`'s worth of the queue: its iovecs, bytes, and the message timed by it.
+    struct PreparedWrite {
+        let count: Int
+        let total: Int
+        /// The batch's first message, timed once its last byte is written (not per message).
+        let timed: (arrival: UInt64, bytesLeft: Int)?
+        var completed = false
+    }
+
+    private func prepareWrite(_ iov: UnsafeMutablePointer<iovec>, capacity: Int) -> PreparedWrite {
+        let count = queue.fill(iov, capacity: capacity)
+        var total = 0
+        for i in 0..<count { total += iov[i].iov_len }
+        return PreparedWrite(count: count, total: total, timed: queue.first?.stamp.map { ($0.arrival, iov[0].iov_len) })
+    }
+
+    /// Applies one write's outcome; false when the flush must stop here (the socket is full,
+    /// or the connection closed).
+    private func applyWrite(_ result: Sys.IOResult, _ write: PreparedWrite) -> Bool {
+        switch result {
+        case .bytes(let written):
+            if let timed = write.timed, written >= timed.bytesLeft {
+                let now = Sys.monotonicNanos()
+                loop.metrics.deliveryNanos.observe(now > timed.arrival ? now - timed.arrival : 0)
             }
+            queue.consume(written)
+            loop.queuedBytes -= written
+            if written < write.total { armWritable(); return false }
+            return true
+        case .wouldBlock:
+            armWritable()
+            return false
+        case .failed(let code):
+            // The peer is gone (EPIPE, ECONNRESET): close quietly, one debug line.
+            closeNow(reason: "write error \(code)")
+            return false
+        case .eof:
+            closeNow(reason: "peer closed TCP")
+            return false
+        }
+    }
+
+    /// `--io-uring`: the first write of this flush, to go out in the loop's batch; nil when
+    /// there is nothing to send (then `flush()` does the rest as usual).
+    func prepareBatchedWrite(_ iov: UnsafeMutablePointer<iovec>, capacity: Int) -> PreparedWrite? {
+        guard phase != .closed, !queue.isEmpty else { return nil }
+        isDirty = false
+        batchedWriteInFlight = true
+        loop.metrics.queueDepth.observe(UInt64(queue.count))
+        return prepareWrite(iov, capacity: capacity)
+    }
+
+    /// The batch's result for this connection, as `sendmsg` would have returned it. Returns
+    /// whether the flush goes on (`flush(observed: true)`, once every result is applied).
+    func completeBatchedWrite(result: Int32, _ write: PreparedWrite) -> Bool {
+        batchedWriteInFlight = false
+        let outcome: Sys.IOResult = result >= 0 ? .bytes(Int(result))
+            : (result == -EAGAIN || result == -EWOULDBLOCK) ? .wouldBlock : .failed(-result)
+        return phase != .closed && applyWrite(outcome, write)
+    }
+
+    func flush(observed: Bool = false) {
+        isDirty = false
+        // A batched write of these bytes is out: writing them again here would send them twice.
+        guard phase != .closed, !batchedWriteInFlight else { return }
+        if !queue.isEmpty && !observed { loop.metrics.queueDepth.observe(UInt64(queue.count)) }
+        while !queue.isEmpty {
+            let write = prepareWrite(loop.iovecs, capacity: loop.iovecCapacity)
+            guard applyWrite(Sys.sendVector(fd, loop.iovecs, count: write.count), write) else { return }
         }
         if writableArmed { writableArmed = false; updateInterest() }
         if let session = busSession, let token = session.pendingReplay {

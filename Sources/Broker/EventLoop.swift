@@ -47,6 +47,9 @@ final class EventLoop {
     /// `--flush-delay`: dirty connections are written once the oldest has waited this long.
     private lazy var flushDelay = context.config.flushDelayNanos
     private var dirtySince: UInt64 = 0
+    /// `--io-uring`: one submission writes a turn's dirty connections (nil: `sendmsg` each).
+    /// Made with the loop, so its descriptor is there from the start like the epoll's.
+    private let batchedWriter: BatchedWriter?
     private var draining: UInt64?  // shutdown deadline
     /// Some loop's inbox is past its high-water mark: publishers are not read this turn.
     private(set) var saturated = false
@@ -81,6 +84,10 @@ final class EventLoop {
         readBuffer = .allocate(byteCount: Self.readBufferSize, alignment: 16)
         iovecCapacity = min(Sys.iovMax, 1024)
         iovecs = .allocate(capacity: iovecCapacity)
+        batchedWriter = context.config.ioUring ? BatchedWriter() : nil
+        if context.config.ioUring && batchedWriter == nil && index == 0 {
+            context.log.warn("io_uring is unavailable here: writing with sendmsg", [])
+        }
         events = .allocate(capacity: Int(Self.eventCapacity))
         hub = LoopHub(index: index, peers: peers, config: context.config)
         router = Router(context: context, hub: hub)
@@ -331,7 +338,11 @@ final class EventLoop {
         guard !dirty.isEmpty else { return }
         var batch: [Connection] = []
         swap(&batch, &dirty)
-        for connection in batch { connection.flush() }
+        if let writer = batchedWriter, batch.count > 1 {
+            writer.flush(batch)
+        } else {
+            for connection in batch { connection.flush() }
+        }
         batch.removeAll(keepingCapacity: true)
         if dirty.isEmpty { swap(&batch, &dirty) }
     }

@@ -35,6 +35,9 @@ public struct ServerConfig: Sendable {
     /// (nanoseconds; 0 = at the end of every loop turn, the default). Trades a bounded
     /// latency for fewer, larger writes under fan-out.
     public var flushDelayNanos: UInt64 = 0
+    /// Write each loop turn's dirty connections through one io_uring submission (Linux 5.6+;
+    /// falls back to `sendmsg` where io_uring is unavailable).
+    public var ioUring = false
     /// Most simultaneous connections; nil derives it from the file descriptor limit.
     public var maxConnections: Int?
     /// Patterns one connection may hold: bounds its memory and the interest it can spread.

@@ -106,6 +106,13 @@ public struct ServerOptions {
         Option("flush-delay", .text, "DURATION", default: "0", "coalesce writes: flush at most this often, e.g. 1ms or 500us (max 100ms)") { o, v throws(ConfigError) in
             o.config.flushDelayNanos = try duration(v, "flush-delay")
         },
+        Option("io-uring", .text, "on|off", default: "off", "write each loop turn's dirty connections with one io_uring submission") { o, v throws(ConfigError) in
+            switch v.lowercased() {
+            case "on", "true", "1": o.config.ioUring = true
+            case "off", "false", "0": o.config.ioUring = false
+            default: throw ConfigError(option: "io-uring", message: "'\(v)' is not on or off")
+            }
+        },
         Option("max-connections", .integer, "N", default: "file limit - 64", "most open connections; beyond it HTTP 503") { o, v throws(ConfigError) in
             o.config.maxConnections = try number(v, "max-connections", Int.self)
         },

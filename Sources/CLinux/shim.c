@@ -44,3 +44,108 @@ int bus_read_signalfd(int fd) {
     if (n != (ssize_t)sizeof(info)) return -1;
     return (int)info.ssi_signo;
 }
+
+// MARK: io_uring (raw system calls; no liburing)
+
+#include <linux/io_uring.h>
+#include <stdint.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <stdlib.h>
+#include <string.h>
+#include <errno.h>
+
+struct bus_uring {
+    int fd;
+    unsigned *sq_head, *sq_tail, *sq_mask, *sq_array;
+    unsigned *cq_head, *cq_tail, *cq_mask;
+    struct io_uring_sqe *sqes;
+    struct io_uring_cqe *cqes;
+    void *sq_ring, *cq_ring;
+    size_t sq_ring_size, cq_ring_size, sqes_size;
+    unsigned entries, queued;
+};
+
+bus_uring *bus_uring_create(unsigned entries) {
+    struct io_uring_params params;
+    memset(&params, 0, sizeof params);
+    int fd = (int)syscall(__NR_io_uring_setup, entries, &params);
+    if (fd < 0) return NULL;
+    bus_uring *ring = calloc(1, sizeof *ring);
+    if (!ring) { close(fd); return NULL; }
+    ring->fd = fd;
+    ring->entries = params.sq_entries;
+    ring->sq_ring_size = params.sq_off.array + params.sq_entries * sizeof(unsigned);
+    ring->cq_ring_size = params.cq_off.cqes + params.cq_entries * sizeof(struct io_uring_cqe);
+    ring->sqes_size = params.sq_entries * sizeof(struct io_uring_sqe);
+    ring->sq_ring = mmap(NULL, ring->sq_ring_size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE, fd, IORING_OFF_SQ_RING);
+    ring->cq_ring = mmap(NULL, ring->cq_ring_size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE, fd, IORING_OFF_CQ_RING);
+    ring->sqes = mmap(NULL, ring->sqes_size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE, fd, IORING_OFF_SQES);
+    if (ring->sq_ring == MAP_FAILED || ring->cq_ring == MAP_FAILED || ring->sqes == MAP_FAILED) {
+        bus_uring_destroy(ring);
+        return NULL;
+    }
+    char *sq = ring->sq_ring, *cq = ring->cq_ring;
+    ring->sq_head = (unsigned *)(sq + params.sq_off.head);
+    ring->sq_tail = (unsigned *)(sq + params.sq_off.tail);
+    ring->sq_mask = (unsigned *)(sq + params.sq_off.ring_mask);
+    ring->sq_array = (unsigned *)(sq + params.sq_off.array);
+    ring->cq_head = (unsigned *)(cq + params.cq_off.head);
+    ring->cq_tail = (unsigned *)(cq + params.cq_off.tail);
+    ring->cq_mask = (unsigned *)(cq + params.cq_off.ring_mask);
+    ring->cqes = (struct io_uring_cqe *)(cq + params.cq_off.cqes);
+    return ring;
+}
+
+void bus_uring_destroy(bus_uring *ring) {
+    if (!ring) return;
+    if (ring->sq_ring && ring->sq_ring != MAP_FAILED) munmap(ring->sq_ring, ring->sq_ring_size);
+    if (ring->cq_ring && ring->cq_ring != MAP_FAILED) munmap(ring->cq_ring, ring->cq_ring_size);
+    if (ring->sqes && ring->sqes != MAP_FAILED) munmap(ring->sqes, ring->sqes_size);
+    close(ring->fd);
+    free(ring);
+}
+
+int bus_uring_queue_sendmsg(bus_uring *ring, int fd, const struct msghdr *message, unsigned long long tag) {
+    unsigned head = __atomic_load_n(ring->sq_head, __ATOMIC_ACQUIRE);
+    unsigned tail = *ring->sq_tail + ring->queued;
+    if (tail - head >= ring->entries) return -1;
+    unsigned index = tail & *ring->sq_mask;
+    struct io_uring_sqe *sqe = &ring->sqes[index];
+    memset(sqe, 0, sizeof *sqe);
+    sqe->opcode = IORING_OP_SENDMSG;
+    sqe->fd = fd;
+    sqe->addr = (unsigned long long)(uintptr_t)message;
+    sqe->len = 1;
+    sqe->msg_flags = MSG_DONTWAIT | MSG_NOSIGNAL;
+    sqe->user_data = tag;
+    ring->sq_array[index] = index;
+    ring->queued++;
+    return 0;
+}
+
+int bus_uring_submit_and_wait(bus_uring *ring, unsigned count) {
+    unsigned submit = ring->queued;
+    __atomic_store_n(ring->sq_tail, *ring->sq_tail + submit, __ATOMIC_RELEASE);
+    ring->queued = 0;
+    while (1) {
+        int done = (int)syscall(__NR_io_uring_enter, ring->fd, submit, count, IORING_ENTER_GETEVENTS, NULL, 0);
+        if (done >= 0) {
+            unsigned ready = __atomic_load_n(ring->cq_tail, __ATOMIC_ACQUIRE) - *ring->cq_head;
+            if ((unsigned)done >= submit && ready >= count) return 0;
+            submit -= (unsigned)done < submit ? (unsigned)done : submit;
+            continue;
+        }
+        if (errno != EINTR) return -errno;
+    }
+}
+
+int bus_uring_next_completion(bus_uring *ring, int *result, unsigned long long *tag) {
+    unsigned head = *ring->cq_head;
+    if (head == __atomic_load_n(ring->cq_tail, __ATOMIC_ACQUIRE)) return 0;
+    struct io_uring_cqe *cqe = &ring->cqes[head & *ring->cq_mask];
+    *result = cqe->res;
+    *tag = cqe->user_data;
+    __atomic_store_n(ring->cq_head, head + 1, __ATOMIC_RELEASE);
+    return 1;
+}

@@ -21,4 +21,17 @@ int bus_block_signals_and_open_signalfd(void);
 /// Reads one pending signal from a signalfd; returns its number, or -1.
 int bus_read_signalfd(int fd);
 
+/// A minimal io_uring for batched socket writes (see BatchedWriter.swift). Opaque to Swift.
+typedef struct bus_uring bus_uring;
+/// A ring with room for `entries` submissions, or NULL where io_uring is unavailable.
+bus_uring *bus_uring_create(unsigned entries);
+void bus_uring_destroy(bus_uring *ring);
+/// Queues a sendmsg with MSG_DONTWAIT | MSG_NOSIGNAL (a full socket completes with -EAGAIN
+/// instead of waiting); 0, or -1 when the submission queue is full.
+int bus_uring_queue_sendmsg(bus_uring *ring, int fd, const struct msghdr *message, unsigned long long tag);
+/// Submits everything queued and waits until `count` completions are ready; 0 or -errno.
+int bus_uring_submit_and_wait(bus_uring *ring, unsigned count);
+/// Takes one completion: 1 with its result and tag, or 0 when none is ready.
+int bus_uring_next_completion(bus_uring *ring, int *result, unsigned long long *tag);
+
 #endif
