@@ -3,28 +3,8 @@ import Frames
 import Testing
 @testable import Broker
 
-/// `--io-uring`: the same deliveries as with `sendmsg`, byte for byte and in order.
+/// `--io-uring` (BusTests' fan-out burst also runs with it).
 @Suite(.serialized) struct BatchedWriterTests {
-    /// A burst fills queues to their bound, so connections are flushed early and marked dirty
-    /// again within one turn: they appear twice in the batch. They must be written once (a
-    /// regression: the first version sent their bytes twice).
-    @Test func burstsReachEverySubscriberOnceAndInOrder() throws {
-        let server = try LiveServer { $0.ioUring = true }
-        defer { server.stop() }
-        let subscribers = try (0..<40).map { _ in try BusClient(port: server.port) }
-        for subscriber in subscribers { try subscriber.subscribe("uring.fan") }
-        let publisher = try BusClient(port: server.port)
-        for i in 0..<1000 { try publisher.publish("uring.fan", json: String(i), ack: false) }
-        for subscriber in subscribers {
-            for i in 0..<1000 {
-                guard case .message(_, _, let seq, let data) = try subscriber.next() else { Issue.record("expected a message"); return }
-                #expect(seq == UInt64(i + 1) && data == Array(String(i).utf8))
-            }
-        }
-        subscribers.forEach { $0.close() }
-        publisher.close()
-    }
-
     /// A full socket completes with EAGAIN at once (MSG_DONTWAIT): the loop never waits for a
     /// stalled reader, which is dropped as a slow consumer while the others carry on.
     @Test func aStalledReaderNeverHoldsTheLoop() throws {
@@ -32,10 +12,7 @@ import Testing
         defer { server.stop() }
         let healthy = try BusClient(port: server.port)
         try healthy.subscribe("uring.slow")
-        let stalled = try RawSocket(port: server.port, receiveBuffer: 4096)
-        #expect(stalled.upgrade(path: "/bus").hasPrefix("HTTP/1.1 101"))
-        stalled.sendFrame(.text, Array(#"{"type":"subscribe","id":1,"topic":"uring.slow"}"#.utf8))
-        _ = stalled.read(timeout: 5) { String(decoding: $0, as: UTF8.self).contains("\"ack\"") }
+        let stalled = try RawSocket.stalledSubscriber(port: server.port, topic: "uring.slow")
         let publisher = try BusClient(port: server.port)
         let body = "\"" + String(repeating: "y", count: 2000) + "\""
         for round in 0..<20 {

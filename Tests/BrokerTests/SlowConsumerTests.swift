@@ -36,10 +36,7 @@ import Testing
         let healthy = try (0..<100).map { _ in try BusClient(port: server.port) }
         for client in healthy { try client.subscribe("load.topic") }
 
-        let slow = try RawSocket(port: server.port, receiveBuffer: 4096)
-        #expect(slow.upgrade(path: "/bus").hasPrefix("HTTP/1.1 101"))
-        slow.sendFrame(.text, Array(#"{"type":"subscribe","id":1,"topic":"load.topic"}"#.utf8))
-        _ = slow.read(timeout: 5) { String(decoding: $0, as: UTF8.self).contains("\"ack\"") }
+        let slow = try RawSocket.stalledSubscriber(port: server.port, topic: "load.topic")
         // From here on the slow subscriber reads nothing.
 
         let publisher = try BusClient(port: server.port)

@@ -73,6 +73,18 @@ final class RawSocket {
         return String(decoding: result.bytes, as: UTF8.self)
     }
 
+    /// A /bus subscriber of `topic` with a 4 KiB receive buffer, its ack read: from here on
+    /// the test reads nothing from it (a consumer that stalls).
+    static func stalledSubscriber(port: UInt16, topic: String) throws -> RawSocket {
+        let socket = try RawSocket(port: port, receiveBuffer: 4096)
+        guard socket.upgrade(path: "/bus").hasPrefix("HTTP/1.1 101") else {
+            throw WebSocketClient.ClientError.handshake("no 101 for the stalled subscriber")
+        }
+        socket.sendFrame(.text, Array(#"{"type":"subscribe","id":1,"topic":"\#(topic)"}"#.utf8))
+        _ = socket.read(timeout: 5) { String(decoding: $0, as: UTF8.self).contains("\"ack\"") }
+        return socket
+    }
+
     /// Performs a valid upgrade to `path` and returns the 101 head.
     func upgrade(path: String = "/echo") -> String {
         send("GET \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
