@@ -4,6 +4,30 @@ import Glibc
 import Testing
 @testable import Broker
 
+/// A nats-server and broker-server nodes using it, started together and stopped together.
+final class TestCluster {
+    let nats: NATSServerProcess
+    let nodes: [ServerProcess]
+
+    init(nodes names: [String]) throws {
+        nats = try NATSServerProcess()
+        var started: [ServerProcess] = []
+        do {
+            for name in names { started.append(try ServerProcess(node: name, nats: nats)) }
+        } catch {
+            started.forEach { $0.stop() }
+            nats.stop()
+            throw error
+        }
+        nodes = started
+    }
+
+    func stop() {
+        nodes.forEach { $0.stop() }
+        nats.stop()
+    }
+}
+
 /// Several broker-server nodes sharing topics through a real nats-server (cluster mode).
 @Suite(.serialized) struct ClusterTests {
     /// POST /publish/<topic> on a node; the response's status line.
@@ -23,12 +47,9 @@ import Testing
     }
 
     @Test func subscriberOnOneNodeGetsPublishesMadeOnAnotherOverWebSocketAndHTTP() throws {
-        let nats = try NATSServerProcess()
-        defer { nats.stop() }
-        let a = try ServerProcess(node: "a", nats: nats)
-        defer { a.stop() }
-        let b = try ServerProcess(node: "b", nats: nats)
-        defer { b.stop() }
+        let cluster = try TestCluster(nodes: ["a", "b"])
+        defer { cluster.stop() }
+        let (a, b) = (cluster.nodes[0], cluster.nodes[1])
         #expect(a.waitReady() && b.waitReady())
 
         let subscriber = try BusClient(port: a.port)
@@ -68,12 +89,9 @@ import Testing
     /// Overlapping patterns on one node mean overlapping SUBs at NATS, which NATS answers with
     /// one copy per SUB: each message must still reach each subscriber once.
     @Test func noDuplicatesWhenPublisherAndSubscriberShareANodeOrPatternsOverlap() throws {
-        let nats = try NATSServerProcess()
-        defer { nats.stop() }
-        let a = try ServerProcess(node: "a", nats: nats)
-        defer { a.stop() }
-        let b = try ServerProcess(node: "b", nats: nats)
-        defer { b.stop() }
+        let cluster = try TestCluster(nodes: ["a", "b"])
+        defer { cluster.stop() }
+        let (a, b) = (cluster.nodes[0], cluster.nodes[1])
         #expect(a.waitReady() && b.waitReady())
 
         let onA = try BusClient(port: a.port)
@@ -106,10 +124,9 @@ import Testing
     }
 
     @Test func threeNodesAndInterestComesAndGoesWithSubscribers() throws {
-        let nats = try NATSServerProcess()
-        defer { nats.stop() }
-        let nodes = try ["a", "b", "c"].map { try ServerProcess(node: $0, nats: nats) }
-        defer { nodes.forEach { $0.stop() } }
+        let cluster = try TestCluster(nodes: ["a", "b", "c"])
+        defer { cluster.stop() }
+        let nodes = cluster.nodes
         #expect(nodes.allSatisfy { $0.waitReady() })
         let (a, b, c) = (nodes[0], nodes[1], nodes[2])
 
@@ -139,12 +156,9 @@ import Testing
     }
 
     @Test func nodesSurviveANATSRestartAndDeliverAgainAfterReconnecting() throws {
-        let nats = try NATSServerProcess()
-        defer { nats.stop() }
-        let a = try ServerProcess(node: "a", nats: nats)
-        defer { a.stop() }
-        let b = try ServerProcess(node: "b", nats: nats)
-        defer { b.stop() }
+        let cluster = try TestCluster(nodes: ["a", "b"])
+        defer { cluster.stop() }
+        let (nats, a, b) = (cluster.nats, cluster.nodes[0], cluster.nodes[1])
         #expect(a.waitReady() && b.waitReady())
 
         let onA = try BusClient(port: a.port)
@@ -183,12 +197,9 @@ import Testing
     /// A stream published across an outage: what crossed before and after arrives once, in
     /// order, and the outage shows as an epoch change, never as a silent seq gap.
     @Test func aStreamAcrossAnOutageHasNoDuplicatesAndMarksTheGap() throws {
-        let nats = try NATSServerProcess()
-        defer { nats.stop() }
-        let a = try ServerProcess(node: "a", nats: nats)
-        defer { a.stop() }
-        let b = try ServerProcess(node: "b", nats: nats)
-        defer { b.stop() }
+        let cluster = try TestCluster(nodes: ["a", "b"])
+        defer { cluster.stop() }
+        let (nats, a, b) = (cluster.nats, cluster.nodes[0], cluster.nodes[1])
         #expect(a.waitReady() && b.waitReady())
         let onA = try BusClient(port: a.port)
         try onA.subscribe("stream.*")
