@@ -432,6 +432,9 @@ final class Connection {
         rescheduleTimer()
     }
 
+    /// Whether the wheel's entry for `tick` is this connection's live one (not stale).
+    func holdsTimer(tick: UInt64) -> Bool { tick == timerTick && phase != .closed }
+
     func rescheduleTimer() {
         let deadline: UInt64
         switch phase {

@@ -189,9 +189,12 @@ final class EventLoop {
 
     private func fireTimers() {
         wheel.collectDue(upTo: now, into: &dueTimers)
-        guard !dueTimers.isEmpty else { return }
-        for entry in dueTimers { connections[entry.id]?.timerFired(tick: entry.tick) }
-        dueTimers.removeAll(keepingCapacity: true)
+        if !dueTimers.isEmpty {
+            for entry in dueTimers { connections[entry.id]?.timerFired(tick: entry.tick) }
+            dueTimers.removeAll(keepingCapacity: dueTimers.capacity <= TimingWheel.keptSlotCapacity)
+        }
+        // Here, not in `schedule`: a connection records its new tick only once `schedule` returns.
+        if wheel.needsCompaction { wheel.compact { connections[$0]?.holdsTimer(tick: $1) == true } }
     }
 
     private var spareCommands: [LoopCommand] = []
