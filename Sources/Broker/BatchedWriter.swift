@@ -1,5 +1,6 @@
 import CLinux
 import Glibc
+import Topics
 
 /// `--io-uring`: a loop's dirty connections write their first batch through one io_uring
 /// submission instead of one `sendmsg` system call each. Every write is queued with
@@ -43,7 +44,7 @@ final class BatchedWriter {
     }
 
     private func submit(_ connections: ArraySlice<Connection>) {
-        prepared.removeAll(keepingCapacity: true)
+        prepared.removeAllReusingCapacity()
         for connection in connections where !connection.batchedWriteInFlight {
             // (A connection marked dirty again after an early flush appears twice: once is enough.)
             let slot = prepared.count

@@ -1,5 +1,6 @@
 import CLinux
 import Glibc
+import Topics
 
 /// One thread with one epoll set, owning its connections outright: their decoders, queues and
 /// timers are touched by this loop only, so none of it needs a lock. Other threads reach a loop
@@ -128,6 +129,7 @@ final class EventLoop {
             let n = Sys.epollWait(epoll, events, capacity: Self.eventCapacity, timeoutMs: waitMillis())
             now = Sys.monotonicNanos()
             updateSaturation()
+            if n == 0 { releaseIdleCapacity() }
             for i in 0..<n { dispatch(events[i]) }
             fireTimers()
             backplane?.tick(now: now)
@@ -191,13 +193,21 @@ final class EventLoop {
         wheel.collectDue(upTo: now, into: &dueTimers)
         if !dueTimers.isEmpty {
             for entry in dueTimers { connections[entry.id]?.timerFired(tick: entry.tick) }
-            dueTimers.removeAll(keepingCapacity: dueTimers.capacity <= TimingWheel.keptSlotCapacity)
+            dueTimers.removeAllReusingCapacity()
         }
         // Here, not in `schedule`: a connection records its new tick only once `schedule` returns.
         if wheel.needsCompaction { wheel.compact { connections[$0]?.holdsTimer(tick: $1) == true } }
     }
 
     private var spareCommands: [LoopCommand] = []
+
+    /// A turn without events (the loop is quiet): the inbox buffers a burst grew go back to the
+    /// allocator. Batches refilled every turn shrink by themselves (`removeAllReusingCapacity`),
+    /// but these two are swapped and may sit unused until the next burst.
+    private func releaseIdleCapacity() {
+        inbox.releaseIdleCapacity()
+        if spareCommands.capacity > SparseCapacity.floor { spareCommands = [] }
+    }
 
     private func drainInbox() {
         var commands = spareCommands
@@ -213,7 +223,7 @@ final class EventLoop {
             case .shutdown(let deadline): beginShutdown(deadline: deadline)
             }
         }
-        commands.removeAll(keepingCapacity: true)
+        commands.removeAllReusingCapacity()
         spareCommands = commands
     }
 
@@ -325,6 +335,7 @@ final class EventLoop {
     /// Called by a connection as it closes its socket: forget it everywhere.
     func remove(_ connection: Connection) {
         connections[connection.id] = nil
+        connections.shrinkIfSparse()
         context.releaseConnection()
         if let counted = connection.countedAddress { context.peers.release(counted) }
     }
@@ -346,7 +357,7 @@ final class EventLoop {
         } else {
             for connection in batch { connection.flush() }
         }
-        batch.removeAll(keepingCapacity: true)
+        batch.removeAllReusingCapacity()
         if dirty.isEmpty { swap(&batch, &dirty) }
     }
 

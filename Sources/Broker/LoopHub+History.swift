@@ -49,7 +49,10 @@ extension LoopHub {
 
     /// A session left: forget the replays it was receiving.
     func forgetReplays(of session: BusSession) {
-        if let token = session.pendingReplay { replays[token] = nil }
+        if let token = session.pendingReplay {
+            replays[token] = nil
+            replays.shrinkIfSparse()
+        }
         session.pendingReplay = nil
     }
 
@@ -87,8 +90,9 @@ extension LoopHub {
     /// The resuming loop's side: ack (first page), hand over the frames, then go live or
     /// wait for the queue to drain before the next page.
     func receivePage(_ page: ReplayPage) {
-        guard var progress = replays.removeValue(forKey: page.token),
-              let connection = loop.connection(progress.connection) else { return }
+        guard var progress = replays.removeValue(forKey: page.token) else { return }
+        replays.shrinkIfSparse()
+        guard let connection = loop.connection(progress.connection) else { return }
         if progress.forHTTP {
             connection.historyCompleted(page, topic: progress.topic)
             return

@@ -128,6 +128,7 @@ final class LoopHub {
         var token: UInt64 = 0
         if state.count == 0 {
             patterns[pattern] = nil
+            patterns.shrinkIfSparse()
         } else {
             if before == 0 {
                 nextToken += 1
@@ -243,6 +244,7 @@ final class LoopHub {
                 return
             }
             announcements[token] = nil
+            announcements.shrinkIfSparse()
             if patterns[announcement.pattern]?.announcing == token { patterns[announcement.pattern]?.announcing = nil }
             for waiter in announcement.waiters { acknowledge(waiter, position: announcement.position) }
         case .position(let topic, let replyLoop, let token):
@@ -252,7 +254,9 @@ final class LoopHub {
         case .replayPage(let page):
             receivePage(page)
         case .positionReply(let token, let position):
-            if let waiter = positionWaiters.removeValue(forKey: token) { acknowledge(waiter, position: position) }
+            guard let waiter = positionWaiters.removeValue(forKey: token) else { return }
+            positionWaiters.shrinkIfSparse()
+            acknowledge(waiter, position: position)
         case .published(let connection, let requestID, let outcome):
             loop.publishCompleted(connection: connection, requestID: requestID, outcome: outcome)
         case .backplaneInterest(let pattern, let from, let token, let add):
@@ -267,7 +271,10 @@ final class LoopHub {
     private func apply(_ update: InterestUpdate) {
         let key = InterestKey(loop: update.loop, pattern: update.pattern)
         if update.count == 0 {
-            if let entry = interestEntries.removeValue(forKey: key) { interest.remove(entry, for: update.pattern) }
+            if let entry = interestEntries.removeValue(forKey: key) {
+                interest.remove(entry, for: update.pattern)
+                interestEntries.shrinkIfSparse()
+            }
         } else if let entry = interestEntries[key] {
             entry.count = update.count
         } else {

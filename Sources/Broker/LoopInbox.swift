@@ -1,4 +1,5 @@
 import Synchronization
+import Topics
 
 /// What one loop (or the server's main thread) asks another loop to do. Only immutable,
 /// `Sendable` values cross: the receiving loop does the work on its own thread.
@@ -56,6 +57,18 @@ final class LoopInbox: Sendable {
         let weight = spare.reduce(0) { $0 + $1.weight }
         return queuedWeight.subtract(weight, ordering: .relaxed).oldValue
     }
+
+    /// Gives back the capacity an empty queue kept from a burst. Drains swap the queue with the
+    /// loop's spare, so after a burst the buffer waiting here can be burst-sized while nothing
+    /// arrives to drain it; a quiet loop calls this.
+    func releaseIdleCapacity() {
+        pending.withLock { queue in
+            if queue.isEmpty && queue.capacity > SparseCapacity.floor { queue = [] }
+        }
+    }
+
+    /// Commands the queue has room for (tests of `releaseIdleCapacity`).
+    var pendingCapacity: Int { pending.withLock { $0.capacity } }
 
     deinit { Sys.close(wakeFD) }
 }

@@ -47,7 +47,9 @@ public final class SubscriptionTrie<Value: Hashable> {
             switch TopicSyntax.kind(of: segment) {
             case .star: star = nil
             case .fullWildcard: fullWildcard = nil
-            case .literal: literals.removeValue(forKey: SegmentKey(probing: segment))
+            case .literal:
+                literals.removeValue(forKey: SegmentKey(probing: segment))
+                literals.shrinkIfSparse()
             }
         }
     }
@@ -170,7 +172,9 @@ public final class SubscriptionTrie<Value: Hashable> {
     /// Recursion depth is the pattern's segment count, bounded by `TopicLimits.maxDepth`.
     private static func remove(_ value: Value, below node: Node, _ segments: inout ByteSegments) -> Bool {
         guard let segment = segments.next() else {
-            return node.values.remove(value) != nil
+            guard node.values.remove(value) != nil else { return false }
+            node.values.shrinkIfSparse()
+            return true
         }
         guard let child = node.child(segment) else { return false }
         let removed = remove(value, below: child, &segments)
@@ -178,6 +182,19 @@ public final class SubscriptionTrie<Value: Hashable> {
             node.removeChild(segment)
         }
         return removed
+    }
+
+    /// Slots the nodes' value sets and child tables hold, used or not. For tests that a
+    /// table shrinks once its peak has passed.
+    var heldCapacity: Int {
+        func held(_ node: Node) -> Int {
+            var total = node.values.capacity + node.literals.capacity
+            for child in node.literals.values { total += held(child) }
+            if let star = node.star { total += held(star) }
+            if let full = node.fullWildcard { total += held(full) }
+            return total
+        }
+        return held(root)
     }
 
     /// Nodes below the root; 0 once every pair is removed. For tests of pruning.

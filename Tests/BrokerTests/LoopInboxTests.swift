@@ -15,4 +15,28 @@ import Topics
         #expect(drained.count == 4)
         #expect(inbox.backlog == 0)
     }
+
+    /// Drains swap the queue with the loop's spare buffer, so after a burst a burst-sized
+    /// buffer waits in the inbox; a quiet loop gives it back.
+    @Test func aQuietInboxGivesBackTheBufferABurstGrew() throws {
+        let inbox = try LoopInbox()
+        var spare: [LoopCommand] = []
+        spare.reserveCapacity(10_000)  // the loop's spare after draining a burst
+        for _ in 0..<3 { inbox.post(.run { _ in }) }
+        inbox.drain(into: &spare)
+        #expect(inbox.pendingCapacity >= 10_000)
+        inbox.releaseIdleCapacity()
+        #expect(inbox.pendingCapacity <= SparseCapacity.floor)
+    }
+
+    @Test func aQueueWithWaitingCommandsIsLeftAlone() throws {
+        let inbox = try LoopInbox()
+        for _ in 0..<1000 { inbox.post(.run { _ in }) }
+        let before = inbox.pendingCapacity
+        inbox.releaseIdleCapacity()
+        #expect(inbox.pendingCapacity == before)
+        var drained: [LoopCommand] = []
+        inbox.drain(into: &drained)
+        #expect(drained.count == 1000)
+    }
 }

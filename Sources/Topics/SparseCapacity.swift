@@ -1,0 +1,46 @@
+/// Swift's dictionaries, sets and arrays never shrink as elements are removed: a per-loop table
+/// sized at a burst's peak (a churn of connections, a topic with thousands of subscribers for
+/// a while) would hold that memory for the life of the server. These give it back once a
+/// table holds under a quarter of its capacity, rebuilding it at its current size.
+///
+/// Amortised O(1): after a rebuild the table must lose about a third of its elements before the
+/// next one, and gain as many before it grows again. Tables at or under `floor` slots are kept:
+/// they cost little and are reused at once.
+package enum SparseCapacity {
+    /// Slots below which a table is never rebuilt.
+    package static let floor = 64
+
+    @inline(__always)
+    static func isSparse(count: Int, capacity: Int, floor: Int) -> Bool {
+        capacity > floor && count < capacity / 4
+    }
+}
+
+extension Dictionary {
+    /// Rebuilds the storage at the current size when under a quarter of it is used.
+    package mutating func shrinkIfSparse(floor: Int = SparseCapacity.floor) {
+        guard SparseCapacity.isSparse(count: count, capacity: capacity, floor: floor) else { return }
+        var smaller = Self(minimumCapacity: count)
+        for (key, value) in self { smaller[key] = value }
+        self = smaller
+    }
+}
+
+extension Set {
+    /// Rebuilds the storage at the current size when under a quarter of it is used.
+    package mutating func shrinkIfSparse(floor: Int = SparseCapacity.floor) {
+        guard SparseCapacity.isSparse(count: count, capacity: capacity, floor: floor) else { return }
+        var smaller = Self(minimumCapacity: count)
+        for element in self { smaller.insert(element) }
+        self = smaller
+    }
+}
+
+extension Array {
+    /// Empties a batch buffer that is refilled each loop turn. Its capacity stays for the next
+    /// batch unless this one used under a quarter of it: a burst's peak is given back once the
+    /// traffic falls, yet a steady load keeps reusing one buffer.
+    package mutating func removeAllReusingCapacity(floor: Int = SparseCapacity.floor) {
+        removeAll(keepingCapacity: !SparseCapacity.isSparse(count: count, capacity: capacity, floor: floor))
+    }
+}
