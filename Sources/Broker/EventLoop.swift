@@ -207,7 +207,18 @@ final class EventLoop {
     private func releaseIdleCapacity() {
         inbox.releaseIdleCapacity()
         if spareCommands.capacity > SparseCapacity.floor { spareCommands = [] }
+        let peak = heapRelease.peak
+        if heapRelease.quietTurn(connections: connections.count) {
+            let start = Sys.monotonicNanos()
+            Sys.returnFreeHeap()
+            context.log.debug("free heap returned to the system", [("loop", String(index)), ("peak_connections", String(peak)),
+                                                                  ("connections", String(connections.count)),
+                                                                  ("micros", String((Sys.monotonicNanos() - start) / 1000))])
+        }
     }
+
+    /// Gives the heap back once many connections have gone (see `HeapRelease`).
+    private var heapRelease = HeapRelease()
 
     private func drainInbox() {
         var commands = spareCommands
@@ -305,6 +316,7 @@ final class EventLoop {
             return
         }
         connections[id] = connection
+        heapRelease.connectionsChanged(to: connections.count)
         metrics.connectionsAccepted &+= 1
         connection.didOpen()
     }
@@ -336,6 +348,7 @@ final class EventLoop {
     func remove(_ connection: Connection) {
         connections[connection.id] = nil
         connections.shrinkIfSparse()
+        heapRelease.connectionsChanged(to: connections.count)
         context.releaseConnection()
         if let counted = connection.countedAddress { context.peers.release(counted) }
     }

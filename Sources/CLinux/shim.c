@@ -2,6 +2,7 @@
 #include "CLinux.h"
 
 #include <limits.h>
+#include <malloc.h>
 #include <pthread.h>
 #include <sched.h>
 #include <signal.h>
@@ -21,6 +22,7 @@ int bus_cpu_count(void) {
 }
 
 int bus_iov_max(void) { return IOV_MAX; }
+int bus_malloc_trim(void) { return malloc_trim(0); }
 unsigned int bus_epollexclusive(void) { return EPOLLEXCLUSIVE; }
 unsigned int bus_epollrdhup(void) { return EPOLLRDHUP; }
 

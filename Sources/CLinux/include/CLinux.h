@@ -20,6 +20,9 @@ unsigned int bus_epollrdhup(void);
 int bus_block_signals_and_open_signalfd(void);
 /// Reads one pending signal from a signalfd; returns its number, or -1.
 int bus_read_signalfd(int fd);
+/// malloc_trim(0): free heap pages of every arena back to the kernel (glibc's malloc.h,
+/// which Glibc's module leaves out).
+int bus_malloc_trim(void);
 
 /// A minimal io_uring for batched socket writes (see BatchedWriter.swift). Opaque to Swift.
 typedef struct bus_uring bus_uring;
