@@ -28,7 +28,8 @@ struct BenchOptions {
           churn     connect, subscribe, leave, --concurrency [64] at a time for --duration [5] s
                     or --cycles N (whichever ends first; 0 = no count); every other one leaves
                     with a close frame, the rest vanish (TCP reset). Cycles/s, server µs CPU
-                    per cycle, server fds and RSS before and after (fails on a leftover fd).
+                    per cycle, server fds and RSS before and after, once its fds are back
+                    and its RSS steady for 1 s (fails on a leftover fd).
           slow      --subscribers [100] healthy ones plus one that stops reading after
                     --warmup [3] s (its socket receive buffer is --slow-buffer [4096] B so it
                     backs up quickly); publisher at --rate [500] msg/s, --size [1024] B, for up

@@ -57,12 +57,7 @@ final class ChurnBench: DeliveryBench {
         let clientEnd = ProcessFigures.sample(pid: getpid())
         let unfinished = active.count
         finish()
-        let settleDeadline = BenchClock.now() + 15_000_000_000
-        var settled = try serverSample()
-        while settled.openFDs > base.openFDs && BenchClock.now() < settleDeadline {
-            usleep(100_000)
-            settled = try serverSample()
-        }
+        let settled = try settledSample(fdsAtMost: base.openFDs, deadline: BenchClock.now() + 15_000_000_000)
 
         let seconds = Double(stopped - start) / 1e9
         report.add("concurrency", "cycles in flight", .int(concurrency))

@@ -1,4 +1,5 @@
 import BusProtocol
+import Glibc
 
 /// What the delivery scenarios (fanout, saturate, topics, slow) share: one `ClientLoop` with
 /// subscriber and publisher connections, setup that waits for every subscribe ack before
@@ -125,6 +126,25 @@ class DeliveryBench: ClientLoopDelegate {
 
     func serverSample() throws -> ProcessFigures {
         guard let sample = ProcessFigures.sample(pid: server.pid) else { throw BenchFailure("the server (pid \(server.pid)) is gone") }
+        return sample
+    }
+
+    /// The server once it has let go of a run: its descriptors back to `base`, then its RSS
+    /// unchanged for a second (a loop hands freed heap back on its first quiet turn, a timer
+    /// tick after the last event). At `deadline` it gives up and returns the last sample.
+    func settledSample(fdsAtMost base: Int, deadline: UInt64) throws -> ProcessFigures {
+        var sample = try serverSample()
+        while sample.openFDs > base && BenchClock.now() < deadline {
+            usleep(100_000)
+            sample = try serverSample()
+        }
+        var steadySince = BenchClock.now()
+        while BenchClock.now() < deadline && BenchClock.now() - steadySince < 1_000_000_000 {
+            usleep(100_000)
+            let next = try serverSample()
+            if next.rssBytes != sample.rssBytes { steadySince = BenchClock.now() }
+            sample = next
+        }
         return sample
     }
 

@@ -25,12 +25,7 @@ final class IdleBench: DeliveryBench {
 
         // Leave without close frames and check the server lets every descriptor go.
         finish()
-        let closeDeadline = BenchClock.now() + 15_000_000_000
-        var afterClose = try serverSample()
-        while afterClose.openFDs > base.openFDs && BenchClock.now() < closeDeadline {
-            usleep(100_000)
-            afterClose = try serverSample()
-        }
+        let afterClose = try settledSample(fdsAtMost: base.openFDs, deadline: BenchClock.now() + 15_000_000_000)
 
         let perConnection = Double(held.rssBytes - base.rssBytes) / Double(count)
         report.add("connections", "connections", .int(count))
