@@ -133,11 +133,15 @@ final class EventLoop {
             backplane?.tick(now: now)
             hub.tick(now: now)
             if listenersPausedUntil != 0 && now >= listenersPausedUntil { resumeListening() }
+            // Other loops start on this turn's messages while this one writes its sockets.
+            hub.postOutbox()
             if flushDelay == 0 || now &- dirtySince >= flushDelay { flushDirty() }
             backplane?.flush()
             metrics.iterations &+= 1
             metrics.turnNanos.observe(Sys.monotonicNanos() &- now)
             if let deadline = draining, connections.isEmpty || now >= deadline { finishShutdown() }
+            // What writing and the backplane produced (a failed write closes a subscriber).
+            hub.postOutbox()
         }
     }
 
