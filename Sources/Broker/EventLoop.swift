@@ -86,7 +86,7 @@ final class EventLoop {
         iovecs = .allocate(capacity: iovecCapacity)
         batchedWriter = context.config.ioUring ? BatchedWriter() : nil
         if context.config.ioUring && batchedWriter == nil && index == 0 {
-            context.log.warn("io_uring is unavailable here: writing with sendmsg", [])
+            context.log.info("io_uring is unavailable here: writing with sendmsg", [])
         }
         events = .allocate(capacity: Int(Self.eventCapacity))
         hub = LoopHub(index: index, peers: peers, config: context.config)
