@@ -37,8 +37,10 @@ final class LoopHub {
 
     /// Messages for each loop collected during this turn, posted together at its end: one
     /// lock and at most one eventfd wake-up per peer per turn, instead of one per message.
+    /// This loop's own messages are handled then too, without a trip through its inbox.
     private var outbox: [[LoopCommand]]
     private var outboxTargets: [Int] = []
+    private var spareOwn: [LoopCommand] = []
 
     /// The sequence state and history of the topics this loop owns.
     var topics: TopicTable
@@ -85,12 +87,20 @@ final class LoopHub {
 
     /// Queues `message` for `target` (this loop included); it goes at the end of the turn.
     func send(_ message: HubMessage, to target: Int) {
-        if outbox[target].isEmpty { outboxTargets.append(target) }
+        if target != index && outbox[target].isEmpty { outboxTargets.append(target) }
         outbox[target].append(.hub(message))
     }
 
-    /// Posts this turn's messages, in the order they were sent, each peer's in one batch.
+    /// Ends the turn's messaging: handles this loop's own messages (and any they lead to),
+    /// then posts each peer's messages in the order they were sent, as one batch.
     func postOutbox() {
+        while !outbox[index].isEmpty {
+            var own = spareOwn
+            swap(&own, &outbox[index])
+            for case .hub(let message) in own { receive(message) }
+            own.removeAll(keepingCapacity: true)
+            spareOwn = own
+        }
         guard !outboxTargets.isEmpty else { return }
         for target in outboxTargets {
             peers[target].post(contentsOf: outbox[target])
