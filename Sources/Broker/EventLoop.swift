@@ -87,7 +87,7 @@ final class EventLoop {
         iovecs = .allocate(capacity: iovecCapacity)
         batchedWriter = context.config.ioUring ? BatchedWriter() : nil
         if context.config.ioUring && batchedWriter == nil && index == 0 {
-            context.log.warn("io_uring is unavailable here: writing with sendmsg", [])
+            context.log.info("io_uring is unavailable here: writing with sendmsg", [])
         }
         events = .allocate(capacity: Int(Self.eventCapacity))
         hub = LoopHub(index: index, peers: peers, config: context.config)
@@ -135,11 +135,15 @@ final class EventLoop {
             backplane?.tick(now: now)
             hub.tick(now: now)
             if listenersPausedUntil != 0 && now >= listenersPausedUntil { resumeListening() }
+            // Other loops start on this turn's messages while this one writes its sockets.
+            hub.postOutbox()
             if flushDelay == 0 || now &- dirtySince >= flushDelay { flushDirty() }
             backplane?.flush()
             metrics.iterations &+= 1
             metrics.turnNanos.observe(Sys.monotonicNanos() &- now)
             if let deadline = draining, connections.isEmpty || now >= deadline { finishShutdown() }
+            // What writing and the backplane produced (a failed write closes a subscriber).
+            hub.postOutbox()
         }
     }
 
@@ -201,11 +205,12 @@ final class EventLoop {
 
     private var spareCommands: [LoopCommand] = []
 
-    /// A turn without events (the loop is quiet): the inbox buffers a burst grew go back to the
-    /// allocator. Batches refilled every turn shrink by themselves (`removeAllReusingCapacity`),
-    /// but these two are swapped and may sit unused until the next burst.
+    /// A turn without events (the loop is quiet): the inbox and outbox buffers a burst grew go
+    /// back to the allocator. Batches refilled every turn shrink by themselves
+    /// (`removeAllReusingCapacity`), but only once a smaller batch passes through them.
     private func releaseIdleCapacity() {
         inbox.releaseIdleCapacity()
+        hub.releaseIdleCapacity()
         if spareCommands.capacity > SparseCapacity.floor { spareCommands = [] }
         let peak = heapRelease.peak
         if heapRelease.quietTurn(connections: connections.count) {

@@ -48,6 +48,18 @@ final class LoopInbox: Sendable {
         if wasEmpty { Sys.signalEventFD(wakeFD) }
     }
 
+    /// Posts a batch in order: one lock, and one wake-up if the inbox was empty.
+    func post(contentsOf commands: [LoopCommand]) {
+        guard !commands.isEmpty else { return }
+        queuedWeight.add(commands.reduce(0) { $0 + $1.weight }, ordering: .relaxed)
+        let wasEmpty = pending.withLock { queue in
+            let wasEmpty = queue.isEmpty
+            queue.append(contentsOf: commands)
+            return wasEmpty
+        }
+        if wasEmpty { Sys.signalEventFD(wakeFD) }
+    }
+
     /// Takes everything queued, swapping in `spare` (an empty array with capacity) to avoid
     /// reallocating on every drain. Returns the backlog before the drain.
     @discardableResult

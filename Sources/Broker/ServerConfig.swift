@@ -36,8 +36,9 @@ public struct ServerConfig: Sendable {
     /// latency for fewer, larger writes under fan-out.
     public var flushDelayNanos: UInt64 = 0
     /// Write each loop turn's dirty connections through one io_uring submission (Linux 5.6+;
-    /// falls back to `sendmsg` where io_uring is unavailable).
-    public var ioUring = false
+    /// falls back to `sendmsg` where io_uring is unavailable or forbidden, e.g. by seccomp).
+    /// On by default: it saved 8-15 % of server CPU per delivery in fan-out (bench/README.md).
+    public var ioUring = true
     /// Most simultaneous connections; nil derives it from the file descriptor limit.
     public var maxConnections: Int?
     /// Patterns one connection may hold: bounds its memory and the interest it can spread.

@@ -106,7 +106,7 @@ public struct ServerOptions {
         Option("flush-delay", .text, "DURATION", default: "0", "coalesce writes: flush at most this often, e.g. 1ms or 500us (max 100ms)") { o, v throws(ConfigError) in
             o.config.flushDelayNanos = try duration(v, "flush-delay")
         },
-        Option("io-uring", .text, "on|off", default: "off", "write each loop turn's dirty connections with one io_uring submission") { o, v throws(ConfigError) in
+        Option("io-uring", .text, "on|off", default: "on", "write each loop turn's dirty connections with one io_uring submission (sendmsg where unavailable)") { o, v throws(ConfigError) in
             switch v.lowercased() {
             case "on", "true", "1": o.config.ioUring = true
             case "off", "false", "0": o.config.ioUring = false

@@ -63,8 +63,10 @@ public struct SocketAddress: CustomStringConvertible, Sendable {
         }
     }
 
-    /// The address without the port: `127.0.0.1`, `::1`.
+    /// The address without the port: `127.0.0.1`, `::1`. IPv4 is formatted here rather than
+    /// by `inet_ntop`, which goes through `sprintf`: every accepted connection asks for it.
     public var host: String {
+        if !isIPv6 { return Self.dottedQuad(ipv4Bytes) }
         var buffer = [CChar](repeating: 0, count: Int(INET6_ADDRSTRLEN) + 1)
         withUnsafePointer(to: storage) { pointer in
             if isIPv6 {
@@ -82,10 +84,32 @@ public struct SocketAddress: CustomStringConvertible, Sendable {
         return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 
-    /// True for 127.0.0.0/8 and ::1 (and IPv4-mapped loopback).
+    /// True for 127.0.0.0/8 and ::1 (and IPv4-mapped loopback, ::ffff:127.0.0.0/104).
     public var isLoopback: Bool {
-        let text = host
-        return text.hasPrefix("127.") || text == "::1" || text.hasPrefix("::ffff:127.")
+        guard isIPv6 else { return ipv4Bytes.0 == 127 }
+        return withUnsafePointer(to: storage) {
+            $0.withMemoryRebound(to: sockaddr_in6.self, capacity: 1) { address in
+                withUnsafeBytes(of: address.pointee.sin6_addr) { bytes in
+                    let zeroPrefix = bytes[0..<10].allSatisfy { $0 == 0 }
+                    let unspecifiedThenOne = zeroPrefix && bytes[10..<15].allSatisfy { $0 == 0 } && bytes[15] == 1
+                    let mappedLoopback = zeroPrefix && bytes[10] == 0xff && bytes[11] == 0xff && bytes[12] == 127
+                    return unspecifiedThenOne || mappedLoopback
+                }
+            }
+        }
+    }
+
+    /// An IPv4 address's four bytes in network order.
+    private var ipv4Bytes: (UInt8, UInt8, UInt8, UInt8) {
+        withUnsafePointer(to: storage) {
+            $0.withMemoryRebound(to: sockaddr_in.self, capacity: 1) { address in
+                withUnsafeBytes(of: address.pointee.sin_addr) { ($0[0], $0[1], $0[2], $0[3]) }
+            }
+        }
+    }
+
+    private static func dottedQuad(_ bytes: (UInt8, UInt8, UInt8, UInt8)) -> String {
+        "\(bytes.0).\(bytes.1).\(bytes.2).\(bytes.3)"
     }
 
     public var description: String { isIPv6 ? "[\(host)]:\(port)" : "\(host):\(port)" }

@@ -19,6 +19,10 @@ final class TopicState {
     /// Position in the history ledger's list (topics holding history, by last publish).
     var ledger = ListLinks()
     var inLedger = false
+    /// The interest trie's answer for this topic, valid while the trie's generation is
+    /// `interestGeneration`: a steady topic skips the trie walk on every publish.
+    var interest: MatchResult<InterestEntry>?
+    var interestGeneration: UInt64 = 0
 
     init(topic: TopicName, epoch: String, policy: HistoryPolicy) {
         self.topic = topic

@@ -25,6 +25,11 @@ public enum Base64 {
     /// `url` is true (RFC 4648 §5). `padding: false` drops the trailing `=` (RFC 4648 §3.2
     /// allows this when the specification referring to it says so, as JWT does).
     public static func encode(_ bytes: some Collection<UInt8>, url: Bool = false, padding: Bool = true) -> String {
+        String(decoding: encodedBytes(bytes, url: url, padding: padding), as: UTF8.self)
+    }
+
+    /// `encode` as ASCII bytes, for callers that write them straight into a message.
+    static func encodedBytes(_ bytes: some Collection<UInt8>, url: Bool = false, padding: Bool = true) -> [UInt8] {
         let alphabet = url ? urlAlphabet : standardAlphabet
         var out: [UInt8] = []
         out.reserveCapacity((bytes.count + 2) / 3 * 4)
@@ -47,7 +52,7 @@ public enum Base64 {
             }
             if b2 == nil { break }
         }
-        return String(decoding: out, as: UTF8.self)
+        return out
     }
 
     /// Decodes `text`, or returns nil when it is not canonical base64.

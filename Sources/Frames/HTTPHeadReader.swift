@@ -44,16 +44,19 @@ struct HTTPHeadReader {
             lineIsStartLine = false
         }
         while index < bytes.count {
-            let byte = bytes[index]
-            index += 1
-            headBytes += 1
-            if headBytes > maxHeadSize {
+            // Up to the next LF in one piece: a handshake is a dozen lines, not 300 appends.
+            var end = index
+            while end < bytes.count && bytes[end] != HTTPSyntax.lf { end += 1 }
+            let endsLine = end < bytes.count
+            if headBytes + (end - index) + (endsLine ? 1 : 0) > maxHeadSize {
                 return .failure(.requestHeaderFieldsTooLarge, "HTTP head exceeds \(maxHeadSize) bytes")
             }
-            guard byte == HTTPSyntax.lf else {
-                line.append(byte)
-                continue
-            }
+            headBytes += end - index
+            line.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[index..<end]))
+            index = end
+            guard endsLine else { break }
+            index += 1
+            headBytes += 1
             // RFC 9112 §2.2: CR LF ends a line, and a bare LF is accepted too. A bare CR
             // elsewhere stays in the line and is rejected as a control character.
             if line.last == HTTPSyntax.cr { line.removeLast() }

@@ -64,13 +64,12 @@ public struct HTTPHeaders: Sendable, Sequence, Equatable {
     /// True when `token` (any case) is an element of the comma list in some `name` line,
     /// e.g. `containsToken("upgrade", in: "Connection")` for `Connection: keep-alive, Upgrade`.
     public func containsToken(_ token: String, in name: String) -> Bool {
-        for value in values(name) {
-            for element in value.split(separator: ",") {
-                let candidate = HTTPSyntax.trimmed(element)
-                if !candidate.isEmpty, HTTPSyntax.equalsIgnoringCase(candidate, token) { return true }
-            }
-        }
-        return false
+        fields.contains { HTTPSyntax.equalsIgnoringCase($0.name, name) && HTTPSyntax.list($0.value, containsToken: token) }
+    }
+
+    /// Number of `name` lines (any case): a singleton field must have exactly one.
+    public func lineCount(_ name: String) -> Int {
+        fields.reduce(0) { $0 + (HTTPSyntax.equalsIgnoringCase($1.name, name) ? 1 : 0) }
     }
 
     /// True when at least one `name` line (any case) is present.

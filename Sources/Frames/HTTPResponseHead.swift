@@ -54,7 +54,7 @@ public struct HTTPResponseHead: Sendable, Equatable {
         return head.serialized() + bodyBytes
     }
 
-    private static func appendSanitized(_ text: String, to out: inout [UInt8]) {
+    static func appendSanitized(_ text: String, to out: inout [UInt8]) {
         for byte in text.utf8 {
             out.append(byte == HTTPSyntax.cr || byte == HTTPSyntax.lf || byte == 0 ? HTTPSyntax.space : byte)
         }

@@ -78,6 +78,32 @@ enum HTTPSyntax {
         return zip(x, y).allSatisfy { lowercased($0) == lowercased($1) }
     }
 
+    /// True when `token` (any case, not empty) is an element of the comma-separated `list`
+    /// (RFC 9110 §5.6.1), elements trimmed of `OWS`. Reads the bytes in place: every
+    /// handshake asks this of `Upgrade` and `Connection`.
+    static func list(_ list: String, containsToken token: String) -> Bool {
+        var list = list
+        var token = token
+        return list.withUTF8 { bytes in
+            token.withUTF8 { wanted in
+                guard !wanted.isEmpty else { return false }
+                var start = 0
+                while start <= bytes.count {
+                    var end = start
+                    while end < bytes.count && bytes[end] != UInt8(ascii: ",") { end += 1 }
+                    var (from, to) = (start, end)
+                    while from < to && isWhitespace(bytes[from]) { from += 1 }
+                    while to > from && isWhitespace(bytes[to - 1]) { to -= 1 }
+                    if to - from == wanted.count && wanted.indices.allSatisfy({ lowercased(bytes[from + $0]) == lowercased(wanted[$0]) }) {
+                        return true
+                    }
+                    start = end + 1
+                }
+                return false
+            }
+        }
+    }
+
     /// ASCII-only lowercase of a string (non-ASCII bytes are left alone).
     static func lowercased(_ text: some StringProtocol) -> String {
         String(decoding: text.utf8.map(lowercased), as: UTF8.self)

@@ -37,7 +37,7 @@ public enum ServerHandshake {
         guard request.version >= .http1_1 else {
             throw HandshakeError(status: .badRequest, message: "WebSocket upgrade requires HTTP/1.1")
         }
-        switch headers.values("Host").count {
+        switch headers.lineCount("Host") {
         case 0: throw HandshakeError(status: .badRequest, message: "missing Host header")
         case 1: break
         default: throw HandshakeError(status: .badRequest, message: "more than one Host header")
@@ -49,12 +49,12 @@ public enum ServerHandshake {
         guard headers.containsToken("upgrade", in: "Connection") else {
             throw HandshakeError(status: .badRequest, message: "Connection header must include Upgrade")
         }
-        guard headers.values("Sec-WebSocket-Version") == [version] else {
+        guard headers.lineCount("Sec-WebSocket-Version") == 1, headers["Sec-WebSocket-Version"] == version else {
             throw HandshakeError(status: .upgradeRequired, message: "Sec-WebSocket-Version must be 13",
                                  extraHeaders: [("Sec-WebSocket-Version", version)] + upgradeHeaders)
         }
-        let keys = headers.values("Sec-WebSocket-Key")
-        guard keys.count == 1, let key = keys.first, let nonce = Base64.decode(key), nonce.count == 16 else {
+        guard headers.lineCount("Sec-WebSocket-Key") == 1, let key = headers["Sec-WebSocket-Key"],
+              let nonce = Base64.decode(key), nonce.count == 16 else {
             throw HandshakeError(status: .badRequest,
                                  message: "Sec-WebSocket-Key must be one base64-encoded 16-byte value")
         }
@@ -70,18 +70,43 @@ public enum ServerHandshake {
 
     /// `base64(SHA-1(key + GUID))`, the `Sec-WebSocket-Accept` value (RFC 6455 §4.2.2 item 5.4).
     public static func acceptValue(forKey key: String) -> String {
-        Base64.encode(SHA1.hash(Array((key + magicGUID).utf8)))
+        String(decoding: acceptBytes(forKey: key), as: UTF8.self)
     }
+
+    /// The accept value as bytes; the key and GUID are joined in a stack buffer.
+    static func acceptBytes(forKey key: String) -> [UInt8] {
+        var key = key
+        let digest = key.withUTF8 { keyBytes in
+            withUnsafeTemporaryAllocation(of: UInt8.self, capacity: keyBytes.count + guidBytes.count) { joined in
+                _ = joined.initialize(fromContentsOf: keyBytes)
+                _ = joined[keyBytes.count...].initialize(fromContentsOf: guidBytes)
+                return SHA1.hash(UnsafeRawBufferPointer(joined))
+            }
+        }
+        return Base64.encodedBytes(digest)
+    }
+
+    private static let guidBytes = Array(magicGUID.utf8)
+
+    /// Every 101 answer up to its accept value: what `HTTPResponseHead` would serialize for
+    /// these fields (a test holds the two equal), written once instead of per handshake.
+    private static let switchingHead = Array(
+        "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ".utf8)
+    private static let protocolField = Array("\r\nSec-WebSocket-Protocol: ".utf8)
 
     /// The 101 response bytes (RFC 6455 §4.2.2 item 5), with `Sec-WebSocket-Protocol` when
     /// `subprotocol` is given; it must be one the client offered (§4.2.2 item 5.4).
     public static func response(key: String, subprotocol: String?) -> [UInt8] {
-        var head = HTTPResponseHead(status: .switchingProtocols)
-        head.headers.add("Upgrade", "websocket")
-        head.headers.add("Connection", "Upgrade")
-        head.headers.add("Sec-WebSocket-Accept", acceptValue(forKey: key))
-        if let subprotocol { head.headers.add("Sec-WebSocket-Protocol", subprotocol) }
-        return head.serialized()
+        var out: [UInt8] = []
+        out.reserveCapacity(switchingHead.count + 28 + protocolField.count + (subprotocol?.utf8.count ?? 0) + 4)
+        out += switchingHead
+        out += acceptBytes(forKey: key)
+        if let subprotocol {
+            out += protocolField
+            HTTPResponseHead.appendSanitized(subprotocol, to: &out)
+        }
+        out += [HTTPSyntax.cr, HTTPSyntax.lf, HTTPSyntax.cr, HTTPSyntax.lf]
+        return out
     }
 
     /// True when the request asks for a WebSocket upgrade at all: its `Upgrade` header lists

@@ -70,6 +70,42 @@ import Testing
         publisher.close()
     }
 
+    /// A topic's owner remembers which loops want it; subscribers arriving and leaving on any
+    /// of four loops between publishes must change who gets the next one and its ack's count.
+    @Test func interestChangesBetweenPublishesReachTheNextPublish() throws {
+        let server = try LiveServer { $0.loops = 4 }
+        defer { server.stop() }
+        let publisher = try BusClient(port: server.port)
+        let clients = try (0..<8).map { _ in try BusClient(port: server.port) }
+        var subscribed: [Int] = []
+        var message = 0
+        func publishAndCheck() throws {
+            message += 1
+            guard case .ack(_, "publish", _, _, _, let count?) = try publisher.publish("room.1", json: String(message)) else {
+                Issue.record("publish ack"); return
+            }
+            #expect(count == subscribed.count, "message \(message)")
+            for index in subscribed {
+                guard case .message(_, _, _, let data) = try clients[index].next() else { Issue.record("message"); return }
+                #expect(data == Array(String(message).utf8))
+            }
+        }
+        try publishAndCheck()
+        for index in clients.indices {
+            try clients[index].subscribe(index.isMultiple(of: 2) ? "room.1" : "room.*")
+            subscribed.append(index)
+            try publishAndCheck()
+        }
+        for index in clients.indices where !index.isMultiple(of: 3) {
+            _ = try clients[index].unsubscribe(index.isMultiple(of: 2) ? "room.1" : "room.*")
+            subscribed.removeAll { $0 == index }
+            try publishAndCheck()
+        }
+        for index in subscribed { #expect(throws: WebSocketClient.ClientError.timedOut) { try clients[index].next(timeout: 0.2) } }
+        clients.forEach { $0.close() }
+        publisher.close()
+    }
+
     @Test func wildcardsMatchAndOverlappingPatternsDeliverOnce() throws {
         let server = try LiveServer()
         defer { server.stop() }

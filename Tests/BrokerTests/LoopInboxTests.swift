@@ -1,3 +1,4 @@
+import Glibc
 import Testing
 import Topics
 @testable import Broker
@@ -38,5 +39,27 @@ import Topics
         var drained: [LoopCommand] = []
         inbox.drain(into: &drained)
         #expect(drained.count == 1000)
+    }
+
+    /// A loop's turn posts its messages to a peer as one batch: in order, one wake-up.
+    @Test func aBatchArrivesInOrderWithOneWakeUp() throws {
+        let inbox = try LoopInbox()
+        let origin = PublishOrigin(loop: 0, connection: 1, requestID: nil, wantsOutcome: false, arrival: 0)
+        let batch = try (1...3).map { size in
+            LoopCommand.hub(.publish(PublishRequest(topic: try TopicName("t\(size)"), kind: .binary,
+                                                    payload: [UInt8](repeating: 0, count: size), origin: origin)))
+        }
+        inbox.post(contentsOf: batch)
+        inbox.post(contentsOf: [])
+        #expect(inbox.backlog == 3 * 64 + 6)
+        var wakeUps: UInt64 = 0
+        #expect(read(inbox.wakeFD, &wakeUps, 8) == 8 && wakeUps == 1)
+        var drained: [LoopCommand] = []
+        inbox.drain(into: &drained)
+        let topics = drained.compactMap { command -> String? in
+            if case .hub(.publish(let request)) = command { return request.topic.string }
+            return nil
+        }
+        #expect(topics == ["t1", "t2", "t3"])
     }
 }

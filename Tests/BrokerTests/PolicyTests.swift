@@ -53,4 +53,12 @@ import Testing
     func allowList(origin: String, allowed: Bool) {
         #expect((Self.listed.check(origin: origin, host: "broker.internal:8080", loopbackListener: false) == .allow) == allowed)
     }
+
+    @Test(arguments: [
+        ("Example.COM:8080", "example.com"), ("example.com", "example.com"), ("[::1]:80", "::1"), ("[::1]", "::1"),
+        ("::1", "::1"), ("LOCALHOST", "localhost"), ("127.0.0.1:18998", "127.0.0.1"), ("", ""),
+    ])
+    func hostOnlyDropsThePortAndFoldsCase(authority: String, host: String) {
+        #expect(OriginPolicy.hostOnly(authority) == host)
+    }
 }

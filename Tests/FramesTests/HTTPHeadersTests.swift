@@ -40,6 +40,19 @@ struct HTTPHeadersTests {
         #expect(Self.sample.containsToken(token, in: name) == expected)
     }
 
+    @Test func tokenListsTrimTabsAndToleratePartsLeftEmpty() {
+        let headers = HTTPHeaders([("Connection", ",\tUpgrade\t,"), ("Upgrade", "web socket, websockets")])
+        #expect(headers.containsToken("upgrade", in: "connection"))
+        #expect(!headers.containsToken("websocket", in: "Upgrade"))
+        #expect(!headers.containsToken("", in: "Connection"))
+    }
+
+    @Test func lineCountCountsRepeatedLinesInAnyCase() {
+        #expect(Self.sample.lineCount("X-MULTI") == 2)
+        #expect(Self.sample.lineCount("host") == 1)
+        #expect(Self.sample.lineCount("Missing") == 0)
+    }
+
     @Test func addKeepsOrderAndIterationYieldsPairs() {
         var headers = HTTPHeaders()
         #expect(headers.isEmpty)
