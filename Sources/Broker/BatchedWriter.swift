@@ -1,6 +1,5 @@
 import CLinux
 import Glibc
-import Topics
 
 /// `--io-uring`: a loop's dirty connections write their first batch through one io_uring
 /// submission instead of one `sendmsg` system call each. Every write is queued with
@@ -11,6 +10,10 @@ final class BatchedWriter {
     /// Connections written per submission, and iovecs each may use.
     static let slots = 512
     static let vectorsPerSlot = 64
+    /// Room for every slot's most (512 KB), but packed: a connection's iovecs start where the
+    /// previous one's end, so a batch touches only the vectors it uses (most writes need one
+    /// or two) and resident memory follows the writes, not 1 KB per connection ever batched.
+    private static let vectorCount = slots * vectorsPerSlot
 
     private let ring: OpaquePointer
     private let vectors: UnsafeMutablePointer<iovec>
@@ -20,7 +23,7 @@ final class BatchedWriter {
     init?() {
         guard let ring = bus_uring_create(UInt32(Self.slots)) else { return nil }
         self.ring = ring
-        vectors = .allocate(capacity: Self.slots * Self.vectorsPerSlot)
+        vectors = .allocate(capacity: Self.vectorCount)
         messages = .allocate(capacity: Self.slots)
         messages.initialize(repeating: msghdr(), count: Self.slots)
         prepared.reserveCapacity(Self.slots)
@@ -44,11 +47,12 @@ final class BatchedWriter {
     }
 
     private func submit(_ connections: ArraySlice<Connection>) {
-        prepared.removeAllReusingCapacity()
+        prepared.removeAll(keepingCapacity: true)  // bounded by `slots`
+        var nextVector = 0  // at most slots × vectorsPerSlot: `connections` holds at most `slots`
         for connection in connections where !connection.batchedWriteInFlight {
             // (A connection marked dirty again after an early flush appears twice: once is enough.)
             let slot = prepared.count
-            let iov = vectors + slot * Self.vectorsPerSlot
+            let iov = vectors + nextVector
             guard let write = connection.prepareBatchedWrite(iov, capacity: Self.vectorsPerSlot) else {
                 connection.flush()  // nothing queued, or closed: the ordinary path finishes it
                 continue
@@ -61,6 +65,7 @@ final class BatchedWriter {
                 connection.flush(observed: true)
                 continue
             }
+            nextVector += write.count
             prepared.append((connection, write))
         }
         guard !prepared.isEmpty else { return }
