@@ -4,7 +4,7 @@ import Dispatch
 import Foundation
 import Synchronization
 
-/// The running server: listening sockets plus one `EventLoop` thread per core. Construct it
+/// The running server: listening sockets plus `EventLoop` threads (one per core but one). Construct it
 /// to start serving; `shutdown` (or a signal, via `runUntilSignalled`) stops it gracefully.
 public final class BrokerServer: Sendable {
     /// The bound addresses (with the real port when port 0 was asked for).
@@ -19,7 +19,7 @@ public final class BrokerServer: Sendable {
     public init(config unchecked: ServerConfig, log: Log = Log()) throws {
         let config = try unchecked.validated()
         let fileLimit = Sys.raiseFileLimit()
-        loopCount = config.loops > 0 ? config.loops : Sys.cpuCount()
+        loopCount = config.loops > 0 ? config.loops : ServerConfig.automaticLoops(cpus: Sys.cpuCount())
         let authenticator = try config.auth.authenticator()
         context = ServerContext(config: config, log: log, fileLimit: fileLimit, loopCount: loopCount, authenticator: authenticator)
         var listeners: [Listener] = []

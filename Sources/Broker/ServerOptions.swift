@@ -73,7 +73,7 @@ public struct ServerOptions {
         Option("port", .integer, "PORT", default: "8080", "TCP port; 0 picks a free one") { o, v throws(ConfigError) in
             o.config.port = try number(v, "port", UInt16.self)
         },
-        Option("loops", .integer, "N", default: "0", "event loop threads; 0 = one per CPU") { o, v throws(ConfigError) in
+        Option("loops", .integer, "N", default: "0", "event loop threads; 0 = one per CPU but one (at least one)") { o, v throws(ConfigError) in
             o.config.loops = try number(v, "loops", Int.self)
         },
         Option("max-message-size", .integer, "BYTES", default: "1048576", "largest message a client may send") { o, v throws(ConfigError) in

@@ -10,6 +10,11 @@ import Testing
         #expect(options.config.effectiveSendQueueBytes == 4 << 20)
     }
 
+    @Test(arguments: [(1, 1), (2, 1), (3, 2), (4, 3), (64, 63), (0, 1)])
+    func automaticLoopsLeaveOneCPUButKeepAtLeastOne(cpus: Int, loops: Int) {
+        #expect(ServerConfig.automaticLoops(cpus: cpus) == loops)
+    }
+
     @Test func flagsBeatEnvironmentWhichBeatsDefaults() throws {
         let options = try ServerOptions.parse(["--port", "9001"], environment: ["BUS_PORT": "9000", "BUS_LOOPS": "3"])
         #expect(options.config.port == 9001)
