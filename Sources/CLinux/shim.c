@@ -68,11 +68,26 @@ struct bus_uring {
     unsigned entries, queued;
 };
 
+/* Whether this kernel's io_uring can run SENDMSG: io_uring_setup exists since 5.1 but
+   SENDMSG only since 5.3, and IORING_REGISTER_PROBE (5.6) is how to ask. A kernel that cannot
+   answer is treated as not supporting it, so the caller keeps sendmsg(2). */
+static int bus_uring_supports_sendmsg(int fd) {
+    const unsigned ops = 256;
+    struct io_uring_probe *probe = calloc(1, sizeof *probe + ops * sizeof(struct io_uring_probe_op));
+    if (!probe) return 0;
+    int supported = syscall(__NR_io_uring_register, fd, IORING_REGISTER_PROBE, probe, ops) == 0
+        && probe->last_op >= IORING_OP_SENDMSG
+        && (probe->ops[IORING_OP_SENDMSG].flags & IO_URING_OP_SUPPORTED);
+    free(probe);
+    return supported;
+}
+
 bus_uring *bus_uring_create(unsigned entries) {
     struct io_uring_params params;
     memset(&params, 0, sizeof params);
     int fd = (int)syscall(__NR_io_uring_setup, entries, &params);
     if (fd < 0) return NULL;
+    if (!bus_uring_supports_sendmsg(fd)) { close(fd); return NULL; }
     bus_uring *ring = calloc(1, sizeof *ring);
     if (!ring) { close(fd); return NULL; }
     ring->fd = fd;
