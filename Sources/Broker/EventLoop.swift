@@ -149,6 +149,9 @@ final class EventLoop {
 
     /// Until the next timer tick, or until dirty connections are due when writes are delayed.
     private func waitMillis() -> Int32 {
+        // Marked dirty after this turn's flush (a replay page handed over at its very end):
+        // go round again at once rather than sleep until the next tick.
+        if flushDelay == 0 && !dirty.isEmpty { return 0 }
         let wait = wheel.nanosUntilNextTick(now: Sys.monotonicNanos())
         guard flushDelay > 0 && !dirty.isEmpty else { return Int32(wait / 1_000_000) + 1 }
         let due = (dirtySince &+ flushDelay) &- min(Sys.monotonicNanos(), dirtySince &+ flushDelay)
