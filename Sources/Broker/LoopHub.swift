@@ -18,7 +18,10 @@ final class LoopHub {
     /// Pattern → this loop's sessions subscribed to it. Its match cache is 16× NATS's 1,024:
     /// with many small topics (chat rooms, per-user channels) every delivery that misses walks
     /// the trie and evicts an entry, which cost a third of the hub's time with 9,000 topics.
-    /// Worst case about 2.5 MB per loop, and only for topics actually published.
+    /// Bounded by topics and by the 65,536 session references all results hold together:
+    /// about 2.5 MB per loop with short topic names, up to about 7 MB with 256-byte ones, and
+    /// only for topics actually published. (A wildcard subscribe or unsubscribe scans the
+    /// cached topics to drop those it matches: at most 16,384 byte-wise matches.)
     let subscriptions = SubscriptionTrie<BusSession>(cacheCapacity: 16384)
     /// This loop's subscribed patterns: how many local sessions hold each, and whether its
     /// announcement to the other loops is still in flight.

@@ -10,6 +10,10 @@
 /// only dropped, so a result a caller still holds stays valid for the moment it was taken
 /// (`SubscriptionTrie.generation` says when it may be stale).
 ///
+/// Bounded twice: by topics (`capacity`) and by the values all cached results hold together
+/// (`valueBudget`), because one result lists every matching subscriber: 2,000 sessions on
+/// `room.*` across 16,000 rooms would otherwise be 32 million references.
+///
 /// Eviction: CLOCK (second chance). Entries live in one array; a hit sets the entry's
 /// `referenced` bit; when full, the hand clears set bits until it finds an unreferenced entry
 /// and replaces it. LRU-like at O(1) amortised, deterministic, and a topic published once is
@@ -22,12 +26,16 @@ struct MatchCache<Value> {
     }
 
     let capacity: Int
+    let valueBudget: Int
+    /// Values held by the cached results together.
+    private(set) var valueCount = 0
     private var entries: ContiguousArray<Entry> = []
     private var slotOf: [TopicName: Int] = [:]
     private var hand = 0
 
-    init(capacity: Int) {
+    init(capacity: Int, valueBudget: Int) {
         self.capacity = capacity
+        self.valueBudget = valueBudget
     }
 
     var isEnabled: Bool { capacity > 0 }
@@ -40,23 +48,36 @@ struct MatchCache<Value> {
     }
 
     mutating func store(_ result: MatchResult<Value>, for topic: TopicName) {
-        guard isEnabled else { return }
+        guard isEnabled, result.count <= valueBudget else { return }
         let entry = Entry(topic: topic, result: result, referenced: false)
         if let slot = slotOf[topic] {
+            valueCount += result.count - entries[slot].result.count
             entries[slot] = entry
         } else if entries.count < capacity {
             slotOf[topic] = entries.count
             entries.append(entry)
+            valueCount += result.count
         } else {
-            while entries[hand].referenced {
-                entries[hand].referenced = false
-                hand = (hand + 1) % entries.count
-            }
-            slotOf[entries[hand].topic] = nil
-            entries[hand] = entry
-            slotOf[topic] = hand
+            let victim = clockVictim()
+            slotOf[entries[victim].topic] = nil
+            valueCount += result.count - entries[victim].result.count
+            entries[victim] = entry
+            slotOf[topic] = victim
+            hand = (victim + 1) % entries.count
+        }
+        // Results with many values push out others (the new one too, if the clock finds it).
+        while valueCount > valueBudget && !entries.isEmpty { removeEntry(at: clockVictim()) }
+    }
+
+    /// The entry CLOCK gives up next: the first unreferenced one from the hand, clearing the
+    /// bits it passes.
+    private mutating func clockVictim() -> Int {
+        if hand >= entries.count { hand = 0 }
+        while entries[hand].referenced {
+            entries[hand].referenced = false
             hand = (hand + 1) % entries.count
         }
+        return hand
     }
 
     /// Drops every entry whose result `pattern` could change.
@@ -78,9 +99,11 @@ struct MatchCache<Value> {
         entries.removeAll(keepingCapacity: true)
         slotOf.removeAll(keepingCapacity: true)
         hand = 0
+        valueCount = 0
     }
 
     private mutating func removeEntry(at slot: Int) {
+        valueCount -= entries[slot].result.count
         slotOf[entries[slot].topic] = nil
         let last = entries.count - 1
         if slot != last {

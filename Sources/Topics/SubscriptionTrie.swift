@@ -69,17 +69,22 @@ public final class SubscriptionTrie<Value: Hashable> {
     /// Matches that walked the trie and then filled the cache.
     public internal(set) var cacheMissCount = 0
 
-    /// - Parameter cacheCapacity: topics whose results are kept; 0 turns the cache off.
-    ///   1,024 is NATS's `slCacheMax`: enough for the hot topics of a loop, and bounded at
-    ///   about 1,024 × (topic + result) bytes.
-    public init(cacheCapacity: Int = 1024) {
-        precondition(cacheCapacity >= 0, "cacheCapacity must not be negative")
-        cache = MatchCache(capacity: cacheCapacity)
+    /// - Parameters:
+    ///   - cacheCapacity: topics whose results are kept; 0 turns the cache off. 1,024 is
+    ///     NATS's `slCacheMax`: enough for the hot topics of a loop.
+    ///   - cacheValueBudget: values all cached results may hold together (8 bytes each), so
+    ///     results with many subscribers cannot multiply memory by the topic count.
+    public init(cacheCapacity: Int = 1024, cacheValueBudget: Int = 65_536) {
+        precondition(cacheCapacity >= 0 && cacheValueBudget >= 0, "cache bounds must not be negative")
+        cache = MatchCache(capacity: cacheCapacity, valueBudget: cacheValueBudget)
     }
 
     public var isEmpty: Bool { count == 0 }
 
     public var cacheCapacity: Int { cache.capacity }
+
+    /// Values the cached results hold together, at most the value budget.
+    public var cachedValueCount: Int { cache.valueCount }
 
     /// Topics currently cached, at most `cacheCapacity`.
     public var cachedTopicCount: Int { cache.count }

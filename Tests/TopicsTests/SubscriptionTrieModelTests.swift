@@ -5,12 +5,13 @@ import Testing
 /// Random inserts, removes and matches over a small alphabet, each match checked against a
 /// brute-force filter of every stored (value, pattern) pair. Matches run between mutations,
 /// so a cache entry left stale by any insert or remove would be returned and caught. Run with
-/// the cache off, tiny (constant eviction) and large (everything stays cached).
-@Test(arguments: [0, 4, 1024])
-func trieMatchesBruteForceModel(cacheCapacity: Int) {
+/// the cache off, tiny (constant eviction), large (everything stays cached) and large but with
+/// a small value budget (eviction by the values results hold).
+@Test(arguments: [(0, 65_536), (4, 65_536), (1024, 65_536), (1024, 12)])
+func trieMatchesBruteForceModel(cacheCapacity: Int, valueBudget: Int) {
     struct Pair: Hashable { let value: Int; let pattern: TopicPattern }
     var rng = SplitMix64(seed: 0xB05 &+ UInt64(cacheCapacity))
-    let trie = SubscriptionTrie<Int>(cacheCapacity: cacheCapacity)
+    let trie = SubscriptionTrie<Int>(cacheCapacity: cacheCapacity, cacheValueBudget: valueBudget)
     var model = Set<Pair>()
     let patterns = SmallSpace.patterns
     let topics = SmallSpace.topics
@@ -43,6 +44,7 @@ func trieMatchesBruteForceModel(cacheCapacity: Int) {
             check(topics.randomElement(using: &rng)!)
         }
         #expect(trie.count == model.count)
+        #expect(trie.cachedValueCount <= valueBudget)
     }
     for topic in topics { check(topic) }
 

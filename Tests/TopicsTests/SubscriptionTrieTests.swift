@@ -126,6 +126,24 @@ func removingEverythingPrunesEveryNode(cacheCapacity: Int) throws {
     #expect(trie.cacheMissCount == 10)
 }
 
+/// Results with many values count against the value budget: a wildcard every session holds
+/// cannot multiply memory by the number of topics published.
+@Test func cachedResultsStayWithinTheValueBudget() throws {
+    let trie = SubscriptionTrie<Int>(cacheCapacity: 100, cacheValueBudget: 50)
+    for session in 0..<20 { trie.insert(session, for: try p("room.*")) }
+    for room in 0..<10 { #expect(trie.match(try t("room.\(room)")).count == 20) }
+    #expect(trie.cachedValueCount <= 50)
+    #expect(trie.cachedTopicCount == 2)
+    trie.insert(99, for: try p("solo"))
+    _ = trie.match(try t("solo"))
+    #expect(trie.cachedValueCount <= 50)
+    let big = SubscriptionTrie<Int>(cacheCapacity: 100, cacheValueBudget: 10)
+    for session in 0..<20 { big.insert(session, for: try p("room.*")) }
+    _ = big.match(try t("room.1"))
+    #expect(big.cachedTopicCount == 0, "a result larger than the whole budget is not cached")
+    #expect(big.match(try t("room.1")).count == 20)
+}
+
 /// CLOCK eviction gives a topic that was hit a second chance over one that never was.
 @Test func recentlyHitTopicSurvivesEviction() throws {
     let trie = SubscriptionTrie<Int>(cacheCapacity: 2)
