@@ -319,8 +319,8 @@ final class Backplane {
     /// whatever other nodes published while the backplane was down.
     private func renewEpochs() {
         // This loop renews at once: a message read right after could otherwise be sequenced
-        // before its own inbox delivers the renewal. Other loops get it ahead of any message
-        // this loop forwards them (one FIFO).
+        // before the renewal came round at the end of the turn. Other loops get it ahead of any
+        // message this loop forwards them (one FIFO per peer).
         loop.hub.renewEpochsWithSubscribers()
         for target in 0..<loop.context.loopCount where target != loop.index { loop.hub.send(.backplaneEpoch, to: target) }
     }

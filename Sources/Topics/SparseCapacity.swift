@@ -3,8 +3,9 @@
 /// a while) would hold that memory for the life of the server. These give it back once a
 /// table holds under a quarter of its capacity, rebuilding it at its current size.
 ///
-/// Amortised O(1): after a rebuild the table must lose about a third of its elements before the
-/// next one, and gain as many before it grows again. Tables at or under `floor` slots are kept:
+/// Amortised O(1): a rebuild at count c leaves room for c to a little over 4c/3 elements, so the
+/// next rebuild needs at least half of them gone again, and growth doubles as usual; neither
+/// can alternate with the other on every change. Tables at or under `floor` slots are kept:
 /// they cost little and are reused at once.
 package enum SparseCapacity {
     /// Slots below which a table is never rebuilt.
