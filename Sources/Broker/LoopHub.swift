@@ -20,8 +20,8 @@ final class LoopHub {
     /// the trie and evicts an entry, which cost a third of the hub's time with 9,000 topics.
     /// Bounded by topics and by the 65,536 session references all results hold together:
     /// about 2.5 MB per loop with short topic names, up to about 7 MB with 256-byte ones, and
-    /// only for topics actually published. (A wildcard subscribe or unsubscribe scans the
-    /// cached topics to drop those it matches: at most 16,384 byte-wise matches.)
+    /// only for topics actually published. (A wildcard subscribe or unsubscribe voids it at
+    /// once rather than scanning it: see `MatchCache`.)
     let subscriptions = SubscriptionTrie<BusSession>(cacheCapacity: 16384)
     /// This loop's subscribed patterns: how many local sessions hold each, and whether its
     /// announcement to the other loops is still in flight.

@@ -1,14 +1,14 @@
-/// A bounded map from topic to its shared `MatchResult`, kept correct by targeted
-/// invalidation.
+/// A bounded map from topic to its shared `MatchResult`, kept correct by invalidation.
 ///
 /// Invalidation: an insert or remove of pattern P can change the result of exactly the topics
-/// P matches, so the trie drops those entries and nothing else. A literal P is one dictionary
-/// removal; a wildcard P scans the entries (at most `capacity` byte-wise matches). We chose this
-/// over a generation counter that voids the whole cache on any change because a loop's index
-/// changes on every subscribe and unsubscribe, mostly to literal topics: with targeted drops,
-/// a busy loop keeps its hot entries warm while clients come and go. Results are never edited,
-/// only dropped, so a result a caller still holds stays valid for the moment it was taken
-/// (`SubscriptionTrie.generation` says when it may be stale).
+/// P matches. A literal P drops its one topic (a dictionary removal): a loop's index changes on
+/// every subscribe and unsubscribe, mostly to literal topics, and targeted drops keep the hot
+/// entries warm while clients come and go. A wildcard P voids every entry at once by moving to
+/// a new generation (O(1)); entries of older generations read as misses and are replaced or
+/// evicted. Scanning for the entries P matches would cost up to `capacity` byte-wise matches
+/// per wildcard subscribe or unsubscribe, which one client could repeat at its subscribe rate.
+/// Results are never edited, only dropped, so a result a caller still holds stays valid for
+/// the moment it was taken (`SubscriptionTrie.generation` says when it may be stale).
 ///
 /// Bounded twice: by topics (`capacity`) and by the values all cached results hold together
 /// (`valueBudget`), because one result lists every matching subscriber: 2,000 sessions on
@@ -23,6 +23,8 @@ struct MatchCache<Value> {
         var topic: TopicName
         var result: MatchResult<Value>
         var referenced: Bool
+        /// The `wildcardGeneration` the result was computed in; older ones are stale.
+        var generation: UInt64
     }
 
     let capacity: Int
@@ -32,6 +34,8 @@ struct MatchCache<Value> {
     private var entries: ContiguousArray<Entry> = []
     private var slotOf: [TopicName: Int] = [:]
     private var hand = 0
+    /// Moved on by every wildcard change: voids every entry at once.
+    private var wildcardGeneration: UInt64 = 0
 
     init(capacity: Int, valueBudget: Int) {
         self.capacity = capacity
@@ -42,14 +46,14 @@ struct MatchCache<Value> {
     var count: Int { entries.count }
 
     mutating func lookup(_ topic: TopicName) -> MatchResult<Value>? {
-        guard let slot = slotOf[topic] else { return nil }
+        guard let slot = slotOf[topic], entries[slot].generation == wildcardGeneration else { return nil }
         entries[slot].referenced = true
         return entries[slot].result
     }
 
     mutating func store(_ result: MatchResult<Value>, for topic: TopicName) {
         guard isEnabled, result.count <= valueBudget else { return }
-        let entry = Entry(topic: topic, result: result, referenced: false)
+        let entry = Entry(topic: topic, result: result, referenced: false, generation: wildcardGeneration)
         if let slot = slotOf[topic] {
             valueCount += result.count - entries[slot].result.count
             entries[slot] = entry
@@ -80,18 +84,14 @@ struct MatchCache<Value> {
         return hand
     }
 
-    /// Drops every entry whose result `pattern` could change.
+    /// Drops every entry whose result `pattern` could change: its own topic for a literal,
+    /// every entry for a wildcard.
     mutating func invalidate(matching pattern: TopicPattern) {
         guard !entries.isEmpty else { return }
         if let topic = pattern.literal {
             if let slot = slotOf[topic] { removeEntry(at: slot) }
-            return
-        }
-        // Backwards, so the entry swapped into a freed slot has already been checked.
-        var slot = entries.count - 1
-        while slot >= 0 {
-            if pattern.matches(entries[slot].topic) { removeEntry(at: slot) }
-            slot -= 1
+        } else {
+            wildcardGeneration &+= 1
         }
     }
 

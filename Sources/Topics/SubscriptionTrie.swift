@@ -114,27 +114,14 @@ public final class SubscriptionTrie<Value: Hashable> {
     }
 
     /// Removes `value` under each of `patterns` (a connection going away) and returns how many
-    /// pairs were removed. Cheaper than one `remove` per pattern: literal patterns drop their
-    /// one cached topic, and if more than one wildcard pattern went, the cache is emptied once
-    /// instead of being scanned once per pattern (NATS `RemoveBatch` does the same).
+    /// pairs were removed: literal patterns drop their one cached topic, wildcards void the
+    /// cache (once is as good as many).
     @discardableResult
     public func removeAll(_ value: Value, for patterns: some Sequence<TopicPattern>) -> Int {
         var removed = 0
-        var wildcard: TopicPattern?
-        var wildcardCount = 0
         for pattern in patterns where detach(value, for: pattern) {
             removed += 1
-            if pattern.isLiteral {
-                cache.invalidate(matching: pattern)
-            } else {
-                wildcard = pattern
-                wildcardCount += 1
-            }
-        }
-        if wildcardCount > 1 {
-            cache.removeAll()
-        } else if let wildcard {
-            cache.invalidate(matching: wildcard)
+            cache.invalidate(matching: pattern)
         }
         return removed
     }

@@ -95,27 +95,33 @@ func removingEverythingPrunesEveryNode(cacheCapacity: Int) throws {
     #expect(trie.cachedTopicCount == 1)
 }
 
-/// Targeted invalidation: a change drops only the cached topics it can affect.
-@Test func mutationInvalidatesOnlyAffectedCachedTopics() throws {
+/// A literal change drops only its own cached topic; a wildcard change voids every entry at
+/// once (no scan of the cache per wildcard subscribe).
+@Test func literalChangesDropTheirTopicAndWildcardChangesVoidTheCache() throws {
     let trie = SubscriptionTrie<Int>()
     trie.insert(1, for: try p("a.*"))
     _ = trie.match(try t("a.b"))
     _ = trie.match(try t("c.d"))
+    _ = trie.match(try t("c.x"))
 
-    trie.insert(2, for: try p("c.x"))  // literal elsewhere: both entries stay
+    trie.insert(2, for: try p("c.x"))  // literal: only c.x goes
     #expect(trie.match(try t("a.b")).values == [1])
     #expect(trie.match(try t("c.d")).isEmpty)
     #expect(trie.cacheHitCount == 2)
+    #expect(trie.match(try t("c.x")).values == [2])
+    #expect(trie.cacheMissCount == 4)
 
-    trie.insert(3, for: try p("*.b"))  // wildcard covering a.b only
+    trie.insert(3, for: try p("*.b"))  // wildcard: every entry is stale
     #expect(Set(trie.match(try t("a.b"))) == [1, 3])
     #expect(trie.match(try t("c.d")).isEmpty)
+    #expect(trie.cacheHitCount == 2)
+    #expect(trie.cacheMissCount == 6)
+    #expect(trie.match(try t("c.d")).isEmpty)  // cached again in the new generation
     #expect(trie.cacheHitCount == 3)
-    #expect(trie.cacheMissCount == 3)
 
     trie.remove(1, for: try p("a.*"))
     #expect(trie.match(try t("a.b")).values == [3])
-    #expect(trie.cacheMissCount == 4)
+    #expect(trie.cacheMissCount == 7)
 }
 
 @Test func cacheNeverHoldsMoreThanItsCapacity() throws {
