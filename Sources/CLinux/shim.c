@@ -72,6 +72,10 @@ struct bus_uring {
    SENDMSG only since 5.3, and IORING_REGISTER_PROBE (5.6) is how to ask. A kernel that cannot
    answer is treated as not supporting it, so the caller keeps sendmsg(2). */
 static int bus_uring_supports_sendmsg(int fd) {
+#ifndef IO_URING_OP_SUPPORTED
+    (void)fd;
+    return 0;  /* headers older than 5.6: no probe to ask, so no io_uring */
+#else
     const unsigned ops = 256;
     struct io_uring_probe *probe = calloc(1, sizeof *probe + ops * sizeof(struct io_uring_probe_op));
     if (!probe) return 0;
@@ -80,6 +84,7 @@ static int bus_uring_supports_sendmsg(int fd) {
         && (probe->ops[IORING_OP_SENDMSG].flags & IO_URING_OP_SUPPORTED);
     free(probe);
     return supported;
+#endif
 }
 
 bus_uring *bus_uring_create(unsigned entries) {
