@@ -21,6 +21,8 @@ import sys
 import tempfile
 import time
 
+from tally import Tally
+
 CHROMIUM = "/usr/bin/chromium"
 CHROMEDRIVER = "/usr/bin/chromedriver"
 
@@ -60,15 +62,8 @@ def main(base, bus_cli, screenshot):
     # A fresh topic prefix per run, so sequence numbers start at 1 even on a reused server.
     root = "console." + os.urandom(3).hex()
     ws_url = base.replace("http://", "ws://") + "/bus"
-    passed, failed = 0, 0
-
-    def check(name, ok, detail=""):
-        nonlocal passed, failed
-        if ok:
-            passed += 1
-        else:
-            failed += 1
-            print(f"FAILED: {name} {detail}")
+    tally = Tally("browser console")
+    check = tally.check
 
     def pub(*args):
         result = subprocess.run([bus_cli, "pub", "--url", ws_url, *args], capture_output=True, text=True, timeout=30)
@@ -177,8 +172,7 @@ def main(base, bus_cli, screenshot):
         print(f"screenshot: {screenshot}")
     finally:
         driver.quit()
-    print(f"browser console: {passed} passed, {failed} failed")
-    return failed
+    return tally.report()
 
 
 if __name__ == "__main__":

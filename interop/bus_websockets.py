@@ -12,6 +12,8 @@ import os
 import struct
 import sys
 
+from tally import Tally
+
 try:
     import websockets
 except ImportError:
@@ -53,15 +55,8 @@ def binary_publish(topic, payload, id=None):
 
 
 async def main(url):
-    passed, failed = 0, 0
-
-    def check(name, ok, detail=""):
-        nonlocal passed, failed
-        if ok:
-            passed += 1
-        else:
-            failed += 1
-            print(f"FAILED: {name} {detail}")
+    tally = Tally("interop bus websockets")
+    check = tally.check
 
     async def recv_json(ws):
         frame = await asyncio.wait_for(ws.recv(), 10)
@@ -159,8 +154,7 @@ async def main(url):
         check("unsubscribe ack", ack == {"type": "ack", "id": "u1", "op": "unsubscribe", "topic": PREFIX + ".>"}, ack)
         await sub.close(code=1000)
         check("close code echoed", sub.close_code == 1000)
-    print(f"interop bus websockets: {passed} passed, {failed} failed")
-    return failed
+    return tally.report()
 
 
 if __name__ == "__main__":

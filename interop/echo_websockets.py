@@ -9,17 +9,12 @@ import sys
 
 import websockets
 
+from tally import Tally
+
 
 async def main(url):
-    passed, failed = 0, 0
-
-    def check(name, ok):
-        nonlocal passed, failed
-        if ok:
-            passed += 1
-        else:
-            failed += 1
-            print(f"FAILED: {name}")
+    tally = Tally("interop websockets")
+    check = tally.check
 
     async with websockets.connect(url, max_size=None) as ws:
         for text in ["hello", "", "κόσμε", "x" * 70000]:
@@ -37,8 +32,7 @@ async def main(url):
         check("ping", True)
         await ws.close(code=1000, reason="done")
         check("close code echoed", ws.close_code == 1000)
-    print(f"interop websockets: {passed} passed, {failed} failed")
-    return failed
+    return tally.report()
 
 
 if __name__ == "__main__":

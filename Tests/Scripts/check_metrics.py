@@ -7,11 +7,16 @@ family the README lists is there with its type, that histograms are well formed,
 counters moved by what was sent. Prints 'metrics: N passed, M failed'; exits 1 on a failure.
 """
 import json
+import os
 import sys
 import urllib.request
 
 from prometheus_client.parser import text_string_to_metric_families
 from websockets.sync.client import connect
+
+# The interop scripts' pass/fail count, shared.
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "interop"))
+from tally import Tally  # noqa: E402
 
 # Family name as the parser reports it (counters lose their _total suffix) -> type.
 EXPECTED = {
@@ -34,16 +39,8 @@ EXPECTED = {
     "bus_loop_turn_seconds": "histogram",
 }
 
-passed = failed = 0
-
-
-def check(name, ok, detail=""):
-    global passed, failed
-    if ok:
-        passed += 1
-    else:
-        failed += 1
-        print(f"FAILED: {name} {detail}")
+tally = Tally("metrics")
+check = tally.check
 
 
 def scrape(base):
@@ -131,8 +128,7 @@ def main(base):
              - value(before, "bus_delivery_latency_seconds", "bus_delivery_latency_seconds_count"))
     check("delivery latency observed", 1 <= timed <= 3, timed)
     check("auth failures are 0", value(after, "bus_auth_failures", "bus_auth_failures_total") == 0)
-    print(f"metrics: {passed} passed, {failed} failed")
-    return failed
+    return tally.report()
 
 
 if __name__ == "__main__":
