@@ -37,7 +37,7 @@ let package = Package(
         .testTarget(name: "BusProtocolTests", dependencies: ["BusProtocol", "TestSupport"]),
         .testTarget(name: "NATSTests", dependencies: ["NATS", "TestSupport"]),
         .testTarget(name: "AuthTests", dependencies: ["Auth", "Frames", "Topics"]),
-        .testTarget(name: "BrokerTests", dependencies: ["Auth", "Broker", "Frames", "Topics", "BusProtocol"]),
+        .testTarget(name: "BrokerTests", dependencies: ["Auth", "Broker", "Frames", "Topics", "BusProtocol", "TestSupport"]),
         // The pure pieces of `bus-cli bench` (histogram, payload codec, /proc parsing, report).
         .testTarget(name: "BenchTests", dependencies: ["bus-cli", "Frames", "BusProtocol"]),
     ],

@@ -33,8 +33,6 @@ final class BusService: WebSocketService {
         throw HandshakeError(status: .badRequest, message: "unsupported subprotocol: this server speaks \(Self.subprotocol)")
     }
 
-    var pausesReadingWhenBacklogged: Bool { false }
-
     func opened(_ connection: Connection) {
         connection.busSession = BusSession(connection: connection, config: config, now: connection.loop.now)
         connection.enqueue(welcome)
@@ -88,15 +86,9 @@ final class BusService: WebSocketService {
         let now = session.connection.loop.now
         let allowed = publishing ? session.publishes.take(now: now) : session.subscriptionChanges.take(now: now)
         if allowed { return true }
-        let connection = session.connection
-        connection.loop.metrics.rateLimited &+= 1
-        switch session.flood.refused(now: now) {
-        case .refuse:
-            let limit = publishing ? "publishes" : "subscribes and unsubscribes"
-            sendError(.rateLimited, "too many \(limit) per second: slow down", id: id, topic: topic, to: connection)
-        case .close:
-            connection.close(code: .policyViolation, reason: "rate limit exceeded")
-        }
+        session.connection.loop.metrics.rateLimited &+= 1
+        let limit = publishing ? "publishes" : "subscribes and unsubscribes"
+        sendError(.rateLimited, "too many \(limit) per second: slow down", id: id, topic: topic, to: session.connection)
         return false
     }
 
@@ -186,7 +178,15 @@ final class BusService: WebSocketService {
         connection.enqueue(WireFrame.make(opcode: .text, payload: ack))
     }
 
+    /// Refuses a request with an error envelope, unless the connection has had too many
+    /// refused in a row (see `FloodPolicy`): then it is closed with 1008, so a client sending
+    /// garbage or going over its rate cannot make the server write errors without end.
     private func sendError(_ code: ErrorCode, _ message: String, id: [UInt8]?, topic: String?, to connection: Connection) {
+        if let session = connection.busSession, session.flood.refused(now: connection.loop.now) == .close {
+            connection.loop.metrics.floodCloses &+= 1
+            connection.close(code: .policyViolation, reason: code == .rateLimited ? "rate limit exceeded" : "too many refused requests")
+            return
+        }
         connection.enqueue(WireFrame.make(opcode: .text, payload: ServerEnvelope.error(code, message: message, id: id, topic: topic)))
     }
 }

@@ -10,25 +10,10 @@ extension Connection {
     /// (hundreds of small publishes in one read) must not count against a subscriber whose
     /// socket would take it. Only a socket that refuses the bytes makes a slow consumer.
     /// Returns whether the frame was queued.
+    /// Past the server's budget (--max-queued-bytes) the largest queues give way first.
     @discardableResult
     func deliver(_ frame: OutboundBytes) -> Bool {
-        guard isOpen else { return false }
-        if queueWouldOverflow(adding: frame.count) || queueBudgetExceeded(adding: frame.count) {
-            flush()
-            guard isOpen else { return false }
-            if queueWouldOverflow(adding: frame.count) {
-                dropSlowConsumer(overflowing: frame, cause: "send queue overflow")
-                return false
-            }
-            if queueBudgetExceeded(adding: frame.count) {
-                // Every queue together is at the server's budget (--max-queued-bytes): the
-                // subscriber that needs more goes, whatever its own queue holds.
-                dropSlowConsumer(overflowing: frame, cause: "server send-queue budget exhausted")
-                return false
-            }
-        }
-        enqueue(frame)
-        return true
+        isOpen && enqueue(frame, countingMessages: true)
     }
 
     /// Frees the queue at once (but for a frame already partly written), tells the client
@@ -40,7 +25,10 @@ extension Connection {
         dropSlowConsumer(overflowing: nil, cause: "replay fell behind history", firstLost: firstLost)
     }
 
-    private func dropSlowConsumer(overflowing frame: OutboundBytes?, cause: String, firstLost extra: DeliveryStamp? = nil) {
+    /// A bus subscriber is told, per topic, the last position it was sent; any WebSocket is
+    /// closed with 4008 and given `--slow-consumer-grace` (not the close timeout) to read it.
+    func dropSlowConsumer(overflowing frame: OutboundBytes?, cause: String, firstLost extra: DeliveryStamp? = nil) {
+        guard isOpen else { return }
         let (messages, bytes) = (queuedMessages, queuedBytes)
         var firstLost: [String: DeliveryStamp] = [:]
         var order: [String] = []
@@ -59,8 +47,11 @@ extension Connection {
             return (topic: topic, epoch: stamp.position.epoch, seq: stamp.position.seq - 1)
         }
         let message = "\(cause) (\(messages) messages, \(bytes) bytes queued)"
-        enqueueFinal(WireFrame.make(opcode: .text, payload: ServerEnvelope.slowConsumer(message: message, positions: positions)))
-        close(code: .slowConsumer, reason: "slow consumer")
+        if busSession != nil {
+            enqueueFinal(WireFrame.make(opcode: .text, payload: ServerEnvelope.slowConsumer(message: message, positions: positions)))
+        }
+        close(code: .slowConsumer, reason: "slow consumer", timeout: max(config.closeTimeout, config.slowConsumerGrace))
+        markDroppedSlow()
         loop.metrics.slowConsumerDrops &+= 1
         log.info("slow consumer dropped", peerFields + [("id", String(id)), ("cause", cause),
                                            ("queued_messages", String(messages)), ("queued_bytes", String(bytes))])

@@ -8,11 +8,6 @@ extension Connection {
     /// progress. Returns how many bytes were used when a head or body completed (the rest are
     /// frames or the next request), or nil when everything was consumed.
     func consumeHTTP(_ bytes: UnsafeRawBufferPointer) -> Int? {
-        if http.awaitingOutcome {
-            // A pipelined request waits until the publish before it has been answered.
-            http.pendingInput.append(contentsOf: bytes)
-            return nil
-        }
         if http.body != nil { return consumeBody(bytes) }
         guard var parser = httpParser else { return nil }
         httpParser = nil
@@ -85,7 +80,7 @@ extension Connection {
         case .metrics(let head):
             serveMetrics(request, head: head)
         case .reply(let reply):
-            enqueue(OutboundBytes.copying(reply.bytes))
+            enqueue(reply.shared ?? OutboundBytes.copying(reply.bytes))
             if reply.keepAlive && Self.wantsKeepAlive(request) && !Self.hasBody(request) {
                 expectNextRequest()
             } else {
@@ -99,13 +94,17 @@ extension Connection {
     private func awaitDeferredReply(to request: HTTPRequest) {
         http.request = request
         http.awaitingOutcome = true
-        pauseReading()
+        pause(.awaitingReply)
     }
 
     private func completeDeferredReply(_ response: [UInt8]) {
+        completeDeferredReply(OutboundBytes.copying(response))
+    }
+
+    private func completeDeferredReply(_ response: OutboundBytes) {
         guard http.awaitingOutcome, let request = http.request else { return }
         http.awaitingOutcome = false
-        resumeReading()
+        resume(.awaitingReply)
         replyAndContinue(response, request)
     }
 
@@ -230,8 +229,12 @@ extension Connection {
 
     /// Answers `request`, then reads the next request on the connection (or closes it).
     private func replyAndContinue(_ response: [UInt8], _ request: HTTPRequest) {
+        replyAndContinue(OutboundBytes.copying(response), request)
+    }
+
+    private func replyAndContinue(_ response: OutboundBytes, _ request: HTTPRequest) {
         http.request = nil
-        enqueue(OutboundBytes.copying(response))
+        guard enqueue(response) else { return }
         guard Self.wantsKeepAlive(request) else { return closeAfterFlush() }
         expectNextRequest()
         if !http.pendingInput.isEmpty {
@@ -278,32 +281,14 @@ extension Connection {
             start = .since(epoch: epoch, seq: seq)
         }
         awaitDeferredReply(to: request)
-        loop.hub.history(for: id, topic: topic, from: start, limit: limit)
+        // A quarter of the send queue of raw frames: base64 and the JSON around them stay
+        // within half of it, so one answer never overflows the queue (`more` says to page).
+        loop.hub.history(for: id, topic: topic, from: start, limit: limit, maxBytes: loop.queueBytesLimit / 4)
     }
 
     /// The owner's page answers a GET /history.
     func historyCompleted(_ page: ReplayPage, topic: TopicName) {
-        var body = "{\"topic\":\(JSONText.quoted(topic.string)),\"epoch\":\(JSONText.quoted(page.position.epoch))"
-            + ",\"seq\":\(page.position.seq),\"recovered\":\(page.recovered)"
-        if let earliest = page.earliest {
-            body += ",\"earliest\":{\"epoch\":\(JSONText.quoted(earliest.epoch)),\"seq\":\(earliest.seq)}"
-        }
-        body += ",\"messages\":["
-        for (index, frame) in page.frames.enumerated() {
-            guard let stamp = frame.stamp else { continue }
-            if index > 0 { body += "," }
-            body += "{\"seq\":\(stamp.position.seq),"
-            frame.withUnsafeBytes { bytes in
-                let payload = UnsafeRawBufferPointer(rebasing: bytes[stamp.payload])
-                switch stamp.kind {
-                case .json: body += "\"data\":" + String(decoding: payload, as: UTF8.self)
-                case .binary: body += "\"binary\":\"" + Base64.encode(payload) + "\""
-                }
-            }
-            body += "}"
-        }
-        body += "]}\n"
-        completeDeferredReply(HTTPResponseHead.simple(.ok, body: body, contentType: "application/json", keepAlive: true))
+        completeDeferredReply(HistoryResponse.make(page, topic: topic))
     }
 
     static let continueResponse = OutboundBytes.copying(Array("HTTP/1.1 100 Continue\r\n\r\n".utf8))

@@ -8,7 +8,7 @@ import Glibc
 /// Named everywhere by `id` (loop-unique, never reused), not by fd: Linux hands a closed fd
 /// to the next accept at once, and a late timer or message addressed by fd would reach a
 /// stranger.
-final class Connection {
+final class Connection: QueueHolder {
     enum Phase: Equatable {
         /// Waiting for (the rest of) an HTTP request head.
         case http
@@ -52,8 +52,6 @@ final class Connection {
     var service: WebSocketService?
     /// The subprotocol agreed in the handshake (nil when none).
     var subprotocol: String?
-    /// The service stops reading this client while its replies back up (echo).
-    private var pausesWhenBacklogged = false
     /// Subscriptions, for `/bus` connections.
     var busSession: BusSession?
     /// A plain HTTP request being served (POST bodies, pipelining).
@@ -70,10 +68,22 @@ final class Connection {
     private var queue = SendQueue()
     private var isDirty = false
     private var writableArmed = false
-    private(set) var readPaused = false
+    /// Why the server is not reading this connection now; it reads again once none holds.
+    private(set) var pauses: ReadPauses = []
+    var readPaused: Bool { !pauses.isEmpty }
+    /// When the current pause began: time paused by the server is not idle time.
+    private var pausedSince: UInt64 = 0
+    /// This connection's place in the loop's index of the largest send queues.
+    var queueClass: UInt8 = 0
+    var queueClassSlot: Int32 = 0
+    /// Dropped as a slow consumer: its notice and close frame are still on their way.
+    private(set) var droppedSlow = false
 
     /// Loop time of the last bytes received: the liveness rule's only input.
     private var lastReceived: UInt64
+    /// Loop time the queue last made progress (bytes written, or its first entry queued):
+    /// a queue that stops moving for the idle timeout belongs to a peer that stopped reading.
+    private var lastWritten: UInt64 = 0
     private var phaseDeadline: UInt64 = 0
     private var nextPing: UInt64 = 0
     private var timerTick: UInt64 = 0
@@ -85,6 +95,18 @@ final class Connection {
         clientAddress = peer.host
         self.loop = loop
         lastReceived = loop.now
+    }
+
+    /// Why the server stopped reading a connection (each lifted on its own).
+    struct ReadPauses: OptionSet {
+        let rawValue: UInt8
+        /// The loops are saturated and this connection publishes (see `LoopInbox`).
+        static let throttled = ReadPauses(rawValue: 1)
+        /// Half its send queue is waiting: it asks faster than it reads. Lifted when the
+        /// queue has drained to a quarter.
+        static let backlogged = ReadPauses(rawValue: 2)
+        /// An HTTP reply waits for other loops (a publish's outcome, a history page, a scrape).
+        static let awaitingReply = ReadPauses(rawValue: 4)
     }
 
     var config: ServerConfig { loop.context.config }
@@ -111,10 +133,12 @@ final class Connection {
     // MARK: reading
 
     func readable() {
-        if loop.saturated && busSession?.hasPublished == true && !isThrottled {
+        if loop.saturated && busSession?.hasPublished == true && !pauses.contains(.throttled) {
             loop.throttle(self)
             return
         }
+        // Requests read earlier and held back while paused go first, in order.
+        if !http.pendingInput.isEmpty { consumePendingInput() }
         var budget = EventLoop.readBudget
         while budget > 0 && phase != .closed && !readPaused {
             budget -= 1
@@ -143,6 +167,11 @@ final class Connection {
         while !rest.isEmpty {
             switch phase {
             case .http:
+                if pauses.contains(.backlogged) || http.awaitingOutcome {
+                    // One read's worth at most: reading stays paused until this is used.
+                    http.pendingInput.append(contentsOf: rest)
+                    return
+                }
                 guard let used = consumeHTTP(UnsafeRawBufferPointer(rest)) else { return }
                 rest = UnsafeMutableRawBufferPointer(rebasing: rest[used...])
             case .open, .closeSent:
@@ -154,36 +183,107 @@ final class Connection {
         }
     }
 
-    // MARK: writing
-
-    func queueWouldOverflow(adding bytes: Int) -> Bool {
-        queue.wouldOverflow(adding: bytes, maxMessages: loop.queueMessagesLimit, maxBytes: loop.queueBytesLimit)
+    /// Feeds the requests held back while reading was paused (see `consume`).
+    func consumePendingInput() {
+        guard !readPaused, phase == .http, !http.pendingInput.isEmpty else { return }
+        var input: [UInt8] = []
+        swap(&input, &http.pendingInput)
+        input.withUnsafeMutableBytes { consume($0) }
     }
+
+    // MARK: writing
 
     func forEachUnstartedFrame(_ body: (OutboundBytes) -> Void) { queue.forEachUnstarted(body) }
 
-    func dropUnstartedFrames() { loop.queuedBytes -= queue.dropUnstarted() }
+    func dropUnstartedFrames() {
+        loop.queuedBytes -= queue.dropUnstarted()
+        queueChanged()
+    }
+
+    /// Replies count against the byte bound only; deliveries against the message bound too.
+    private func queueWouldOverflow(adding bytes: Int, countingMessages: Bool) -> Bool {
+        queue.wouldOverflow(adding: bytes, maxMessages: countingMessages ? loop.queueMessagesLimit : .max, maxBytes: loop.queueBytesLimit)
+    }
 
     /// The loop's share of the server's send-queue budget would be exceeded.
     func queueBudgetExceeded(adding bytes: Int) -> Bool { loop.queuedBytes + bytes > loop.queuedBytesBudget }
 
-    /// Queues bytes for the end of this loop turn's flush. Nothing is queued once our side
-    /// has finished: a closed peer is never written to.
-    func enqueue(_ bytes: OutboundBytes) {
-        guard phase == .http || phase == .open || phase == .closeSent else { return }
-        queue.append(bytes)
-        loop.queuedBytes += bytes.count
-        markDirty()
-        if pausesWhenBacklogged && queue.byteCount > loop.queueBytesLimit / 2 {
-            pauseReading()
+    /// Queues bytes (a delivery, or a reply: an ack, an error, a pong, an HTTP answer) for
+    /// the end of this loop turn's flush. Replies count against the queue's byte bound and the
+    /// server's budget like deliveries, which also count against the message bound; what does
+    /// not fit ends the connection (a WebSocket as a slow consumer). Nothing is queued once our
+    /// side has finished. Returns whether the bytes were queued.
+    @discardableResult
+    func enqueue(_ bytes: OutboundBytes, countingMessages: Bool = false) -> Bool {
+        guard phase == .http || phase == .open || phase == .closeSent else { return false }
+        if queueWouldOverflow(adding: bytes.count, countingMessages: countingMessages) || queueBudgetExceeded(adding: bytes.count) {
+            guard admit(bytes, countingMessages: countingMessages) else { return false }
         }
+        append(bytes)
+        return true
+    }
+
+    /// Checks `bytes` against the queue's bounds and the loop's budget, writing the queue out
+    /// first (a burst within one turn must not count against a socket that would take it).
+    /// Past the budget, the connections holding the most give way; a connection that still
+    /// does not fit is dropped and false returned.
+    func admit(_ bytes: OutboundBytes, countingMessages: Bool) -> Bool {
+        flush()
+        guard phase == .http || phase == .open || phase == .closeSent else { return false }
+        if queueWouldOverflow(adding: bytes.count, countingMessages: countingMessages) {
+            overflowed(by: bytes, cause: "send queue overflow")
+            return false
+        }
+        if queueBudgetExceeded(adding: bytes.count) && !loop.makeRoom(bytes.count, for: self) {
+            overflowed(by: bytes, cause: "server send-queue budget exhausted")
+            return false
+        }
+        return phase == .http || phase == .open || phase == .closeSent
+    }
+
+    /// `bytes` do not fit: a WebSocket is dropped as a slow consumer, anything else closed.
+    private func overflowed(by bytes: OutboundBytes?, cause: String) {
+        if phase == .open {
+            dropSlowConsumer(overflowing: bytes, cause: cause)
+        } else {
+            log.info("send queue overflow: closing", peerFields + [("id", String(id)), ("cause", cause),
+                                                     ("queued_bytes", String(queue.byteCount))])
+            closeNow(reason: cause)
+        }
+    }
+
+    /// Counted while its notice and close frame are on their way (`/metrics`).
+    func markDroppedSlow() {
+        guard !droppedSlow else { return }
+        droppedSlow = true
+        loop.slowConsumersClosing += 1
+    }
+
+    /// The loop's budget needs room and this connection holds one of the largest queues.
+    func evictForBudget() {
+        overflowed(by: nil, cause: "server send-queue budget exhausted: this connection held one of the largest queues")
     }
 
     /// Queues the last frame of a close, whatever the phase is about to become.
     func enqueueFinal(_ bytes: OutboundBytes) {
+        append(bytes)
+    }
+
+    private func append(_ bytes: OutboundBytes) {
+        if queue.isEmpty { lastWritten = loop.now }
         queue.append(bytes)
         loop.queuedBytes += bytes.count
+        queueChanged()
         markDirty()
+        if (queue.byteCount > loop.queueBytesLimit / 2 || queue.count > loop.queueMessagesLimit / 2) && !pauses.contains(.backlogged) {
+            pause(.backlogged)
+            loop.metrics.backlogPauses &+= 1
+        }
+    }
+
+    /// Keeps the loop's index of large queues current (one comparison when nothing moves).
+    private func queueChanged() {
+        loop.largestQueues.update(self, bytes: queue.byteCount)
     }
 
     private func markDirty() {
@@ -220,6 +320,8 @@ final class Connection {
             }
             queue.consume(written)
             loop.queuedBytes -= written
+            if written > 0 { lastWritten = loop.now }
+            queueChanged()
             if written < write.total { armWritable(); return false }
             return true
         case .wouldBlock:
@@ -268,7 +370,9 @@ final class Connection {
             session.pendingReplay = nil
             loop.hub.continueReplay(token)
         }
-        if readPaused && !isThrottled && !http.awaitingOutcome && queue.byteCount <= loop.queueBytesLimit / 4 { resumeReading() }
+        if pauses.contains(.backlogged) && queue.byteCount <= loop.queueBytesLimit / 4 && queue.count <= loop.queueMessagesLimit / 4 {
+            resume(.backlogged)
+        }
         switch phase {
         case .closingAfterFlush:
             closeNow(reason: "closed")
@@ -289,28 +393,31 @@ final class Connection {
     }
 
     /// Paused by the loop's backpressure (see `LoopInbox`), separately from other pauses.
-    private(set) var isThrottled = false
+    var isThrottled: Bool { pauses.contains(.throttled) }
 
-    func throttle() {
-        isThrottled = true
-        pauseReading()
+    func throttle() { pause(.throttled) }
+
+    func unthrottle() { resume(.throttled) }
+
+    func pause(_ reason: ReadPauses) {
+        guard !pauses.contains(reason) else { return }
+        if pauses.isEmpty {
+            pausedSince = loop.now
+            pauses.insert(reason)
+            updateInterest()
+        } else {
+            pauses.insert(reason)
+        }
     }
 
-    func unthrottle() {
-        guard isThrottled else { return }
-        isThrottled = false
-        if phase != .closed && !http.awaitingOutcome { resumeReading() }
-    }
-
-    func pauseReading() {
-        guard !readPaused else { return }
-        readPaused = true
+    func resume(_ reason: ReadPauses) {
+        guard pauses.contains(reason) else { return }
+        pauses.remove(reason)
+        guard pauses.isEmpty, phase != .closed else { return }
+        // The peer could not be heard while we were not reading it.
+        lastReceived = min(loop.now, lastReceived &+ (loop.now &- pausedSince))
         updateInterest()
-    }
-
-    func resumeReading() {
-        readPaused = false
-        updateInterest()
+        if !http.pendingInput.isEmpty { loop.inputReady(self) }
     }
 
     private func updateInterest() {
@@ -321,14 +428,15 @@ final class Connection {
     // MARK: closing
 
     /// Closes the WebSocket politely: our close frame, then wait (bounded) for the peer's.
-    func close(code: CloseCode, reason: String) {
+    /// `timeout` overrides the close timeout (a dropped slow consumer gets longer to read).
+    func close(code: CloseCode, reason: String, timeout: Double? = nil) {
         guard phase == .open else {
             if phase == .http { closeAfterFlush() }
             return
         }
         enqueueFinal(Self.closeFrame(code: code, reason: reason))
         closeCode = code.rawValue
-        enterClosingPhase(.closeSent)
+        enterClosingPhase(.closeSent, timeout: timeout)
         log.debug("closing", peerFields + [("code", String(code.rawValue)), ("reason", reason)])
     }
 
@@ -354,11 +462,11 @@ final class Connection {
         markDirty()
     }
 
-    private func enterClosingPhase(_ next: Phase) {
+    private func enterClosingPhase(_ next: Phase, timeout: Double? = nil) {
         let wasOpen = phase == .open
         phase = next
         httpParser = nil
-        phaseDeadline = loop.now + Self.nanos(config.closeTimeout)
+        phaseDeadline = loop.now + Self.nanos(timeout ?? config.closeTimeout)
         rescheduleTimer()
         if wasOpen { notifyServiceClosed() }
         markDirty()
@@ -381,6 +489,8 @@ final class Connection {
         if wasOpen && closeCode == nil { closeCode = CloseCode.abnormalClosure.rawValue }  // no close frame either way
         loop.queuedBytes -= queue.byteCount
         queue.removeAll()
+        queueChanged()
+        if droppedSlow { loop.slowConsumersClosing -= 1 }
         if let decoder { loop.reassemblyBytes -= decoder.bufferedByteCount }
         decoder = nil
         httpParser = nil
@@ -412,14 +522,20 @@ final class Connection {
         case .http:
             if now >= phaseDeadline { return closeNow(reason: "handshake timeout") }
         case .open:
-            if now - lastReceived >= Self.nanos(config.idleTimeout) { return closeNow(reason: "idle timeout") }
+            let idle = Self.nanos(config.idleTimeout)
+            if !queue.isEmpty && now &- lastWritten >= idle {
+                // Nothing of its queue went out for the idle timeout: it stopped reading.
+                return dropSlowConsumer(overflowing: nil, cause: "stalled: nothing written for \(Int(config.idleTimeout)) s")
+            }
+            // Time the server spent not reading the peer is not the peer's silence.
+            if !readPaused && now &- lastReceived >= idle { return closeNow(reason: "idle timeout") }
             if let expiry = authExpiry, now >= expiry {
                 log.info("token expired: closing", peerFields + [("id", String(id))])
                 return close(code: .policyViolation, reason: "token expired")
             }
             if now >= nextPing {
                 // Ping only a quiet peer: anything received already proves it is alive.
-                if now - lastReceived >= Self.nanos(config.pingInterval) {
+                if !readPaused && now &- lastReceived >= Self.nanos(config.pingInterval) {
                     enqueue(WireFrame.make(opcode: .ping, payload: []))
                 }
                 nextPing = now + Self.nanos(config.pingInterval)
@@ -438,7 +554,8 @@ final class Connection {
     func rescheduleTimer() {
         let deadline: UInt64
         switch phase {
-        case .open: deadline = min(nextPing, lastReceived + Self.nanos(config.idleTimeout), authExpiry ?? .max)
+        case .open:
+            deadline = min(nextPing, readPaused ? .max : lastReceived &+ Self.nanos(config.idleTimeout), authExpiry ?? .max)
         case .closed: return
         default: deadline = phaseDeadline
         }
@@ -452,7 +569,6 @@ final class Connection {
         decoder = FrameDecoder(role: .server, maxMessageSize: config.maxMessageSize)
         self.service = service
         self.subprotocol = subprotocol
-        pausesWhenBacklogged = service.pausesReadingWhenBacklogged
         nextPing = loop.now + Self.nanos(config.pingInterval)
         rescheduleTimer()
         service.opened(self)

@@ -6,7 +6,6 @@ final class EchoService: WebSocketService {
     func negotiate(_ offered: [String]) throws(HandshakeError) -> String? { nil }
     func opened(_ connection: Connection) {}
     func closed(_ connection: Connection) {}
-    var pausesReadingWhenBacklogged: Bool { true }
 
     func received(_ opcode: Opcode, _ payload: UnsafeRawBufferPointer, on connection: Connection) {
         connection.enqueue(WireFrame.make(opcode: opcode, payload: payload))

@@ -65,7 +65,10 @@ final class EventLoop {
     private var scrapes: [UInt64: Scrape] = [:]
     private var nextScrape: UInt64 = 0
 
+    /// The shared read buffer, at most an eighth of a send queue: what one read can make a
+    /// connection queue (replies to pipelined requests) stays well inside its bound.
     let readBuffer: UnsafeMutableRawBufferPointer
+    private let readStorage: UnsafeMutableRawBufferPointer
     let iovecs: UnsafeMutablePointer<iovec>
     let iovecCapacity: Int
     private let events: UnsafeMutablePointer<epoll_event>
@@ -82,7 +85,9 @@ final class EventLoop {
         epoll = try Sys.epollCreate()
         now = Sys.monotonicNanos()
         wheel = TimingWheel(now: now)
-        readBuffer = .allocate(byteCount: Self.readBufferSize, alignment: 16)
+        readStorage = .allocate(byteCount: Self.readBufferSize, alignment: 16)
+        let readSize = min(Self.readBufferSize, max(4096, queueBytesLimit / 8))
+        readBuffer = UnsafeMutableRawBufferPointer(rebasing: readStorage[0..<readSize])
         iovecCapacity = min(Sys.iovMax, 1024)
         iovecs = .allocate(capacity: iovecCapacity)
         batchedWriter = context.config.ioUring ? BatchedWriter() : nil
@@ -102,7 +107,7 @@ final class EventLoop {
 
     deinit {
         Sys.close(epoll)
-        readBuffer.deallocate()
+        readStorage.deallocate()
         iovecs.deallocate()
         events.deallocate()
     }
@@ -131,6 +136,7 @@ final class EventLoop {
             updateSaturation()
             if n == 0 { releaseIdleCapacity() }
             for i in 0..<n { dispatch(events[i]) }
+            if !inputReady.isEmpty { consumeReadyInput() }
             fireTimers()
             backplane?.tick(now: now)
             hub.tick(now: now)
@@ -139,6 +145,7 @@ final class EventLoop {
             hub.postOutbox()
             if flushDelay == 0 || now &- dirtySince >= flushDelay { flushDirty() }
             backplane?.flush()
+            heapRelease.bytesHeld(queuedBytes + reassemblyBytes)
             metrics.iterations &+= 1
             metrics.turnNanos.observe(Sys.monotonicNanos() &- now)
             if let deadline = draining, connections.isEmpty || now >= deadline { finishShutdown() }
@@ -151,7 +158,7 @@ final class EventLoop {
     private func waitMillis() -> Int32 {
         // Marked dirty after this turn's flush (a replay page handed over at its very end):
         // go round again at once rather than sleep until the next tick.
-        if flushDelay == 0 && !dirty.isEmpty { return 0 }
+        if (flushDelay == 0 && !dirty.isEmpty) || !inputReady.isEmpty { return 0 }
         let wait = wheel.nanosUntilNextTick(now: Sys.monotonicNanos())
         guard flushDelay > 0 && !dirty.isEmpty else { return Int32(wait / 1_000_000) + 1 }
         let due = (dirtySince &+ flushDelay) &- min(Sys.monotonicNanos(), dirtySince &+ flushDelay)
@@ -361,11 +368,37 @@ final class EventLoop {
         if let counted = connection.countedAddress { context.peers.release(counted) }
     }
 
+    /// Connections whose reading resumed with requests already read and held back.
+    private var inputReady: [Connection] = []
+
+    func inputReady(_ connection: Connection) { inputReady.append(connection) }
+
+    private func consumeReadyInput() {
+        var ready: [Connection] = []
+        swap(&ready, &inputReady)
+        for connection in ready { connection.consumePendingInput() }
+    }
+
     // MARK: memory budgets (this loop's share of the server's)
 
     /// Bytes held in this loop's send queues and in its partly received messages.
     var queuedBytes = 0
     var reassemblyBytes = 0
+    /// This loop's largest send queues, for the budget below.
+    var largestQueues = LargestQueues<Connection>()
+    /// Slow consumers dropped whose notice and close frame are still on their way.
+    var slowConsumersClosing = 0
+
+    /// Makes room for `bytes` more in this loop's share of `--max-queued-bytes` by dropping
+    /// the connections that hold the most (as slow consumers), not `asker`, which is dropped
+    /// instead (false) when its own queue is the largest or no other holds much.
+    func makeRoom(_ bytes: Int, for asker: Connection) -> Bool {
+        while queuedBytes + bytes > queuedBytesBudget {
+            guard let victim = largestQueues.largest(excluding: asker), victim.queueClass >= asker.queueClass else { return false }
+            victim.evictForBudget()
+        }
+        return true
+    }
     lazy var queuedBytesBudget = context.config.maxQueuedBytes / context.loopCount
     lazy var reassemblyBytesBudget = context.config.maxReassemblyBytes / context.loopCount
 
@@ -388,7 +421,7 @@ final class EventLoop {
     func snapshot() -> LoopSnapshot {
         LoopSnapshot(loop: index, metrics: metrics, connections: connections.count,
                      subscriptions: hub.subscriptionCount, topics: hub.topicStateCount,
-                     queuedBytes: queuedBytes, reassemblyBytes: reassemblyBytes)
+                     queuedBytes: queuedBytes, reassemblyBytes: reassemblyBytes, slowConsumersClosing: slowConsumersClosing)
     }
 
     /// Asks every loop for its snapshot through its inbox (as loops ask each other everything)

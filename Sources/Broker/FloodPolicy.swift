@@ -1,6 +1,6 @@
-/// What happens to a connection whose requests go over its rate: each refused request is
-/// answered with a `rate_limited` error, so a client that merely bursts learns which requests
-/// were dropped and can slow down; one that keeps sending regardless is closed with 1008.
+/// What happens to a connection whose requests are refused (over its rate, malformed, not
+/// allowed): each is answered with an error, so a client that merely bursts or errs learns
+/// which requests were dropped; one that keeps sending regardless is closed with 1008.
 ///
 /// A flood is a run of refusals with less than `quietPeriod` between them; it ends when the
 /// client stays within its rate for that long. Pure: time is passed in.

@@ -63,12 +63,22 @@ struct HistoryRing {
     }
 
     /// Up to `limit` frames with seq ≥ `start`, oldest first.
-    func frames(from start: UInt64, limit: Int) -> [OutboundBytes] {
+    /// Up to `limit` frames from seq `start` on, stopping before the one that would take the
+    /// page past `maxBytes` (the first is always taken).
+    func frames(from start: UInt64, limit: Int, maxBytes: Int = .max) -> [OutboundBytes] {
         guard let first = firstSeq, limit > 0 else { return [] }
         let skip = start > first ? Int(min(start - first, UInt64(count))) : 0
         let take = min(limit, count - skip)
         guard take > 0 else { return [] }
-        return (skip..<(skip + take)).map { frames[(head + $0) % frames.count]! }
+        var page: [OutboundBytes] = []
+        var bytes = 0
+        for offset in skip..<(skip + take) {
+            let frame = frames[(head + offset) % frames.count]!
+            if !page.isEmpty && bytes + frame.count > maxBytes { break }
+            bytes += frame.count
+            page.append(frame)
+        }
+        return page
     }
 
     private mutating func grow() {

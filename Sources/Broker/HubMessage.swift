@@ -92,6 +92,8 @@ struct ReplayRequest: Sendable {
     let topic: TopicName
     let start: ReplayStart
     let limit: Int
+    /// Frames' bytes per page, at most (a page holds at least one message).
+    let maxBytes: Int
     let replyLoop: Int
     let token: UInt64
 }

@@ -20,6 +20,8 @@ struct ReplayProgress {
 /// half a send queue; the next is asked for when the subscriber's queue has drained.
 extension LoopHub {
     var replayPageSize: Int { max(1, min(config.sendQueueMessages / 2, 500)) }
+    /// Pages hold at most half a send queue of bytes too (large messages).
+    var replayPageBytes: Int { config.effectiveSendQueueBytes / 2 }
 
     func resume(_ session: BusSession, topic: TopicName, from start: ReplayStart, requestID: [UInt8]?) {
         // Interest first: the owner applies it before it cuts the page (one FIFO).
@@ -27,15 +29,17 @@ extension LoopHub {
         session.setFloor(.max, for: topic)
         nextToken += 1
         replays[nextToken] = ReplayProgress(connection: session.connection.id, topic: topic, requestID: requestID, forHTTP: false)
-        send(.replay(ReplayRequest(topic: topic, start: start, limit: replayPageSize, replyLoop: index, token: nextToken)),
+        send(.replay(ReplayRequest(topic: topic, start: start, limit: replayPageSize, maxBytes: replayPageBytes,
+                                   replyLoop: index, token: nextToken)),
              to: owner(of: topic))
     }
 
-    /// GET /history/<topic>: one page for an HTTP connection of this loop.
-    func history(for connection: UInt64, topic: TopicName, from start: ReplayStart, limit: Int) {
+    /// GET /history/<topic>: one page for an HTTP connection of this loop, at most `maxBytes`
+    /// of frames (but at least one message).
+    func history(for connection: UInt64, topic: TopicName, from start: ReplayStart, limit: Int, maxBytes: Int) {
         nextToken += 1
         replays[nextToken] = ReplayProgress(connection: connection, topic: topic, requestID: nil, forHTTP: true)
-        send(.replay(ReplayRequest(topic: topic, start: start, limit: limit, replyLoop: index, token: nextToken)),
+        send(.replay(ReplayRequest(topic: topic, start: start, limit: limit, maxBytes: maxBytes, replyLoop: index, token: nextToken)),
              to: owner(of: topic))
     }
 
@@ -43,7 +47,7 @@ extension LoopHub {
     func continueReplay(_ token: UInt64) {
         guard let progress = replays[token], let next = progress.next else { return }
         send(.replay(ReplayRequest(topic: progress.topic, start: .from(epoch: next.epoch, seq: next.seq),
-                                   limit: replayPageSize, replyLoop: index, token: token)),
+                                   limit: replayPageSize, maxBytes: replayPageBytes, replyLoop: index, token: token)),
              to: owner(of: progress.topic))
     }
 
@@ -80,8 +84,9 @@ extension LoopHub {
             recovered = epoch == state.epoch && (start > state.seq || holds(start))
         }
         if let first, start < first { start = first }
-        let frames = state.history.frames(from: start, limit: request.limit)
-        let done = frames.count < request.limit || (frames.last?.stamp?.position.seq ?? 0) >= state.seq
+        let frames = state.history.frames(from: start, limit: request.limit, maxBytes: request.maxBytes)
+        // Done when the page reaches the newest message (or history holds nothing from there).
+        let done = frames.last.map { ($0.stamp?.position.seq ?? 0) >= state.seq } ?? true
         let page = ReplayPage(token: request.token, frames: frames, position: state.position, recovered: recovered,
                               earliest: first.map { TopicPosition(epoch: state.epoch, seq: $0) }, done: done)
         send(.replayPage(page), to: request.replyLoop)

@@ -18,6 +18,10 @@ struct LoopMetrics: Sendable {
     var deliveredBytes = ByKind()
 
     var slowConsumerDrops: UInt64 = 0
+    /// Times the server stopped reading a connection whose send queue was half full.
+    var backlogPauses: UInt64 = 0
+    /// Connections closed for sending too many requests that were refused in a row.
+    var floodCloses: UInt64 = 0
     /// Requests refused for going over a connection's publish or subscribe rate.
     var rateLimited: UInt64 = 0
     /// Requests refused with 401 for a missing, invalid or expired token.
@@ -55,4 +59,6 @@ struct LoopSnapshot: Sendable {
     /// Bytes held in send queues and in partly received messages (the memory budgets).
     let queuedBytes: Int
     let reassemblyBytes: Int
+    /// Slow consumers dropped whose notice and close frame are still on their way.
+    var slowConsumersClosing = 0
 }

@@ -20,6 +20,8 @@ enum MetricsExposition {
             total.authFailures &+= m.authFailures
             total.permissionDenied &+= m.permissionDenied
             total.rateLimited &+= m.rateLimited
+            total.backlogPauses &+= m.backlogPauses
+            total.floodCloses &+= m.floodCloses
             total.queueDepth.merge(m.queueDepth)
             total.deliveryNanos.merge(m.deliveryNanos)
         }
@@ -45,6 +47,14 @@ enum MetricsExposition {
         out.byKind("bus_delivered_bytes_total", "Bytes of the frames queued to subscribers, by payload kind.", total.deliveredBytes)
         out.counter("bus_slow_consumer_drops_total", "Subscribers dropped (close 4008) because their send queue overflowed.",
                     total.slowConsumerDrops)
+        out.gauge("bus_slow_consumers_closing",
+                  "Slow consumers dropped whose notice and close frame are still on their way (at most slow-consumer-grace).",
+                  UInt64(loops.reduce(0) { $0 + $1.slowConsumersClosing }))
+        out.counter("bus_backlog_pauses_total",
+                    "Times the server stopped reading a connection whose send queue was half full (it asks faster than it reads).",
+                    total.backlogPauses)
+        out.counter("bus_flood_closes_total", "Connections closed (1008) after too many refused requests in a row.",
+                    total.floodCloses)
         out.counter("bus_rate_limited_total", "Requests refused (rate_limited) for going over a connection's rate.",
                     total.rateLimited)
         out.counter("bus_auth_failures_total", "Requests refused with 401 for a missing, invalid or expired token.", total.authFailures)

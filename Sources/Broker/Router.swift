@@ -4,6 +4,19 @@ import Frames
 struct HTTPReply {
     var bytes: [UInt8]
     var keepAlive: Bool
+    /// The same bytes, built once and shared by every answer (fixed pages).
+    var shared: OutboundBytes?
+
+    init(bytes: [UInt8], keepAlive: Bool, shared: OutboundBytes? = nil) {
+        self.bytes = bytes
+        self.keepAlive = keepAlive
+        self.shared = shared
+    }
+
+    /// A fixed answer, encoded once: queued by reference however often it is asked for.
+    static func fixed(_ bytes: [UInt8]) -> HTTPReply {
+        HTTPReply(bytes: [], keepAlive: true, shared: OutboundBytes.copying(bytes))
+    }
 }
 
 /// What a request asks for, decided from its path and method alone.
@@ -44,7 +57,7 @@ final class Router {
         switch request.path {
         case "/":
             guard readOnly else { return .reply(Self.methodNotAllowed("GET, HEAD")) }
-            return .reply(Self.ok(ConsolePage.html, contentType: "text/html; charset=utf-8", head: head))
+            return .reply(head ? Self.consoleHead : Self.console)
         case "/healthz":
             guard readOnly else { return .reply(Self.methodNotAllowed("GET, HEAD")) }
             let body = "{\"status\":\"ok\",\"connections\":\(context.openConnections.load(ordering: .relaxed))"
@@ -66,6 +79,11 @@ final class Router {
             return .reply(HTTPReply(bytes: Self.response(.notFound, "not found\n", head: head), keepAlive: true))
         }
     }
+
+    /// The console page, 15 KB: shared, so a client asking for it again and again costs a
+    /// reference per answer (its queue still counts every byte).
+    static let console = HTTPReply.fixed(response(.ok, ConsolePage.html, contentType: "text/html; charset=utf-8", head: false))
+    static let consoleHead = HTTPReply.fixed(response(.ok, ConsolePage.html, contentType: "text/html; charset=utf-8", head: true))
 
     static func ok(_ body: String, contentType: String, head: Bool) -> HTTPReply {
         HTTPReply(bytes: response(.ok, body, contentType: contentType, head: head), keepAlive: true)

@@ -23,6 +23,10 @@ public struct ServerConfig: Sendable {
     public var idleTimeout: Double = 60
     /// After sending a close frame, how long to wait for the peer's close before dropping TCP.
     public var closeTimeout: Double = 5
+    /// How long a subscriber dropped as a slow consumer has to read the rest of its queue, its
+    /// `slow_consumer` notice and close frame (4008), instead of the close timeout: a client
+    /// that stalled for seconds must still learn where to resume.
+    public var slowConsumerGrace: Double = 30
     /// Per-connection send queue bound in messages (gorilla's chat uses 256).
     public var sendQueueMessages = 256
     /// Per-connection send queue bound in bytes; nil derives max(4 MiB, 2 × max message + header).
@@ -133,7 +137,8 @@ public struct ServerConfig: Sendable {
             throw ConfigError(option: "max-handshake-size", message: "must be 512 to 1048576 bytes")
         }
         for (name, value) in [("handshake-timeout", handshakeTimeout), ("ping-interval", pingInterval),
-                              ("idle-timeout", idleTimeout), ("close-timeout", closeTimeout)]
+                              ("idle-timeout", idleTimeout), ("close-timeout", closeTimeout),
+                              ("slow-consumer-grace", slowConsumerGrace)]
         where !(value > 0 && value <= 86_400) {
             throw ConfigError(option: name, message: "must be a number of seconds above 0 and at most 86400")
         }

@@ -94,6 +94,9 @@ public struct ServerOptions {
         Option("close-timeout", .seconds, "SECONDS", default: "5", "wait this long for the peer's close frame") { o, v throws(ConfigError) in
             o.config.closeTimeout = try number(v, "close-timeout", Double.self)
         },
+        Option("slow-consumer-grace", .seconds, "SECONDS", default: "30", "time a dropped slow consumer has to read its notice and close") { o, v throws(ConfigError) in
+            o.config.slowConsumerGrace = try number(v, "slow-consumer-grace", Double.self)
+        },
         Option("send-queue-messages", .integer, "N", default: "256", "per-connection send queue bound in messages") { o, v throws(ConfigError) in
             o.config.sendQueueMessages = try number(v, "send-queue-messages", Int.self)
         },

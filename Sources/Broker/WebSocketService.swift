@@ -10,7 +10,4 @@ protocol WebSocketService: AnyObject {
     func received(_ opcode: Opcode, _ payload: UnsafeRawBufferPointer, on connection: Connection)
     /// The connection left the open state (closing or gone); forget it.
     func closed(_ connection: Connection)
-    /// Echo-like services stop reading a client whose replies back up (TCP pushes back on it);
-    /// a broker never does this to subscribers, whose overflow is a drop instead.
-    var pausesReadingWhenBacklogged: Bool { get }
 }

@@ -43,12 +43,15 @@ public struct HTTPResponseHead: Sendable, Equatable {
     /// Sends `Content-Type`, then `Content-Length` (RFC 9110 §8.6, so the client knows where
     /// the body ends without a close), then `headers` in order, then `Connection: close`
     /// unless `keepAlive` (RFC 9112 §9.6: the server closes after sending it).
+    ///
+    /// `contentLength` announces a body the caller writes after the returned bytes (`body`
+    /// is then empty).
     public static func simple(_ status: HTTPStatus, body: String, contentType: String = "text/plain; charset=utf-8",
-                              headers: [(String, String)] = [], keepAlive: Bool = false) -> [UInt8] {
+                              headers: [(String, String)] = [], keepAlive: Bool = false, contentLength: Int? = nil) -> [UInt8] {
         let bodyBytes = Array(body.utf8)
         var head = HTTPResponseHead(status: status)
         head.headers.add("Content-Type", contentType)
-        head.headers.add("Content-Length", String(bodyBytes.count))
+        head.headers.add("Content-Length", String(contentLength ?? bodyBytes.count))
         for (name, value) in headers { head.headers.add(name, value) }
         if !keepAlive { head.headers.add("Connection", "close") }
         return head.serialized() + bodyBytes

@@ -13,9 +13,12 @@ enum Answer: Hashable, Sendable, CustomStringConvertible {
     case close(UInt16)
     case error(String)
     case connectionClosed
+    /// The server stops reading the connection (it asks faster than it reads).
+    case readingPaused
 
     var description: String {
         switch self {
+        case .readingPaused: "reading paused"
         case .http(let status): "HTTP \(status)"
         case .close(let code): "close \(code)"
         case .error(let code): "error \(code)"
@@ -305,7 +308,9 @@ enum BadInputCases {
         answers.formUnion(http.map { .http($0.status) })
         answers.formUnion(http.map { .error($0.code) })
         answers.insert(.connectionClosed)  // requestHeadNotCompleteInTimeIsClosed, silentPeerIsClosedAfterIdleTimeout
-        answers.insert(.close(1008))  // floodingOnAfterRateLimitedIsClosedWith1008
+        answers.insert(.close(1008))  // floodingOnAfterRateLimitedIsClosedWith1008, FloodTests.invalidEnvelopes…
+        answers.insert(.readingPaused)  // FloodTests.pipelinedConsoleRequests… (bus_backlog_pauses_total)
+        answers.insert(.http(200))  // FloodTests.aLongHistoryIsAnsweredInPagesThatFitTheSendQueue
         answers.formUnion([.error("slow_consumer"), .close(4008)])  // notReadingIsSlowConsumerThen4008
         answers.insert(.http(401))  // AuthTests.upgradeWithoutAValidTokenGets401 (and its HTTP publish case)
         answers.insert(.error("forbidden"))  // AuthTests: subscribe and publish outside the token's patterns
@@ -344,6 +349,7 @@ enum ProtocolTables {
             answers += matches(#"close (\d{4})"#, in: answer).compactMap { UInt16($0) }.map { .close($0) }
             answers += matches(#"error `([a-z_]+)`"#, in: answer).map { .error($0) }
             if answer.contains("connection closed") { answers.append(.connectionClosed) }
+            if answer.contains("stops reading") { answers.append(.readingPaused) }
             return Row(text: cells.joined(separator: " | "), answers: answers)
         }
     }

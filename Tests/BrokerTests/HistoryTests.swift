@@ -266,3 +266,32 @@ final class SteadyPublisher: Sendable {
     }
 }
 
+
+/// GET /history answers are written straight into one buffer sized beforehand.
+@Suite struct HistoryResponseTests {
+    @Test(arguments: [0, 1, 9, 10, 99_999, 100_000])
+    func theAnswerIsSizedExactlyForEveryKindAndSeq(seq base: Int) throws {
+        let topic = try TopicName("t", limits: TopicLimits())
+        var frames: [OutboundBytes] = []
+        for (offset, kind) in [PayloadKind.json, .binary, .binary, .json].enumerated() {
+            let payload: [UInt8] = kind == .json ? Array("{\"n\":\(offset)}".utf8) : Array(repeating: UInt8(offset), count: offset)
+            let position = TopicPosition(epoch: "e1", seq: UInt64(base + offset + 1))
+            frames.append(OutboundBytes.make(count: payload.count + 2, stamp: DeliveryStamp(topic: topic, position: position, kind: kind,
+                                                                                         payload: 2..<(payload.count + 2), arrival: 0)) {
+                $0[0] = 0; $0[1] = 0
+                for (index, byte) in payload.enumerated() { $0[index + 2] = byte }
+            })
+        }
+        let page = ReplayPage(token: 1, frames: frames, position: TopicPosition(epoch: "e1", seq: UInt64(base + 9)), recovered: true,
+                              earliest: TopicPosition(epoch: "e1", seq: UInt64(base + 1)), done: false)
+        let bytes = HistoryResponse.make(page, topic: topic).withUnsafeBytes { Array($0) }
+        let text = String(decoding: bytes, as: UTF8.self)
+        let body = try #require(text.split(separator: "\r\n\r\n", maxSplits: 1).last)
+        #expect(text.contains("Content-Length: \(body.utf8.count)\r\n"))
+        #expect(body.hasSuffix("]}\n"))
+        #expect(body.contains("\"more\":true"))
+        #expect(body.contains("{\"seq\":\(base + 1),\"data\":{\"n\":0}}"))
+        #expect(body.contains("{\"seq\":\(base + 3),\"binary\":\"AgI=\"}"))
+        #expect(body.contains("{\"seq\":\(base + 2),\"binary\":\"AQ==\"}"))
+    }
+}

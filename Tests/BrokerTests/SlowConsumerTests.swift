@@ -1,6 +1,7 @@
 import BusProtocol
 import Foundation
 import Frames
+import Glibc
 import Testing
 @testable import Broker
 
@@ -84,5 +85,97 @@ import Testing
         print("slow consumer: dropped after \(delivered) of \(rounds * perRound) messages; healthy 100 × \(rounds * perRound) delivered; server RSS \(rssBefore / 1024) KiB → peak \(rssPeak / 1024) KiB")
         healthy.forEach { $0.close() }
         publisher.close()
+    }
+}
+
+/// Issue 13: the slow-consumer notice reaches a client that stalls for long, and a client that
+/// stops reading is told it is slow even below its queue bound; a client the server paused is
+/// not idle.
+@Suite(.serialized) struct StalledPeerTests {
+    static func slowConsumerNoticeAndClose(_ socket: RawSocket, timeout: Double = 10) -> (notice: Bool, close4008: Bool) {
+        let tail = socket.read(timeout: timeout) { SlowConsumerTests.frames($0).contains { $0.0 == .close } }
+        let frames = SlowConsumerTests.frames(tail.bytes)
+        let notice = frames.contains { $0.0 == .text && String(decoding: $0.1, as: UTF8.self).contains("slow_consumer") }
+        return (notice, frames.last.map { $0.0 == .close && $0.1 == [0x0F, 0xA8] } == true)
+    }
+
+    @Test func aDroppedSubscriberStalledPastTheCloseTimeoutStillGetsItsNotice() throws {
+        // The notice waits behind a half-written 100 KB frame in user space (tiny kernel buffers).
+        let server = try LiveServer { $0.closeTimeout = 1; $0.socketSendBuffer = 4096; $0.sendQueueMessages = 16 }
+        defer { server.stop() }
+        let slow = try RawSocket.stalledSubscriber(port: server.port, topic: "stall")
+        let publisher = try BusClient(port: server.port)
+        let body = "\"" + String(repeating: "x", count: 100_000) + "\""
+        for _ in 0..<40 { _ = try publisher.publish("stall", json: body, ack: false) }
+        _ = try publisher.publish("stall", json: "1")
+        #expect(eventually { (try? HTTPResult(port: server.port, "/metrics").sample("bus_slow_consumer_drops_total")) == 1 })
+        usleep(3_000_000)  // three close timeouts: the server must still be waiting for it
+        let (notice, close) = Self.slowConsumerNoticeAndClose(slow)
+        #expect(notice, "the slow_consumer notice was lost")
+        #expect(close, "no close 4008")
+        publisher.close()
+    }
+
+    @Test func aSubscriberThatStopsReadingBelowItsBoundIsToldItIsSlow() throws {
+        let server = try LiveServer { $0.idleTimeout = 2; $0.pingInterval = 0.5; $0.socketSendBuffer = 4096 }
+        defer { server.stop() }
+        let slow = try RawSocket.stalledSubscriber(port: server.port, topic: "stall")
+        let publisher = try BusClient(port: server.port)
+        let body = "\"" + String(repeating: "x", count: 10_000) + "\""
+        for _ in 0..<10 { _ = try publisher.publish("stall", json: body, ack: false) }
+        _ = try publisher.publish("stall", json: "1")
+        // Nothing written to it for the idle timeout: a slow consumer, told where it stopped.
+        #expect(eventually(timeout: 10) { (try? HTTPResult(port: server.port, "/metrics").sample("bus_slow_consumer_drops_total")) == 1 })
+        let (notice, close) = Self.slowConsumerNoticeAndClose(slow)
+        #expect(notice, "no slow_consumer notice")
+        #expect(close, "no close 4008")
+        publisher.close()
+    }
+
+    @Test func aPeerThatTheServerStoppedReadingIsNotIdle() throws {
+        let server = try LiveServer {
+            $0.maxMessageSize = 16 << 10; $0.sendQueueBytes = 64 << 10
+            $0.idleTimeout = 2; $0.pingInterval = 1; $0.socketSendBuffer = 4096
+        }
+        defer { server.stop() }
+        let peer = try RawSocket(port: server.port, receiveBuffer: 4096)
+        #expect(peer.upgrade().hasPrefix("HTTP/1.1 101"))
+        // 800 pings, each answered by a pong: more than half a 64 KiB queue and the kernel's
+        // buffers, so the server stops reading the rest. The peer then sends nothing more and
+        // reads 1 KB every 50 ms, for longer than the idle timeout.
+        let ping = FrameEncoder.encode(opcode: .ping, payload: [UInt8](repeating: 7, count: 125), maskKey: .random())
+        #expect(peer.sendUntilRefused(ping, times: 800, stall: 1) == 800 * ping.count)
+        var received: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 1024)
+        let start = Sys.monotonicNanos()
+        while Sys.monotonicNanos() - start < 3_500_000_000 {
+            usleep(50_000)
+            let n = buffer.withUnsafeMutableBytes { Glibc.recv(peer.fd, $0.baseAddress, 1024, Int32(MSG_DONTWAIT)) }
+            if n == 0 { break }
+            if n > 0 { received += buffer[0..<n] }
+        }
+        #expect(SlowConsumerTests.countFrames(received, .pong) < 800, "read too fast to test anything")
+        received += peer.read(timeout: 5) { bytes in SlowConsumerTests.countFrames(bytes, .pong) >= 800 }.bytes
+        let pongs = SlowConsumerTests.countFrames(received, .pong)
+        #expect(pongs == 800, "\(pongs) pongs")
+        #expect(!SlowConsumerTests.frames(received).contains { $0.0 == .close }, "closed while paused by the server")
+    }
+}
+
+extension SlowConsumerTests {
+    /// Frames of `opcode` in a server byte stream (control frames included).
+    static func countFrames(_ bytes: [UInt8], _ opcode: Opcode) -> Int {
+        var decoder = FrameDecoder(role: .client, maxMessageSize: 1 << 24)
+        var count = 0
+        var copy = bytes
+        copy.withUnsafeMutableBytes { buffer in
+            try? decoder.decode(buffer) { event in
+                switch (event, opcode) {
+                case (.pong, .pong), (.ping, .ping), (.text, .text), (.binary, .binary), (.close, .close): count += 1
+                default: break
+                }
+            }
+        }
+        return count
     }
 }

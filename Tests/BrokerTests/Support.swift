@@ -55,7 +55,8 @@ final class RawSocket {
         var buffer = [UInt8](repeating: 0, count: 65536)
         let deadline = Sys.monotonicNanos() + UInt64(timeout * 1e9)
         while Sys.monotonicNanos() < deadline && !done(out) {
-            let left = Int32((deadline - Sys.monotonicNanos()) / 1_000_000) + 1
+            // `done` may take long on a large buffer: the deadline can pass in between.
+            let left = Int32((deadline - min(deadline, Sys.monotonicNanos())) / 1_000_000) + 1
             guard Sys.poll(fd, events: Int16(POLLIN), timeoutMs: left) != 0 else { continue }
             switch buffer.withUnsafeMutableBytes({ Sys.read(fd, into: $0) }) {
             case .bytes(let n): out += buffer[0..<n]
