@@ -29,4 +29,36 @@ import Testing
         fresh.close()
         #expect(try HTTPResult(port: server.port, "/healthz").status == 200)
     }
+
+    /// One raw request with the given Host and a matching Origin; the status line's code.
+    static func status(port: UInt16, host: String, _ request: String) throws -> Int {
+        let raw = try RawSocket(port: port)
+        raw.send(request.replacingOccurrences(of: "HOST", with: host))
+        let head = raw.readHTTPHead()
+        return Int(head.split(separator: " ").dropFirst().first ?? "") ?? 0
+    }
+
+    static let upgradeRequest = "GET /bus HTTP/1.1\r\nHost: HOST\r\nOrigin: http://HOST\r\nUpgrade: websocket\r\n"
+        + "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
+    static let publishRequest = "POST /publish/t HTTP/1.1\r\nHost: HOST\r\nOrigin: http://HOST\r\nContent-Type: application/json\r\n"
+        + "Content-Length: 1\r\nConnection: close\r\n\r\n1"
+    static let historyRequest = "GET /history/t HTTP/1.1\r\nHost: HOST\r\nOrigin: http://HOST\r\nConnection: close\r\n\r\n"
+
+    /// Guards the DNS-rebinding check: `127.attacker.example` is a name an attacker controls
+    /// (it may resolve to 127.0.0.1), not a loopback address, whatever it starts with.
+    @Test func loopbackListenerRefusesNamesThatOnlyLookLikeLoopback() throws {
+        let server = try ServerProcess()
+        defer { server.stop() }
+        let port = server.port
+        for host in ["127.attacker.example:\(port)", "127.0.0.1.attacker.example:\(port)", "localhost.attacker.example:\(port)"] {
+            #expect(try Self.status(port: port, host: host, Self.upgradeRequest) == 403, "upgrade, \(host)")
+            #expect(try Self.status(port: port, host: host, Self.publishRequest) == 403, "publish, \(host)")
+            #expect(try Self.status(port: port, host: host, Self.historyRequest) == 403, "history, \(host)")
+        }
+        for host in ["127.0.0.1:\(port)", "localhost:\(port)", "[::1]:\(port)", "app.localhost:\(port)"] {
+            #expect(try Self.status(port: port, host: host, Self.upgradeRequest) == 101, "upgrade, \(host)")
+            #expect(try Self.status(port: port, host: host, Self.publishRequest) == 200, "publish, \(host)")
+            #expect(try Self.status(port: port, host: host, Self.historyRequest) == 200, "history, \(host)")
+        }
+    }
 }
