@@ -187,9 +187,9 @@ extension Connection {
     }
 
     private func publish(_ body: [UInt8], for request: HTTPRequest) {
-        let name = PercentDecoding.decode(String(request.path.dropFirst(Self.publishPrefix.count))) ?? ""
+        let name = PercentDecoding.decode(request.path.utf8.dropFirst(Self.publishPrefix.utf8.count))
         let topic: TopicName
-        do { topic = try TopicName(name, limits: config.topicLimits) } catch {
+        do { topic = try TopicName(validating: name, limits: config.topicLimits) } catch {
             return replyAndContinue(Self.jsonError(.badRequest, ErrorCode.invalidTopic.rawValue, error.message), request)
         }
         if let grant, !grant.allowsPublish(to: topic) {
@@ -251,9 +251,9 @@ extension Connection {
         guard request.method == "GET" else {
             return replyAndContinue(Self.jsonError(.methodNotAllowed, "method_not_allowed", "use GET", headers: [("Allow", "GET")]), request)
         }
-        let name = PercentDecoding.decode(String(request.path.dropFirst(Self.historyPrefix.count))) ?? ""
+        let name = PercentDecoding.decode(request.path.utf8.dropFirst(Self.historyPrefix.utf8.count))
         let topic: TopicName
-        do { topic = try TopicName(name, limits: config.topicLimits) } catch {
+        do { topic = try TopicName(validating: name, limits: config.topicLimits) } catch {
             let code = error == .wildcardInTopic ? ErrorCode.resumeRequiresTopic : ErrorCode.invalidTopic
             return replyAndContinue(Self.jsonError(.badRequest, code.rawValue, error.message), request)
         }
@@ -338,22 +338,4 @@ struct HTTPExchange {
     var awaitingOutcome = false
     /// Bytes of pipelined requests that arrived while a deferred reply was pending.
     var pendingInput: [UInt8] = []
-}
-
-/// Percent-decoding of a URL path segment (RFC 3986 §2.1); nil when not UTF-8.
-enum PercentDecoding {
-    static func decode(_ text: String) -> String? {
-        var bytes: [UInt8] = []
-        var iterator = Array(text.utf8)[...]
-        while let byte = iterator.popFirst() {
-            if byte == UInt8(ascii: "%"), iterator.count >= 2,
-               let value = UInt8(String(decoding: iterator.prefix(2), as: UTF8.self), radix: 16) {
-                bytes.append(value)
-                iterator = iterator.dropFirst(2)
-            } else {
-                bytes.append(byte)
-            }
-        }
-        return String(validating: bytes, as: UTF8.self)
-    }
 }

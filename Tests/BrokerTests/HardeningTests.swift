@@ -61,4 +61,52 @@ import Testing
             #expect(try Self.status(port: port, host: host, Self.historyRequest) == 200, "history, \(host)")
         }
     }
+
+    /// Guards topic validation on the binary path: the topic bytes `a.\xff` were decoded with
+    /// U+FFFD replacement and published to `a.\u{FFFD}`.
+    @Test func binaryPublishWithATopicThatIsNotUTF8IsInvalidTopic() throws {
+        let server = try ServerProcess()
+        defer { server.stop() }
+        let watcher = try BusClient(port: server.port)
+        try watcher.subscribe(">")
+        let publisher = try BusClient(port: server.port)
+        for topic: [UInt8] in [[0x61, 0x2E, 0xFF], [0xC0, 0xAF], [0x61, 0xED, 0xA0, 0x80], [0x61, 0xE2, 0x82]] {
+            let frame: [UInt8] = [BinaryLayout.publishKind, BinaryLayout.hasIDFlag, 2] + Array("b1".utf8)
+                + [0, UInt8(topic.count)] + topic + [1, 2, 3]
+            try publisher.socket.send(binary: frame)
+            guard case .error(let code, _, _, _, _) = try publisher.reply(to: "\"b1\"") else {
+                Issue.record("topic \(topic) was accepted"); continue
+            }
+            #expect(code == "invalid_topic", "topic \(topic)")
+        }
+        guard case .ack = try #require(try publisher.publish("a.b", binary: [7])) else { Issue.record("valid publish"); return }
+        guard case .message("a.b", _, 1, [7]) = try watcher.next() else { Issue.record("the watcher got something else first"); return }
+        watcher.close()
+        publisher.close()
+    }
+
+    /// One HTTP request on a fresh connection; the whole response.
+    static func exchange(port: UInt16, _ request: String) throws -> String {
+        let raw = try RawSocket(port: port)
+        raw.send(request)
+        return HTTPPublishTests.responses(raw, count: 1).first ?? ""
+    }
+
+    /// Guards the HTTP path: a percent-decoded topic goes through the same byte validator
+    /// (`%FF` is not UTF-8: `invalid_topic` saying so), and `%` escapes are exactly two hex
+    /// digits (`%+1` was decoded as 0x01 because `UInt8(_:radix:)` accepts a sign).
+    @Test func httpTopicsAreValidatedAsBytes() throws {
+        let server = try ServerProcess()
+        defer { server.stop() }
+        for path in ["/publish/a.%FF", "/publish/a.%C0%AF", "/publish/a.%ED%A0%80"] {
+            let reply = try Self.exchange(port: server.port, HTTPPublishTests.post(String(path.dropFirst(9)), "1"))
+            #expect(reply.hasPrefix("HTTP/1.1 400") && reply.contains("invalid_topic") && reply.contains("not valid UTF-8"), "\(path): \(reply)")
+        }
+        let history = try HTTPResult(port: server.port, "/history/a.%FF")
+        #expect(history.status == 400 && history.body.contains("not valid UTF-8"), "\(history.body)")
+        let signed = try Self.exchange(port: server.port, HTTPPublishTests.post("x%+1", "1"))
+        #expect(signed.hasPrefix("HTTP/1.1 200") && signed.contains(#""topic":"x%+1""#), "\(signed)")
+        let escaped = try Self.exchange(port: server.port, HTTPPublishTests.post("m%C3%A9t%C3%A9o", "1"))
+        #expect(escaped.contains(#""topic":"météo""#), "\(escaped)")
+    }
 }

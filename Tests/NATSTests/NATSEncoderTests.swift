@@ -55,6 +55,14 @@ struct SubjectMappingTests {
         #expect(mapping.topic(for: "busx.a") == nil)
     }
 
+    @Test func mapsSubjectBytesWithoutRepairingThem() {
+        let mapping = SubjectMapping()
+        #expect(mapping.topic(for: Array("bus.a.".utf8) + [0xFF]).map(Array.init) == Array("a.".utf8) + [0xFF])
+        #expect(mapping.topic(for: Array("bus.".utf8)) == nil)
+        #expect(mapping.topic(for: Array("busx.a".utf8)) == nil)
+        #expect(mapping.topic(for: [0xFF]) == nil)
+    }
+
     @Test func readsTheKindHeader() {
         #expect(SubjectMapping.isBinary(headers: SubjectMapping.binaryHeaderBlock))
         #expect(SubjectMapping.isBinary(headers: Array("NATS/1.0\r\nbus-kind:  BINARY\r\n\r\n".utf8)))
