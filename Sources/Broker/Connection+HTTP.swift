@@ -264,14 +264,14 @@ extension Connection {
         }
         var limit = 100
         if let text = request.queryItem("limit") {
-            guard let value = Int(text), value >= 0 else {
+            guard let value = DecimalNumber.saturating(text) else {
                 return replyAndContinue(Self.jsonError(.badRequest, ErrorCode.badRequest.rawValue, "limit must be a whole number"), request)
             }
-            limit = min(value, Self.maxHistoryLimit)
+            limit = Int(min(value, UInt64(Self.maxHistoryLimit)))
         }
         var start = ReplayStart.last(limit)
         if let since = request.queryItem("since") {
-            guard let seq = UInt64(since), let epoch = request.queryItem("epoch") else {
+            guard let seq = DecimalNumber.unsigned(since), let epoch = request.queryItem("epoch") else {
                 return replyAndContinue(Self.jsonError(.badRequest, ErrorCode.badRequest.rawValue,
                                                      "since needs a whole number and an epoch"), request)
             }

@@ -109,4 +109,36 @@ import Testing
         let escaped = try Self.exchange(port: server.port, HTTPPublishTests.post("m%C3%A9t%C3%A9o", "1"))
         #expect(escaped.contains(#""topic":"météo""#), "\(escaped)")
     }
+
+    /// Guards resume arithmetic: `since` = (current epoch, 2^64−1) computed `seq + 1` = 0 and
+    /// replayed all history as `recovered: true`. A position the server never issued replays
+    /// nothing and is not a recovery.
+    @Test func resumeBeyondTheTopicsLastSeqReplaysNothing() throws {
+        let server = try ServerProcess()
+        defer { server.stop() }
+        let publisher = try BusClient(port: server.port)
+        var epoch = ""
+        for value in 1...3 {
+            guard case .ack(_, _, _, let e?, _, _) = try #require(try publisher.publish("w", json: String(value))) else { return }
+            epoch = e
+        }
+        for seq in ["18446744073709551615", "18446744073709551614", "1000", "100000"] {
+            let resumer = try BusClient(port: server.port)
+            let ack = try resumer.resume("w", #""since":{"epoch":"\#(epoch)","seq":\#(seq)}"#)
+            #expect(ack.contains(#""recovered":false"#), "since \(seq): \(ack)")
+            guard case .ack(_, _, _, _, let live?, _) = try #require(try publisher.publish("w", json: "0")) else { return }
+            guard case .message("w", _, let got, _) = try resumer.next() else { Issue.record("since \(seq): no live message"); return }
+            #expect(got == live, "since \(seq): replayed seq \(got) before the live \(live)")
+            resumer.close()
+            let history = try HTTPResult(port: server.port, "/history/w?epoch=\(epoch)&since=\(seq)")
+            #expect(history.status == 200)
+            #expect(history.body.contains(#""recovered":false"#) && history.body.contains(#""messages":[]"#), "since \(seq): \(history.body)")
+        }
+        // At the topic's own position: up to date, nothing to replay, a complete recovery.
+        let current = try BusClient(port: server.port)
+        guard case .ack(_, _, _, _, let seq?, _) = try #require(try publisher.publish("w", json: "9")) else { return }
+        #expect(try current.resume("w", #""since":{"epoch":"\#(epoch)","seq":\#(seq)}"#).contains(#""recovered":true"#))
+        current.close()
+        publisher.close()
+    }
 }
