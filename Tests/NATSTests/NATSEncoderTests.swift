@@ -78,7 +78,8 @@ struct NATSServerURLTests {
         #expect(NATSServerURL(text) == NATSServerURL(host: host, port: port))
     }
 
-    @Test(arguments: ["127.0.0.1:4222", "nats://", "nats://h:0", "nats://h:x", "nats://u:p@h:4222", "tls://h:4222"])
+    @Test(arguments: ["127.0.0.1:4222", "nats://", "nats://h:0", "nats://h:x", "nats://u:p@h:4222", "tls://h:4222",
+                      "nats://h:+4222", "nats://[::1]:+4222", "nats://h:", "nats://h:65536"])
     func rejects(_ text: String) { #expect(NATSServerURL(text) == nil) }
 }
 
