@@ -13,6 +13,8 @@ enum Answer: Hashable, Sendable, CustomStringConvertible {
     case close(UInt16)
     case error(String)
     case connectionClosed
+    /// A resume acked with `recovered: false` and nothing replayed.
+    case notRecovered
 
     var description: String {
         switch self {
@@ -20,6 +22,7 @@ enum Answer: Hashable, Sendable, CustomStringConvertible {
         case .close(let code): "close \(code)"
         case .error(let code): "error \(code)"
         case .connectionClosed: "connection closed"
+        case .notRecovered: "recovered: false"
         }
     }
 }
@@ -320,6 +323,7 @@ enum BadInputCases {
         answers.formUnion([.error("slow_consumer"), .close(4008)])  // notReadingIsSlowConsumerThen4008
         answers.insert(.http(401))  // AuthTests.upgradeWithoutAValidTokenGets401 (and its HTTP publish case)
         answers.insert(.error("forbidden"))  // AuthTests: subscribe and publish outside the token's patterns
+        answers.insert(.notRecovered)  // HardeningTests.resumeBeyondTheTopicsLastSeqReplaysNothing
         return answers
     }
 }
@@ -355,6 +359,7 @@ enum ProtocolTables {
             answers += matches(#"close (\d{4})"#, in: answer).compactMap { UInt16($0) }.map { .close($0) }
             answers += matches(#"error `([a-z_]+)`"#, in: answer).map { .error($0) }
             if answer.contains("connection closed") { answers.append(.connectionClosed) }
+            if answer.contains("`recovered: false`") { answers.append(.notRecovered) }
             return Row(text: cells.joined(separator: " | "), answers: answers)
         }
     }
