@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds the libFuzzer targets and runs each for SECONDS (default 60), one after another.
 #
-#   fuzz/run.sh [SECONDS] [TARGET...]      targets: frame_decoder http_request envelope topics auth
+#   fuzz/run.sh [SECONDS] [TARGET...]      targets: frame_decoder http_request envelope resume topics auth
 #   fuzz/run.sh --merge [TARGET...]        minimise what the runs found into the committed corpora
 #
 # Each target is compiled straight from its module's sources (Frames, BusProtocol, Topics are
@@ -14,7 +14,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-all_targets=(frame_decoder http_request envelope topics auth)
+all_targets=(frame_decoder http_request envelope resume topics auth)
 merge=0
 seconds=60
 if [ "${1:-}" = "--merge" ]; then merge=1; shift
@@ -27,6 +27,7 @@ module_of() {
     frame_decoder) echo "Frames FrameDecoderFuzz" ;;
     http_request) echo "Frames HTTPRequestFuzz" ;;
     envelope) echo "BusProtocol EnvelopeFuzz" ;;
+    resume) echo "BusProtocol ResumeFuzz" ;;
     topics) echo "Topics TopicsFuzz" ;;
     auth) echo "Auth AuthFuzz" ;;
     *) echo "unknown fuzz target: $1" >&2; exit 2 ;;

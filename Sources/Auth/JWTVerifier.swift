@@ -88,8 +88,9 @@ public struct JWTVerifier: Sendable {
         let nbf = claims.nbf.map { Self.numericDate(UnsafeRawBufferPointer(rebasing: payload[$0])) }
         if exp == .some(nil) { return .failure(.invalidClaims("exp must be a number of seconds")) }
         if nbf == .some(nil) { return .failure(.invalidClaims("nbf must be a number of seconds")) }
-        if let exp = exp ?? nil, now >= exp + leeway { return .failure(.expired) }
-        if let nbf = nbf ?? nil, now < nbf - leeway { return .failure(.notYetValid) }
+        // Written so that a NaN anywhere (a caller's clock or leeway) refuses the token.
+        if let exp = exp ?? nil, !(now < exp + leeway) { return .failure(.expired) }
+        if let nbf = nbf ?? nil, !(now >= nbf - leeway) { return .failure(.notYetValid) }
 
         var pub = claims.flatPub, sub = claims.flatSub
         if let nested = claims.bus {

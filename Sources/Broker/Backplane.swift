@@ -325,12 +325,19 @@ final class Backplane {
         for target in 0..<loop.context.loopCount where target != loop.index { loop.hub.send(.backplaneEpoch, to: target) }
     }
 
+    /// The topic a message from NATS is for, or nil when its subject is not under our prefix
+    /// or not a valid topic. Validated from the subject's bytes like any client's topic: NATS
+    /// does not require UTF-8, and a repaired subject would be another topic.
+    static func topic(of message: NATSMessage, limits: TopicLimits) -> TopicName? {
+        guard let name = subjects.topic(for: message.subjectBytes) else { return nil }
+        return try? TopicName(validating: Array(name), limits: limits)
+    }
+
     /// A message from another node: once per node (the lowest matching sid), then to the
     /// topic's owner to be sequenced and fanned out like a local publish.
     private func deliver(_ message: NATSMessage) {
         let config = loop.context.config
-        guard let name = Self.subjects.topic(for: message.subject),
-              let topic = try? TopicName(name, limits: config.topicLimits) else {
+        guard let topic = Self.topic(of: message, limits: config.topicLimits) else {
             status.rejectedIn.add(1, ordering: .relaxed)
             return
         }

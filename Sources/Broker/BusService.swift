@@ -75,8 +75,8 @@ final class BusService: WebSocketService {
         case .success(let publish):
             guard withinRate(session, publishing: true, id: nil, topic: nil) else { return }
             let id = publish.id.map { Array(JSONText.quoted(String(decoding: payload[$0], as: UTF8.self)).utf8) }
-            let name = String(decoding: payload[publish.topic], as: UTF8.self)
-            guard let topic = publishTopic(name, id: id, connection: connection) else { return }
+            let name = UnsafeRawBufferPointer(rebasing: payload[publish.topic])
+            guard let topic = publishTopic(String(decoding: name, as: UTF8.self), id: id, connection: connection, bytes: name) else { return }
             self.publish(topic, .binary, UnsafeRawBufferPointer(rebasing: payload[publish.payload]), id: id, connection: connection)
         }
     }
@@ -128,11 +128,15 @@ final class BusService: WebSocketService {
         connection.enqueue(WireFrame.make(opcode: .text, payload: ServerEnvelope.ack(id: id, op: "unsubscribe", topic: text)))
     }
 
-    private func publishTopic(_ text: String, id: [UInt8]?, connection: Connection) -> TopicName? {
+    /// `bytes`: the topic as it came in a binary frame, validated as bytes (malformed UTF-8 is
+    /// refused, never repaired); `text` is then only for messages.
+    private func publishTopic(_ text: String, id: [UInt8]?, connection: Connection, bytes: UnsafeRawBufferPointer? = nil) -> TopicName? {
         let topic: TopicName
-        do { topic = try TopicName(text, limits: limits) } catch {
+        do {
+            if let bytes { topic = try TopicName(validating: bytes, limits: limits) } else { topic = try TopicName(text, limits: limits) }
+        } catch {
             let message = error == .wildcardInTopic ? "publish needs a topic, not a pattern" : error.message
-            sendError(.invalidTopic, message, id: id, topic: text, to: connection)
+            sendError(.invalidTopic, message, id: id, topic: error == .invalidUTF8 ? nil : text, to: connection)
             return nil
         }
         if let grant = connection.grant, !grant.allowsPublish(to: topic) {

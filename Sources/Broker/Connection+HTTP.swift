@@ -186,9 +186,9 @@ extension Connection {
     }
 
     private func publish(_ body: [UInt8], for request: HTTPRequest) {
-        let name = PercentDecoding.decode(String(request.path.dropFirst(Self.publishPrefix.count))) ?? ""
+        let name = PercentDecoding.decode(request.path.utf8.dropFirst(Self.publishPrefix.utf8.count))
         let topic: TopicName
-        do { topic = try TopicName(name, limits: config.topicLimits) } catch {
+        do { topic = try TopicName(validating: name, limits: config.topicLimits) } catch {
             return replyAndContinue(Self.jsonError(.badRequest, ErrorCode.invalidTopic.rawValue, error.message), request)
         }
         if let grant, !grant.allowsPublish(to: topic) {
@@ -254,9 +254,9 @@ extension Connection {
         guard request.method == "GET" else {
             return replyAndContinue(Self.jsonError(.methodNotAllowed, "method_not_allowed", "use GET", headers: [("Allow", "GET")]), request)
         }
-        let name = PercentDecoding.decode(String(request.path.dropFirst(Self.historyPrefix.count))) ?? ""
+        let name = PercentDecoding.decode(request.path.utf8.dropFirst(Self.historyPrefix.utf8.count))
         let topic: TopicName
-        do { topic = try TopicName(name, limits: config.topicLimits) } catch {
+        do { topic = try TopicName(validating: name, limits: config.topicLimits) } catch {
             let code = error == .wildcardInTopic ? ErrorCode.resumeRequiresTopic : ErrorCode.invalidTopic
             return replyAndContinue(Self.jsonError(.badRequest, code.rawValue, error.message), request)
         }
@@ -267,14 +267,14 @@ extension Connection {
         }
         var limit = 100
         if let text = request.queryItem("limit") {
-            guard let value = Int(text), value >= 0 else {
+            guard let value = DecimalNumber.saturating(text) else {
                 return replyAndContinue(Self.jsonError(.badRequest, ErrorCode.badRequest.rawValue, "limit must be a whole number"), request)
             }
-            limit = min(value, Self.maxHistoryLimit)
+            limit = Int(min(value, UInt64(Self.maxHistoryLimit)))
         }
         var start = ReplayStart.last(limit)
         if let since = request.queryItem("since") {
-            guard let seq = UInt64(since), let epoch = request.queryItem("epoch") else {
+            guard let seq = DecimalNumber.unsigned(since), let epoch = request.queryItem("epoch") else {
                 return replyAndContinue(Self.jsonError(.badRequest, ErrorCode.badRequest.rawValue,
                                                      "since needs a whole number and an epoch"), request)
             }
@@ -323,22 +323,4 @@ struct HTTPExchange {
     var awaitingOutcome = false
     /// Bytes of pipelined requests that arrived while a deferred reply was pending.
     var pendingInput: [UInt8] = []
-}
-
-/// Percent-decoding of a URL path segment (RFC 3986 §2.1); nil when not UTF-8.
-enum PercentDecoding {
-    static func decode(_ text: String) -> String? {
-        var bytes: [UInt8] = []
-        var iterator = Array(text.utf8)[...]
-        while let byte = iterator.popFirst() {
-            if byte == UInt8(ascii: "%"), iterator.count >= 2,
-               let value = UInt8(String(decoding: iterator.prefix(2), as: UTF8.self), radix: 16) {
-                bytes.append(value)
-                iterator = iterator.dropFirst(2)
-            } else {
-                bytes.append(byte)
-            }
-        }
-        return String(validating: bytes, as: UTF8.self)
-    }
 }

@@ -122,7 +122,8 @@ final class Connection: QueueHolder {
         log.debug("connection opened", peerFields + [("id", String(id))])
     }
 
-    static func nanos(_ seconds: Double) -> UInt64 { UInt64(seconds * 1_000_000_000) }
+    /// Saturating: `UInt64(Double)` traps on a huge or non-finite value.
+    static func nanos(_ seconds: Double) -> UInt64 { ExpiryDeadline.nanoseconds(seconds) }
 
     /// A new request head has the whole handshake timeout to arrive.
     func restartHandshakeDeadline() {

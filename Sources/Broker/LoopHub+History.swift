@@ -65,26 +65,8 @@ extension LoopHub {
         let state = state(of: request.topic)
         ledger.trim(state, now: loop.now)
         let first = state.history.firstSeq
-        let holds = { (seq: UInt64) in first.map { $0 <= seq } ?? false }
-        var start: UInt64
-        var recovered: Bool
-        switch request.start {
-        case .since(let epoch, let seq) where epoch == state.epoch:
-            start = seq &+ 1
-            recovered = seq >= state.seq || holds(start)
-        case .since:
-            // A position from another life of the topic: everything retained of this one.
-            start = first ?? state.seq &+ 1
-            recovered = false
-        case .last(let count):
-            start = state.seq >= UInt64(count) ? state.seq - UInt64(count) + 1 : 1
-            recovered = start > state.seq || holds(start)
-        case .from(let epoch, let seq):
-            start = seq
-            recovered = epoch == state.epoch && (start > state.seq || holds(start))
-        }
-        if let first, start < first { start = first }
-        let frames = state.history.frames(from: start, limit: request.limit, maxBytes: request.maxBytes)
+        let (start, recovered) = request.start.resolve(epoch: state.epoch, seq: state.seq, firstRetained: first)
+        let frames = start.map { state.history.frames(from: max($0, first ?? $0), limit: request.limit, maxBytes: request.maxBytes) } ?? []
         // Done when the page reaches the newest message (or history holds nothing from there).
         let done = frames.last.map { ($0.stamp?.position.seq ?? 0) >= state.seq } ?? true
         let page = ReplayPage(token: request.token, frames: frames, position: state.position, recovered: recovered,
@@ -122,6 +104,35 @@ extension LoopHub {
             progress.next = (last.epoch, last.seq + 1)
             replays[page.token] = progress
             session.pendingReplay = page.token
+        }
+    }
+}
+
+extension ReplayStart {
+    /// The first seq to replay (nil: nothing) and whether the replay is a complete recovery,
+    /// for a topic at (`epoch`, `seq`) whose history holds `firstRetained` and up.
+    ///
+    /// Client numbers are never incremented: `since` = (current epoch, 2^64−1) once wrapped
+    /// `seq + 1` to 0 and replayed everything as `recovered: true` (issue 13). A `since` at the
+    /// topic's own position is up to date (nothing to send, recovered); beyond it is a position
+    /// this epoch never issued, so nothing is replayed and it is not a recovery.
+    func resolve(epoch: String, seq current: UInt64, firstRetained: UInt64?) -> (start: UInt64?, recovered: Bool) {
+        let holds = { (seq: UInt64) in firstRetained.map { $0 <= seq } ?? false }
+        switch self {
+        case .since(let since, let seq) where since == epoch:
+            if seq == current { return (nil, true) }
+            if seq > current { return (nil, false) }
+            return (seq + 1, holds(seq + 1))  // seq < current: no overflow
+        case .since:
+            // A position from another life of the topic: everything retained of this one.
+            return (firstRetained, false)
+        case .last(let count):
+            guard count > 0 else { return (nil, true) }
+            let wanted = UInt64(count)
+            let start: UInt64 = current >= wanted ? current - wanted + 1 : 1
+            return (start > current ? nil : start, start > current || holds(start))
+        case .from(let from, let seq):
+            return (seq > current ? nil : seq, from == epoch && (seq > current || holds(seq)))
         }
     }
 }

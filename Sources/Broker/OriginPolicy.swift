@@ -88,9 +88,8 @@ struct OriginPolicy: Sendable {
         return parts.count == 2 ? String(parts[1]) : nil
     }
 
-    static func isLoopbackName(_ host: String) -> Bool {
-        host == "localhost" || host.hasSuffix(".localhost") || host == "::1" || host.hasPrefix("127.")
-    }
+    /// Exactly loopback addresses and `(*.)localhost`: see `LoopbackHost`.
+    static func isLoopbackName(_ host: String) -> Bool { LoopbackHost.isLoopback(host) }
 }
 
 private extension StringProtocol {

@@ -159,8 +159,10 @@ public struct ServerConfig: Sendable {
         }
         if !(historyAge > 0 && historyAge <= 86_400 * 7) { throw ConfigError(option: "history-age", message: "must be above 0 and at most 604800 seconds") }
         if historyBytes < 0 { throw ConfigError(option: "history-bytes", message: "must be 0 or more") }
-        for override in historyOverrides where override.messages < 0 || override.messages > 1_000_000 || !(override.age > 0) {
-            throw ConfigError(option: "history", message: "\(override.pattern): messages must be 0 to 1000000 and the age above 0")
+        // The age bound is history-age's: a larger one (1e300, inf) trapped converting to nanoseconds.
+        for override in historyOverrides
+        where override.messages < 0 || override.messages > 1_000_000 || !(override.age > 0 && override.age <= 86_400 * 7) {
+            throw ConfigError(option: "history", message: "\(override.pattern): messages must be 0 to 1000000 and the age above 0 and at most 604800 seconds")
         }
         for (name, value) in [("publish-rate", publishRate), ("publish-burst", publishBurst),
                               ("subscribe-rate", subscribeRate), ("subscribe-burst", subscribeBurst),

@@ -246,7 +246,10 @@ public struct ServerOptions {
     static func duration(_ text: String, _ option: String) throws(ConfigError) -> UInt64 {
         let trimmed = text.trimmingCharacters(in: .whitespaces)
         for (unit, scale) in [("us", 1e3), ("ms", 1e6), ("s", 1e9)] where trimmed.hasSuffix(unit) {
-            if let value = Double(trimmed.dropLast(unit.count)), value >= 0, value.isFinite { return UInt64(value * scale) }
+            // Below 2^64 ns before converting: UInt64(Double) traps past it (validation bounds it further).
+            if let value = Double(trimmed.dropLast(unit.count)), value >= 0, value * scale < 18_446_744_073_709_551_616.0 {
+                return UInt64(value * scale)
+            }
             break
         }
         if trimmed == "0" { return 0 }

@@ -30,7 +30,8 @@ struct TimingWheel {
         currentTick = now / Self.tickNanos
     }
 
-    static func tick(for nanos: UInt64) -> UInt64 { (nanos + tickNanos - 1) / tickNanos }
+    /// Rounds up without overflowing: a deadline may be `UInt64.max` ("never").
+    static func tick(for nanos: UInt64) -> UInt64 { nanos / tickNanos + (nanos % tickNanos == 0 ? 0 : 1) }
 
     /// Schedules `id` for `tick` (at least the next tick); returns the tick used.
     mutating func schedule(_ id: UInt64, at tick: UInt64) -> UInt64 {

@@ -1,3 +1,5 @@
+import Frames
+
 /// A `ws://host[:port][/path][?query]` URL. `wss://` is refused with a hint: TLS ends at a
 /// reverse proxy in front of the broker.
 public struct WebSocketURL: Sendable, Equatable, CustomStringConvertible {
@@ -29,12 +31,12 @@ public struct WebSocketURL: Sendable, Equatable, CustomStringConvertible {
             hostPart = authority[authority.index(after: authority.startIndex)..<close]
             let after = authority[authority.index(after: close)...]
             if after.hasPrefix(":") {
-                guard let value = UInt16(after.dropFirst()) else { throw ConfigError(option: "url", message: "'\(text)' has a bad port") }
+                guard let value = Self.port(after.dropFirst()) else { throw ConfigError(option: "url", message: "'\(text)' has a bad port") }
                 port = value
             }
         } else if let colon = authority.lastIndex(of: ":") {
             hostPart = authority[..<colon]
-            guard let value = UInt16(authority[authority.index(after: colon)...]) else {
+            guard let value = Self.port(authority[authority.index(after: colon)...]) else {
                 throw ConfigError(option: "url", message: "'\(text)' has a bad port")
             }
             port = value
@@ -50,4 +52,9 @@ public struct WebSocketURL: Sendable, Equatable, CustomStringConvertible {
     }
 
     public var description: String { "ws://\(hostHeader)\(target)" }
+
+    /// Digits only, at most 65535: `UInt16(_: String)` would take `+80` and `-0`.
+    static func port(_ text: Substring) -> UInt16? {
+        DecimalNumber.unsigned(text).flatMap { UInt16(exactly: $0) }
+    }
 }

@@ -91,13 +91,22 @@ public enum EnvelopeParser {
         var epoch: String?
         var seq: UInt64?
         var wellFormed = true
+        // Duplicate keys are refused here as in the envelope (Protocol.md), compared unescaped.
+        var keys: Set<[UInt8]> = []
+        var duplicate: String?
         let object = UnsafeRawBufferPointer(rebasing: bytes[since])
         do throws(JSONError) {
-            try JSON.scanObject(object) { key, value in
+            try JSON.scanObject(object) { rawKey, value in
+                var key: [UInt8] = []
+                if rawKey.contains(0x5C) { _ = JSON.unescape(rawKey, into: &key) } else { key = Array(rawKey) }
+                guard keys.insert(key).inserted else {
+                    if duplicate == nil { duplicate = key.withUnsafeBytes { EnvelopeMembers.displayName($0) } }
+                    return
+                }
                 let raw = UnsafeRawBufferPointer(rebasing: object[value])
-                if EnvelopeMembers.equals(key, "epoch"), raw.first == 0x22, epoch == nil {
-                    epoch = JSON.decodeString(raw)
-                } else if EnvelopeMembers.equals(key, "seq"), seq == nil {
+                if key.elementsEqual("epoch".utf8) {
+                    epoch = raw.first == 0x22 ? JSON.decodeString(raw) : nil
+                } else if key.elementsEqual("seq".utf8) {
                     seq = JSON.decodeUnsignedInteger(raw)
                     if seq == nil { wellFormed = false }
                 }
@@ -105,6 +114,7 @@ public enum EnvelopeParser {
         } catch {
             wellFormed = false
         }
+        if let duplicate { return .failure(ResumeProblem("duplicate key \(JSONText.quoted(duplicate))")) }
         guard wellFormed, let epoch, let seq else {
             return .failure(ResumeProblem("\"since\" must be {\"epoch\": string, \"seq\": non-negative integer}"))
         }

@@ -133,13 +133,19 @@ public struct FrameDecoder {
                 if let error = check(second: byte, first: UInt8(truncatingIfNeeded: headerLow)) { throw fail(error) }
                 headerSize = UInt8(Self.headerSize(second: byte))
             }
+            let low = headerLow, high = headerHigh
+            let headerByte = { (i: Int) in UInt8(truncatingIfNeeded: i < 8 ? low >> (8 * i) : high >> (8 * (i - 8))) }
             if headerCount == headerSize {
-                let low = headerLow, high = headerHigh
                 headerLow = 0
                 headerHigh = 0
                 headerCount = 0
-                try startFrame { UInt8(truncatingIfNeeded: $0 < 8 ? low >> (8 * $0) : high >> (8 * ($0 - 8))) }
+                try startFrame(headerByte)
                 return try beginPayload(bytes, &index, handle)
+            }
+            // The length is complete but the 4-byte mask key is not: judge the length now.
+            if headerByte(1) & 0x80 != 0, headerCount == headerSize - 4,  // masked: headerSize >= 6
+               let error = lengthError(Self.payloadLength(headerByte).length, first: headerByte(0)) {
+                throw fail(error)
             }
         }
     }
@@ -178,24 +184,32 @@ public struct FrameDecoder {
         return nil
     }
 
+    /// The payload length of a header whose length bytes are in, and where the mask key starts.
+    private static func payloadLength(_ byte: (Int) -> UInt8) -> (length: UInt64, cursor: Int) {
+        let length = UInt64(byte(1) & 0x7F)
+        if length == 126 { return (UInt64(byte(2)) << 8 | UInt64(byte(3)), 4) }
+        if length == 127 { return ((2..<10).reduce(0) { $0 << 8 | UInt64(byte($1)) }, 10) }
+        return (length, 2)
+    }
+
+    /// §5.2: "the most significant bit MUST be 0" (1002; non-minimal encodings are accepted);
+    /// a data frame that would take the message past `maxMessageSize` is 1009.
+    private func lengthError(_ length: UInt64, first: UInt8) -> FrameError? {
+        guard length >> 63 == 0, let frameLength = Int(exactly: length) else { return .lengthTooLarge }
+        let control = first & 0x08 != 0
+        if !control, frameLength > maxMessageSize - buffer.count { return .messageTooBig }
+        return nil
+    }
+
     /// Parses a complete, already checked header. The size limit is enforced here, before a
     /// single payload byte is stored.
     private mutating func startFrame(_ byte: (Int) -> UInt8) throws {
         let first = byte(0), second = byte(1)
-        var length = UInt64(second & 0x7F)
-        var cursor = 2
-        if length == 126 {
-            length = UInt64(byte(2)) << 8 | UInt64(byte(3))
-            cursor = 4
-        } else if length == 127 {
-            length = (2..<10).reduce(0) { $0 << 8 | UInt64(byte($1)) }
-            cursor = 10
-        }
-        // §5.2: "the most significant bit MUST be 0". Non-minimal encodings are accepted.
-        guard length >> 63 == 0, let frameLength = Int(exactly: length) else { throw fail(.lengthTooLarge) }
+        let (length, cursor) = Self.payloadLength(byte)
+        if let error = lengthError(length, first: first) { throw fail(error) }
+        let frameLength = Int(length)
         frameOpcode = Opcode(rawValue: first & 0x0F)!
         frameFin = first & 0x80 != 0
-        if !frameOpcode.isControl, frameLength > maxMessageSize - buffer.count { throw fail(.messageTooBig) }
         frameMask = second & 0x80 == 0 ? nil : MaskKey(byte(cursor), byte(cursor + 1), byte(cursor + 2), byte(cursor + 3))
         frameRemaining = frameLength
         frameOffset = 0

@@ -11,14 +11,23 @@ public enum NATSOperation: Equatable, Sendable {
 
 /// A message delivered on one of our subscriptions.
 public struct NATSMessage: Equatable, Sendable {
+    /// The subject as text, for logs; bytes that are not UTF-8 show as U+FFFD.
     public let subject: String
+    /// The subject exactly as the server sent it. NATS does not require UTF-8, so a topic is
+    /// made from these bytes (and validated as bytes), never from the repaired `subject`.
+    public let subjectBytes: [UInt8]
     public let sid: UInt64
     public let replyTo: String?
     public let headers: [UInt8]?
     public let payload: [UInt8]
 
     public init(subject: String, sid: UInt64, replyTo: String? = nil, headers: [UInt8]? = nil, payload: [UInt8]) {
-        self.subject = subject
+        self.init(subjectBytes: Array(subject.utf8), sid: sid, replyTo: replyTo, headers: headers, payload: payload)
+    }
+
+    public init(subjectBytes: [UInt8], sid: UInt64, replyTo: String? = nil, headers: [UInt8]? = nil, payload: [UInt8]) {
+        self.subject = String(decoding: subjectBytes, as: UTF8.self)
+        self.subjectBytes = subjectBytes
         self.sid = sid
         self.replyTo = replyTo
         self.headers = headers

@@ -95,7 +95,10 @@ public struct NATSParser: Sendable {
         guard buffer.count >= end + 2 else { return nil }
         guard buffer[end] == 13 && buffer[end + 1] == 10 else { throw .malformed("message body not followed by CRLF") }
         let payloadStart = bodyStart + (headerSize ?? 0)
-        let message = NATSMessage(subject: String(subject), sid: sid, replyTo: replyTo.map(String.init),
+        // The subject's own bytes: `subject` comes from the line decoded with U+FFFD repair.
+        let fields = buffer[start..<bodyStart].split(whereSeparator: { $0 == 0x20 || $0 == 0x09 || $0 == 0x0D || $0 == 0x0A })
+        let message = NATSMessage(subjectBytes: fields.count > 1 ? Array(fields[1]) : Array(subject.utf8), sid: sid,
+                                  replyTo: replyTo.map(String.init),
                                   headers: headerSize.map { Array(buffer[bodyStart..<(bodyStart + $0)]) },
                                   payload: Array(buffer[payloadStart..<end]))
         start = end + 2

@@ -17,17 +17,23 @@ public struct NATSServerURL: Sendable, Equatable, CustomStringConvertible {
             host = rest[rest.index(after: rest.startIndex)..<close]
             let after = rest[rest.index(after: close)...]
             if !after.isEmpty {
-                guard after.hasPrefix(":"), let value = UInt16(after.dropFirst()) else { return nil }
+                guard after.hasPrefix(":"), let value = Self.port(after.dropFirst()) else { return nil }
                 port = value
             }
         } else if let colon = rest.lastIndex(of: ":") {
-            guard let value = UInt16(rest[rest.index(after: colon)...]) else { return nil }
+            guard let value = Self.port(rest[rest.index(after: colon)...]) else { return nil }
             host = rest[..<colon]
             port = value
         }
         guard !host.isEmpty, port != 0 else { return nil }
         self.host = String(host)
         self.port = port
+    }
+
+    /// Digits only: `UInt16(_: String)` would take `+4222`.
+    static func port(_ text: Substring) -> UInt16? {
+        guard !text.isEmpty, text.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }) else { return nil }
+        return UInt16(text)
     }
 
     public var description: String { host.contains(":") ? "nats://[\(host)]:\(port)" : "nats://\(host):\(port)" }

@@ -27,6 +27,14 @@ public struct SubjectMapping: Sendable, Equatable {
         return String(subject.dropFirst(prefix.count))
     }
 
+    /// The topic bytes of a subject under our prefix (`NATSMessage.subjectBytes`); nil for
+    /// anything else. Bytes, so that the topic validator sees exactly what came.
+    public func topic(for subject: [UInt8]) -> ArraySlice<UInt8>? {
+        let prefixBytes = Array(prefix.utf8)
+        guard subject.count > prefixBytes.count, subject.starts(with: prefixBytes) else { return nil }
+        return subject[prefixBytes.count...]
+    }
+
     /// Bytes the headers add to a binary message on the wire (counted against `max_payload`).
     public static let binaryHeaderBlock = NATSEncoder.headerBlock([(kindHeader, binaryKind)])
 

@@ -27,6 +27,12 @@ public struct TopicName: Hashable, Sendable, CustomStringConvertible {
         self.init(unchecked: String(decoding: utf8, as: UTF8.self), segmentCount: shape.segmentCount)
     }
 
+    /// The same for bytes in an array (e.g. a percent-decoded URL path segment).
+    public init(validating bytes: [UInt8], limits: TopicLimits = .default) throws(TopicError) {
+        let shape = try bytes.withUnsafeBufferPointer { TopicSyntax.scan($0, wildcards: false, limits: limits) }.get()
+        self.init(unchecked: String(decoding: bytes, as: UTF8.self), segmentCount: shape.segmentCount)
+    }
+
     /// For strings already proven valid (a literal pattern, a trie path).
     init(unchecked string: String, segmentCount: Int) {
         self.string = string

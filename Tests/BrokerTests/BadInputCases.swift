@@ -15,6 +15,8 @@ enum Answer: Hashable, Sendable, CustomStringConvertible {
     case connectionClosed
     /// The server stops reading the connection (it asks faster than it reads).
     case readingPaused
+    /// A resume acked with `recovered: false` and nothing replayed.
+    case notRecovered
 
     var description: String {
         switch self {
@@ -23,6 +25,7 @@ enum Answer: Hashable, Sendable, CustomStringConvertible {
         case .close(let code): "close \(code)"
         case .error(let code): "error \(code)"
         case .connectionClosed: "connection closed"
+        case .notRecovered: "recovered: false"
         }
     }
 }
@@ -290,6 +293,17 @@ enum BadInputCases {
                  status: 400, code: "bad_request"),
         HTTPCase(name: "history with a bad since", request: "GET /history/t?since=-3 HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n",
                  status: 400, code: "bad_request"),
+        // Query numbers are ASCII digits only (issue 13: Int/UInt64(String) took a sign).
+        HTTPCase(name: "history with a signed limit", request: "GET /history/t?limit=%2B5 HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n",
+                 status: 400, code: "bad_request"),
+        HTTPCase(name: "history with limit -0", request: "GET /history/t?limit=-0 HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n",
+                 status: 400, code: "bad_request"),
+        HTTPCase(name: "history with a signed since", request: "GET /history/t?epoch=e&since=%2B3 HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n",
+                 status: 400, code: "bad_request"),
+        HTTPCase(name: "history with since -0", request: "GET /history/t?epoch=e&since=-0 HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n",
+                 status: 400, code: "bad_request"),
+        HTTPCase(name: "history with a since past 2^64", request: "GET /history/t?epoch=e&since=18446744073709551616 HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n",
+                 status: 400, code: "bad_request"),
         HTTPCase(name: "GET on /publish", request: "GET /publish/t HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n", status: 405,
                  code: "method_not_allowed", keepsAlive: false),
         HTTPCase(name: "history of a pattern", request: "GET /history/a.* HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n", status: 400,
@@ -314,6 +328,7 @@ enum BadInputCases {
         answers.formUnion([.error("slow_consumer"), .close(4008)])  // notReadingIsSlowConsumerThen4008
         answers.insert(.http(401))  // AuthTests.upgradeWithoutAValidTokenGets401 (and its HTTP publish case)
         answers.insert(.error("forbidden"))  // AuthTests: subscribe and publish outside the token's patterns
+        answers.insert(.notRecovered)  // HardeningTests.resumeBeyondTheTopicsLastSeqReplaysNothing
         return answers
     }
 }
@@ -350,6 +365,7 @@ enum ProtocolTables {
             answers += matches(#"error `([a-z_]+)`"#, in: answer).map { .error($0) }
             if answer.contains("connection closed") { answers.append(.connectionClosed) }
             if answer.contains("stops reading") { answers.append(.readingPaused) }
+            if answer.contains("`recovered: false`") { answers.append(.notRecovered) }
             return Row(text: cells.joined(separator: " | "), answers: answers)
         }
     }

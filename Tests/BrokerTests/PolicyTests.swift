@@ -34,6 +34,8 @@ import Testing
         ("http://127.0.0.1:8080", "127.0.0.1:8080", true, true),
         (nil, "rebind.evil.com:8080", true, false),                       // DNS rebinding on loopback
         ("http://rebind.evil.com:8080", "rebind.evil.com:8080", true, false),
+        ("http://127.evil.com:8080", "127.evil.com:8080", true, false),   // a name, not 127.0.0.0/8
+        ("http://[::1]:8080", "[::1]:8080", true, true),
         ("null", "example.com", false, false),
     ] as [(String?, String, Bool, Bool)])
     func defaultPolicy(origin: String?, host: String, loopback: Bool, allowed: Bool) {

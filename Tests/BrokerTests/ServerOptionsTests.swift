@@ -33,6 +33,13 @@ import Testing
         (["--send-queue-bytes", "1000"], "send-queue-bytes"),
         (["--idle-timeout", "0"], "idle-timeout"),
         (["--log-level", "loud"], "log-level"),
+        // Issue 13: a huge duration trapped converting to nanoseconds; a huge per-pattern
+        // history age passed validation and trapped when the loops started.
+        (["--flush-delay", "1e300s"], "flush-delay"),
+        (["--flush-delay", "1e10s"], "flush-delay"),
+        (["--history", "a=1:1e300"], "history"),
+        (["--history", "a=1:inf"], "history"),
+        (["--history", "a=1:604801"], "history"),
     ])
     func badOptionsNameTheOption(arguments: [String], option: String) {
         #expect(throws: ConfigError.self) { try ServerOptions.parse(arguments, environment: [:]) }

@@ -11,7 +11,7 @@ import Testing
         #expect(try WebSocketURL("ws://example.com").port == 80)
     }
 
-    @Test(arguments: ["http://a", "wss://a", "ws://", "ws://a:b", "ws://[::1"])
+    @Test(arguments: ["http://a", "wss://a", "ws://", "ws://a:b", "ws://[::1", "ws://a:+80", "ws://[::1]:+80", "ws://a:-0", "ws://a:"])
     func rejectsWhatItCannotReach(text: String) {
         #expect(throws: ConfigError.self) { try WebSocketURL(text) }
     }

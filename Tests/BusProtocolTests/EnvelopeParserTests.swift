@@ -72,6 +72,15 @@ struct EnvelopeParserTests {
                 message: "field \"topic\" must be a string"),
         Refusal(name: "array topic", input: #"{"type":"publish","topic":["a"],"data":1}"#, code: .badRequest),
         Refusal(name: "lone surrogate topic", input: #"{"type":"subscribe","id":3,"topic":"\ud800"}"#, code: .invalidTopic, id: "3"),
+        // Protocol.md: duplicate keys are refused everywhere, inside `since` too (issue 13).
+        Refusal(name: "duplicate seq in since", input: #"{"type":"subscribe","id":1,"topic":"a","since":{"epoch":"x","seq":1,"seq":2}}"#,
+                code: .badRequest, id: "1", topic: "a", message: "duplicate key \"seq\""),
+        Refusal(name: "duplicate epoch in since", input: #"{"type":"subscribe","id":1,"topic":"a","since":{"epoch":1,"epoch":"x","seq":1}}"#,
+                code: .badRequest, id: "1", topic: "a", message: "duplicate key \"epoch\""),
+        Refusal(name: "escaped-equal seq in since", input: #"{"type":"subscribe","topic":"a","since":{"epoch":"x","seq":1,"s\u0065q":2}}"#,
+                code: .badRequest, topic: "a", message: "duplicate key \"seq\""),
+        Refusal(name: "duplicate unknown key in since", input: #"{"type":"subscribe","topic":"a","since":{"epoch":"x","seq":1,"z":0,"z":0}}"#,
+                code: .badRequest, topic: "a", message: "duplicate key \"z\""),
         Refusal(name: "publish without data", input: #"{"type":"publish","id":-4,"topic":"chat.room1"}"#, code: .badRequest,
                 id: "-4", topic: "chat.room1", message: "missing field \"data\""),
     ]

@@ -99,4 +99,20 @@ struct FrameDecoderErrorTests {
     func decoderRejectsABadHeaderByteAsSoonAsItArrives(prefix: [UInt8], error: FrameError) {
         #expect(decodeFrames(prefix, cuts: []).error == error)
     }
+
+    /// Fail fast on the length too: a length with its most significant bit set (§5.2) or
+    /// over the limit is refused once the length bytes are in, without waiting for the 4-byte
+    /// mask key that follows (issue 13: it was judged only when the key had arrived).
+    @Test(arguments: [
+        ([0x82, 0xFF, 0x80, 0, 0, 0, 0, 0, 0, 0] as [UInt8], 1 << 20, FrameError.lengthTooLarge),
+        ([0x82, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF], 1 << 20, .lengthTooLarge),
+        ([0x01, 0xFF, 0x80, 0, 0, 0, 0, 0, 0, 0x01], 1 << 20, .lengthTooLarge),
+        ([0x82, 0xFF, 0, 0, 0, 0, 0, 0, 0, 11], 10, .messageTooBig),
+        ([0x82, 0xFE, 0, 11], 10, .messageTooBig),
+    ])
+    func decoderRejectsABadLengthBeforeTheMaskKey(header: [UInt8], maxMessageSize: Int, error: FrameError) {
+        var masked = header
+        masked[1] |= 0x80
+        #expect(decodeEveryWay(masked, maxMessageSize: maxMessageSize).error == error)
+    }
 }

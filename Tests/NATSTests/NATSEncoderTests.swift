@@ -55,6 +55,14 @@ struct SubjectMappingTests {
         #expect(mapping.topic(for: "busx.a") == nil)
     }
 
+    @Test func mapsSubjectBytesWithoutRepairingThem() {
+        let mapping = SubjectMapping()
+        #expect(mapping.topic(for: Array("bus.a.".utf8) + [0xFF]).map(Array.init) == Array("a.".utf8) + [0xFF])
+        #expect(mapping.topic(for: Array("bus.".utf8)) == nil)
+        #expect(mapping.topic(for: Array("busx.a".utf8)) == nil)
+        #expect(mapping.topic(for: [0xFF]) == nil)
+    }
+
     @Test func readsTheKindHeader() {
         #expect(SubjectMapping.isBinary(headers: SubjectMapping.binaryHeaderBlock))
         #expect(SubjectMapping.isBinary(headers: Array("NATS/1.0\r\nbus-kind:  BINARY\r\n\r\n".utf8)))
@@ -70,7 +78,8 @@ struct NATSServerURLTests {
         #expect(NATSServerURL(text) == NATSServerURL(host: host, port: port))
     }
 
-    @Test(arguments: ["127.0.0.1:4222", "nats://", "nats://h:0", "nats://h:x", "nats://u:p@h:4222", "tls://h:4222"])
+    @Test(arguments: ["127.0.0.1:4222", "nats://", "nats://h:0", "nats://h:x", "nats://u:p@h:4222", "tls://h:4222",
+                      "nats://h:+4222", "nats://[::1]:+4222", "nats://h:", "nats://h:65536"])
     func rejects(_ text: String) { #expect(NATSServerURL(text) == nil) }
 }
 

@@ -67,6 +67,23 @@ struct NATSParserTests {
         #expect(ops == [.ping, .message(NATSMessage(subject: "bus.t", sid: 4, payload: Array("hi".utf8)))])
     }
 
+    /// NATS subjects need not be UTF-8: the subject's own bytes are kept for the topic
+    /// validator (issue 13), whatever the spacing, split anywhere.
+    @Test func keepsTheSubjectsRawBytes() throws {
+        let raw: [UInt8] = Array("MSG \t bus.a.".utf8) + [0xFF, 0xC0] + Array(" 9 2\r\nhi\r\nHMSG bus.\u{E9} 1 12 12\r\nNATS/1.0\r\n\r\n\r\n".utf8)
+        var whole = NATSParser()
+        let expected = try whole.feed(raw)
+        #expect(expected.count == 2)
+        guard case .message(let first) = expected.first, case .message(let second) = expected.last else { Issue.record("\(expected)"); return }
+        #expect(first.subjectBytes == Array("bus.a.".utf8) + [0xFF, 0xC0])
+        #expect(first.subject == "bus.a.\u{FFFD}\u{FFFD}" && first.sid == 9)
+        #expect(second.subjectBytes == Array("bus.é".utf8) && second.subject == "bus.é")
+        for cut in 0...raw.count {
+            var split = NATSParser()
+            #expect(try split.feed(raw[..<cut]) + split.feed(raw[cut...]) == expected, "split at \(cut)")
+        }
+    }
+
     @Test func keepsAnUnfinishedTail() throws {
         var parser = NATSParser()
         #expect(try parser.feed(Array("MSG bus.t 1 10\r\n01234".utf8)) == [])

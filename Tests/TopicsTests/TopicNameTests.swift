@@ -157,3 +157,11 @@ func topicErrorHasStableCodeAndReason(error: TopicError, reason: String) {
     #expect(TopicError.tooLong(max: 256).message.contains("256"))
     #expect(TopicError.tooDeep(max: 16).message.contains("16"))
 }
+
+/// The array entry point (percent-decoded HTTP paths) is the same validator as the others.
+@Test func topicNameFromAnArrayValidatesUTF8() throws {
+    #expect(throws: TopicError.invalidUTF8) { try TopicName(validating: [0x61, 0x2E, 0xFF]) }
+    #expect(throws: TopicError.invalidUTF8) { try TopicName(validating: [0x61, 0xED, 0xA0, 0x80]) }
+    #expect(throws: TopicError.emptySegment) { try TopicName(validating: Array("a..b".utf8)) }
+    #expect(try TopicName(validating: Array("météo.paris".utf8)) == TopicName("météo.paris"))
+}

@@ -5,7 +5,11 @@
 /// crashes; the raw input verifies only if it carries the genuine MAC of its own first two
 /// segments (no forgery); an input split at its first 0x00 into a header and claims, then
 /// signed with the secret, verifies only when the header's `alg` is HS256, and then grants no
-/// more patterns than allowed.
+/// more patterns than allowed. The whole input is also read as a verified payload (claims
+/// reader, then `ExpiryDeadline`), so every numeric shape of `exp` and `nbf` (integers,
+/// fractions, exponents, negatives, 1e308, -0, long digit strings) reaches the expiry
+/// arithmetic, under several wall and monotonic clocks: it must never trap, and the deadline
+/// is never before the monotonic now, and equal to it once the credential has expired.
 
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzAuth(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
@@ -30,7 +34,19 @@ public func fuzzAuth(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
         if case .success(let credential) = verifier.verify(token, now: now) {
             precondition(header.contains("HS256") || header.contains("\\u"), "accepted a header without HS256")
             precondition(credential.grant.publish.count <= Grant.maxPatterns && credential.grant.subscribe.count <= Grant.maxPatterns)
-            if let expiresAt = credential.expiresAt { precondition(expiresAt > now, "accepted an expired token") }
+            if let expiresAt = credential.expiresAt {
+                precondition(expiresAt > now, "accepted an expired token")
+                checkDeadline(expiresAt: expiresAt, wall: now)
+            }
+        }
+    }
+
+    input.withUnsafeBytes { payload in
+        for wall in [now, 0, -1e308, 1e308, 4e18] {
+            guard case .success(let credential) = verifier.readClaims(payload, now: wall),
+                  let expiresAt = credential.expiresAt else { continue }
+            precondition(expiresAt > wall, "accepted an expired token")
+            checkDeadline(expiresAt: expiresAt, wall: wall)
         }
     }
 
@@ -38,4 +54,15 @@ public func fuzzAuth(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
         precondition(tokens.count <= input.count / StaticTokens.minimumLength, "more tokens than the input can hold")
     }
     return 0
+}
+
+/// The deadline of a credential valid until `expiresAt`, from several monotonic clocks.
+func checkDeadline(expiresAt: Double, wall: Double) {
+    for monotonic: UInt64 in [0, 1_000_000_000, UInt64.max / 2, UInt64.max - 1] {
+        let deadline = ExpiryDeadline.monotonicNanos(expiresAt: expiresAt, wallNow: wall, monotonicNow: monotonic)
+        precondition(deadline >= monotonic, "deadline before now")
+        if !(expiresAt > wall) { precondition(deadline == monotonic, "an expired credential got a later deadline") }
+        let nanos = ExpiryDeadline.nanoseconds(expiresAt - wall)
+        precondition(deadline == (UInt64.max - monotonic < nanos ? UInt64.max : monotonic + nanos), "deadline is not now + remaining")
+    }
 }
