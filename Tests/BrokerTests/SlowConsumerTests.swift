@@ -99,16 +99,27 @@ import Testing
         return (notice, frames.last.map { $0.0 == .close && $0.1 == [0x0F, 0xA8] } == true)
     }
 
+    /// A subscriber of `stall` that reads nothing, with `count` messages of `size` bytes
+    /// published to it (the publisher's last one acked).
+    static func stalledSubscriberBehind(_ count: Int, messagesOf size: Int, on server: LiveServer) throws -> (RawSocket, BusClient) {
+        let slow = try RawSocket.stalledSubscriber(port: server.port, topic: "stall")
+        let publisher = try BusClient(port: server.port)
+        let body = "\"" + String(repeating: "x", count: size) + "\""
+        for _ in 0..<count { _ = try publisher.publish("stall", json: body, ack: false) }
+        _ = try publisher.publish("stall", json: "1")
+        return (slow, publisher)
+    }
+
+    static func drops(_ server: LiveServer) -> Double? {
+        try? HTTPResult(port: server.port, "/metrics").sample("bus_slow_consumer_drops_total")
+    }
+
     @Test func aDroppedSubscriberStalledPastTheCloseTimeoutStillGetsItsNotice() throws {
         // The notice waits behind a half-written 100 KB frame in user space (tiny kernel buffers).
         let server = try LiveServer { $0.closeTimeout = 1; $0.socketSendBuffer = 4096; $0.sendQueueMessages = 16 }
         defer { server.stop() }
-        let slow = try RawSocket.stalledSubscriber(port: server.port, topic: "stall")
-        let publisher = try BusClient(port: server.port)
-        let body = "\"" + String(repeating: "x", count: 100_000) + "\""
-        for _ in 0..<40 { _ = try publisher.publish("stall", json: body, ack: false) }
-        _ = try publisher.publish("stall", json: "1")
-        #expect(eventually { (try? HTTPResult(port: server.port, "/metrics").sample("bus_slow_consumer_drops_total")) == 1 })
+        let (slow, publisher) = try Self.stalledSubscriberBehind(40, messagesOf: 100_000, on: server)
+        #expect(eventually { Self.drops(server) == 1 })
         usleep(3_000_000)  // three close timeouts: the server must still be waiting for it
         let (notice, close) = Self.slowConsumerNoticeAndClose(slow)
         #expect(notice, "the slow_consumer notice was lost")
@@ -119,13 +130,9 @@ import Testing
     @Test func aSubscriberThatStopsReadingBelowItsBoundIsToldItIsSlow() throws {
         let server = try LiveServer { $0.idleTimeout = 2; $0.pingInterval = 0.5; $0.socketSendBuffer = 4096 }
         defer { server.stop() }
-        let slow = try RawSocket.stalledSubscriber(port: server.port, topic: "stall")
-        let publisher = try BusClient(port: server.port)
-        let body = "\"" + String(repeating: "x", count: 10_000) + "\""
-        for _ in 0..<10 { _ = try publisher.publish("stall", json: body, ack: false) }
-        _ = try publisher.publish("stall", json: "1")
+        let (slow, publisher) = try Self.stalledSubscriberBehind(10, messagesOf: 10_000, on: server)
         // Nothing written to it for the idle timeout: a slow consumer, told where it stopped.
-        #expect(eventually(timeout: 10) { (try? HTTPResult(port: server.port, "/metrics").sample("bus_slow_consumer_drops_total")) == 1 })
+        #expect(eventually(timeout: 10) { Self.drops(server) == 1 })
         let (notice, close) = Self.slowConsumerNoticeAndClose(slow)
         #expect(notice, "no slow_consumer notice")
         #expect(close, "no close 4008")
