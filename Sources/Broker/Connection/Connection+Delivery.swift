@@ -1,6 +1,3 @@
-import BusProtocol
-import Frames
-import Topics
 
 extension Connection {
     /// Queues a topic message for this subscriber, or drops the subscriber if it would
@@ -16,47 +13,20 @@ extension Connection {
         isOpen && enqueue(frame, countingMessages: true)
     }
 
-    /// Frees the queue at once (but for a frame already partly written), tells the client
-    /// per topic the last position it was sent, and closes with 4008.
-    /// A resuming subscriber read its replay so slowly that history moved past it.
-    func dropBehindReplay(topic: TopicName, lastSent: TopicPosition) {
-        let firstLost = DeliveryStamp(topic: topic, position: TopicPosition(epoch: lastSent.epoch, seq: lastSent.seq + 1),
-                                      kind: .json, payload: 0..<0, arrival: 0)
-        dropSlowConsumer(overflowing: nil, cause: "replay fell behind history", firstLost: firstLost)
-    }
-
-    /// A bus subscriber is told, per topic, the last position it was sent; any WebSocket is
-    /// closed with 4008 and given `--slow-consumer-grace` (not the close timeout) to read it.
-    func dropSlowConsumer(overflowing frame: OutboundBytes?, cause: String, firstLost extra: DeliveryStamp? = nil) {
+    /// Frees the queue at once (but for a frame already partly written), sends the
+    /// service's notice (a bus subscriber is told, per topic, the last position it was sent)
+    /// and closes with 4008, giving the client `--slow-consumer-grace` (not the close timeout)
+    /// to read them.
+    func dropSlowConsumer(overflowing frame: OutboundBytes?, cause: String) {
         guard isOpen else { return }
         let (messages, bytes) = (queuedMessages, queuedBytes)
-        var firstLost: [String: DeliveryStamp] = [:]
-        var order: [String] = []
-        func note(_ stamp: DeliveryStamp?) {
-            guard let stamp else { return }
-            if let known = firstLost[stamp.topic.string], known.position.seq <= stamp.position.seq { return }
-            if firstLost[stamp.topic.string] == nil { order.append(stamp.topic.string) }
-            firstLost[stamp.topic.string] = stamp
-        }
-        forEachUnstartedFrame { note($0.stamp) }
-        note(frame?.stamp)
-        note(extra)
+        let notice = service?.slowConsumerNotice(on: self, cause: cause, overflowing: frame)
         dropUnstartedFrames()
-        let positions = order.prefix(Self.maxReportedPositions).map { topic in
-            let stamp = firstLost[topic]!
-            return (topic: topic, epoch: stamp.position.epoch, seq: stamp.position.seq - 1)
-        }
-        let message = "\(cause) (\(messages) messages, \(bytes) bytes queued)"
-        if busSession != nil {
-            enqueueFinal(WireFrame.make(opcode: .text, payload: ServerEnvelope.slowConsumer(message: message, positions: positions)))
-        }
+        if let notice { enqueueFinal(notice) }
         close(code: .slowConsumer, reason: "slow consumer", timeout: max(config.closeTimeout, config.slowConsumerGrace))
         markDroppedSlow()
         loop.metrics.slowConsumerDrops &+= 1
         log.info("slow consumer dropped", peerFields + [("id", String(id)), ("cause", cause),
                                            ("queued_messages", String(messages)), ("queued_bytes", String(bytes))])
     }
-
-    /// The error envelope before a 4008 close stays small whatever the client subscribed to.
-    static let maxReportedPositions = 100
 }

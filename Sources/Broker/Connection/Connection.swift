@@ -49,11 +49,16 @@ final class Connection: QueueHolder {
 
     var httpParser: HTTPRequestParser?
     var decoder: FrameDecoder?
+    /// Where an open WebSocket's messages go (the protocol spoken over it).
     var service: WebSocketService?
+    /// Who waits for the hub's answers to this connection's requests (see `HubEndpoint`).
+    var endpoint: HubEndpoint?
+    /// It has published: backpressure between loops pauses publishers only.
+    var publishes = false
+    /// The service asked to hear when the queue has been written out (a replay's next page).
+    private var drainNoticeWanted = false
     /// The subprotocol agreed in the handshake (nil when none).
     var subprotocol: String?
-    /// Subscriptions, for `/bus` connections.
-    var busSession: BusSession?
     /// A plain HTTP request being served (POST bodies, pipelining).
     var http = HTTPExchange()
     /// The WebSocket close code that ended the conversation: ours, or the peer's when the peer
@@ -134,7 +139,7 @@ final class Connection: QueueHolder {
     // MARK: reading
 
     func readable() {
-        if loop.saturated && busSession?.hasPublished == true && !pauses.contains(.throttled) {
+        if loop.saturated && publishes && !pauses.contains(.throttled) {
             loop.throttle(self)
             return
         }
@@ -367,9 +372,9 @@ final class Connection: QueueHolder {
             guard applyWrite(Sys.sendVector(fd, loop.iovecs, count: write.count), write) else { return }
         }
         if writableArmed { writableArmed = false; updateInterest() }
-        if let session = busSession, let token = session.pendingReplay {
-            session.pendingReplay = nil
-            loop.hub.continueReplay(token)
+        if drainNoticeWanted {
+            drainNoticeWanted = false
+            service?.drained(self)
         }
         if pauses.contains(.backlogged) && queue.byteCount <= loop.queueBytesLimit / 4 && queue.count <= loop.queueMessagesLimit / 4 {
             resume(.backlogged)
@@ -497,6 +502,7 @@ final class Connection: QueueHolder {
         httpParser = nil
         http = HTTPExchange()
         if wasOpen { notifyServiceClosed() }
+        endpoint = nil
         Sys.close(fd)
         loop.remove(self)
         log.debug("connection closed", peerFields + [("id", String(id)), ("reason", reason),
@@ -564,14 +570,19 @@ final class Connection: QueueHolder {
     }
 
     /// Switches to WebSocket framing after a successful upgrade.
-    func becomeOpen(service: WebSocketService, subprotocol: String?) {
+    func becomeOpen(_ endpoint: WebSocketEndpoint, subprotocol: String?) {
         phase = .open
         httpParser = nil
         decoder = FrameDecoder(role: .server, maxMessageSize: config.maxMessageSize)
-        self.service = service
         self.subprotocol = subprotocol
         nextPing = loop.now + Self.nanos(config.pingInterval)
         rescheduleTimer()
-        service.opened(self)
+        service = endpoint.open(self)
+    }
+
+    /// The service hears (`drained`) once everything queued now has been written.
+    func notifyWhenDrained() {
+        drainNoticeWanted = true
+        markDirty()
     }
 }

@@ -94,6 +94,7 @@ extension Connection {
     private func awaitDeferredReply(to request: HTTPRequest) {
         http.request = request
         http.awaitingOutcome = true
+        endpoint = PendingHTTPReply(connection: self)
         pause(.awaitingReply)
     }
 
@@ -104,6 +105,7 @@ extension Connection {
     private func completeDeferredReply(_ response: OutboundBytes) {
         guard http.awaitingOutcome, let request = http.request else { return }
         http.awaitingOutcome = false
+        endpoint = nil
         resume(.awaitingReply)
         replyAndContinue(response, request)
     }
@@ -128,12 +130,12 @@ extension Connection {
         restartHandshakeDeadline()
     }
 
-    private func upgrade(_ request: HTTPRequest, to service: WebSocketService) {
+    private func upgrade(_ request: HTTPRequest, to service: WebSocketEndpoint) {
         do throws(HandshakeError) {
             let upgrade = try ServerHandshake.validate(request)
             let subprotocol = try service.negotiate(upgrade.offeredSubprotocols)
             enqueue(OutboundBytes.copying(ServerHandshake.response(key: upgrade.key, subprotocol: subprotocol)))
-            becomeOpen(service: service, subprotocol: subprotocol)
+            becomeOpen(service, subprotocol: subprotocol)
         } catch {
             replyAndClose(error.response())
             log.debug("handshake refused", peerFields + [("status", String(error.status.code)),
@@ -323,4 +325,18 @@ struct HTTPExchange {
     var awaitingOutcome = false
     /// Bytes of pipelined requests that arrived while a deferred reply was pending.
     var pendingInput: [UInt8] = []
+}
+
+/// The hub's answer to a plain HTTP request (a publish's outcome, a history page) comes here.
+final class PendingHTTPReply: HubEndpoint {
+    unowned let connection: Connection
+
+    init(connection: Connection) { self.connection = connection }
+
+    func published(requestID: [UInt8]?, outcome: PublishOutcome) { connection.httpPublishCompleted(outcome) }
+
+    func received(_ page: ReplayPage, of replay: ReplayProgress) -> Bool {
+        connection.historyCompleted(page, topic: replay.topic)
+        return false
+    }
 }

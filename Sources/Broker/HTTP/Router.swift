@@ -21,7 +21,7 @@ struct HTTPReply {
 
 /// What a request asks for, decided from its path and method alone.
 enum Route {
-    case webSocket(WebSocketService)
+    case webSocket(WebSocketEndpoint)
     /// `POST /publish/<topic>` (any method: the publish path answers 405 itself, as JSON).
     case publish
     /// `GET /metrics`: answered once every loop has sent its snapshot. `head` for `HEAD`.
@@ -41,7 +41,7 @@ final class Router {
         bus = BusService(hub: hub, config: context.config)
     }
 
-    func webSocketService(for path: String) -> WebSocketService? {
+    func webSocketService(for path: String) -> WebSocketEndpoint? {
         switch path {
         case "/bus": return bus
         case "/echo": return echo

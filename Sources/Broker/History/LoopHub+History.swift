@@ -5,8 +5,6 @@ struct ReplayProgress {
     let connection: UInt64
     let topic: TopicName
     let requestID: [UInt8]?
-    /// GET /history: one page answers an HTTP request instead of feeding a subscriber.
-    let forHTTP: Bool
     var first = true
     /// Where the next page starts.
     var next: (epoch: String, seq: UInt64)?
@@ -28,7 +26,7 @@ extension LoopHub {
         addSubscription(session, TopicPattern(topic))
         session.setFloor(.max, for: topic)
         nextToken += 1
-        replays[nextToken] = ReplayProgress(connection: session.connection.id, topic: topic, requestID: requestID, forHTTP: false)
+        replays[nextToken] = ReplayProgress(connection: session.connection.id, topic: topic, requestID: requestID)
         send(.replay(ReplayRequest(topic: topic, start: start, limit: replayPageSize, maxBytes: replayPageBytes,
                                    replyLoop: index, token: nextToken)),
              to: owner(of: topic))
@@ -38,12 +36,12 @@ extension LoopHub {
     /// of frames (but at least one message).
     func history(for connection: UInt64, topic: TopicName, from start: ReplayStart, limit: Int, maxBytes: Int) {
         nextToken += 1
-        replays[nextToken] = ReplayProgress(connection: connection, topic: topic, requestID: nil, forHTTP: true)
+        replays[nextToken] = ReplayProgress(connection: connection, topic: topic, requestID: nil)
         send(.replay(ReplayRequest(topic: topic, start: start, limit: limit, maxBytes: maxBytes, replyLoop: index, token: nextToken)),
              to: owner(of: topic))
     }
 
-    /// The subscriber's queue drained: ask for the next page.
+    /// The endpoint is ready for the next page (a subscriber's queue drained).
     func continueReplay(_ token: UInt64) {
         guard let progress = replays[token], let next = progress.next else { return }
         send(.replay(ReplayRequest(topic: progress.topic, start: .from(epoch: next.epoch, seq: next.seq),
@@ -74,37 +72,16 @@ extension LoopHub {
         send(.replayPage(page), to: request.replyLoop)
     }
 
-    /// The resuming loop's side: ack (first page), hand over the frames, then go live or
-    /// wait for the queue to drain before the next page.
+    /// The asking loop's side: the endpoint takes the page (a subscriber's ack and frames, or
+    /// an HTTP answer) and says whether it wants the next one.
     func receivePage(_ page: ReplayPage) {
         guard var progress = replays.removeValue(forKey: page.token) else { return }
         replays.shrinkIfSparse()
-        guard let connection = loop.connection(progress.connection) else { return }
-        if progress.forHTTP {
-            connection.historyCompleted(page, topic: progress.topic)
-            return
-        }
-        guard connection.isOpen, let session = connection.busSession, let service = connection.service as? BusService else { return }
-        if progress.first {
-            progress.first = false
-            service.acknowledgeResume(on: connection, requestID: progress.requestID, topic: progress.topic, page: page)
-        } else if !page.recovered, let next = progress.next {
-            // History moved past the replay while the subscriber was reading: it fell behind.
-            connection.dropBehindReplay(topic: progress.topic, lastSent: TopicPosition(epoch: next.epoch, seq: next.seq - 1))
-            return
-        }
-        for frame in page.frames {
-            connection.deliver(frame)
-            guard connection.isOpen else { return }
-        }
-        if page.done {
-            session.pendingReplay = nil
-            session.setFloor(page.position.seq, for: progress.topic)
-        } else if let last = page.frames.last?.stamp?.position {
-            progress.next = (last.epoch, last.seq + 1)
-            replays[page.token] = progress
-            session.pendingReplay = page.token
-        }
+        guard let endpoint = loop.endpoint(progress.connection), endpoint.received(page, of: progress),
+              !page.done, let last = page.frames.last?.stamp?.position else { return }
+        progress.first = false
+        progress.next = (last.epoch, last.seq + 1)
+        replays[page.token] = progress
     }
 }
 

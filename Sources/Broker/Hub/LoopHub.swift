@@ -197,8 +197,7 @@ final class LoopHub {
     }
 
     private func acknowledge(_ waiter: SubscribeWaiter, position: TopicPosition?) {
-        guard let connection = loop.connection(waiter.connection), let service = connection.service as? BusService else { return }
-        service.acknowledgeSubscribe(on: connection, requestID: waiter.requestID, pattern: waiter.pattern, position: position)
+        loop.endpoint(waiter.connection)?.subscribed(requestID: waiter.requestID, pattern: waiter.pattern, position: position)
     }
 
     // MARK: publishing
@@ -246,7 +245,7 @@ final class LoopHub {
         if origin.requestID != nil || origin.wantsOutcome {
             let outcome = PublishOutcome(topic: topic, position: position, subscribers: subscribers)
             if origin.loop == index {
-                loop.publishCompleted(connection: origin.connection, requestID: origin.requestID, outcome: outcome)
+                loop.endpoint(origin.connection)?.published(requestID: origin.requestID, outcome: outcome)
             } else {
                 send(.published(connection: origin.connection, requestID: origin.requestID, outcome: outcome), to: origin.loop)
             }
@@ -310,7 +309,7 @@ final class LoopHub {
             positionWaiters.shrinkIfSparse()
             acknowledge(waiter, position: position)
         case .published(let connection, let requestID, let outcome):
-            loop.publishCompleted(connection: connection, requestID: requestID, outcome: outcome)
+            loop.endpoint(connection)?.published(requestID: requestID, outcome: outcome)
         case .backplaneInterest(let pattern, let from, let token, let add):
             if add { loop.backplane?.retain(pattern, loop: from, token: token) } else { loop.backplane?.release(pattern) }
         case .backplanePublish(let bytes):

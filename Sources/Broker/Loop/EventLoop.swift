@@ -117,15 +117,8 @@ final class EventLoop {
     /// The live connection with this id; nil once it has gone (a late reply is dropped).
     func connection(_ id: UInt64) -> Connection? { connections[id] }
 
-    /// A publish made on this loop was sequenced by its topic's owner: answer the publisher.
-    func publishCompleted(connection id: UInt64, requestID: [UInt8]?, outcome: PublishOutcome) {
-        guard let connection = connections[id] else { return }
-        if let bus = connection.service as? BusService {
-            bus.acknowledgePublish(on: connection, requestID: requestID, outcome: outcome)
-        } else {
-            connection.httpPublishCompleted(outcome)
-        }
-    }
+    /// The endpoint waiting for the hub's answers on connection `id`, if it still waits.
+    func endpoint(_ id: UInt64) -> HubEndpoint? { connections[id]?.endpoint }
 
     // MARK: the loop
 

@@ -5,10 +5,10 @@ import Topics
 
 /// `/bus`: the pub/sub protocol of Protocol.md on one loop. Parses each request envelope in
 /// place (the payload is never decoded, only validated and passed through), checks it, and
-/// hands it to the loop's hub.
-final class BusService: WebSocketService {
+/// hands it to the loop's hub. Each connection's state is its `BusSession`.
+final class BusService: WebSocketEndpoint {
     static let subprotocol = "bus.v1"
-    private let hub: LoopHub
+    let hub: LoopHub
     private let config: ServerConfig
     private let limits: TopicLimits
     /// Identical for every client of this server: built once.
@@ -33,26 +33,21 @@ final class BusService: WebSocketService {
         throw HandshakeError(status: .badRequest, message: "unsupported subprotocol: this server speaks \(Self.subprotocol)")
     }
 
-    func opened(_ connection: Connection) {
-        connection.busSession = BusSession(connection: connection, config: config, now: connection.loop.now)
+    func open(_ connection: Connection) -> WebSocketService {
+        let session = BusSession(connection: connection, service: self, config: config, now: connection.loop.now)
+        connection.endpoint = session
         connection.enqueue(welcome)
+        return session
     }
 
-    func closed(_ connection: Connection) {
-        guard let session = connection.busSession else { return }
-        connection.busSession = nil
-        hub.remove(session)
-    }
-
-    func received(_ opcode: Opcode, _ payload: UnsafeRawBufferPointer, on connection: Connection) {
-        guard let session = connection.busSession else { return }
+    func received(_ opcode: Opcode, _ payload: UnsafeRawBufferPointer, session: BusSession) {
         if opcode == .binary {
             receivedBinary(payload, session: session)
             return
         }
         switch EnvelopeParser.parse(payload) {
         case .failure(let error):
-            sendError(error.code, error.message, id: error.id.map { Array(payload[$0]) }, topic: error.topic, to: connection)
+            sendError(error.code, error.message, id: error.id.map { Array(payload[$0]) }, topic: error.topic, to: session)
         case .success(let request):
             let id = request.id.map { Array(payload[$0]) }
             guard withinRate(session, publishing: request.kind == .publish, id: id, topic: request.topic) else { return }
@@ -60,24 +55,23 @@ final class BusService: WebSocketService {
             case .subscribe: subscribe(session, request.topic, resume: request.resume, id: id)
             case .unsubscribe: unsubscribe(session, request.topic, id: id)
             case .publish:
-                guard let topic = publishTopic(request.topic, id: id, connection: connection) else { return }
+                guard let topic = publishTopic(request.topic, id: id, session: session) else { return }
                 let data = UnsafeRawBufferPointer(rebasing: payload[request.data!])
-                publish(topic, .json, data, id: id, connection: connection)
+                publish(topic, .json, data, id: id, session: session)
             }
         }
     }
 
     private func receivedBinary(_ payload: UnsafeRawBufferPointer, session: BusSession) {
-        let connection = session.connection
         switch BinaryLayout.parsePublish(payload) {
         case .failure(let error):
-            sendError(error.code, error.message, id: nil, topic: nil, to: connection)
+            sendError(error.code, error.message, id: nil, topic: nil, to: session)
         case .success(let publish):
             guard withinRate(session, publishing: true, id: nil, topic: nil) else { return }
             let id = publish.id.map { Array(JSONText.quoted(String(decoding: payload[$0], as: UTF8.self)).utf8) }
             let name = UnsafeRawBufferPointer(rebasing: payload[publish.topic])
-            guard let topic = publishTopic(String(decoding: name, as: UTF8.self), id: id, connection: connection, bytes: name) else { return }
-            self.publish(topic, .binary, UnsafeRawBufferPointer(rebasing: payload[publish.payload]), id: id, connection: connection)
+            guard let topic = publishTopic(String(decoding: name, as: UTF8.self), id: id, session: session, bytes: name) else { return }
+            self.publish(topic, .binary, UnsafeRawBufferPointer(rebasing: payload[publish.payload]), id: id, session: session)
         }
     }
 
@@ -88,7 +82,7 @@ final class BusService: WebSocketService {
         if allowed { return true }
         session.connection.loop.metrics.rateLimited &+= 1
         let limit = publishing ? "publishes" : "subscribes and unsubscribes"
-        sendError(.rateLimited, "too many \(limit) per second: slow down", id: id, topic: topic, to: session.connection)
+        sendError(.rateLimited, "too many \(limit) per second: slow down", id: id, topic: topic, to: session)
         return false
     }
 
@@ -96,19 +90,19 @@ final class BusService: WebSocketService {
         let connection = session.connection
         let pattern: TopicPattern
         do { pattern = try TopicPattern(text, limits: limits) } catch {
-            return sendError(.invalidTopic, error.message, id: id, topic: text, to: connection)
+            return sendError(.invalidTopic, error.message, id: id, topic: text, to: session)
         }
         if let grant = connection.grant, !grant.allowsSubscribe(to: pattern) {
             connection.permissionDenied("subscribe", text)
-            return sendError(.forbidden, "this token may not subscribe to \(text)", id: id, topic: text, to: connection)
+            return sendError(.forbidden, "this token may not subscribe to \(text)", id: id, topic: text, to: session)
         }
         if !session.patterns.contains(pattern) && session.patterns.count >= config.maxSubscriptions {
             return sendError(.tooManySubscriptions, "at most \(config.maxSubscriptions) subscriptions per connection",
-                             id: id, topic: text, to: connection)
+                             id: id, topic: text, to: session)
         }
         guard let resume else { return hub.subscribe(session, to: pattern, requestID: id) }
         guard let topic = pattern.literal else {
-            return sendError(.resumeRequiresTopic, "resuming from history needs a topic, not a pattern", id: id, topic: text, to: connection)
+            return sendError(.resumeRequiresTopic, "resuming from history needs a topic, not a pattern", id: id, topic: text, to: session)
         }
         switch resume {
         case .since(let epoch, let seq): hub.resume(session, topic: topic, from: .since(epoch: epoch, seq: seq), requestID: id)
@@ -120,39 +114,41 @@ final class BusService: WebSocketService {
         let connection = session.connection
         let pattern: TopicPattern
         do { pattern = try TopicPattern(text, limits: limits) } catch {
-            return sendError(.invalidTopic, error.message, id: id, topic: text, to: connection)
+            return sendError(.invalidTopic, error.message, id: id, topic: text, to: session)
         }
         guard hub.unsubscribe(session, from: pattern) else {
-            return sendError(.notSubscribed, "this connection is not subscribed to that pattern", id: id, topic: text, to: connection)
+            return sendError(.notSubscribed, "this connection is not subscribed to that pattern", id: id, topic: text, to: session)
         }
         connection.enqueue(WireFrame.make(opcode: .text, payload: ServerEnvelope.ack(id: id, op: "unsubscribe", topic: text)))
     }
 
     /// `bytes`: the topic as it came in a binary frame, validated as bytes (malformed UTF-8 is
     /// refused, never repaired); `text` is then only for messages.
-    private func publishTopic(_ text: String, id: [UInt8]?, connection: Connection, bytes: UnsafeRawBufferPointer? = nil) -> TopicName? {
+    private func publishTopic(_ text: String, id: [UInt8]?, session: BusSession, bytes: UnsafeRawBufferPointer? = nil) -> TopicName? {
+        let connection = session.connection
         let topic: TopicName
         do {
             if let bytes { topic = try TopicName(validating: bytes, limits: limits) } else { topic = try TopicName(text, limits: limits) }
         } catch {
             let message = error == .wildcardInTopic ? "publish needs a topic, not a pattern" : error.message
-            sendError(.invalidTopic, message, id: id, topic: error == .invalidUTF8 ? nil : text, to: connection)
+            sendError(.invalidTopic, message, id: id, topic: error == .invalidUTF8 ? nil : text, to: session)
             return nil
         }
         if let grant = connection.grant, !grant.allowsPublish(to: topic) {
             connection.permissionDenied("publish", text)
-            sendError(.forbidden, "this token may not publish to \(text)", id: id, topic: text, to: connection)
+            sendError(.forbidden, "this token may not publish to \(text)", id: id, topic: text, to: session)
             return nil
         }
         return topic
     }
 
-    private func publish(_ topic: TopicName, _ kind: PayloadKind, _ data: UnsafeRawBufferPointer, id: [UInt8]?, connection: Connection) {
+    private func publish(_ topic: TopicName, _ kind: PayloadKind, _ data: UnsafeRawBufferPointer, id: [UInt8]?, session: BusSession) {
+        let connection = session.connection
         guard data.count <= config.maxPayload else {
             return sendError(.payloadTooLarge, "payload of \(data.count) bytes exceeds max_payload \(config.maxPayload)",
-                             id: id, topic: topic.string, to: connection)
+                             id: id, topic: topic.string, to: session)
         }
-        connection.busSession?.hasPublished = true
+        connection.publishes = true
         let origin = PublishOrigin(loop: hub.index, connection: connection.id, requestID: id, wantsOutcome: false,
                                    arrival: connection.loop.now)
         hub.publish(topic: topic, kind: kind, payload: data, origin: origin)
@@ -160,33 +156,12 @@ final class BusService: WebSocketService {
 
     // MARK: replies
 
-    func acknowledgeSubscribe(on connection: Connection, requestID: [UInt8]?, pattern: TopicPattern, position: TopicPosition?) {
-        guard connection.isOpen else { return }
-        let ack = ServerEnvelope.ack(id: requestID, op: "subscribe", topic: pattern.string, epoch: position?.epoch, seq: position?.seq)
-        connection.enqueue(WireFrame.make(opcode: .text, payload: ack))
-    }
-
-    /// A resume's ack: the topic's position when the replay was cut, whether everything
-    /// after the requested position is coming, and the oldest position history holds.
-    func acknowledgeResume(on connection: Connection, requestID: [UInt8]?, topic: TopicName, page: ReplayPage) {
-        let ack = ServerEnvelope.ack(id: requestID, op: "subscribe", topic: topic.string, epoch: page.position.epoch,
-                                     seq: page.position.seq, recovered: page.recovered,
-                                     earliest: page.earliest.map { ($0.epoch, $0.seq) })
-        connection.enqueue(WireFrame.make(opcode: .text, payload: ack))
-    }
-
-    func acknowledgePublish(on connection: Connection, requestID: [UInt8]?, outcome: PublishOutcome) {
-        guard connection.isOpen, let requestID else { return }
-        let ack = ServerEnvelope.ack(id: requestID, op: "publish", topic: outcome.topic.string, epoch: outcome.position.epoch,
-                                     seq: outcome.position.seq, subscribers: outcome.subscribers)
-        connection.enqueue(WireFrame.make(opcode: .text, payload: ack))
-    }
-
     /// Refuses a request with an error envelope, unless the connection has had too many
     /// refused in a row (see `FloodPolicy`): then it is closed with 1008, so a client sending
     /// garbage or going over its rate cannot make the server write errors without end.
-    private func sendError(_ code: ErrorCode, _ message: String, id: [UInt8]?, topic: String?, to connection: Connection) {
-        if let session = connection.busSession, session.flood.refused(now: connection.loop.now) == .close {
+    private func sendError(_ code: ErrorCode, _ message: String, id: [UInt8]?, topic: String?, to session: BusSession) {
+        let connection = session.connection
+        if session.flood.refused(now: connection.loop.now) == .close {
             connection.loop.metrics.floodCloses &+= 1
             connection.close(code: .policyViolation, reason: code == .rateLimited ? "rate limit exceeded" : "too many refused requests")
             return

@@ -1,10 +1,10 @@
 import Frames
 
 /// `/echo`: every message goes back to its sender with the same opcode and bytes — the seed's
-/// echo service, and what the Autobahn suite drives.
-final class EchoService: WebSocketService {
+/// echo service, and what the Autobahn suite drives. Stateless: one serves every connection.
+final class EchoService: WebSocketEndpoint, WebSocketService {
     func negotiate(_ offered: [String]) throws(HandshakeError) -> String? { nil }
-    func opened(_ connection: Connection) {}
+    func open(_ connection: Connection) -> WebSocketService { self }
     func closed(_ connection: Connection) {}
 
     func received(_ opcode: Opcode, _ payload: UnsafeRawBufferPointer, on connection: Connection) {
