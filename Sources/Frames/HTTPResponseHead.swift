@@ -57,6 +57,12 @@ public struct HTTPResponseHead: Sendable, Equatable {
         return head.serialized() + bodyBytes
     }
 
+    /// `simple` with a body already in bytes.
+    public static func simple(_ status: HTTPStatus, bytes body: [UInt8], contentType: String,
+                              headers: [(String, String)] = [], keepAlive: Bool = false) -> [UInt8] {
+        simple(status, body: "", contentType: contentType, headers: headers, keepAlive: keepAlive, contentLength: body.count) + body
+    }
+
     static func appendSanitized(_ text: String, to out: inout [UInt8]) {
         for byte in text.utf8 {
             out.append(byte == HTTPSyntax.cr || byte == HTTPSyntax.lf || byte == 0 ? HTTPSyntax.space : byte)

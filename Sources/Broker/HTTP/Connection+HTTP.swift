@@ -3,6 +3,10 @@ import BusProtocol
 import Frames
 import Topics
 
+/// The HTTP phase of a connection: requests read and guarded here, then served by the
+/// endpoint the router picks (`HTTPEndpoint`, or a WebSocket upgrade). What an endpoint does
+/// with a request lives in the endpoint; how it is read, answered and followed by the next one
+/// (keep-alive, pipelining, bodies, answers that wait for other loops) lives here.
 extension Connection {
     /// Feeds bytes to the request-head parser, or to the body decoder of a request in
     /// progress. Returns how many bytes were used when a head or body completed (the rest are
@@ -50,92 +54,39 @@ extension Connection {
             return replyAndClose(HTTPResponseHead.simple(.badRequest, body: "an HTTP/1.1 request needs exactly one Host header\n"))
         }
         if loop.context.proxies.trusts(peer.host) && !identifyClient(behindProxy: request) { return }
-        let route = loop.router.route(request)
-        let history = request.path.hasPrefix(Self.historyPrefix) && !Self.hasBody(request)
-        var guarded = history
-        switch route {
-        case .webSocket, .publish: guarded = true
-        default: break
+        switch loop.router.route(request) {
+        case .webSocket(let endpoint):
+            guard admitted(request, webSocket: true) else { return }
+            upgrade(request, to: endpoint)
+        case .http(let endpoint):
+            guard !endpoint.isGuarded || admitted(request, webSocket: false) else { return }
+            http.request = request
+            http.endpoint = endpoint
+            endpoint.serve(request, on: self)
         }
-        if guarded, case .refuse(let why) = loop.context.originPolicy.check(
+    }
+
+    /// The guards of everything that reaches topics: the origin policy (403), then the token
+    /// (401) when auth is configured. False when refused (the answer is queued).
+    private func admitted(_ request: HTTPRequest, webSocket: Bool) -> Bool {
+        if case .refuse(let why) = loop.context.originPolicy.check(
             origin: request.headers["Origin"], host: request.headers["Host"], loopbackListener: loop.context.loopbackOnly) {
             log.info("request refused by origin policy", peerFields + [("origin", request.headers["Origin"] ?? ""),
                                                           ("host", request.headers["Host"] ?? ""), ("path", request.path)])
-            if case .webSocket = route {
-                return replyAndClose(HTTPResponseHead.simple(.forbidden, body: why + "\n"))
-            }
-            return replyAndClose(Self.jsonError(.forbidden, ErrorCode.forbidden.rawValue, why))
+            replyAndClose(webSocket ? HTTPResponseHead.simple(.forbidden, body: why + "\n")
+                                    : HTTPResponseHead.simple(.forbidden, bytes: HTTPBody.error(code: ErrorCode.forbidden.rawValue, message: why),
+                                                              contentType: "application/json", keepAlive: true))
+            return false
         }
-        if guarded {
-            var isWebSocket = false
-            if case .webSocket = route { isWebSocket = true }
-            guard authenticate(request, webSocket: isWebSocket) else { return }
-        }
-        if history { return beginHistory(request) }
-        switch route {
-        case .webSocket(let service):
-            upgrade(request, to: service)
-        case .publish:
-            beginPublish(request)
-        case .metrics(let head):
-            serveMetrics(request, head: head)
-        case .reply(let reply):
-            enqueue(reply.shared ?? OutboundBytes.copying(reply.bytes))
-            if reply.keepAlive && Self.wantsKeepAlive(request) && !Self.hasBody(request) {
-                expectNextRequest()
-            } else {
-                closeAfterFlush()
-            }
-        }
+        return authenticate(request, webSocket: webSocket)
     }
 
-    /// Holds this connection's further input (pipelined requests wait in the socket, not in
-    /// memory) until `completeDeferredReply` answers `request` with what other loops sent.
-    private func awaitDeferredReply(to request: HTTPRequest) {
-        http.request = request
-        http.awaitingOutcome = true
-        endpoint = PendingHTTPReply(connection: self)
-        pause(.awaitingReply)
-    }
-
-    private func completeDeferredReply(_ response: [UInt8]) {
-        completeDeferredReply(OutboundBytes.copying(response))
-    }
-
-    private func completeDeferredReply(_ response: OutboundBytes) {
-        guard http.awaitingOutcome, let request = http.request else { return }
-        http.awaitingOutcome = false
-        endpoint = nil
-        resume(.awaitingReply)
-        replyAndContinue(response, request)
-    }
-
-    // MARK: GET /metrics
-
-    private func serveMetrics(_ request: HTTPRequest, head: Bool) {
-        guard !Self.hasBody(request) else {
-            return replyAndClose(HTTPResponseHead.simple(.badRequest, body: "a GET has no body\n"))
-        }
-        awaitDeferredReply(to: request)
-        let id = self.id
-        loop.gatherSnapshots { [unowned loop] snapshots in
-            guard let connection = loop.connection(id) else { return }
-            let text = MetricsExposition.render(snapshots) + MetricsExposition.render(backplane: loop.context.backplane)
-            connection.completeDeferredReply(Router.response(.ok, text, contentType: MetricsExposition.contentType, head: head))
-        }
-    }
-
-    private func expectNextRequest() {
-        httpParser = HTTPRequestParser(maxHeadSize: config.maxHandshakeSize)
-        restartHandshakeDeadline()
-    }
-
-    private func upgrade(_ request: HTTPRequest, to service: WebSocketEndpoint) {
+    private func upgrade(_ request: HTTPRequest, to endpoint: WebSocketEndpoint) {
         do throws(HandshakeError) {
             let upgrade = try ServerHandshake.validate(request)
-            let subprotocol = try service.negotiate(upgrade.offeredSubprotocols)
+            let subprotocol = try endpoint.negotiate(upgrade.offeredSubprotocols)
             enqueue(OutboundBytes.copying(ServerHandshake.response(key: upgrade.key, subprotocol: subprotocol)))
-            becomeOpen(service, subprotocol: subprotocol)
+            becomeOpen(endpoint, subprotocol: subprotocol)
         } catch {
             replyAndClose(error.response())
             log.debug("handshake refused", peerFields + [("status", String(error.status.code)),
@@ -143,32 +94,61 @@ extension Connection {
         }
     }
 
+    // MARK: answering (what endpoints call)
+
+    /// Answers `request`, then reads the next request on the connection, or closes it when
+    /// the client asked to or an unread body stands in the way.
+    func reply(_ response: [UInt8], to request: HTTPRequest) {
+        reply(OutboundBytes.copying(response), to: request)
+    }
+
+    func reply(_ response: OutboundBytes, to request: HTTPRequest) {
+        let bodyUnread = Self.hasBody(request) && !http.bodyRead
+        http = HTTPExchange(pendingInput: http.pendingInput)
+        guard enqueue(response) else { return }
+        guard Self.wantsKeepAlive(request) && !bodyUnread else { return closeAfterFlush() }
+        expectNextRequest()
+        if !http.pendingInput.isEmpty {
+            var input: [UInt8] = []
+            swap(&input, &http.pendingInput)
+            input.withUnsafeMutableBytes { consume($0) }
+        }
+    }
+
+    /// Answers and closes: the request cannot be skipped (its body was not read) or the
+    /// connection cannot go on.
     func replyAndClose(_ bytes: [UInt8]) {
         enqueue(OutboundBytes.copying(bytes))
         closeAfterFlush()
     }
 
-    // MARK: POST /publish/<topic>
-
-    static let publishPrefix = "/publish/"
-
-    private func beginPublish(_ request: HTTPRequest) {
-        http.request = request
-        guard request.method == "POST" else {
-            return replyAndClose(Self.jsonError(.methodNotAllowed, "method_not_allowed", "use POST", headers: [("Allow", "POST")]))
-        }
-        switch HTTPBodyDecoder.framing(for: request, maxBodySize: config.maxPayload) {
-        case .failure(let error):
-            let code = error.status == .payloadTooLarge ? ErrorCode.payloadTooLarge.rawValue : ErrorCode.badRequest.rawValue
-            replyAndClose(Self.jsonError(error.status, code, error.message))
-        case .success(let framing):
-            if request.headers.containsToken("100-continue", in: "Expect") {
-                enqueue(Self.continueResponse)
-            }
-            http.body = HTTPBodyDecoder(framing: framing, maxBodySize: config.maxPayload)
-            if framing == .none { _ = consumeBody(UnsafeRawBufferPointer(start: nil, count: 0)) }
-        }
+    /// Reads `request`'s body (answering `Expect: 100-continue`), then hands it to the
+    /// endpoint serving the request (`HTTPEndpoint.received(body:of:on:)`).
+    func readBody(of request: HTTPRequest, framing: HTTPBodyDecoder.Framing, maxBodySize: Int) {
+        if request.headers.containsToken("100-continue", in: "Expect") { enqueue(Self.continueResponse) }
+        http.body = HTTPBodyDecoder(framing: framing, maxBodySize: maxBodySize)
+        if framing == .none { _ = consumeBody(UnsafeRawBufferPointer(start: nil, count: 0)) }
     }
+
+    /// The answer to `request` comes later, from other loops: `waiter` takes the hub's answer
+    /// (nil when something else completes it). Further input waits, pipelined requests in
+    /// the socket, not in memory, until `completeReply`.
+    func awaitReply(to request: HTTPRequest, from waiter: HubEndpoint?) {
+        http.request = request
+        http.awaitingOutcome = true
+        endpoint = waiter
+        pause(.awaitingReply)
+    }
+
+    func completeReply(_ response: OutboundBytes) {
+        guard http.awaitingOutcome, let request = http.request else { return }
+        http.awaitingOutcome = false
+        endpoint = nil
+        resume(.awaitingReply)
+        reply(response, to: request)
+    }
+
+    // MARK: reading
 
     private func consumeBody(_ bytes: UnsafeRawBufferPointer) -> Int? {
         guard var decoder = http.body, let request = http.request else { return nil }
@@ -178,127 +158,23 @@ extension Connection {
             http.body = decoder
             return nil
         case .failure(let status, let message):
-            let code = status == .payloadTooLarge ? ErrorCode.payloadTooLarge : ErrorCode.badRequest
-            replyAndClose(Self.jsonError(status, code.rawValue, message))
+            replyAndClose(HTTPResponseHead.simple(status, bytes: HTTPBody.error(
+                code: (status == .payloadTooLarge ? ErrorCode.payloadTooLarge : ErrorCode.badRequest).rawValue, message: message),
+                contentType: "application/json", keepAlive: true))
             return nil
         case .complete(let body, let consumed):
-            publish(body, for: request)
+            http.bodyRead = true
+            http.endpoint?.received(body: body, of: request, on: self)
             return consumed
         }
     }
 
-    private func publish(_ body: [UInt8], for request: HTTPRequest) {
-        let name = PercentDecoding.decode(request.path.utf8.dropFirst(Self.publishPrefix.utf8.count))
-        let topic: TopicName
-        do { topic = try TopicName(validating: name, limits: config.topicLimits) } catch {
-            return replyAndContinue(Self.jsonError(.badRequest, ErrorCode.invalidTopic.rawValue, error.message), request)
-        }
-        if let grant, !grant.allowsPublish(to: topic) {
-            permissionDenied("publish", topic.string)
-            return replyAndContinue(Self.jsonError(.forbidden, ErrorCode.forbidden.rawValue,
-                                                   "this token may not publish to \(topic.string)"), request)
-        }
-        let contentType = (request.headers["Content-Type"] ?? "").lowercased()
-        var kind = PayloadKind.binary
-        var payload = body
-        if contentType.hasPrefix("application/json") {
-            guard body.withUnsafeBytes({ JSON.validateValue($0) }) else {
-                return replyAndContinue(Self.jsonError(.badRequest, ErrorCode.badJSON.rawValue, "the body is not one JSON value"), request)
-            }
-            kind = .json
-        } else if contentType.hasPrefix("text/plain") {
-            guard let text = String(validating: body, as: UTF8.self) else {
-                return replyAndContinue(Self.jsonError(.badRequest, ErrorCode.badRequest.rawValue, "a text/plain body must be UTF-8"), request)
-            }
-            payload = Array(JSONText.quoted(text).utf8)
-            kind = .json
-            guard payload.count <= config.maxPayload else {
-                return replyAndContinue(Self.jsonError(.payloadTooLarge, ErrorCode.payloadTooLarge.rawValue,
-                                                     "the text, quoted as JSON, exceeds max_payload"), request)
-            }
-        }
-        awaitDeferredReply(to: request)
-        let origin = PublishOrigin(loop: loop.index, connection: id, requestID: nil, wantsOutcome: true, arrival: loop.now)
-        payload.withUnsafeBytes { loop.hub.publish(topic: topic, kind: kind, payload: $0, origin: origin) }
-    }
-
-    /// The owner sequenced our publish: answer, then go on with any pipelined request.
-    func httpPublishCompleted(_ outcome: PublishOutcome) {
-        let body = "{\"topic\":\(JSONText.quoted(outcome.topic.string)),\"epoch\":\(JSONText.quoted(outcome.position.epoch))"
-            + ",\"seq\":\(outcome.position.seq),\"subscribers\":\(outcome.subscribers)}\n"
-        completeDeferredReply(HTTPResponseHead.simple(.ok, body: body, contentType: "application/json", keepAlive: true))
-    }
-
-    /// Answers `request`, then reads the next request on the connection (or closes it).
-    private func replyAndContinue(_ response: [UInt8], _ request: HTTPRequest) {
-        replyAndContinue(OutboundBytes.copying(response), request)
-    }
-
-    private func replyAndContinue(_ response: OutboundBytes, _ request: HTTPRequest) {
-        http.request = nil
-        guard enqueue(response) else { return }
-        guard Self.wantsKeepAlive(request) else { return closeAfterFlush() }
-        expectNextRequest()
-        if !http.pendingInput.isEmpty {
-            var input = http.pendingInput
-            http.pendingInput = []
-            input.withUnsafeMutableBytes { consume($0) }
-        }
-    }
-
-    // MARK: GET /history/<topic>
-
-    static let historyPrefix = "/history/"
-    /// Most messages one GET /history answer carries.
-    static let maxHistoryLimit = 1000
-
-    private func beginHistory(_ request: HTTPRequest) {
-        guard request.method == "GET" else {
-            return replyAndContinue(Self.jsonError(.methodNotAllowed, "method_not_allowed", "use GET", headers: [("Allow", "GET")]), request)
-        }
-        let name = PercentDecoding.decode(request.path.utf8.dropFirst(Self.historyPrefix.utf8.count))
-        let topic: TopicName
-        do { topic = try TopicName(validating: name, limits: config.topicLimits) } catch {
-            let code = error == .wildcardInTopic ? ErrorCode.resumeRequiresTopic : ErrorCode.invalidTopic
-            return replyAndContinue(Self.jsonError(.badRequest, code.rawValue, error.message), request)
-        }
-        if let grant, !grant.allowsSubscribe(to: TopicPattern(topic)) {
-            permissionDenied("history", topic.string)
-            return replyAndContinue(Self.jsonError(.forbidden, ErrorCode.forbidden.rawValue,
-                                                   "this token may not read \(topic.string)"), request)
-        }
-        var limit = 100
-        if let text = request.queryItem("limit") {
-            guard let value = DecimalNumber.saturating(text) else {
-                return replyAndContinue(Self.jsonError(.badRequest, ErrorCode.badRequest.rawValue, "limit must be a whole number"), request)
-            }
-            limit = Int(min(value, UInt64(Self.maxHistoryLimit)))
-        }
-        var start = ReplayStart.last(limit)
-        if let since = request.queryItem("since") {
-            guard let seq = DecimalNumber.unsigned(since), let epoch = request.queryItem("epoch") else {
-                return replyAndContinue(Self.jsonError(.badRequest, ErrorCode.badRequest.rawValue,
-                                                     "since needs a whole number and an epoch"), request)
-            }
-            start = .since(epoch: epoch, seq: seq)
-        }
-        awaitDeferredReply(to: request)
-        // A quarter of the send queue of raw frames: base64 and the JSON around them stay
-        // within half of it, so one answer never overflows the queue (`more` says to page).
-        loop.hub.history(for: id, topic: topic, from: start, limit: limit, maxBytes: loop.queueBytesLimit / 4)
-    }
-
-    /// The owner's page answers a GET /history.
-    func historyCompleted(_ page: ReplayPage, topic: TopicName) {
-        completeDeferredReply(HistoryResponse.make(page, topic: topic))
+    private func expectNextRequest() {
+        httpParser = HTTPRequestParser(maxHeadSize: config.maxHandshakeSize)
+        restartHandshakeDeadline()
     }
 
     static let continueResponse = OutboundBytes.copying(Array("HTTP/1.1 100 Continue\r\n\r\n".utf8))
-
-    static func jsonError(_ status: HTTPStatus, _ code: String, _ message: String, headers: [(String, String)] = []) -> [UInt8] {
-        HTTPResponseHead.simple(status, body: "{\"code\":\(JSONText.quoted(code)),\"message\":\(JSONText.quoted(message))}\n",
-                                contentType: "application/json", headers: headers, keepAlive: true)
-    }
 
     /// HTTP/1.1 keeps the connection unless told `close`; HTTP/1.0 only with `keep-alive`.
     static func wantsKeepAlive(_ request: HTTPRequest) -> Bool {
@@ -316,27 +192,16 @@ extension Connection {
     }
 }
 
-/// A plain HTTP connection's request in progress (POST bodies and pipelining).
+/// A plain HTTP connection's request in progress (bodies, answers from other loops, pipelining).
 struct HTTPExchange {
     var request: HTTPRequest?
+    /// The endpoint serving `request`.
+    var endpoint: HTTPEndpoint?
     var body: HTTPBodyDecoder?
-    /// The reply waits for other loops (a publish's outcome from its topic's owner, or the
-    /// snapshots of a scrape); input is not read meanwhile.
+    var bodyRead = false
+    /// The reply waits for other loops (a publish's outcome from its topic's owner, a history
+    /// page, or the snapshots of a scrape); input is not read meanwhile.
     var awaitingOutcome = false
-    /// Bytes of pipelined requests that arrived while a deferred reply was pending.
+    /// Bytes of pipelined requests read while the connection was paused.
     var pendingInput: [UInt8] = []
-}
-
-/// The hub's answer to a plain HTTP request (a publish's outcome, a history page) comes here.
-final class PendingHTTPReply: HubEndpoint {
-    unowned let connection: Connection
-
-    init(connection: Connection) { self.connection = connection }
-
-    func published(requestID: [UInt8]?, outcome: PublishOutcome) { connection.httpPublishCompleted(outcome) }
-
-    func received(_ page: ReplayPage, of replay: ReplayProgress) -> Bool {
-        connection.historyCompleted(page, topic: replay.topic)
-        return false
-    }
 }

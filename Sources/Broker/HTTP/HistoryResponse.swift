@@ -9,58 +9,35 @@ import Topics
 /// page costs its answer once, not a string, an array and a copy of each.
 enum HistoryResponse {
     static func make(_ page: ReplayPage, topic: TopicName) -> OutboundBytes {
-        var prefix = "{\"topic\":\(JSONText.quoted(topic.string)),\"epoch\":\(JSONText.quoted(page.position.epoch))"
-            + ",\"seq\":\(page.position.seq),\"recovered\":\(page.recovered)"
-        if let earliest = page.earliest {
-            prefix += ",\"earliest\":{\"epoch\":\(JSONText.quoted(earliest.epoch)),\"seq\":\(earliest.seq)}"
-        }
-        // `more`: the page stops before the topic's newest message; ask again with `since`.
-        prefix += ",\"more\":\(!page.done),\"messages\":["
-        let messages = page.frames.filter { $0.stamp != nil }
-        var bodySize = prefix.utf8.count + 3  // `]}\n`
-        for (index, frame) in messages.enumerated() {
-            let stamp = frame.stamp!
-            bodySize += (index > 0 ? 1 : 0) + 7 + decimalLength(stamp.position.seq) + 1  // {"seq":N,
-            switch stamp.kind {
-            case .json: bodySize += 7 + stamp.payload.count  // "data":
-            case .binary: bodySize += 11 + (stamp.payload.count + 2) / 3 * 4  // "binary":"…"
-            }
-            bodySize += 1  // }
+        let prefix = HTTPBody.historyPrefix(topic: topic.string, epoch: page.position.epoch, seq: page.position.seq,
+                                            recovered: page.recovered, earliest: page.earliest.map { ($0.epoch, $0.seq) },
+                                            more: !page.done)
+        let messages = page.frames.compactMap { frame in frame.stamp.map { (frame, $0) } }
+        var bodySize = prefix.count + HTTPBody.historySuffix.count
+        for (index, (_, stamp)) in messages.enumerated() {
+            let binary = stamp.kind == .binary
+            bodySize += HTTPBody.historyMessagePrefix(seq: stamp.position.seq, binary: binary, first: index == 0).count
+            bodySize += binary ? (stamp.payload.count + 2) / 3 * 4 : stamp.payload.count
+            bodySize += HTTPBody.historyMessageSuffix(binary: binary).count
         }
         let head = HTTPResponseHead.simple(.ok, body: "", contentType: "application/json", keepAlive: true,
                                            contentLength: bodySize)
         return OutboundBytes.make(count: head.count + bodySize) { buffer in
             var out = ByteCursor(buffer)
             out.append(head)
-            out.append(Array(prefix.utf8))
-            for (index, frame) in messages.enumerated() {
-                let stamp = frame.stamp!
-                if index > 0 { out.append(UInt8(ascii: ",")) }
-                out.append(Array("{\"seq\":\(stamp.position.seq),".utf8))
+            out.append(prefix)
+            for (index, (frame, stamp)) in messages.enumerated() {
+                let binary = stamp.kind == .binary
+                out.append(HTTPBody.historyMessagePrefix(seq: stamp.position.seq, binary: binary, first: index == 0))
                 frame.withUnsafeBytes { bytes in
                     let payload = UnsafeRawBufferPointer(rebasing: bytes[stamp.payload])
-                    switch stamp.kind {
-                    case .json:
-                        out.append(Array("\"data\":".utf8))
-                        out.append(payload)
-                    case .binary:
-                        out.append(Array("\"binary\":\"".utf8))
-                        out.append(Array(Base64.encode(payload).utf8))
-                        out.append(UInt8(ascii: "\""))
-                    }
+                    if binary { out.append(Array(Base64.encode(payload).utf8)) } else { out.append(payload) }
                 }
-                out.append(UInt8(ascii: "}"))
+                out.append(HTTPBody.historyMessageSuffix(binary: binary))
             }
-            out.append(Array("]}\n".utf8))
+            out.append(HTTPBody.historySuffix)
             precondition(out.written == buffer.count, "history answer sized \(buffer.count), written \(out.written)")
         }
-    }
-
-    static func decimalLength(_ value: UInt64) -> Int {
-        var length = 1
-        var rest = value
-        while rest >= 10 { rest /= 10; length += 1 }
-        return length
     }
 }
 
@@ -70,11 +47,6 @@ private struct ByteCursor {
     private(set) var written = 0
 
     init(_ buffer: UnsafeMutableRawBufferPointer) { self.buffer = buffer }
-
-    mutating func append(_ byte: UInt8) {
-        buffer[written] = byte
-        written += 1
-    }
 
     mutating func append(_ bytes: [UInt8]) {
         bytes.withUnsafeBytes { append($0) }

@@ -1,92 +1,61 @@
 import Frames
 
-/// A reply to a plain HTTP request, and whether the connection may stay open after it.
-struct HTTPReply {
-    var bytes: [UInt8]
-    var keepAlive: Bool
-    /// The same bytes, built once and shared by every answer (fixed pages).
-    var shared: OutboundBytes?
-
-    init(bytes: [UInt8], keepAlive: Bool, shared: OutboundBytes? = nil) {
-        self.bytes = bytes
-        self.keepAlive = keepAlive
-        self.shared = shared
-    }
-
-    /// A fixed answer, encoded once: queued by reference however often it is asked for.
-    static func fixed(_ bytes: [UInt8]) -> HTTPReply {
-        HTTPReply(bytes: [], keepAlive: true, shared: OutboundBytes.copying(bytes))
-    }
-}
-
-/// What a request asks for, decided from its path and method alone.
+/// What a request asks for, decided from its path alone.
 enum Route {
     case webSocket(WebSocketEndpoint)
-    /// `POST /publish/<topic>` (any method: the publish path answers 405 itself, as JSON).
-    case publish
-    /// `GET /metrics`: answered once every loop has sent its snapshot. `head` for `HEAD`.
-    case metrics(head: Bool)
-    /// Answered at once.
-    case reply(HTTPReply)
+    case http(HTTPEndpoint)
 }
 
-/// Maps request paths to WebSocket services and plain HTTP endpoints. One per loop.
+/// Every path decision of the server: which WebSocket endpoint or plain HTTP endpoint serves
+/// a request (methods are each endpoint's to judge). One per loop.
 final class Router {
     let context: ServerContext
     let echo = EchoService()
     let bus: BusService
+    let publish: PublishEndpoint
+    let history: HistoryEndpoint
+    let metrics = MetricsEndpoint()
+    let console = PageEndpoint(fixed: ConsolePage.html, contentType: "text/html; charset=utf-8")
+    let health: PageEndpoint
+    let ready: PageEndpoint
+    let notFound = PageEndpoint(readOnly: false) { head in
+        OutboundBytes.copying(Router.response(.notFound, "not found\n", head: head))
+    }
 
     init(context: ServerContext, hub: LoopHub) {
         self.context = context
         bus = BusService(hub: hub, config: context.config)
-    }
-
-    func webSocketService(for path: String) -> WebSocketEndpoint? {
-        switch path {
-        case "/bus": return bus
-        case "/echo": return echo
-        default: return nil
-        }
-    }
-
-    func route(_ request: HTTPRequest) -> Route {
-        if let service = webSocketService(for: request.path) { return .webSocket(service) }
-        if request.path.hasPrefix(Connection.publishPrefix) { return .publish }
-        let head = request.method == "HEAD"
-        let readOnly = request.method == "GET" || head
-        switch request.path {
-        case "/":
-            guard readOnly else { return .reply(Self.methodNotAllowed("GET, HEAD")) }
-            return .reply(head ? Self.consoleHead : Self.console)
-        case "/healthz":
-            guard readOnly else { return .reply(Self.methodNotAllowed("GET, HEAD")) }
+        publish = PublishEndpoint(config: context.config, hub: hub)
+        history = HistoryEndpoint(config: context.config, hub: hub)
+        health = PageEndpoint { [unowned context] head in
             let body = "{\"status\":\"ok\",\"connections\":\(context.openConnections.load(ordering: .relaxed))"
                 + ",\"loops\":\(context.loopCount),\"backplane\":\(context.backplane?.healthJSON ?? "\"none\"")}\n"
-            return .reply(Self.ok(body, contentType: "application/json", head: head))
-        case "/readyz":
-            guard readOnly else { return .reply(Self.methodNotAllowed("GET, HEAD")) }
+            return OutboundBytes.copying(Router.response(.ok, body, contentType: "application/json", head: head))
+        }
+        ready = PageEndpoint { [unowned context] head in
             let state = context.readiness
             // Cluster mode: a node cut off from the backplane serves only half the truth.
             let backplaneDown = context.backplane.map { !$0.isConnected } ?? false
             let name = state == .ready && backplaneDown ? "backplane_down" : state.name
-            let body = "{\"status\":\"\(name)\"}\n"
             let status: HTTPStatus = state == .ready && !backplaneDown ? .ok : .serviceUnavailable
-            return .reply(HTTPReply(bytes: Self.response(status, body, contentType: "application/json", head: head), keepAlive: true))
-        case "/metrics":
-            guard readOnly else { return .reply(Self.methodNotAllowed("GET, HEAD")) }
-            return .metrics(head: head)
-        default:
-            return .reply(HTTPReply(bytes: Self.response(.notFound, "not found\n", head: head), keepAlive: true))
+            return OutboundBytes.copying(Router.response(status, "{\"status\":\"\(name)\"}\n", contentType: "application/json", head: head))
         }
     }
 
-    /// The console page, 15 KB: shared, so a client asking for it again and again costs a
-    /// reference per answer (its queue still counts every byte).
-    static let console = HTTPReply.fixed(response(.ok, ConsolePage.html, contentType: "text/html; charset=utf-8", head: false))
-    static let consoleHead = HTTPReply.fixed(response(.ok, ConsolePage.html, contentType: "text/html; charset=utf-8", head: true))
-
-    static func ok(_ body: String, contentType: String, head: Bool) -> HTTPReply {
-        HTTPReply(bytes: response(.ok, body, contentType: contentType, head: head), keepAlive: true)
+    func route(_ request: HTTPRequest) -> Route {
+        let path = request.path
+        switch path {
+        case "/bus": return .webSocket(bus)
+        case "/echo": return .webSocket(echo)
+        case "/": return .http(console)
+        case "/healthz": return .http(health)
+        case "/readyz": return .http(ready)
+        case "/metrics": return .http(metrics)
+        default:
+            if path.hasPrefix(PublishEndpoint.prefix) { return .http(publish) }
+            if path.hasPrefix(HistoryEndpoint.prefix) { return .http(history) }
+            return .http(notFound)
+        }
     }
 
     /// A keep-alive response; for `HEAD` the same head (its `Content-Length` included) and no
@@ -97,10 +66,8 @@ final class Router {
         return head ? Array(bytes.dropLast(body.utf8.count)) : bytes
     }
 
-    static func methodNotAllowed(_ allow: String) -> HTTPReply {
-        HTTPReply(bytes: HTTPResponseHead.simple(.methodNotAllowed, body: "method not allowed\n",
-                                                 headers: [("Allow", allow)], keepAlive: true),
-                  keepAlive: true)
+    static func methodNotAllowed(_ allow: String) -> [UInt8] {
+        HTTPResponseHead.simple(.methodNotAllowed, body: "method not allowed\n", headers: [("Allow", allow)], keepAlive: true)
     }
 }
 
