@@ -28,7 +28,8 @@ public struct NATSClient: Sendable {
         case connected(NATSInfo)
         /// The server answered the handshake's `PING`: every SUB is in effect again.
         case subscriptionsRestored
-        case deliver(NATSMessage)
+        /// A message on one of our subscriptions: it is published here like a local one.
+        case message(NATSMessage)
         /// SUBs with these tokens are in effect at the server (or the connection is down and
         /// they will be sent on reconnect: nobody waits across an outage).
         case confirmed([UInt64])
@@ -132,7 +133,7 @@ public struct NATSClient: Sendable {
                 parser.maxPayload = info.maxPayload + 4096  // header block slack
                 if state == .awaitingInfo { actions += handshake(info, now: now) }
             case .message(let message):
-                if subscriptions[message.sid] != nil { actions.append(.deliver(message)) }
+                if subscriptions[message.sid] != nil { actions.append(.message(message)) }
             case .ping:
                 actions.append(.send(NATSEncoder.pong))
             case .pong:

@@ -91,7 +91,7 @@ struct NATSClientTests {
         _ = connected(&client)
         let (sid, _) = client.subscribe("bus.a", token: 1)
         let actions = client.received(Array("PING\r\nMSG bus.a \(sid) 2\r\nhi\r\n".utf8), now: 0)
-        #expect(actions == [.send(NATSEncoder.pong), .deliver(NATSMessage(subject: "bus.a", sid: sid, payload: Array("hi".utf8)))])
+        #expect(actions == [.send(NATSEncoder.pong), .message(NATSMessage(subject: "bus.a", sid: sid, payload: Array("hi".utf8)))])
     }
 
     @Test func malformedInputClosesTheSocket() {

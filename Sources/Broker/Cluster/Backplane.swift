@@ -280,8 +280,8 @@ final class Backplane {
                 connected(info)
             case .subscriptionsRestored:
                 status.connected.store(true, ordering: .relaxed)
-            case .deliver(let message):
-                deliver(message)
+            case .message(let message):
+                publishLocally(message)
             case .confirmed(let tokens):
                 for token in tokens {
                     byToken[token]?.confirmed = true
@@ -335,7 +335,7 @@ final class Backplane {
 
     /// A message from another node: once per node (the lowest matching sid), then to the
     /// topic's owner to be sequenced and fanned out like a local publish.
-    private func deliver(_ message: NATSMessage) {
+    private func publishLocally(_ message: NATSMessage) {
         let config = loop.context.config
         guard let topic = Self.topic(of: message, limits: config.topicLimits) else {
             status.rejectedIn.add(1, ordering: .relaxed)

@@ -23,7 +23,7 @@ extension Connection {
         let notice = service?.slowConsumerNotice(on: self, cause: cause, overflowing: frame)
         dropUnstartedFrames()
         if let notice { enqueueFinal(notice) }
-        close(code: .slowConsumer, reason: "slow consumer", timeout: max(config.closeTimeout, config.slowConsumerGrace))
+        close(.slowConsumer)
         markDroppedSlow()
         loop.metrics.slowConsumerDrops &+= 1
         log.info("slow consumer dropped", peerFields + [("id", String(id)), ("cause", cause),

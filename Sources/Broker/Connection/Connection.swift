@@ -433,17 +433,17 @@ final class Connection: QueueHolder {
 
     // MARK: closing
 
-    /// Closes the WebSocket politely: our close frame, then wait (bounded) for the peer's.
-    /// `timeout` overrides the close timeout (a dropped slow consumer gets longer to read).
-    func close(code: CloseCode, reason: String, timeout: Double? = nil) {
+    /// Closes the WebSocket politely: our close frame, then wait (bounded) for the peer's;
+    /// a dropped slow consumer gets `--slow-consumer-grace` to read what it still has.
+    func close(_ reason: CloseReason) {
         guard phase == .open else {
             if phase == .http { closeAfterFlush() }
             return
         }
-        enqueueFinal(Self.closeFrame(code: code, reason: reason))
-        closeCode = code.rawValue
-        enterClosingPhase(.closeSent, timeout: timeout)
-        log.debug("closing", peerFields + [("code", String(code.rawValue)), ("reason", reason)])
+        enqueueFinal(Self.closeFrame(code: reason.code, reason: reason.text))
+        closeCode = reason.code.rawValue
+        enterClosingPhase(.closeSent, timeout: reason == .slowConsumer ? max(config.closeTimeout, config.slowConsumerGrace) : nil)
+        log.debug("closing", peerFields + [("code", String(reason.code.rawValue)), ("reason", reason.text)])
     }
 
     /// The peer broke the protocol: send the close code the error maps to, then leave.
@@ -481,7 +481,7 @@ final class Connection: QueueHolder {
     /// Server shutdown: WebSockets get close 1001 (going away); anything else just closes.
     func shutdown() {
         switch phase {
-        case .open: close(code: .goingAway, reason: "server shutting down")
+        case .open: close(.shuttingDown)
         case .http: closeNow(reason: "shutdown")
         default: break
         }
@@ -538,7 +538,7 @@ final class Connection: QueueHolder {
             if !readPaused && now &- lastReceived >= idle { return closeNow(reason: "idle timeout") }
             if let expiry = authExpiry, now >= expiry {
                 log.info("token expired: closing", peerFields + [("id", String(id))])
-                return close(code: .policyViolation, reason: "token expired")
+                return close(.tokenExpired)
             }
             if now >= nextPing {
                 // Ping only a quiet peer: anything received already proves it is alive.

@@ -58,7 +58,8 @@ struct InterestUpdate: Sendable {
 /// shared `OutboundBytes`, never copied per loop or per subscriber.
 enum HubMessage: Sendable {
     case publish(PublishRequest)
-    case deliver(frame: OutboundBytes, topic: TopicName)
+    /// A sequenced message for the loop to fan out to its subscribers.
+    case fanOut(frame: OutboundBytes, topic: TopicName)
     case interest(InterestUpdate)
     /// The reply to an interest update with a token; `position` for a literal pattern's owner.
     case interestApplied(token: UInt64, position: TopicPosition?)

@@ -12,6 +12,11 @@ final class LoopHub {
     let index: Int
     let loopCount: Int
     private let peers: [LoopInbox]
+    /// The loop this hub belongs to, for the little the hub needs of it: the turn's time, its
+    /// metrics, the endpoints waiting for answers (by connection id) and, on loop 0, the NATS
+    /// backplane. `unowned(unsafe)`: the loop makes its hub and outlives it, and sets this once,
+    /// in its init, before it runs; a checked reference would cost a retain and a release per
+    /// use on the publish path. Implicitly unwrapped only because the hub is made first.
     unowned(unsafe) var loop: EventLoop!
     let config: ServerConfig
 
@@ -238,7 +243,7 @@ final class LoopHub {
         }
         for target in loopsToSend {
             loopMarks[target] = false
-            if target == index { deliver(frame, topic: topic) } else { send(.deliver(frame: frame, topic: topic), to: target) }
+            if target == index { fanOut(frame, topic: topic) } else { send(.fanOut(frame: frame, topic: topic), to: target) }
         }
         loopsToSend.removeAll(keepingCapacity: true)
         if clustered && !origin.fromBackplane { forwardToBackplane(topic: topic, kind: kind, payload: payload) }
@@ -261,9 +266,9 @@ final class LoopHub {
         return result
     }
 
-    /// Hands a message to every local session whose patterns match (once per session). A
-    /// session resuming this topic skips live messages its replay covers.
-    func deliver(_ frame: OutboundBytes, topic: TopicName) {
+    /// Fans a message out on this loop: queues it to every local session whose patterns match
+    /// (once per session). A session resuming this topic skips live messages its replay covers.
+    func fanOut(_ frame: OutboundBytes, topic: TopicName) {
         var queued: UInt64 = 0
         for session in subscriptions.match(topic) {
             if session.liveFloors != nil && !session.acceptsLive(frame, topic: topic) { continue }
@@ -282,8 +287,8 @@ final class LoopHub {
             request.payload.withUnsafeBytes {
                 sequence(topic: request.topic, kind: request.kind, payload: $0, origin: request.origin)
             }
-        case .deliver(let frame, let topic):
-            deliver(frame, topic: topic)
+        case .fanOut(let frame, let topic):
+            fanOut(frame, topic: topic)
         case .interest(let update):
             apply(update)
         case .interestApplied(let token, let position):

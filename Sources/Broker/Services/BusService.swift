@@ -163,7 +163,7 @@ final class BusService: WebSocketEndpoint {
         let connection = session.connection
         if session.flood.refused(now: connection.loop.now) == .close {
             connection.loop.metrics.floodCloses &+= 1
-            connection.close(code: .policyViolation, reason: code == .rateLimited ? "rate limit exceeded" : "too many refused requests")
+            connection.close(code == .rateLimited ? .rateLimitExceeded : .tooManyRefusedRequests)
             return
         }
         connection.enqueue(WireFrame.make(opcode: .text, payload: ServerEnvelope.error(code, message: message, id: id, topic: topic)))
