@@ -306,6 +306,8 @@ enum BadInputCases {
                  status: 400, code: "bad_request"),
         HTTPCase(name: "GET on /publish", request: "GET /publish/t HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n", status: 405,
                  code: "method_not_allowed", keepsAlive: false),
+        HTTPCase(name: "history with a body", request: "GET /history/t HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 2\r\n\r\n{}",
+                 status: 400, code: "bad_request", keepsAlive: false),
         HTTPCase(name: "history of a pattern", request: "GET /history/a.* HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n", status: 400,
                  code: "resume_requires_topic"),
         HTTPCase(name: "history of a bad topic", request: "GET /history/a..b HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n", status: 400,
