@@ -18,6 +18,9 @@ let package = Package(
     targets: [
         // Linux headers Glibc's Swift module does not export (epoll, eventfd, accept4, ...).
         .target(name: "CLinux"),
+        // The libc calls both the server and the bench's client loop make (sockets, epoll,
+        // the monotonic clock, addresses): written once; Broker re-exports them in System/.
+        .target(name: "SystemCalls", dependencies: ["CLinux"], swiftSettings: speed),
         .target(name: "Frames", swiftSettings: speed),
         .target(name: "Topics", swiftSettings: speed),
         // The envelope codec, pure and apart from the runtime so fuzz targets build it alone.
@@ -27,9 +30,12 @@ let package = Package(
         // Secrets and crypto (SHA-256, HMAC, JWT, static tokens, grants) in one small module
         // with no sockets, so it can be audited and tested alone.
         .target(name: "Auth", dependencies: ["Frames", "Topics", "BusProtocol"], swiftSettings: speed),
-        .target(name: "Broker", dependencies: ["Auth", "Frames", "Topics", "BusProtocol", "NATS", "CLinux"], swiftSettings: speed),
+        .target(name: "Broker", dependencies: ["Auth", "Frames", "Topics", "BusProtocol", "NATS", "CLinux", "SystemCalls"], swiftSettings: speed),
         .executableTarget(name: "broker-server", dependencies: ["Broker"], swiftSettings: speed),
-        .executableTarget(name: "bus-cli", dependencies: ["Broker", "BusProtocol", "Frames"], swiftSettings: speed),
+        // `bus-cli bench`'s client loop, scenarios and report: a client of the server (which it
+        // starts as a child process), so it needs SystemCalls' sockets, not the Broker runtime.
+        .target(name: "BusBench", dependencies: ["Frames", "BusProtocol", "SystemCalls"], swiftSettings: speed),
+        .executableTarget(name: "bus-cli", dependencies: ["Broker", "BusBench", "BusProtocol", "Frames"], swiftSettings: speed),
         // Helpers shared by the test targets (seeded randomness).
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "FramesTests", dependencies: ["Frames", "TestSupport"]),
@@ -38,8 +44,8 @@ let package = Package(
         .testTarget(name: "NATSTests", dependencies: ["NATS", "TestSupport"]),
         .testTarget(name: "AuthTests", dependencies: ["Auth", "Frames", "Topics"]),
         .testTarget(name: "BrokerTests", dependencies: ["Auth", "Broker", "Frames", "Topics", "BusProtocol", "TestSupport"]),
-        // The pure pieces of `bus-cli bench` (histogram, payload codec, /proc parsing, report).
-        .testTarget(name: "BenchTests", dependencies: ["bus-cli", "Frames", "BusProtocol"]),
+        // The pure pieces of BusBench (histogram, payload codec, /proc parsing, report).
+        .testTarget(name: "BenchTests", dependencies: ["BusBench", "Frames", "BusProtocol"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -1,5 +1,4 @@
 import Auth
-import CLinux
 import Dispatch
 import Foundation
 import Synchronization
@@ -81,15 +80,13 @@ public final class BrokerServer: Sendable {
 
     /// Blocks SIGINT, SIGTERM and SIGPIPE for this thread and every thread started after it.
     /// Call first thing in `main`; returns the descriptor `runUntilSignalled` waits on.
-    public static func blockSignals() -> Int32 { bus_block_signals_and_open_signalfd() }
+    public static func blockSignals() -> Int32 { Sys.blockSignalsAndOpenSignalFD() }
 
     /// Serves until SIGINT or SIGTERM arrives on `signalFD`, then shuts down gracefully.
     public func runUntilSignalled(signalFD: Int32, shutdownTimeout: Double = 5) {
         while true {
-            _ = Sys.poll(signalFD, events: Int16(POLLIN), timeoutMs: -1)
-            let signal = bus_read_signalfd(signalFD)
-            if signal == SIGINT || signal == SIGTERM {
-                context.log.info("shutting down", [("signal", signal == SIGINT ? "SIGINT" : "SIGTERM")])
+            if let signal = Sys.waitForStopSignal(signalFD) {
+                context.log.info("shutting down", [("signal", signal.rawValue)])
                 break
             }
         }

@@ -1,4 +1,3 @@
-import Broker
 import Foundation
 
 // bus-cli: subscribe, publish and measure against a bus server. Errors are one line on

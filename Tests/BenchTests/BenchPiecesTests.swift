@@ -1,4 +1,4 @@
-@testable import bus_cli
+@testable import BusBench
 import BusProtocol
 import Foundation
 import Frames

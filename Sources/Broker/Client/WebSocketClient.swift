@@ -1,5 +1,4 @@
 import Frames
-import Glibc
 
 /// A small blocking WebSocket client (RFC 6455, client role): bus-cli and the tests use it.
 /// One socket, one thread; every wait has a timeout. Pings from the server are answered
@@ -96,7 +95,7 @@ public final class WebSocketClient {
             while offset < buffer.count {
                 switch Sys.send(fd, UnsafeRawBufferPointer(rebasing: buffer[offset...])) {
                 case .bytes(let n): offset += n
-                case .wouldBlock: _ = Sys.poll(fd, events: Int16(POLLOUT), timeoutMs: 1000)
+                case .wouldBlock: _ = Sys.waitWritable(fd, timeoutMs: 1000)
                 case .eof, .failed: throw ClientError.connectionClosed
                 }
             }
@@ -148,7 +147,7 @@ public final class WebSocketClient {
 
     private func readSome(timeout: Double) throws -> Int {
         let ms = Int32(max(0, min(timeout * 1000, Double(Int32.max))))
-        guard Sys.poll(fd, events: Int16(POLLIN), timeoutMs: ms) != 0 else { throw ClientError.timedOut }
+        guard Sys.waitReadable(fd, timeoutMs: ms) else { throw ClientError.timedOut }
         let result = readBuffer.withUnsafeMutableBytes { Sys.read(fd, into: $0) }
         switch result {
         case .bytes(let n): return n

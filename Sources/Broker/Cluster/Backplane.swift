@@ -1,6 +1,4 @@
 import BusProtocol
-import CLinux
-import Glibc
 import NATS
 import Topics
 
@@ -143,7 +141,7 @@ final class Backplane {
 
     func handle(_ flags: UInt32) {
         if connectPending {
-            guard flags & (EPOLLOUT.rawValue | EPOLLERR.rawValue | EPOLLHUP.rawValue) != 0 else { return }
+            guard flags & (Epoll.writable | Epoll.error | Epoll.hangUp) != 0 else { return }
             let error = Sys.socketError(fd)
             guard error == 0 else { return lost("connect failed: \(Sys.errorText(error))") }
             connectPending = false
@@ -151,8 +149,8 @@ final class Backplane {
             updateInterest()
             return
         }
-        if flags & (EPOLLIN.rawValue | EPOLLHUP.rawValue | EPOLLERR.rawValue | bus_epollrdhup()) != 0 { readable() }
-        if fd >= 0 && flags & EPOLLOUT.rawValue != 0 { flush() }
+        if flags & (Epoll.readable | Epoll.hangUp | Epoll.error | Epoll.peerHangUp) != 0 { readable() }
+        if fd >= 0 && flags & Epoll.writable != 0 { flush() }
     }
 
     /// Writes what this turn queued (called at the end of every turn of loop 0).
@@ -218,23 +216,21 @@ final class Backplane {
             return lost("connect failed: \(Sys.errorText(code))")
         }
         writableArmed = false
-        loop.controlBackplane(fd: fd, op: EPOLL_CTL_ADD, events: interestMask)
+        loop.controlBackplane(fd: fd, op: Epoll.add, events: interestMask)
     }
 
     private var interestMask: UInt32 {
-        var mask = EPOLLIN.rawValue | bus_epollrdhup()
-        if connectPending || writableArmed { mask |= EPOLLOUT.rawValue }
-        return mask
+        Epoll.interest(readable: true, writable: connectPending || writableArmed)
     }
 
     private func updateInterest() {
         guard fd >= 0 else { return }
-        loop.controlBackplane(fd: fd, op: EPOLL_CTL_MOD, events: interestMask)
+        loop.controlBackplane(fd: fd, op: Epoll.modify, events: interestMask)
     }
 
     private func dropSocket() {
         guard fd >= 0 else { return }
-        loop.controlBackplane(fd: fd, op: EPOLL_CTL_DEL, events: 0)
+        loop.controlBackplane(fd: fd, op: Epoll.delete, events: 0)
         Sys.close(fd)
         fd = -1
         connectPending = false

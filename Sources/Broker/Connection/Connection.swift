@@ -1,6 +1,5 @@
 import Auth
 import Frames
-import Glibc
 
 /// One accepted socket, owned by one loop for its whole life. A small state machine:
 /// HTTP request head → (plain HTTP reply | WebSocket open) → closing → closed.
@@ -355,10 +354,8 @@ final class Connection: QueueHolder {
 
     /// The batch's result for this connection, as `sendmsg` would have returned it. Returns
     /// whether the flush goes on (`flush(observed: true)`, once every result is applied).
-    func completeBatchedWrite(result: Int32, _ write: PreparedWrite) -> Bool {
+    func completeBatchedWrite(result outcome: Sys.IOResult, _ write: PreparedWrite) -> Bool {
         batchedWriteInFlight = false
-        let outcome: Sys.IOResult = result >= 0 ? .bytes(Int(result))
-            : (result == -EAGAIN || result == -EWOULDBLOCK) ? .wouldBlock : .failed(-result)
         return phase != .closed && applyWrite(outcome, write)
     }
 

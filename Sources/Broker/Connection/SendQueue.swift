@@ -1,4 +1,3 @@
-import Glibc
 
 /// A connection's outgoing buffers: a FIFO of shared `OutboundBytes`, bounded by message count
 /// and by bytes. The queue never copies: it holds references and the write offset into the

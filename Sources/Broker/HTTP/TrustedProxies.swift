@@ -1,5 +1,4 @@
 import Foundation
-import Glibc
 
 /// The reverse proxies whose `X-Forwarded-For` header is believed (`--trusted-proxy`), and the
 /// rule that finds a request's real client address from it.
@@ -81,24 +80,15 @@ struct TrustedProxies: Sendable, Equatable {
     static func parse(_ text: String) -> [UInt8]? {
         var text = text
         if text.hasPrefix("[") && text.hasSuffix("]") { text = String(text.dropFirst().dropLast()) }
-        var v4 = in_addr()
-        if inet_pton(AF_INET, text, &v4) == 1 { return withUnsafeBytes(of: &v4) { Array($0) } }
-        var v6 = in6_addr()
-        if inet_pton(AF_INET6, text, &v6) == 1 {
-            let bytes = withUnsafeBytes(of: &v6) { Array($0) }
-            // An IPv4-mapped address (::ffff:a.b.c.d) is that IPv4 address.
-            if bytes[0..<10].allSatisfy({ $0 == 0 }) && bytes[10] == 0xFF && bytes[11] == 0xFF { return Array(bytes[12...]) }
-            return bytes
+        guard let bytes = Sys.ipAddressBytes(text) else { return nil }
+        // An IPv4-mapped address (::ffff:a.b.c.d) is that IPv4 address.
+        if bytes.count == 16 && bytes[0..<10].allSatisfy({ $0 == 0 }) && bytes[10] == 0xFF && bytes[11] == 0xFF {
+            return Array(bytes[12...])
         }
-        return nil
+        return bytes
     }
 
-    static func format(_ bytes: [UInt8]) -> String {
-        var buffer = [CChar](repeating: 0, count: Int(INET6_ADDRSTRLEN))
-        let family = bytes.count == 4 ? AF_INET : AF_INET6
-        bytes.withUnsafeBytes { _ = inet_ntop(family, $0.baseAddress, &buffer, socklen_t(buffer.count)) }
-        return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
-    }
+    static func format(_ bytes: [UInt8]) -> String { Sys.ipAddressText(bytes) }
 
     /// Proxies may append a port: `203.0.113.7:51000`, `[2001:db8::1]:51000`.
     private static func stripPort(_ hop: String) -> String {

@@ -1,6 +1,3 @@
-import CLinux
-import Glibc
-
 /// `--io-uring`: a loop's dirty connections write their first batch through one io_uring
 /// submission instead of one `sendmsg` system call each. Every write is queued with
 /// MSG_DONTWAIT, so a full socket completes at once with EAGAIN, and the loop waits for all
@@ -15,24 +12,19 @@ final class BatchedWriter {
     /// or two) and resident memory follows the writes, not 1 KB per connection ever batched.
     private static let vectorCount = slots * vectorsPerSlot
 
-    private let ring: OpaquePointer
+    private let ring: IOUring
     private let vectors: UnsafeMutablePointer<iovec>
-    private let messages: UnsafeMutablePointer<msghdr>
     private var prepared: [(connection: Connection, write: Connection.PreparedWrite)] = []
 
     init?() {
-        guard let ring = bus_uring_create(UInt32(Self.slots)) else { return nil }
+        guard let ring = IOUring(slots: Self.slots) else { return nil }
         self.ring = ring
         vectors = .allocate(capacity: Self.vectorCount)
-        messages = .allocate(capacity: Self.slots)
-        messages.initialize(repeating: msghdr(), count: Self.slots)
         prepared.reserveCapacity(Self.slots)
     }
 
     deinit {
-        bus_uring_destroy(ring)
         vectors.deallocate()
-        messages.deallocate()
     }
 
     /// Writes every connection of `batch` (in submissions of `slots`), then lets each finish
@@ -57,10 +49,7 @@ final class BatchedWriter {
                 connection.flush()  // nothing queued, or closed: the ordinary path finishes it
                 continue
             }
-            messages[slot] = msghdr()
-            messages[slot].msg_iov = iov
-            messages[slot].msg_iovlen = write.count
-            guard bus_uring_queue_sendmsg(ring, connection.fd, messages + slot, UInt64(slot)) == 0 else {
+            guard ring.queueSend(slot: slot, fd: connection.fd, iov, count: write.count) else {
                 connection.batchedWriteInFlight = false
                 connection.flush(observed: true)
                 continue
@@ -69,7 +58,7 @@ final class BatchedWriter {
             prepared.append((connection, write))
         }
         guard !prepared.isEmpty else { return }
-        if bus_uring_submit_and_wait(ring, UInt32(prepared.count)) != 0 {
+        if !ring.submitAndWait(prepared.count) {
             // The ring failed as a whole: nothing can be known sent; drain what completed and
             // let the ordinary path retry the rest (a resend of already sent bytes cannot
             // happen: results are applied only for completions we read).
@@ -86,11 +75,8 @@ final class BatchedWriter {
     /// Applies every result first, then lets the connections go on: finishing one flush can
     /// deliver to another connection of the batch, whose queue must already be up to date.
     private func drainCompletions() {
-        var result: Int32 = 0
-        var tag: UInt64 = 0
         var goingOn: [Connection] = []
-        while bus_uring_next_completion(ring, &result, &tag) == 1 {
-            let slot = Int(tag)
+        while let (slot, result) = ring.nextCompletion() {
             guard slot < prepared.count else { continue }
             prepared[slot].write.completed = true
             if prepared[slot].connection.completeBatchedWrite(result: result, prepared[slot].write) {

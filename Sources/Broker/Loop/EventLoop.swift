@@ -1,5 +1,3 @@
-import CLinux
-import Glibc
 import Topics
 
 /// One thread with one epoll set, owning its connections outright: their decoders, queues and
@@ -71,7 +69,7 @@ final class EventLoop {
     private let readStorage: UnsafeMutableRawBufferPointer
     let iovecs: UnsafeMutablePointer<iovec>
     let iovecCapacity: Int
-    private let events: UnsafeMutablePointer<epoll_event>
+    private let events: UnsafeMutablePointer<Epoll.Event>
     private static let eventCapacity: Int32 = 512
 
     init(index: Int, context: ServerContext, peers: [LoopInbox], listeners: [Listener]) throws {
@@ -101,7 +99,7 @@ final class EventLoop {
         if index == 0, let status = context.backplane, let server = context.config.nats {
             backplane = Backplane(loop: self, status: status, server: server)
         }
-        try Sys.epollControl(epoll, EPOLL_CTL_ADD, inbox.wakeFD, events: EPOLLIN.rawValue, data: Self.inboxToken)
+        try Sys.epollControl(epoll, Epoll.add, inbox.wakeFD, events: Epoll.readable, data: Self.inboxToken)
         try startListening()
     }
 
@@ -158,14 +156,14 @@ final class EventLoop {
         return Int32((min(wait, due) + 999_999) / 1_000_000)
     }
 
-    private func dispatch(_ event: epoll_event) {
+    private func dispatch(_ event: Epoll.Event) {
         let token = event.data.u64
         let flags = event.events
         if token >= Self.firstConnectionToken {
             guard let connection = connections[token] else { return }
-            if flags & (EPOLLIN.rawValue | EPOLLHUP.rawValue | bus_epollrdhup()) != 0 { connection.readable() }
-            if flags & EPOLLERR.rawValue != 0 { connection.closeNow(reason: "socket error") }
-            if flags & EPOLLOUT.rawValue != 0 { connection.writable() }
+            if flags & (Epoll.readable | Epoll.hangUp | Epoll.peerHangUp) != 0 { connection.readable() }
+            if flags & Epoll.error != 0 { connection.closeNow(reason: "socket error") }
+            if flags & Epoll.writable != 0 { connection.writable() }
         } else if token == Self.inboxToken {
             drainInbox()
         } else if token == Self.backplaneToken {
@@ -250,7 +248,7 @@ final class EventLoop {
 
     private func startListening() throws {
         for (offset, listener) in listeners.enumerated() {
-            try Sys.epollControl(epoll, EPOLL_CTL_ADD, listener.fd, events: EPOLLIN.rawValue | bus_epollexclusive(),
+            try Sys.epollControl(epoll, Epoll.add, listener.fd, events: Epoll.readable | Epoll.exclusive,
                                  data: Self.firstListenerToken + UInt64(offset))
         }
         listening = true
@@ -259,7 +257,7 @@ final class EventLoop {
     /// Takes the listeners out of this loop's epoll set (`EPOLLEXCLUSIVE` forbids `MOD`).
     private func stopListening() {
         guard listening else { return }
-        for listener in listeners { try? Sys.epollControl(epoll, EPOLL_CTL_DEL, listener.fd, events: 0, data: 0) }
+        for listener in listeners { try? Sys.epollControl(epoll, Epoll.delete, listener.fd, events: 0, data: 0) }
         listening = false
     }
 
@@ -317,7 +315,7 @@ final class EventLoop {
         let connection = Connection(id: id, fd: fd, peer: peer, loop: self)
         connection.countedAddress = counted
         do {
-            try Sys.epollControl(epoll, EPOLL_CTL_ADD, fd, events: EPOLLIN.rawValue | bus_epollrdhup(), data: id)
+            try Sys.epollControl(epoll, Epoll.add, fd, events: Epoll.interest(readable: true, writable: false), data: id)
         } catch {
             Sys.close(fd)
             context.releaseConnection()
@@ -346,10 +344,8 @@ final class EventLoop {
     }
 
     func setWritableInterest(_ connection: Connection, writable: Bool, readable: Bool) {
-        var mask = bus_epollrdhup()
-        if readable { mask |= EPOLLIN.rawValue }
-        if writable { mask |= EPOLLOUT.rawValue }
-        try? Sys.epollControl(epoll, EPOLL_CTL_MOD, connection.fd, events: mask, data: connection.id)
+        let mask = Epoll.interest(readable: readable, writable: writable)
+        try? Sys.epollControl(epoll, Epoll.modify, connection.fd, events: mask, data: connection.id)
     }
 
     /// Called by a connection as it closes its socket: forget it everywhere.

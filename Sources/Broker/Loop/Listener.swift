@@ -1,4 +1,3 @@
-import Glibc
 
 /// A listening TCP socket. One per address, shared by every loop: each loop adds it to its
 /// epoll set with `EPOLLEXCLUSIVE`, so a new connection wakes one loop, not all.

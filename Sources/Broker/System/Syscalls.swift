@@ -1,53 +1,26 @@
 import CLinux
 import Glibc
+import SystemCalls
 
-/// A failed system call: the call's name and `errno`.
-public struct SystemError: Error, CustomStringConvertible, Sendable {
-    public let call: String
-    public let errno: Int32
-    public var description: String { "\(call): \(String(cString: strerror(errno))) (errno \(errno))" }
-}
+// Broker calls libc and CLinux only in this folder: the calls a client needs as much as the
+// server (sockets, epoll, the monotonic clock, `SocketAddress`) come from the SystemCalls
+// module, which BusBench's client loop shares, and are re-exported here under the names the
+// rest of Broker uses; the server-only calls (accept, eventfd, io_uring, signalfd, iovecs,
+// addresses for the proxy table, malloc_trim) are the extensions of `Sys` in this folder.
+// `grep -rln "import Glibc\|import CLinux\|import SystemCalls" Sources/Broker` lists System/ only.
 
-/// The only place Broker calls libc. Every wrapper retries `EINTR` and reports other
-/// failures as a `SystemError` or a typed result, so callers never read `errno` themselves.
-package enum Sys {
-    /// Outcome of a non-blocking read or write.
-    package enum IOResult: Equatable {
-        case bytes(Int)
-        case wouldBlock
-        case eof
-        case failed(Int32)
-    }
+/// The libc wrappers (see SystemCalls' `Sys`), extended in this folder with the server's own.
+package typealias Sys = SystemCalls.Sys
+/// epoll's bits and operations (see SystemCalls' `Epoll`).
+package typealias Epoll = SystemCalls.Epoll
+public typealias SocketAddress = SystemCalls.SocketAddress
+public typealias SystemError = SystemCalls.SystemError
+/// libc's `struct iovec`, under its own name, so the write path can fill iovecs without
+/// importing Glibc.
+package typealias iovec = Glibc.iovec
 
-    @inline(__always)
-    package static func retrying(_ body: () -> Int) -> (Int, Int32) {
-        while true {
-            let result = body()
-            if result >= 0 { return (result, 0) }
-            let code = errno
-            if code != EINTR { return (result, code) }
-        }
-    }
-
-    // MARK: epoll and eventfd
-
-    package static func epollCreate() throws -> Int32 {
-        let fd = epoll_create1(Int32(EPOLL_CLOEXEC))
-        if fd < 0 { throw SystemError(call: "epoll_create1", errno: errno) }
-        return fd
-    }
-
-    package static func epollControl(_ epoll: Int32, _ op: Int32, _ fd: Int32, events: UInt32, data: UInt64) throws {
-        var event = epoll_event()
-        event.events = events
-        event.data.u64 = data
-        if epoll_ctl(epoll, op, fd, &event) != 0 { throw SystemError(call: "epoll_ctl", errno: errno) }
-    }
-
-    package static func epollWait(_ epoll: Int32, _ events: UnsafeMutablePointer<epoll_event>, capacity: Int32, timeoutMs: Int32) -> Int {
-        let n = epoll_wait(epoll, events, capacity, timeoutMs)
-        return n < 0 ? 0 : Int(n)  // EINTR: the loop goes round and waits again
-    }
+extension Sys {
+    // MARK: eventfd
 
     package static func eventFD() throws -> Int32 {
         let fd = eventfd(0, Int32(EFD_NONBLOCK | EFD_CLOEXEC))
@@ -65,21 +38,7 @@ package enum Sys {
         _ = retrying { Glibc.read(fd, &value, 8) }
     }
 
-    // MARK: sockets
-
-    package static func read(_ fd: Int32, into buffer: UnsafeMutableRawBufferPointer) -> IOResult {
-        let (n, code) = retrying { Glibc.read(fd, buffer.baseAddress, buffer.count) }
-        if n > 0 { return .bytes(n) }
-        if n == 0 { return .eof }
-        return code == EAGAIN || code == EWOULDBLOCK ? .wouldBlock : .failed(code)
-    }
-
-    /// Writes with `MSG_NOSIGNAL`, so a peer that went away is an `EPIPE`, never a `SIGPIPE`.
-    package static func send(_ fd: Int32, _ bytes: UnsafeRawBufferPointer) -> IOResult {
-        let (n, code) = retrying { Glibc.send(fd, bytes.baseAddress, bytes.count, Int32(MSG_NOSIGNAL)) }
-        if n >= 0 { return .bytes(n) }
-        return code == EAGAIN || code == EWOULDBLOCK ? .wouldBlock : .failed(code)
-    }
+    // MARK: server sockets
 
     /// `sendmsg` with an iovec array: `writev` semantics plus `MSG_NOSIGNAL`.
     package static func sendVector(_ fd: Int32, _ vectors: UnsafeMutablePointer<iovec>, count: Int) -> IOResult {
@@ -88,27 +47,11 @@ package enum Sys {
         message.msg_iovlen = count
         let (n, code) = retrying { Glibc.sendmsg(fd, &message, Int32(MSG_NOSIGNAL)) }
         if n >= 0 { return .bytes(n) }
-        return code == EAGAIN || code == EWOULDBLOCK ? .wouldBlock : .failed(code)
-    }
-
-    package static func close(_ fd: Int32) {
-        // Linux releases the descriptor even when close reports EINTR: never retry.
-        _ = Glibc.close(fd)
+        return isWouldBlock(code) ? .wouldBlock : .failed(code)
     }
 
     package static func shutdownWrite(_ fd: Int32) {
         _ = Glibc.shutdown(fd, Int32(SHUT_WR))
-    }
-
-    /// Drops the connection with a TCP reset instead of a FIN (tests use it to "vanish").
-    package static func setLingerZero(_ fd: Int32) {
-        var linger = Glibc.linger(l_onoff: 1, l_linger: 0)
-        _ = setsockopt(fd, SOL_SOCKET, SO_LINGER, &linger, socklen_t(MemoryLayout<Glibc.linger>.size))
-    }
-
-    package static func setNoDelay(_ fd: Int32) {
-        var one: Int32 = 1
-        _ = setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
     }
 
     package static func setSendBuffer(_ fd: Int32, _ size: Int) {
@@ -124,14 +67,6 @@ package enum Sys {
     package static func setIPv6Only(_ fd: Int32) {
         var one: Int32 = 1
         _ = setsockopt(fd, Int32(IPPROTO_IPV6), IPV6_V6ONLY, &one, socklen_t(MemoryLayout<Int32>.size))
-    }
-
-    package static func socket(family: Int32, nonBlocking: Bool) throws -> Int32 {
-        var type = Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue)
-        if nonBlocking { type |= Int32(SOCK_NONBLOCK.rawValue) }
-        let fd = Glibc.socket(family, type, 0)
-        if fd < 0 { throw SystemError(call: "socket", errno: errno) }
-        return fd
     }
 
     package static func bind(_ fd: Int32, _ address: SocketAddress) throws {
@@ -168,14 +103,6 @@ package enum Sys {
         }
     }
 
-    /// Blocking connect (bus-cli and tests).
-    package static func connect(_ fd: Int32, _ address: SocketAddress) throws {
-        let rc = address.withSockaddr { pointer, length in
-            Int(Glibc.connect(fd, pointer, length))
-        }
-        if rc != 0 && errno != EINTR { throw SystemError(call: "connect \(address)", errno: errno) }
-    }
-
     package static func localAddress(_ fd: Int32) -> SocketAddress? {
         var storage = sockaddr_storage()
         var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
@@ -185,36 +112,10 @@ package enum Sys {
         return rc == 0 ? SocketAddress(storage: storage) : nil
     }
 
-    package static func poll(_ fd: Int32, events: Int16, timeoutMs: Int32) -> Int16 {
-        var entry = pollfd(fd: fd, events: events, revents: 0)
-        let (n, _) = retrying { Int(Glibc.poll(&entry, 1, timeoutMs)) }
-        return n > 0 ? entry.revents : 0
-    }
-
     // MARK: process
-
-    /// Raises the soft `RLIMIT_NOFILE` to the hard limit; returns the resulting soft limit.
-    @discardableResult
-    package static func raiseFileLimit() -> Int {
-        var limit = rlimit()
-        guard getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) == 0 else { return 1024 }
-        if limit.rlim_cur < limit.rlim_max {
-            var raised = limit
-            raised.rlim_cur = limit.rlim_max
-            if setrlimit(Int32(RLIMIT_NOFILE.rawValue), &raised) == 0 { limit = raised }
-        }
-        return limit.rlim_cur > UInt(Int32.max) ? Int(Int32.max) : Int(limit.rlim_cur)  // RLIM_INFINITY too
-    }
 
     package static func cpuCount() -> Int { Int(bus_cpu_count()) }
     package static var iovMax: Int { Int(bus_iov_max()) }
-
-    /// Monotonic nanoseconds (CLOCK_MONOTONIC): immune to wall-clock jumps.
-    package static func monotonicNanos() -> UInt64 {
-        var ts = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &ts)
-        return UInt64(ts.tv_sec) &* 1_000_000_000 &+ UInt64(ts.tv_nsec)
-    }
 
     package static func openFileDescriptorCount() -> Int {
         guard let dir = opendir("/proc/self/fd") else { return -1 }
@@ -222,6 +123,13 @@ package enum Sys {
         var count = 0
         while readdir(dir) != nil { count += 1 }
         return count - 3  // ".", ".." and the directory's own descriptor
+    }
+
+    /// This host's name (a default node name), or nil.
+    package static func hostName() -> String? {
+        var buffer = [CChar](repeating: 0, count: 256)
+        guard gethostname(&buffer, buffer.count) == 0 else { return nil }
+        return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 }
 

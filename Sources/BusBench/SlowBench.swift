@@ -17,13 +17,13 @@ final class SlowBench: DeliveryBench {
     }
 
     func run() throws -> BenchReport {
-        let healthy = try options.integer("subscribers", 100)
-        let rate = try options.integer("rate", 500)
-        let size = try options.integer("size", 1024)
-        let warmup = try options.seconds("warmup", 3)
-        let limit = try options.seconds("duration", 10)
-        let drain = try options.seconds("drain", 5)
-        let slowBuffer = try options.integer("slow-buffer", 4096)
+        let healthy = options.integer("subscribers", 100)
+        let rate = options.integer("rate", 500)
+        let size = options.integer("size", 1024)
+        let warmup = options.seconds("warmup", 3)
+        let limit = options.seconds("duration", 10)
+        let drain = options.seconds("drain", 5)
+        let slowBuffer = options.integer("slow-buffer", 4096)
         let topic = "bench.slow"
         var report = BenchReport(scenario: "slow")
 

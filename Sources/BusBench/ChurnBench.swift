@@ -1,4 +1,4 @@
-import Glibc
+import SystemCalls
 
 /// `churn`: connect, subscribe, leave, over and over, `concurrency` cycles in flight. Every
 /// other client leaves with a close frame, the rest vanish with a TCP reset. Afterwards the
@@ -26,13 +26,13 @@ final class ChurnBench: DeliveryBench {
     }
 
     func run() throws -> BenchReport {
-        let concurrency = try options.integer("concurrency", 64)
-        let duration = try options.seconds("duration", 5)
-        let cycleLimit = try options.integer("cycles", 0)
+        let concurrency = options.integer("concurrency", 64)
+        let duration = options.seconds("duration", 5)
+        let cycleLimit = options.integer("cycles", 0)
         var report = BenchReport(scenario: "churn")
 
         let base = try serverSample()
-        let clientBase = ProcessFigures.sample(pid: getpid())
+        let clientBase = ProcessFigures.sample(pid: Sys.processID())
         let start = BenchClock.now()
         let end = start + UInt64(duration * 1e9)
         var leaving = Set<UInt64>()
@@ -54,7 +54,7 @@ final class ChurnBench: DeliveryBench {
         }
         let stopped = BenchClock.now()
         let atEnd = try serverSample()
-        let clientEnd = ProcessFigures.sample(pid: getpid())
+        let clientEnd = ProcessFigures.sample(pid: Sys.processID())
         let unfinished = active.count
         finish()
         let settled = try settledSample(fdsAtMost: base.openFDs, deadline: BenchClock.now() + 15_000_000_000)

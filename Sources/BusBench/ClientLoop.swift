@@ -1,7 +1,5 @@
-import Broker
-import CLinux
 import Frames
-import Glibc
+import SystemCalls
 
 /// What a scenario hears from its `ClientLoop`. Called on the loop's thread, inside `turn`.
 protocol ClientLoopDelegate: AnyObject {
@@ -18,7 +16,7 @@ protocol ClientLoopDelegate: AnyObject {
 /// the end of each turn, as the server does. Not thread-safe: one thread owns it.
 final class ClientLoop {
     private let epoll: Int32
-    private let events: UnsafeMutablePointer<epoll_event>
+    private let events: UnsafeMutablePointer<Epoll.Event>
     private let eventCapacity: Int32 = 1024
     private let readBuffer: UnsafeMutableRawBufferPointer
     /// Reads per connection per turn, so one busy socket cannot starve the rest.
@@ -37,12 +35,12 @@ final class ClientLoop {
 
     let subprotocols: [String]
 
-    /// Connections go to `url`, or to `path` on the same server (the echo service), offering
-    /// `subprotocols`.
-    init(url: WebSocketURL, path: String? = nil, subprotocols: [String] = ["bus.v1"]) throws {
-        address = try SocketAddress.resolve(host: url.host, port: url.port)
-        hostHeader = url.hostHeader
-        self.path = path ?? url.target
+    /// Connections go to `endpoint`, or to `path` on the same server (the echo service),
+    /// offering `subprotocols`.
+    init(endpoint: BenchEndpoint, path: String? = nil, subprotocols: [String] = ["bus.v1"]) throws {
+        address = try SocketAddress.resolve(host: endpoint.host, port: endpoint.port)
+        hostHeader = endpoint.hostHeader
+        self.path = path ?? endpoint.path
         self.subprotocols = subprotocols
         epoll = try Sys.epollCreate()
         events = .allocate(capacity: Int(eventCapacity))
@@ -64,10 +62,10 @@ final class ClientLoop {
         let hostHeader: String
         let path: String
 
-        init(url: WebSocketURL) throws {
-            address = try SocketAddress.resolve(host: url.host, port: url.port)
-            hostHeader = url.hostHeader
-            path = url.target
+        init(endpoint: BenchEndpoint) throws {
+            address = try SocketAddress.resolve(host: endpoint.host, port: endpoint.port)
+            hostHeader = endpoint.hostHeader
+            path = endpoint.path
         }
     }
 
@@ -86,15 +84,15 @@ final class ClientLoop {
         connection.tag = tag
         connection.startedAt = BenchClock.now()
         connections[connection.id] = connection
-        switch BenchSys.startConnect(fd, address) {
+        switch Sys.startConnect(fd, address) {
         case .failed(let code):
             connections[connection.id] = nil
             Sys.close(fd)
-            throw BenchFailure("connect \(address): \(BenchSys.errorText(code))")
+            throw BenchFailure("connect \(address): \(Sys.errorText(code))")
         case .connected:
             startHandshake(connection)
         case .inProgress:
-            updateInterest(connection, EPOLLOUT_BITS)
+            updateInterest(connection, Epoll.writable)
         }
         return connection
     }
@@ -160,17 +158,17 @@ final class ClientLoop {
     private func handle(_ connection: BenchConnection, _ flags: UInt32) {
         switch connection.state {
         case .connecting:
-            let code = BenchSys.pendingError(connection.fd)
-            if code != 0 { return finish(connection, why: "connect: \(BenchSys.errorText(code))") }
+            let code = Sys.socketError(connection.fd)
+            if code != 0 { return finish(connection, why: "connect: \(Sys.errorText(code))") }
             startHandshake(connection)
         case .closed:
             return
         default:
-            if flags & EPOLLOUT_BITS != 0 { write(connection) }
+            if flags & Epoll.writable != 0 { write(connection) }
             if connection.state == .closed { return }
-            if connection.reading && flags & (EPOLLIN_BITS | EPOLLHUP_BITS | EPOLLERR_BITS) != 0 {
+            if connection.reading && flags & (Epoll.readable | Epoll.hangUp | Epoll.error) != 0 {
                 read(connection)
-            } else if !connection.reading && flags & (EPOLLRDHUP_BITS | EPOLLHUP_BITS | EPOLLERR_BITS) != 0 {
+            } else if !connection.reading && flags & (Epoll.peerHangUp | Epoll.hangUp | Epoll.error) != 0 {
                 // The server hung up on a stalled reader: read what is left (its last words).
                 setReading(connection, true)
                 read(connection)
@@ -198,7 +196,7 @@ final class ClientLoop {
             case .eof:
                 return finish(connection, why: connection.closeCode.map { "closed \($0)" } ?? "server closed TCP")
             case .failed(let code):
-                return finish(connection, why: "read: \(BenchSys.errorText(code))")
+                return finish(connection, why: "read: \(Sys.errorText(code))")
             }
         }
     }
@@ -276,15 +274,12 @@ final class ClientLoop {
     }
 
     private func wantedEvents(_ connection: BenchConnection) -> UInt32 {
-        var wanted = EPOLLRDHUP_BITS
-        if connection.reading { wanted |= EPOLLIN_BITS }
-        if connection.hasOutbound { wanted |= EPOLLOUT_BITS }
-        return wanted
+        Epoll.interest(readable: connection.reading, writable: connection.hasOutbound)
     }
 
     private func updateInterest(_ connection: BenchConnection, _ wanted: UInt32) {
         guard wanted != connection.registeredEvents else { return }
-        let op = connection.registeredEvents == 0 ? EPOLL_CTL_ADD : EPOLL_CTL_MOD
+        let op = connection.registeredEvents == 0 ? Epoll.add : Epoll.modify
         try? Sys.epollControl(epoll, op, connection.fd, events: wanted, data: connection.id)
         connection.registeredEvents = wanted
     }
@@ -304,10 +299,3 @@ final class ClientLoop {
         for connection in Array(connections.values) { finish(connection, why: "benchmark ended") }
     }
 }
-
-private let EPOLLIN_BITS = EPOLLIN.rawValue
-private let EPOLLOUT_BITS = EPOLLOUT.rawValue
-private let EPOLLERR_BITS = EPOLLERR.rawValue
-private let EPOLLHUP_BITS = EPOLLHUP.rawValue
-// Glibc's Swift module hides EPOLLRDHUP (it needs _GNU_SOURCE); the shim hands it over.
-private let EPOLLRDHUP_BITS = bus_epollrdhup()

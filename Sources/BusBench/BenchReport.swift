@@ -3,7 +3,7 @@ import Foundation
 
 /// A scenario's figures: printed as an aligned table for people, then as one JSON line
 /// (every figure, same keys each run) for scripts.
-struct BenchReport {
+package struct BenchReport {
     enum Value {
         case int(Int)
         case number(Double, digits: Int)
@@ -67,9 +67,9 @@ struct BenchReport {
     mutating func fail(_ why: String) { failures.append(why) }
     mutating func note(_ text: String) { notes.append(text) }
 
-    var passed: Bool { failures.isEmpty }
+    package var passed: Bool { failures.isEmpty }
 
-    func table() -> String {
+    package func table() -> String {
         let width = (rows.map(\.label.count).max() ?? 0) + 2
         var out = "bus-cli bench \(scenario)\n"
         for row in rows {
@@ -81,7 +81,7 @@ struct BenchReport {
         return out
     }
 
-    func jsonLine() -> String {
+    package func jsonLine() -> String {
         var members = ["\"scenario\":\(Value.quoted(scenario))", "\"ok\":\(passed)"]
         members += rows.map { "\(Value.quoted($0.key)):\($0.value.json)" }
         members.append("\"failures\":[\(failures.map(Value.quoted).joined(separator: ","))]")

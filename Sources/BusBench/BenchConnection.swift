@@ -1,4 +1,3 @@
-import Broker
 import Frames
 
 /// One client WebSocket driven by a `ClientLoop`: non-blocking connect, the opening handshake

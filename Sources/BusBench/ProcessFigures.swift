@@ -1,5 +1,5 @@
 import Foundation
-import Glibc
+import SystemCalls
 
 /// What `/proc` says about a process at one moment: CPU time (utime + stime from
 /// `/proc/PID/stat`), resident memory (`VmRSS` of `/proc/PID/status`) and open descriptors
@@ -14,7 +14,7 @@ struct ProcessFigures {
     var openFDs: Int
     var at: UInt64
 
-    static let ticksPerSecond = UInt64(max(1, sysconf(Int32(_SC_CLK_TCK))))
+    static let ticksPerSecond = UInt64(max(1, BenchSys.clockTicksPerSecond()))
 
     /// Nil once the process is gone.
     static func sample(pid: Int32) -> ProcessFigures? {
@@ -64,9 +64,5 @@ struct ProcessFigures {
 /// CLOCK_MONOTONIC nanoseconds: the clock every timestamp in a payload uses.
 enum BenchClock {
     @inline(__always)
-    static func now() -> UInt64 {
-        var ts = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &ts)
-        return UInt64(ts.tv_sec) &* 1_000_000_000 &+ UInt64(ts.tv_nsec)
-    }
+    static func now() -> UInt64 { Sys.monotonicNanos() }
 }

@@ -1,7 +1,8 @@
 import Glibc
 
 /// An IPv4 or IPv6 socket address. Lives beside `Sys` because converting addresses is libc's job
-/// (`inet_pton`, `inet_ntop`, `getaddrinfo`); nothing here does I/O on a socket.
+/// (`inet_pton`, `inet_ntop`, `getaddrinfo`); nothing here does I/O on a socket. Broker
+/// re-exports it (`Broker.SocketAddress`), so its public API keeps the name.
 public struct SocketAddress: CustomStringConvertible, Sendable {
     fileprivate var storage: sockaddr_storage
 

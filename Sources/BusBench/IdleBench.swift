@@ -1,26 +1,26 @@
-import Glibc
+import SystemCalls
 
 /// `idle`: how much an open, subscribed, silent connection costs the server, and how fast
 /// it accepts them. RSS per connection is the server's RSS growth over the connections.
 final class IdleBench: DeliveryBench {
     func run() throws -> BenchReport {
-        let count = try options.integer("connections", 10_000)
-        let concurrency = try options.integer("concurrency", 500)
-        let topicCount = try options.integer("topics", 1)
-        let hold = try options.seconds("hold", 2)
+        let count = options.integer("connections", 10_000)
+        let concurrency = options.integer("concurrency", 500)
+        let topicCount = options.integer("topics", 1)
+        let hold = options.seconds("hold", 2)
         var report = BenchReport(scenario: "idle")
 
         let base = try serverSample()
-        let clientBase = ProcessFigures.sample(pid: getpid())
+        let clientBase = ProcessFigures.sample(pid: Sys.processID())
         let start = BenchClock.now()
         try openSubscribers(count: count, concurrency: concurrency, topic: { "bench.idle.t\($0 % topicCount)" })
         let ackedAt = BenchClock.now()
         let serverAcked = try serverSample()
-        let clientAcked = ProcessFigures.sample(pid: getpid())
+        let clientAcked = ProcessFigures.sample(pid: Sys.processID())
         let lastOpen = subscribers.map(\.openedAt).max() ?? ackedAt
         run(seconds: hold)
         let held = try serverSample()
-        let clientHeld = ProcessFigures.sample(pid: getpid())
+        let clientHeld = ProcessFigures.sample(pid: Sys.processID())
         let stillOpen = subscribers.filter { $0.state == .open }.count
 
         // Leave without close frames and check the server lets every descriptor go.

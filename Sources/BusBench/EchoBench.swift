@@ -1,4 +1,4 @@
-import Glibc
+import SystemCalls
 
 /// `echo`: round trips through the server's `/echo` service, the WebSocket core without the
 /// bus. Each connection keeps one binary message in flight: send, wait for it to come back,
@@ -21,7 +21,7 @@ final class EchoBench: ClientLoopDelegate {
     init(server: ServerUnderTest, options: BenchOptions) throws {
         self.server = server
         self.options = options
-        loop = try ClientLoop(url: server.url, path: "/echo", subprotocols: [])
+        loop = try ClientLoop(endpoint: server.endpoint, path: "/echo", subprotocols: [])
         loop.delegate = self
     }
 
@@ -54,10 +54,10 @@ final class EchoBench: ClientLoopDelegate {
     }
 
     func run() throws -> BenchReport {
-        let count = try options.integer("connections", 50)
-        size = try options.integer("size", 128)
-        let warmup = try options.seconds("warmup", 1)
-        let duration = try options.seconds("duration", 5)
+        let count = options.integer("connections", 50)
+        size = options.integer("size", 128)
+        let warmup = options.seconds("warmup", 1)
+        let duration = options.seconds("duration", 5)
         var report = BenchReport(scenario: "echo")
 
         for index in 0..<count { try loop.connect(tag: index) }
@@ -72,11 +72,11 @@ final class EchoBench: ClientLoopDelegate {
         recordUntil = recordFrom + UInt64(duration * 1e9)
         while BenchClock.now() < recordFrom { loop.turn(timeoutMs: 10) }
         guard let before = ProcessFigures.sample(pid: server.pid) else { throw BenchFailure("the server is gone") }
-        let clientBefore = ProcessFigures.sample(pid: getpid())
+        let clientBefore = ProcessFigures.sample(pid: Sys.processID())
         let echoesAtStart = echoes
         while BenchClock.now() < recordUntil { loop.turn(timeoutMs: 10) }
         guard let after = ProcessFigures.sample(pid: server.pid) else { throw BenchFailure("the server is gone") }
-        let clientAfter = ProcessFigures.sample(pid: getpid())
+        let clientAfter = ProcessFigures.sample(pid: Sys.processID())
         let windowEchoes = echoes - echoesAtStart
         sending = false
         run(seconds: 0.5)  // the last round trips in flight come back

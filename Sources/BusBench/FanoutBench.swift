@@ -1,4 +1,4 @@
-import Glibc
+import SystemCalls
 
 /// `fanout` and `saturate`: one topic, many subscribers, one publisher. Fanout publishes at a
 /// fixed rate; saturate publishes as fast as the slowest of a few sampled subscribers allows,
@@ -13,14 +13,14 @@ final class FanoutBench: DeliveryBench {
     }
 
     func run() throws -> BenchReport {
-        let count = try options.integer("subscribers", 1000)
-        let rate = try options.integer("rate", 200)
-        let size = try options.integer("size", 128)
-        let warmup = try options.seconds("warmup", 2)
-        let duration = try options.seconds("duration", 10)
-        let drain = try options.seconds("drain", 5)
-        let window = try options.integer("window", 64)
-        let sampleCount = min(count, try options.integer("samples", 8))
+        let count = options.integer("subscribers", 1000)
+        let rate = options.integer("rate", 200)
+        let size = options.integer("size", 128)
+        let warmup = options.seconds("warmup", 2)
+        let duration = options.seconds("duration", 10)
+        let drain = options.seconds("drain", 5)
+        let window = options.integer("window", 64)
+        let sampleCount = min(count, options.integer("samples", 8))
         let topic = saturate ? "bench.saturate" : "bench.fanout"
         var report = BenchReport(scenario: saturate ? "saturate" : "fanout")
 
@@ -59,13 +59,13 @@ final class FanoutBench: DeliveryBench {
             let now = BenchClock.now()
             if before == nil && now >= windowStart {
                 before = try serverSample()
-                clientBefore = ProcessFigures.sample(pid: getpid())
+                clientBefore = ProcessFigures.sample(pid: Sys.processID())
                 deliveredAtStart = delivered
                 publishedAtStart = published
             }
             if now >= windowEnd {
                 after = try serverSample()
-                clientAfter = ProcessFigures.sample(pid: getpid())
+                clientAfter = ProcessFigures.sample(pid: Sys.processID())
                 deliveredAtEnd = delivered
                 publishedAtEnd = published
                 break

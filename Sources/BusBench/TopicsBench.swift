@@ -1,18 +1,18 @@
-import Glibc
+import SystemCalls
 
 /// `topics`: many small topics (chat rooms, per-user channels). Each of T topics has one
 /// subscriber; P publishers share a fixed total rate, message k going to topic k mod T from
 /// publisher (k mod T) mod P, so every topic gets the same share and keeps one publisher.
 final class TopicsBench: DeliveryBench {
     func run() throws -> BenchReport {
-        let topicCount = try options.integer("topics", 9000)
-        let publisherCount = try options.integer("publishers", 4)
-        let rate = try options.integer("rate", 10_000)
-        let size = try options.integer("size", 128)
-        let warmup = try options.seconds("warmup", 2)
-        let duration = try options.seconds("duration", 10)
-        let drain = try options.seconds("drain", 5)
-        let concurrency = try options.integer("concurrency", 500)
+        let topicCount = options.integer("topics", 9000)
+        let publisherCount = options.integer("publishers", 4)
+        let rate = options.integer("rate", 10_000)
+        let size = options.integer("size", 128)
+        let warmup = options.seconds("warmup", 2)
+        let duration = options.seconds("duration", 10)
+        let drain = options.seconds("drain", 5)
+        let concurrency = options.integer("concurrency", 500)
         var report = BenchReport(scenario: "topics")
         let names = (0..<topicCount).map { "bench.topics.t\($0)" }
 
@@ -42,12 +42,12 @@ final class TopicsBench: DeliveryBench {
             let now = BenchClock.now()
             if before == nil && now >= windowStart {
                 before = try serverSample()
-                clientBefore = ProcessFigures.sample(pid: getpid())
+                clientBefore = ProcessFigures.sample(pid: Sys.processID())
                 deliveredAtStart = delivered
             }
             if now >= windowEnd {
                 after = try serverSample()
-                clientAfter = ProcessFigures.sample(pid: getpid())
+                clientAfter = ProcessFigures.sample(pid: Sys.processID())
                 deliveredAtEnd = delivered
                 break
             }

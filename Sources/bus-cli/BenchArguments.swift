@@ -1,6 +1,10 @@
-/// The flags of `bus-cli bench`. Every figure has a flag; a flag not given takes the
-/// scenario's default, the one the performance issue defines the scenario with.
-struct BenchOptions {
+import Broker
+import BusBench
+
+/// The flags of `bus-cli bench`, read into BusBench's `BenchOptions`. Every figure has a flag;
+/// a flag not given takes the scenario's default, the one the performance issue defines the
+/// scenario with.
+struct BenchArguments {
     static let help = """
         Usage: bus-cli bench SCENARIO [options]
 
@@ -66,7 +70,10 @@ struct BenchOptions {
 
         """
 
-    static let scenarios = ["fanout", "saturate", "topics", "idle", "churn", "slow", "echo"]
+    /// The flags that take a whole number (at least 1) and those that take seconds.
+    private static let integerNames = ["subscribers", "rate", "size", "topics", "publishers", "window", "samples",
+                                       "connections", "concurrency", "slow-buffer", "cycles"]
+    private static let secondsNames = ["warmup", "duration", "drain", "hold"]
 
     let scenario: String
     let url: String?
@@ -82,8 +89,8 @@ struct BenchOptions {
                                                "warmup", "duration", "drain", "topics", "publishers", "window",
                                                "samples", "connections", "concurrency", "hold", "slow-buffer", "cycles"],
                           switches: ["json"], help: Self.help)
-        guard flags.positional.count == 1, Self.scenarios.contains(flags.positional[0]) else {
-            throw UsageError("bench needs one SCENARIO: \(Self.scenarios.joined(separator: ", "))")
+        guard flags.positional.count == 1, Bench.scenarios.contains(flags.positional[0]) else {
+            throw UsageError("bench needs one SCENARIO: \(Bench.scenarios.joined(separator: ", "))")
         }
         scenario = flags.positional[0]
         url = flags.value("url")
@@ -93,27 +100,44 @@ struct BenchOptions {
         json = flags.has("json")
         if url != nil && serverPID == nil { throw UsageError("--url needs --server-pid (the figures come from /proc/PID)") }
         if url == nil && serverPID != nil { throw UsageError("--server-pid needs --url") }
-        // Read every number now, so a bad value fails before anything starts.
-        for name in ["subscribers", "rate", "size", "topics", "publishers", "window", "samples", "connections",
-                     "concurrency", "slow-buffer"] {
-            _ = try integer(name, 0)
+        if let serverPID, !Bench.canMeasure(pid: serverPID) {
+            throw UsageError("--server-pid \(serverPID): no such process readable in /proc")
         }
-        for name in ["warmup", "duration", "drain", "hold"] { _ = try seconds(name, 0) }
     }
 
-    /// A whole-number flag, or `fallback`; at least 1 when given.
-    func integer(_ name: String, _ fallback: Int) throws -> Int {
-        guard let value = try flags.integer(name) else { return fallback }
+    /// The options BusBench runs with. Every number is read here, so a bad value fails before
+    /// anything starts.
+    func options() throws -> BenchOptions {
+        var integers: [String: Int] = [:]
+        for name in Self.integerNames { integers[name] = try integer(name) }
+        var seconds: [String: Double] = [:]
+        for name in Self.secondsNames { seconds[name] = try self.seconds(name) }
+        var attachTo: (endpoint: BenchEndpoint, pid: Int32)?
+        if let url, let serverPID { attachTo = (try Self.endpoint(url), serverPID) }  // both or neither
+        return BenchOptions(scenario: scenario, attachTo: attachTo,
+                            publishTo: try publishURL.map(Self.endpoint),
+                            serverArguments: serverArguments, json: json, integers: integers, seconds: seconds)
+    }
+
+    /// A whole-number flag, at least 1; nil when not given.
+    private func integer(_ name: String) throws -> Int? {
+        guard let value = try flags.integer(name) else { return nil }
         guard value >= 1 else { throw UsageError("--\(name) must be at least 1") }
         return value
     }
 
-    /// Seconds, fractions allowed, or `fallback`.
-    func seconds(_ name: String, _ fallback: Double) throws -> Double {
-        guard let text = flags.value(name) else { return fallback }
+    /// Seconds, fractions allowed; nil when not given.
+    private func seconds(_ name: String) throws -> Double? {
+        guard let text = flags.value(name) else { return nil }
         guard let value = Double(text), value >= 0, value <= 3600 else {
             throw UsageError("--\(name): '\(text)' is not a number of seconds (0 to 3600)")
         }
         return value
+    }
+
+    /// `ws://host:port` without a path means `/bus`.
+    private static func endpoint(_ text: String) throws -> BenchEndpoint {
+        let url = try CLI.url(text)
+        return BenchEndpoint(host: url.host, port: url.port, hostHeader: url.hostHeader, path: url.target)
     }
 }

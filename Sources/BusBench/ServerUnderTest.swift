@@ -1,36 +1,33 @@
-import Broker
 import Foundation
-import Glibc
+import SystemCalls
 
 /// The broker being measured: either a `broker-server` this command starts (the release
 /// binary beside bus-cli's own executable, on a free loopback port) or one already running,
 /// named by `--url` and `--server-pid`.
 final class ServerUnderTest {
-    let url: WebSocketURL
+    let endpoint: BenchEndpoint
     let pid: Int32
     /// Where the started server's log goes (nil for an attached server).
     let logPath: String?
     let binaryPath: String?
     private let process: Process?
 
-    private init(url: WebSocketURL, pid: Int32, process: Process?, logPath: String?, binaryPath: String?) {
-        self.url = url
+    private init(endpoint: BenchEndpoint, pid: Int32, process: Process?, logPath: String?, binaryPath: String?) {
+        self.endpoint = endpoint
         self.pid = pid
         self.process = process
         self.logPath = logPath
         self.binaryPath = binaryPath
     }
 
-    static func attach(url: WebSocketURL, pid: Int32) throws -> ServerUnderTest {
-        guard ProcessFigures.sample(pid: pid) != nil else {
-            throw UsageError("--server-pid \(pid): no such process readable in /proc")
-        }
-        return ServerUnderTest(url: url, pid: pid, process: nil, logPath: nil, binaryPath: nil)
+    /// A running server; `pid` was checked with `Bench.canMeasure(pid:)`.
+    static func attach(endpoint: BenchEndpoint, pid: Int32) -> ServerUnderTest {
+        return ServerUnderTest(endpoint: endpoint, pid: pid, process: nil, logPath: nil, binaryPath: nil)
     }
 
     /// Starts `broker-server --host 127.0.0.1 --port 0` plus `extraArguments`, and reads the
     /// port it picked from its "listening" log line.
-    static func start(extraArguments: [String]) throws -> ServerUnderTest {
+    static func start(extraArguments: [String], warn: (String) -> Void) throws -> ServerUnderTest {
         guard let directory = BenchSys.executableDirectory() else { throw BenchFailure("cannot read /proc/self/exe") }
         let binary = directory + "/broker-server"
         guard FileManager.default.isExecutableFile(atPath: binary) else {
@@ -41,9 +38,9 @@ final class ServerUnderTest {
                 """)
         }
         if directory.contains("/debug") {
-            CLI.warn("warning: \(binary) is a debug build; figures mean little (build with -c release)")
+            warn("warning: \(binary) is a debug build; figures mean little (build with -c release)")
         }
-        let logPath = NSTemporaryDirectory() + "bus-bench-server-\(getpid()).log"
+        let logPath = NSTemporaryDirectory() + "bus-bench-server-\(Sys.processID()).log"
         _ = FileManager.default.createFile(atPath: logPath, contents: nil)
         guard let log = FileHandle(forWritingAtPath: logPath) else { throw BenchFailure("cannot write \(logPath)") }
         let process = Process()
@@ -56,15 +53,15 @@ final class ServerUnderTest {
         let deadline = BenchClock.now() + 15_000_000_000
         while BenchClock.now() < deadline {
             if let port = listeningPort(logPath: logPath) {
-                let url = try WebSocketURL("ws://127.0.0.1:\(port)/bus", defaultPath: "/bus")
-                return ServerUnderTest(url: url, pid: process.processIdentifier, process: process,
+                let endpoint = BenchEndpoint(host: "127.0.0.1", port: port, hostHeader: "127.0.0.1:\(port)", path: "/bus")
+                return ServerUnderTest(endpoint: endpoint, pid: process.processIdentifier, process: process,
                                        logPath: logPath, binaryPath: binary)
             }
             if !process.isRunning {
                 let text = (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? ""
                 throw BenchFailure("broker-server exited with status \(process.terminationStatus): \(text)")
             }
-            usleep(20_000)
+            BenchSys.sleep(microseconds: 20_000)
         }
         process.terminate()
         throw BenchFailure("broker-server did not report a listening port within 15 s (log: \(logPath))")
@@ -100,27 +97,27 @@ final class ServerUnderTest {
     /// command started is stopped.
     func stop() {
         guard let process, process.isRunning else { return }
-        kill(process.processIdentifier, SIGTERM)
+        BenchSys.signal(process.processIdentifier, force: false)
         let deadline = BenchClock.now() + 10_000_000_000
-        while process.isRunning && BenchClock.now() < deadline { usleep(20_000) }
-        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+        while process.isRunning && BenchClock.now() < deadline { BenchSys.sleep(microseconds: 20_000) }
+        if process.isRunning { BenchSys.signal(process.processIdentifier, force: true) }
         process.waitUntilExit()
         if let logPath { try? FileManager.default.removeItem(atPath: logPath) }
     }
 
     /// GET /metrics and read one counter (e.g. `bus_slow_consumer_drops_total`); nil on failure.
     func metric(_ name: String) -> Double? {
-        guard let address = try? SocketAddress.resolve(host: url.host, port: url.port),
+        guard let address = try? SocketAddress.resolve(host: endpoint.host, port: endpoint.port),
               let fd = try? Sys.socket(family: address.family, nonBlocking: false) else { return nil }
         defer { Sys.close(fd) }
         guard (try? Sys.connect(fd, address)) != nil else { return nil }
-        let request = Array("GET /metrics HTTP/1.1\r\nHost: \(url.hostHeader)\r\nConnection: close\r\n\r\n".utf8)
+        let request = Array("GET /metrics HTTP/1.1\r\nHost: \(endpoint.hostHeader)\r\nConnection: close\r\n\r\n".utf8)
         guard request.withUnsafeBytes({ Sys.send(fd, $0) }) == .bytes(request.count) else { return nil }
         var response: [UInt8] = []
         var chunk = [UInt8](repeating: 0, count: 16 << 10)
         let deadline = BenchClock.now() + 2_000_000_000
         while BenchClock.now() < deadline {
-            guard Sys.poll(fd, events: Int16(POLLIN), timeoutMs: 200) != 0 else { continue }
+            guard Sys.waitReadable(fd, timeoutMs: 200) else { continue }
             let result = chunk.withUnsafeMutableBytes { Sys.read(fd, into: $0) }
             guard case .bytes(let n) = result else { break }
             response += chunk[0..<n]

@@ -1,5 +1,5 @@
 import BusProtocol
-import Glibc
+import SystemCalls
 
 /// What the delivery scenarios (fanout, saturate, topics, slow) share: one `ClientLoop` with
 /// subscriber and publisher connections, setup that waits for every subscribe ack before
@@ -28,7 +28,7 @@ class DeliveryBench: ClientLoopDelegate {
     init(server: ServerUnderTest, options: BenchOptions) throws {
         self.server = server
         self.options = options
-        loop = try ClientLoop(url: server.url)
+        loop = try ClientLoop(endpoint: server.endpoint)
         loop.delegate = self
     }
 
@@ -102,7 +102,7 @@ class DeliveryBench: ClientLoopDelegate {
     func openPublishers(count: Int) throws {
         let target = openedCount + count
         // --publish-url: publishers on another node of a cluster, subscribers on this one.
-        let elsewhere = try options.publishURL.map { try ClientLoop.Elsewhere(url: CLI.url($0)) }
+        let elsewhere = try options.publishTo.map { try ClientLoop.Elsewhere(endpoint: $0) }
         for index in 0..<count { publishers.append(try loop.connect(tag: index, to: elsewhere)) }
         try wait(seconds: 30, "publishers to connect") { openedCount >= target }
         // Let each welcome arrive before timing starts.
@@ -135,12 +135,12 @@ class DeliveryBench: ClientLoopDelegate {
     func settledSample(fdsAtMost base: Int, deadline: UInt64) throws -> ProcessFigures {
         var sample = try serverSample()
         while sample.openFDs > base && BenchClock.now() < deadline {
-            usleep(100_000)
+            BenchSys.sleep(microseconds: 100_000)
             sample = try serverSample()
         }
         var steadySince = BenchClock.now()
         while BenchClock.now() < deadline && BenchClock.now() - steadySince < 1_000_000_000 {
-            usleep(100_000)
+            BenchSys.sleep(microseconds: 100_000)
             let next = try serverSample()
             if next.rssBytes != sample.rssBytes { steadySince = BenchClock.now() }
             sample = next

@@ -1,0 +1,30 @@
+import Glibc
+
+/// The only libc calls of BusBench: the few the benchmark needs beyond SystemCalls' `Sys`
+/// (which it shares with Broker). Kept here so `Sys` stays the list both sides use.
+enum BenchSys {
+    /// A small kernel receive buffer makes a stalled reader back up into the server's queue
+    /// within seconds instead of minutes (the `slow` scenario). Set before connecting.
+    static func setReceiveBuffer(_ fd: Int32, _ size: Int) {
+        var value = Int32(clamping: size)
+        _ = setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &value, socklen_t(MemoryLayout<Int32>.size))
+    }
+
+    /// This executable's directory, from `/proc/self/exe` (works whatever the working directory).
+    static func executableDirectory() -> String? {
+        var buffer = [CChar](repeating: 0, count: 4096)
+        let n = readlink("/proc/self/exe", &buffer, buffer.count - 1)
+        guard n > 0 else { return nil }
+        let path = String(decoding: buffer[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        guard let slash = path.lastIndex(of: "/") else { return nil }
+        return String(path[..<slash])
+    }
+
+    /// Clock ticks per second: the unit of utime and stime in `/proc/PID/stat`.
+    static func clockTicksPerSecond() -> Int { sysconf(Int32(_SC_CLK_TCK)) }
+
+    static func sleep(microseconds: UInt32) { _ = usleep(microseconds) }
+
+    /// Asks the process to stop (SIGTERM), or makes it (`force`: SIGKILL).
+    static func signal(_ pid: Int32, force: Bool) { _ = kill(pid, force ? SIGKILL : SIGTERM) }
+}
