@@ -119,7 +119,7 @@ import Testing
         let server = try LiveServer { $0.closeTimeout = 1; $0.socketSendBuffer = 4096; $0.sendQueueMessages = 16 }
         defer { server.stop() }
         let (slow, publisher) = try Self.stalledSubscriberBehind(40, messagesOf: 100_000, on: server)
-        #expect(eventually { Self.drops(server) == 1 })
+        #expect(eventually(timeout: 30) { Self.drops(server) == 1 })
         usleep(3_000_000)  // three close timeouts: the server must still be waiting for it
         let (notice, close) = Self.slowConsumerNoticeAndClose(slow)
         #expect(notice, "the slow_consumer notice was lost")
@@ -132,7 +132,7 @@ import Testing
         defer { server.stop() }
         let (slow, publisher) = try Self.stalledSubscriberBehind(10, messagesOf: 10_000, on: server)
         // Nothing written to it for the idle timeout: a slow consumer, told where it stopped.
-        #expect(eventually(timeout: 10) { Self.drops(server) == 1 })
+        #expect(eventually(timeout: 30) { Self.drops(server) == 1 })
         let (notice, close) = Self.slowConsumerNoticeAndClose(slow)
         #expect(notice, "no slow_consumer notice")
         #expect(close, "no close 4008")
