@@ -527,12 +527,14 @@ final class Connection: QueueHolder {
             if now >= phaseDeadline { return closeNow(reason: "handshake timeout") }
         case .open:
             let idle = Self.nanos(config.idleTimeout)
-            if !queue.isEmpty && now &- lastWritten >= idle {
-                // Nothing of its queue went out for the idle timeout: it stopped reading.
-                return dropSlowConsumer(overflowing: nil, cause: "stalled: nothing written for \(Int(config.idleTimeout)) s")
-            }
             // Time the server spent not reading the peer is not the peer's silence.
-            if !readPaused && now &- lastReceived >= idle { return closeNow(reason: "idle timeout") }
+            let silent = !readPaused && now &- lastReceived >= idle
+            if !queue.isEmpty && (silent || now &- lastWritten >= idle) {
+                // Nothing of its queue went out for the idle timeout, or it went silent with
+                // messages unread: it stopped reading. It is told where to resume.
+                return dropSlowConsumer(overflowing: nil, cause: "stalled: nothing read for \(Int(config.idleTimeout)) s")
+            }
+            if silent { return closeNow(reason: "idle timeout") }
             if let expiry = authExpiry, now >= expiry {
                 log.info("token expired: closing", peerFields + [("id", String(id))])
                 return close(.tokenExpired)
