@@ -21,7 +21,7 @@ extension LoopHub {
     /// Pages hold at most half a send queue of bytes too (large messages).
     var replayPageBytes: Int { config.effectiveSendQueueBytes / 2 }
 
-    func resume(_ session: BusSession, topic: TopicName, from start: ReplayStart, requestID: [UInt8]?) {
+    func resume(_ session: Subscriber, topic: TopicName, from start: ReplayStart, requestID: [UInt8]?) {
         // Interest first: the owner applies it before it cuts the page (one FIFO).
         addSubscription(session, TopicPattern(topic))
         session.setFloor(.max, for: topic)
@@ -50,7 +50,7 @@ extension LoopHub {
     }
 
     /// A session left: forget the replays it was receiving.
-    func forgetReplays(of session: BusSession) {
+    func forgetReplays(of session: Subscriber) {
         if let token = session.pendingReplay {
             replays[token] = nil
             replays.shrinkIfSparse()

@@ -20,14 +20,14 @@ final class LoopHub {
     unowned(unsafe) var loop: EventLoop!
     let config: ServerConfig
 
-    /// Pattern → this loop's sessions subscribed to it. Its match cache is 16× NATS's 1,024:
+    /// Pattern → this loop's subscribers to it. Its match cache is 16× NATS's 1,024:
     /// with many small topics (chat rooms, per-user channels) every delivery that misses walks
     /// the trie and evicts an entry, which cost a third of the hub's time with 9,000 topics.
     /// Bounded by topics and by the 65,536 session references all results hold together:
     /// about 2.5 MB per loop with short topic names, up to about 7 MB with 256-byte ones, and
     /// only for topics actually published. (A wildcard subscribe or unsubscribe voids it at
     /// once rather than scanning it: see `MatchCache`.)
-    let subscriptions = SubscriptionTrie<BusSession>(cacheCapacity: 16384)
+    let subscriptions = SubscriptionTrie<Subscriber>(cacheCapacity: 16384)
     /// This loop's subscribed patterns: how many local sessions hold each, and whether its
     /// announcement to the other loops is still in flight.
     private var patterns: [TopicPattern: LocalPattern] = [:]
@@ -129,7 +129,7 @@ final class LoopHub {
     // MARK: subscribing
 
     /// Adds the subscription and acks it once active (see Protocol.md, subscribe).
-    func subscribe(_ session: BusSession, to pattern: TopicPattern, requestID: [UInt8]?) {
+    func subscribe(_ session: Subscriber, to pattern: TopicPattern, requestID: [UInt8]?) {
         addSubscription(session, pattern)
         let waiter = SubscribeWaiter(connection: session.connection.id, requestID: requestID, pattern: pattern)
         if let token = patterns[pattern]?.announcing {
@@ -143,7 +143,7 @@ final class LoopHub {
         }
     }
 
-    func addSubscription(_ session: BusSession, _ pattern: TopicPattern) {
+    func addSubscription(_ session: Subscriber, _ pattern: TopicPattern) {
         if session.patterns.insert(pattern).inserted {
             subscriptions.insert(session, for: pattern)
             changeLocalCount(pattern, by: 1)
@@ -151,7 +151,7 @@ final class LoopHub {
     }
 
     /// Removes one subscription; false when the session does not hold the pattern.
-    func unsubscribe(_ session: BusSession, from pattern: TopicPattern) -> Bool {
+    func unsubscribe(_ session: Subscriber, from pattern: TopicPattern) -> Bool {
         guard session.patterns.remove(pattern) != nil else { return false }
         if let topic = pattern.literal { session.liveFloors?[topic] = nil }
         subscriptions.remove(session, for: pattern)
@@ -160,7 +160,7 @@ final class LoopHub {
     }
 
     /// A session's connection left: every subscription goes.
-    func remove(_ session: BusSession) {
+    func remove(_ session: Subscriber) {
         forgetReplays(of: session)
         guard !session.patterns.isEmpty else { return }
         subscriptions.removeAll(session, for: session.patterns)
@@ -272,7 +272,7 @@ final class LoopHub {
         var queued: UInt64 = 0
         for session in subscriptions.match(topic) {
             if session.liveFloors != nil && !session.acceptsLive(frame, topic: topic) { continue }
-            if session.connection.deliver(frame) { queued += 1 }
+            if session.deliver(frame) { queued += 1 }
         }
         guard queued > 0, let kind = frame.stamp?.kind else { return }
         loop.metrics.delivered[kind] &+= queued

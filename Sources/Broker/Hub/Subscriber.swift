@@ -1,0 +1,40 @@
+import Topics
+
+/// What the hub delivers to: one connection's subscriptions, whatever it speaks (the `/bus`
+/// WebSocket session today; a Server-Sent Events stream or a compressed WebSocket subclass it
+/// and override `deliver`). Hashable by identity so the loop's trie can hold it.
+class Subscriber: Hashable {
+    unowned let connection: Connection
+    /// The exact patterns held; subscribing twice to one is idempotent.
+    final var patterns: Set<TopicPattern> = []
+    /// Topics being resumed: live messages at or below the floor are already in (or still to
+    /// come from) the replay and are skipped; UInt64.max while the replay is in progress.
+    /// nil for a subscriber resuming nothing, so a delivery costs one nil check.
+    final var liveFloors: [TopicName: UInt64]?
+    /// The replay waiting for this connection's queue to drain before its next page.
+    final var pendingReplay: UInt64?
+
+    init(connection: Connection) { self.connection = connection }
+
+    /// Queues one message (the canonical WebSocket frame, shared by every subscriber);
+    /// false when it was not queued (the connection is closing, or was dropped as slow).
+    func deliver(_ frame: OutboundBytes) -> Bool { connection.deliver(frame) }
+
+    /// Whether a live message of `topic` goes to this subscriber; the first one above the
+    /// floor ends the filtering (the owner's messages arrive in order).
+    final func acceptsLive(_ frame: OutboundBytes, topic: TopicName) -> Bool {
+        guard let floor = liveFloors?[topic] else { return true }
+        guard let seq = frame.stamp?.position.seq, seq > floor else { return false }
+        liveFloors![topic] = nil
+        if liveFloors!.isEmpty { liveFloors = nil }
+        return true
+    }
+
+    final func setFloor(_ floor: UInt64, for topic: TopicName) {
+        if liveFloors == nil { liveFloors = [:] }
+        liveFloors![topic] = floor
+    }
+
+    static func == (a: Subscriber, b: Subscriber) -> Bool { a === b }
+    func hash(into hasher: inout Hasher) { hasher.combine(ObjectIdentifier(self)) }
+}
