@@ -1,4 +1,6 @@
+import Dispatch
 import Glibc
+import Synchronization
 import Testing
 @testable import Broker
 
@@ -86,5 +88,29 @@ import Testing
         a.append(frame)
         b.append(frame)
         #expect(Self.drain(&a, chunk: 5) == Self.drain(&b, chunk: 32))
+    }
+}
+
+/// A message's other encodings are made once, by whichever thread asks first, and shared.
+@Suite struct AlternateEncodingTests {
+    @Test func eachEncodingIsMadeOnceWhateverTheNumberOfAskers() {
+        let frame = OutboundBytes.copying(Array("canonical".utf8))
+        let made = Mutex(0)
+        let results = Mutex(Set<ObjectIdentifier>())
+        let key = EncodingKey(name: "test", parameter: 15)
+        DispatchQueue.concurrentPerform(iterations: 16) { _ in
+            let encoded = frame.encoding(key) {
+                made.withLock { $0 += 1 }
+                return OutboundBytes.copying(Array("other".utf8))
+            }
+            results.withLock { _ = $0.insert(ObjectIdentifier(encoded)) }
+        }
+        #expect(made.withLock { $0 } == 1)
+        let identities = results.withLock { $0 }
+        #expect(identities.count == 1)
+        // Another key is another encoding; the canonical bytes never change.
+        let other = frame.encoding(EncodingKey(name: "test", parameter: 9)) { OutboundBytes.copying([1]) }
+        #expect(!identities.contains(ObjectIdentifier(other)))
+        #expect(frame.withUnsafeBytes { Array($0) } == Array("canonical".utf8))
     }
 }

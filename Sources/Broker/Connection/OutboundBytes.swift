@@ -1,3 +1,4 @@
+import Synchronization
 import Topics
 
 /// Immutable bytes to send — usually one whole WebSocket frame, header and payload together —
@@ -13,6 +14,11 @@ public final class OutboundBytes: @unchecked Sendable {
     /// For a topic message: which one it is. A dropped slow consumer is told, per topic, the
     /// last position it was sent, read from the stamps of what it could not be sent.
     let stamp: DeliveryStamp?
+    /// Other encodings of the same message (a compressed frame, an event-stream event), each
+    /// made once by whichever loop first needs it and shared by every subscriber that wants
+    /// it; these bytes stay the canonical frame (history and GET /history read them). One
+    /// pointer when unused.
+    private let alternates = AtomicLazyReference<AlternateEncodings>()
 
     private init(count: Int, stamp: DeliveryStamp?, _ fill: (UnsafeMutableRawBufferPointer) -> Void) {
         let storage = UnsafeMutableRawPointer.allocate(byteCount: max(count, 1), alignment: 16)
@@ -33,6 +39,13 @@ public final class OutboundBytes: @unchecked Sendable {
         make(count: source.count) { destination in _ = destination.initializeMemory(as: UInt8.self, from: source) }
     }
 
+    /// The encoding `key` of this message: made by `make` the first time any loop asks,
+    /// then the same bytes for everyone.
+    func encoding(_ key: EncodingKey, _ make: () -> OutboundBytes) -> OutboundBytes {
+        let table = alternates.load() ?? alternates.storeIfNil(AlternateEncodings())
+        return table.encoding(key, make)
+    }
+
     public func withUnsafeBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
         try body(UnsafeRawBufferPointer(start: baseAddress, count: count))
     }
@@ -47,4 +60,27 @@ struct DeliveryStamp: Sendable {
     let kind: PayloadKind
     let payload: Range<Int>
     let arrival: UInt64
+}
+
+/// Which other encoding of a message (see `OutboundBytes.encoding`): a name and a parameter
+/// (e.g. a compressor's window size), so encodings made for different peers stay apart.
+struct EncodingKey: Hashable, Sendable {
+    let name: String
+    var parameter = 0
+}
+
+/// A message's other encodings, made at most once each, from any loop.
+private final class AlternateEncodings: Sendable {
+    private let table = Mutex<[EncodingKey: OutboundBytes]>([:])
+
+    func encoding(_ key: EncodingKey, _ make: () -> OutboundBytes) -> OutboundBytes {
+        // Made under the lock: a second loop asking meanwhile waits for these bytes instead
+        // of making its own copy (encodings are made once per message, whatever the fan-out).
+        table.withLock { table in
+            if let known = table[key] { return known }
+            let made = make()
+            table[key] = made
+            return made
+        }
+    }
 }
