@@ -31,6 +31,29 @@ public enum HTTPBody {
         return bytes
     }
 
+    /// `/healthz`: `{"status":"ok","connections":N,"loops":N,"backplane":…}` and a newline;
+    /// `backplane` is raw JSON (the cluster link's state, or `"none"`).
+    public static func health(connections: Int, loops: Int, backplane: String) -> [UInt8] {
+        var bytes: [UInt8] = []
+        bytes.appendLiteral(#"{"status":"ok","connections":"#)
+        bytes.appendDecimal(connections)
+        bytes.appendLiteral(#","loops":"#)
+        bytes.appendDecimal(loops)
+        bytes.appendLiteral(#","backplane":"#)
+        bytes.append(contentsOf: backplane.utf8)
+        bytes.appendLiteral("}\n")
+        return bytes
+    }
+
+    /// `/readyz`: `{"status":…}` and a newline.
+    public static func readiness(_ status: String) -> [UInt8] {
+        var bytes: [UInt8] = []
+        bytes.appendLiteral(#"{"status":"#)
+        bytes.appendQuoted(status)
+        bytes.appendLiteral("}\n")
+        return bytes
+    }
+
     /// A history answer up to its first message: `{"topic":…,"epoch":…,"seq":N,
     /// "recovered":bool[,"earliest":{…}],"more":bool,"messages":[`.
     public static func historyPrefix(topic: String, epoch: String, seq: UInt64, recovered: Bool,

@@ -1,3 +1,4 @@
+import BusProtocol
 import Frames
 
 /// What a request asks for, decided from its path alone.
@@ -28,8 +29,8 @@ final class Router {
         publish = PublishEndpoint(config: context.config, hub: hub)
         history = HistoryEndpoint(config: context.config, hub: hub)
         health = PageEndpoint { [unowned context] head in
-            let body = "{\"status\":\"ok\",\"connections\":\(context.openConnections.load(ordering: .relaxed))"
-                + ",\"loops\":\(context.loopCount),\"backplane\":\(context.backplane?.healthJSON ?? "\"none\"")}\n"
+            let body = HTTPBody.health(connections: context.openConnections.load(ordering: .relaxed), loops: context.loopCount,
+                                       backplane: context.backplane?.healthJSON ?? "\"none\"")
             return OutboundBytes.copying(Router.response(.ok, body, contentType: "application/json", head: head))
         }
         ready = PageEndpoint { [unowned context] head in
@@ -38,7 +39,7 @@ final class Router {
             let backplaneDown = context.backplane.map { !$0.isConnected } ?? false
             let name = state == .ready && backplaneDown ? "backplane_down" : state.name
             let status: HTTPStatus = state == .ready && !backplaneDown ? .ok : .serviceUnavailable
-            return OutboundBytes.copying(Router.response(status, "{\"status\":\"\(name)\"}\n", contentType: "application/json", head: head))
+            return OutboundBytes.copying(Router.response(status, HTTPBody.readiness(name), contentType: "application/json", head: head))
         }
     }
 
@@ -62,8 +63,13 @@ final class Router {
     /// body (RFC 9110 §9.3.2): a body there would be read as the start of the next response.
     static func response(_ status: HTTPStatus, _ body: String, contentType: String = "text/plain; charset=utf-8",
                          headers: [(String, String)] = [], head: Bool) -> [UInt8] {
-        let bytes = HTTPResponseHead.simple(status, body: body, contentType: contentType, headers: headers, keepAlive: true)
-        return head ? Array(bytes.dropLast(body.utf8.count)) : bytes
+        response(status, Array(body.utf8), contentType: contentType, headers: headers, head: head)
+    }
+
+    static func response(_ status: HTTPStatus, _ body: [UInt8], contentType: String,
+                         headers: [(String, String)] = [], head: Bool) -> [UInt8] {
+        let bytes = HTTPResponseHead.simple(status, bytes: body, contentType: contentType, headers: headers, keepAlive: true)
+        return head ? Array(bytes.dropLast(body.count)) : bytes
     }
 
     static func methodNotAllowed(_ allow: String) -> [UInt8] {
