@@ -142,7 +142,7 @@ import Testing
     /// Sections are where grouped options go (an `auth` section is planned): the key nests
     /// in the file, and the flag and variable join section and key.
     @Test func sectionedOptionsNestInTheFileAndJoinInTheFlag() throws {
-        let secret = ServerOptions.Option("secret", in: "demo", .text, "TEXT", default: "none", "a test option") { o, v throws(ConfigError) in
+        let secret = ServerOptions.Option("secret", in: "demo", .text, "TEXT", default: "none", "a test option") { o, v, _ throws(ConfigError) in
             o.config.hosts = [v]
         }
         #expect(secret.name == "demo-secret")
