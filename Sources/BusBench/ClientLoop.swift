@@ -223,7 +223,7 @@ final class ClientLoop {
         }
         var replies: [(Opcode, [UInt8])] = []
         do {
-            try connection.decoder.decode(bytes) { event in
+            while let event = try connection.decoder.next(&bytes) {
                 switch event {
                 case .text(let payload): delegate?.received(payload, binary: false, on: connection)
                 case .binary(let payload): delegate?.received(payload, binary: true, on: connection)

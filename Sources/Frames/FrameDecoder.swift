@@ -1,5 +1,9 @@
 /// Turns a peer's byte stream into WebSocket messages and control frames (RFC 6455 §5),
-/// without IO: the event loop feeds whatever `read` returned and gets callbacks.
+/// without IO: the caller hands it whatever `read` returned and pulls events with `next`
+/// until it returns nil, as swift-nio's `WSParser.parseStep(_: inout ByteBuffer)` consumes
+/// its buffer. Nothing calls back into the caller while decoding, so a caller that closes
+/// its connection on an event simply stops pulling; it may also stop after any event and
+/// resume later with the unconsumed rest, which `next` leaves in its `bytes` argument.
 ///
 /// Zero copy when it can: a whole unfragmented frame inside the fed bytes is unmasked in
 /// place and handed out as a pointer into them. Only a frame cut by the end of a read, or
@@ -9,7 +13,8 @@
 ///
 /// Loop-bound like the connection that owns it, hence not Sendable.
 public struct FrameDecoder {
-    /// One complete message or control frame. Pointers are valid only during the callback.
+    /// One complete message or control frame. Its pointer is valid until the next call to
+    /// `next` (and, when it points into the caller's bytes, as long as those bytes are).
     public enum Event {
         /// A whole text message, already checked to be UTF-8.
         case text(UnsafeRawBufferPointer)
@@ -25,7 +30,7 @@ public struct FrameDecoder {
         case header
         /// Inside a frame's payload that is being copied into `buffer`.
         case payload
-        /// A close frame was delivered; everything after it is ignored (§5.5.1).
+        /// A close frame was returned; everything after it is ignored (§5.5.1).
         case finished
         /// A protocol violation; every later call throws it again.
         case failed(FrameError)
@@ -56,8 +61,10 @@ public struct FrameDecoder {
     /// `.text` or `.binary` while a message is being reassembled from frames.
     private var messageOpcode: Opcode?
     /// The message reassembled so far, followed by a partial control frame's payload if one
-    /// is interleaved (§5.4). Empty, with no allocation, when idle.
-    private var buffer: [UInt8] = []
+    /// is interleaved (§5.4). Nil, with no allocation, when idle.
+    private var buffer: MessageBuffer?
+    /// The last event's payload when it came from `buffer`: kept alive until the next call.
+    private var returned: MessageBuffer?
     /// Carries a code point split across pieces and fragments of a text message.
     private var textValidator = UTF8Validator()
 
@@ -77,24 +84,34 @@ public struct FrameDecoder {
     }
 
     /// Bytes held internally: the reassembled message plus any partial frame and header.
-    public var bufferedByteCount: Int { buffer.count + Int(headerCount) }
+    public var bufferedByteCount: Int { (buffer?.count ?? 0) + Int(headerCount) }
 
-    /// Decodes every frame `bytes` holds, unmasking IN PLACE. Calls `handle` once per complete
-    /// data message (reassembled from fragments) or control frame; the pointer is valid only
-    /// during the call. A partial frame at the end is kept (copied) internally and completed
-    /// by the next call. Throws `FrameError` on a protocol violation (the decoder is then
-    /// failed; further calls throw the same error). After a `.close` event, the decoder is
-    /// finished and ignores every later byte. Errors thrown by `handle` propagate unchanged;
-    /// the rest of `bytes` is then not decoded, so the connection should be dropped.
-    public mutating func decode(_ bytes: UnsafeMutableRawBufferPointer, _ handle: (Event) throws -> Void) throws {
-        if case .failed(let error) = phase { throw error }
+    /// Decodes from the front of `bytes` up to the end of the next complete data message
+    /// (reassembled from fragments) or control frame, unmasking IN PLACE, and returns it;
+    /// `bytes` is left holding the unconsumed rest, untouched. Returns nil once `bytes` is
+    /// used up: a partial frame at its end has then been kept (copied) internally, to be
+    /// completed by later bytes. Call again with the rest to go on; stopping after an
+    /// event and resuming later with that rest gives the same events.
+    ///
+    /// Throws on a protocol violation; the decoder is then failed and every later call
+    /// throws the same error. After a `.close` event the decoder is finished: it returns nil
+    /// and consumes every later byte.
+    public mutating func next(_ bytes: inout UnsafeMutableRawBufferPointer) throws(FrameError) -> Event? {
+        returned = nil
         var index = 0
-        while index < bytes.count {
+        defer { bytes = UnsafeMutableRawBufferPointer(rebasing: bytes[index...]) }
+        while true {
             switch phase {
-            case .header: try readHeader(bytes, &index, handle)
-            case .payload: try readPayload(bytes, &index, handle)
-            case .finished: return
             case .failed(let error): throw error
+            case .finished:
+                index = bytes.count
+                return nil
+            case .header:
+                guard index < bytes.count else { return nil }
+                if let event = try readHeader(bytes, &index) { return event }
+            case .payload:
+                guard index < bytes.count else { return nil }
+                if let event = try readPayload(bytes, &index) { return event }
             }
         }
     }
@@ -103,8 +120,9 @@ public struct FrameDecoder {
 
     /// Reads a header, parsing it straight from `bytes` when it is all there and
     /// accumulating it byte by byte otherwise. Checks run as soon as their byte arrives.
-    private mutating func readHeader(_ bytes: UnsafeMutableRawBufferPointer, _ index: inout Int,
-                                     _ handle: (Event) throws -> Void) throws {
+    /// Returns the frame's event when it is whole in `bytes` or empty, nil when more is needed.
+    private mutating func readHeader(_ bytes: UnsafeMutableRawBufferPointer,
+                                     _ index: inout Int) throws(FrameError) -> Event? {
         if headerCount == 0, bytes.count - index >= 2 {
             let first = bytes[index], second = bytes[index + 1]
             if let error = check(first: first) ?? check(second: second, first: first) { throw fail(error) }
@@ -113,7 +131,7 @@ public struct FrameDecoder {
                 let start = index
                 try startFrame { bytes[start + $0] }
                 index += size
-                return try beginPayload(bytes, &index, handle)
+                return try beginPayload(bytes, &index)
             }
         }
         while index < bytes.count {
@@ -140,7 +158,7 @@ public struct FrameDecoder {
                 headerHigh = 0
                 headerCount = 0
                 try startFrame(headerByte)
-                return try beginPayload(bytes, &index, handle)
+                return try beginPayload(bytes, &index)
             }
             // The length is complete but the 4-byte mask key is not: judge the length now.
             if headerByte(1) & 0x80 != 0, headerCount == headerSize - 4,  // masked: headerSize >= 6
@@ -148,6 +166,7 @@ public struct FrameDecoder {
                 throw fail(error)
             }
         }
+        return nil
     }
 
     /// 2 bytes, plus 2 or 8 for the extended length (§5.2), plus 4 for a mask key.
@@ -197,13 +216,13 @@ public struct FrameDecoder {
     private func lengthError(_ length: UInt64, first: UInt8) -> FrameError? {
         guard length >> 63 == 0, let frameLength = Int(exactly: length) else { return .lengthTooLarge }
         let control = first & 0x08 != 0
-        if !control, frameLength > maxMessageSize - buffer.count { return .messageTooBig }
+        if !control, frameLength > maxMessageSize - (buffer?.count ?? 0) { return .messageTooBig }
         return nil
     }
 
     /// Parses a complete, already checked header. The size limit is enforced here, before a
     /// single payload byte is stored.
-    private mutating func startFrame(_ byte: (Int) -> UInt8) throws {
+    private mutating func startFrame(_ byte: (Int) -> UInt8) throws(FrameError) {
         let first = byte(0), second = byte(1)
         let (length, cursor) = Self.payloadLength(byte)
         if let error = lengthError(length, first: first) { throw fail(error) }
@@ -218,25 +237,25 @@ public struct FrameDecoder {
     // MARK: Payload
 
     /// Hands out a whole unfragmented frame in place, or starts copying a partial one.
-    private mutating func beginPayload(_ bytes: UnsafeMutableRawBufferPointer, _ index: inout Int,
-                                       _ handle: (Event) throws -> Void) throws {
+    private mutating func beginPayload(_ bytes: UnsafeMutableRawBufferPointer,
+                                       _ index: inout Int) throws(FrameError) -> Event? {
         let standalone = frameOpcode.isControl || (frameFin && frameOpcode != .continuation)
         if standalone, frameRemaining <= bytes.count - index {
             let payload = UnsafeMutableRawBufferPointer(rebasing: bytes[index ..< index + frameRemaining])
             index += frameRemaining
             frameRemaining = 0
             if let mask = frameMask { Masking.apply(mask, offset: 0, to: payload) }
-            return try deliver(UnsafeRawBufferPointer(payload), handle)
+            return try deliver(UnsafeRawBufferPointer(payload))
         }
         if !frameOpcode.isControl, frameOpcode != .continuation { messageOpcode = frameOpcode }
         phase = .payload
-        if frameRemaining == 0 { try endFrame(handle) }
+        return frameRemaining == 0 ? try endFrame() : nil
     }
 
     /// Unmasks, validates and stores the next piece of the current frame's payload. Text is
     /// validated piece by piece so bad UTF-8 fails before the rest of the frame arrives.
-    private mutating func readPayload(_ bytes: UnsafeMutableRawBufferPointer, _ index: inout Int,
-                                      _ handle: (Event) throws -> Void) throws {
+    private mutating func readPayload(_ bytes: UnsafeMutableRawBufferPointer,
+                                      _ index: inout Int) throws(FrameError) -> Event? {
         let take = min(frameRemaining, bytes.count - index)
         let piece = UnsafeMutableRawBufferPointer(rebasing: bytes[index ..< index + take])
         index += take
@@ -246,28 +265,41 @@ public struct FrameDecoder {
         if !frameOpcode.isControl, messageOpcode == .text, !textValidator.validate(UnsafeRawBufferPointer(piece)) {
             throw fail(.invalidUTF8)
         }
-        buffer.append(contentsOf: UnsafeRawBufferPointer(piece))
-        if frameRemaining == 0 { try endFrame(handle) }
+        store(UnsafeRawBufferPointer(piece))
+        return frameRemaining == 0 ? try endFrame() : nil
     }
 
-    /// The current frame's payload is all in `buffer`: deliver a control frame or a finished
-    /// message, moving the bytes out first so the decoder is consistent during the callback.
-    private mutating func endFrame(_ handle: (Event) throws -> Void) throws {
+    /// Appends to `buffer`, first copying it if a copy of this decoder shares it.
+    private mutating func store(_ piece: UnsafeRawBufferPointer) {
+        if buffer == nil {
+            buffer = MessageBuffer(capacity: piece.count)
+        } else if !isKnownUniquelyReferenced(&buffer) {
+            buffer = buffer!.copy()
+        }
+        buffer!.append(piece)
+    }
+
+    /// The current frame's payload is all in `buffer`: returns a control frame or a finished
+    /// message, moved to `returned` so it outlives this call and `buffer` is free again.
+    private mutating func endFrame() throws(FrameError) -> Event? {
         phase = .header
         if frameOpcode.isControl {
-            let start = buffer.count - frameOffset
-            let payload: [UInt8]
+            let held = buffer?.count ?? 0
+            let start = held - frameOffset
             if start == 0 {
-                payload = buffer
-                buffer = []
+                returned = buffer
+                buffer = nil
             } else {
                 // Interleaved in a fragmented message: at most 125 bytes to copy (§5.5).
-                payload = Array(buffer[start...])
-                buffer.removeSubrange(start...)
+                let payload = MessageBuffer(capacity: frameOffset)
+                payload.append(UnsafeRawBufferPointer(rebasing: buffer!.bytes[start...]))
+                if !isKnownUniquelyReferenced(&buffer) { buffer = buffer!.copy() }
+                buffer!.removeLast(frameOffset)
+                returned = payload
             }
-            return try payload.withUnsafeBytes { try deliver($0, handle) }
+            return try deliver(returned?.bytes ?? UnsafeRawBufferPointer(start: nil, count: 0))
         }
-        guard frameFin, let opcode = messageOpcode else { return }
+        guard frameFin, let opcode = messageOpcode else { return nil }
         messageOpcode = nil
         if opcode == .text {
             let complete = textValidator.isAtBoundary
@@ -275,28 +307,29 @@ public struct FrameDecoder {
             // §8.1: a message may not end inside a code point.
             if !complete { throw fail(.invalidUTF8) }
         }
-        let message = buffer
-        buffer = []
-        try message.withUnsafeBytes { try handle(opcode == .text ? .text($0) : .binary($0)) }
+        returned = buffer
+        buffer = nil
+        let message = returned?.bytes ?? UnsafeRawBufferPointer(start: nil, count: 0)
+        return opcode == .text ? .text(message) : .binary(message)
     }
 
-    /// Delivers a whole frame's unmasked payload according to `frameOpcode`.
-    private mutating func deliver(_ payload: UnsafeRawBufferPointer, _ handle: (Event) throws -> Void) throws {
+    /// The event for a whole frame's unmasked payload according to `frameOpcode`.
+    private mutating func deliver(_ payload: UnsafeRawBufferPointer) throws(FrameError) -> Event {
         switch frameOpcode {
         case .text:
             var validator = UTF8Validator()
             guard validator.validate(payload), validator.isAtBoundary else { throw fail(.invalidUTF8) }
-            try handle(.text(payload))
-        case .binary: try handle(.binary(payload))
-        case .ping: try handle(.ping(payload))
-        case .pong: try handle(.pong(payload))
-        case .close: try deliverClose(payload, handle)
+            return .text(payload)
+        case .binary: return .binary(payload)
+        case .ping: return .ping(payload)
+        case .pong: return .pong(payload)
+        case .close: return try deliverClose(payload)
         case .continuation: preconditionFailure("continuation frames complete in endFrame")
         }
     }
 
     /// §5.5.1: empty, or a 2-byte big-endian code that may be sent (§7.4) plus a UTF-8 reason.
-    private mutating func deliverClose(_ payload: UnsafeRawBufferPointer, _ handle: (Event) throws -> Void) throws {
+    private mutating func deliverClose(_ payload: UnsafeRawBufferPointer) throws(FrameError) -> Event {
         var code: CloseCode?
         var reason = UnsafeRawBufferPointer(start: nil, count: 0)
         if payload.count == 1 { throw fail(.invalidClosePayload) }
@@ -310,7 +343,7 @@ public struct FrameDecoder {
         }
         phase = .finished
         release()
-        try handle(.close(code: code, reason: reason))
+        return .close(code: code, reason: reason)
     }
 
     // MARK: Ending
@@ -322,8 +355,9 @@ public struct FrameDecoder {
         return error
     }
 
+    /// Keeps `returned`: the close event about to be returned may point into it.
     private mutating func release() {
-        buffer = []
+        buffer = nil
         messageOpcode = nil
         headerCount = 0
         headerLow = 0

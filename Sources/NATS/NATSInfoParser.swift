@@ -1,42 +1,34 @@
-/// Reads the few `INFO` fields we need without a JSON library: `INFO` is produced by the
-/// server in a fixed flat shape (`"max_payload":1048576`, `"headers":true`), so a key scan is
-/// enough and keeps this module free of Foundation.
+import BusProtocol
+
+/// Reads the few `INFO` fields we need with BusProtocol's JSON scanner, member by member at
+/// the top level only: a key name inside a string value (`"version":"\"max_payload\":1"`) or
+/// inside a nested object (`"cluster":{"headers":false}`) is never taken for the field.
+/// A duplicated key takes its last value, as Go's `encoding/json` (nats.go) reads INFO.
+/// INFO that is not one valid JSON object, or a field of the wrong type, leaves the
+/// defaults: 1 MiB payloads (the NATS server's default), no headers, no name.
 enum NATSInfoParser {
+    static let defaultMaxPayload = 1_048_576
+
     static func parse(_ json: String) -> NATSInfo {
-        NATSInfo(maxPayload: integer(after: "\"max_payload\"", in: json) ?? 1_048_576,
-                 headers: literal(after: "\"headers\"", in: json) == "true",
-                 serverName: string(after: "\"server_name\"", in: json))
-    }
-
-    /// The raw value text after `"key":`, up to `,` or `}` (strings are not expected to hold either here).
-    private static func rawValue(after key: String, in json: String) -> Substring? {
-        guard let range = json.firstRange(of: key) else { return nil }
-        var rest = json[range.upperBound...].drop { $0 == " " }
-        guard rest.first == ":" else { return nil }
-        rest = rest.dropFirst().drop { $0 == " " }
-        return rest.prefix { $0 != "," && $0 != "}" }
-    }
-
-    private static func integer(after key: String, in json: String) -> Int? {
-        rawValue(after: key, in: json).flatMap { Int($0.trimmingSpaces) }
-    }
-
-    private static func literal(after key: String, in json: String) -> String? {
-        rawValue(after: key, in: json).map { String($0.trimmingSpaces) }
-    }
-
-    private static func string(after key: String, in json: String) -> String? {
-        guard let value = rawValue(after: key, in: json)?.trimmingSpaces, value.count >= 2,
-              value.first == "\"", value.last == "\"" else { return nil }
-        return String(value.dropFirst().dropLast())
-    }
-}
-
-extension Substring {
-    var trimmingSpaces: Substring {
-        var value = self
-        while value.first == " " { value = value.dropFirst() }
-        while value.last == " " { value = value.dropLast() }
-        return value
+        var maxPayload: Int?, headers: Bool?, serverName: String?
+        let valid = Array(json.utf8).withUnsafeBytes { text -> Bool in
+            do throws(JSONError) {
+                try JSON.scanObject(text) { key, range throws(JSONError) in
+                    let value = UnsafeRawBufferPointer(rebasing: text[range])
+                    if JSON.keyEquals(key, "max_payload") {
+                        maxPayload = JSON.decodeInteger(value).flatMap { Int(exactly: $0) }
+                    } else if JSON.keyEquals(key, "headers") {
+                        headers = value.elementsEqual("true".utf8) ? true : value.elementsEqual("false".utf8) ? false : nil
+                    } else if JSON.keyEquals(key, "server_name") {
+                        serverName = JSON.decodeString(value)
+                    }
+                }
+                return true
+            } catch {
+                return false
+            }
+        }
+        guard valid else { return NATSInfo(maxPayload: defaultMaxPayload, headers: false, serverName: nil) }
+        return NATSInfo(maxPayload: maxPayload ?? defaultMaxPayload, headers: headers ?? false, serverName: serverName)
     }
 }

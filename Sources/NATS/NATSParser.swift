@@ -126,3 +126,12 @@ public struct NATSParser: Sendable {
 extension String {
     var replacingTabs: String { String(map { $0 == "\t" ? " " : $0 }) }
 }
+
+extension Substring {
+    var trimmingSpaces: Substring {
+        var value = self
+        while value.first == " " { value = value.dropFirst() }
+        while value.last == " " { value = value.dropLast() }
+        return value
+    }
+}

@@ -52,7 +52,8 @@ struct BenchPayloadTests {
         var bytes = frame
         var result: (Opcode, [UInt8])?
         try bytes.withUnsafeMutableBytes { buffer in
-            try decoder.decode(buffer) { event in
+            var rest = buffer
+            while let event = try decoder.next(&rest) {
                 switch event {
                 case .binary(let p): result = (.binary, Array(p))
                 case .text(let p): result = (.text, Array(p))

@@ -12,16 +12,20 @@ import Testing
         defer { server.stop() }
         let healthy = try BusClient(port: server.port)
         try healthy.subscribe("uring.slow")
+        // Never read, but its socket must stay open to the end: closed, it would not be a slow
+        // consumer. Swift may release an unused local early, hence withExtendedLifetime.
         let stalled = try RawSocket.stalledSubscriber(port: server.port, topic: "uring.slow")
-        let publisher = try BusClient(port: server.port)
-        let body = "\"" + String(repeating: "y", count: 2000) + "\""
-        for round in 0..<20 {
-            for _ in 0..<50 { try publisher.publish("uring.slow", json: body, ack: false) }
-            for i in 0..<50 {
-                guard case .message(_, _, let seq, _) = try healthy.next(timeout: 10) else { Issue.record("healthy lost"); return }
-                #expect(seq == UInt64(round * 50 + i + 1))
+        try withExtendedLifetime(stalled) {
+            let publisher = try BusClient(port: server.port)
+            let body = "\"" + String(repeating: "y", count: 2000) + "\""
+            for round in 0..<20 {
+                for _ in 0..<50 { try publisher.publish("uring.slow", json: body, ack: false) }
+                for i in 0..<50 {
+                    guard case .message(_, _, let seq, _) = try healthy.next(timeout: 10) else { Issue.record("healthy lost"); return }
+                    #expect(seq == UInt64(round * 50 + i + 1))
+                }
             }
+            #expect(try HTTPResult(port: server.port, "/metrics").sample("bus_slow_consumer_drops_total") == 1)
         }
-        #expect(try HTTPResult(port: server.port, "/metrics").sample("bus_slow_consumer_drops_total") == 1)
     }
 }

@@ -82,11 +82,20 @@ import Testing
         #expect(!queue.wouldOverflow(adding: 900, maxMessages: 10, maxBytes: 1000))
     }
 
+    /// Encode once, share the bytes (STYLE.md): a queue holds the publisher's very object and
+    /// its iovec points at that object's storage, so N subscribers cost N references, not N
+    /// copies. Equal bytes would not show it; identity and addresses do.
     @Test func sharedBytesAreOneObjectAcrossQueues() {
         let frame = Self.bytes(9, 32)
         var a = SendQueue(), b = SendQueue()
         a.append(frame)
         b.append(frame)
+        #expect(a.first === frame && b.first === frame, "each queue holds the same object")
+        let vectors = UnsafeMutablePointer<iovec>.allocate(capacity: 2)
+        defer { vectors.deallocate() }
+        #expect(a.fill(vectors, capacity: 1) == 1 && b.fill(vectors + 1, capacity: 1) == 1)
+        #expect(UnsafeRawPointer(vectors[0].iov_base) == frame.baseAddress, "the iovec points at the shared storage")
+        #expect(vectors[0].iov_base == vectors[1].iov_base)
         #expect(Self.drain(&a, chunk: 5) == Self.drain(&b, chunk: 32))
     }
 }

@@ -14,7 +14,8 @@ import Testing
         var out: [(Opcode, [UInt8])] = []
         var copy = bytes
         copy.withUnsafeMutableBytes { buffer in
-            try? decoder.decode(buffer) { event in
+            var rest = buffer
+            while let event = try? decoder.next(&rest) {
                 switch event {
                 case .text(let p): out.append((.text, Array(p)))
                 case .binary(let p): out.append((.binary, Array(p)))
@@ -176,7 +177,8 @@ extension SlowConsumerTests {
         var count = 0
         var copy = bytes
         copy.withUnsafeMutableBytes { buffer in
-            try? decoder.decode(buffer) { event in
+            var rest = buffer
+            while let event = try? decoder.next(&rest) {
                 switch (event, opcode) {
                 case (.pong, .pong), (.ping, .ping), (.text, .text), (.binary, .binary), (.close, .close): count += 1
                 default: break

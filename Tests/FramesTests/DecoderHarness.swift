@@ -47,21 +47,31 @@ struct DecodeOutcome: Equatable {
 
 /// Feeds `input` to a fresh decoder, cut at `cuts` (sorted offsets), each piece in its own
 /// buffer as separate reads would be. Also checks that a failed decoder keeps failing.
-func decodeFrames(_ input: [UInt8], cuts: [Int], role: Role = .server, maxMessageSize: Int = 1 << 20) -> DecodeOutcome {
+/// With `pausing`, the caller stops after every event and resumes from a copy of the
+/// unconsumed rest in a fresh buffer, which only works if the decoder left it untouched.
+func decodeFrames(_ input: [UInt8], cuts: [Int], role: Role = .server, maxMessageSize: Int = 1 << 20,
+                  pausing: Bool = false) -> DecodeOutcome {
     var decoder = FrameDecoder(role: role, maxMessageSize: maxMessageSize)
     var outcome = DecodeOutcome()
     let bounds = [0] + cuts + [input.count]
     do {
         for (start, end) in zip(bounds, bounds.dropFirst()) {
             var piece = Array(input[start..<end])
-            try piece.withUnsafeMutableBytes { bytes in
-                try decoder.decode(bytes) { outcome.events.append(DecodedEvent($0)) }
+            while !piece.isEmpty {
+                piece = try piece.withUnsafeMutableBytes { bytes in
+                    var rest = bytes
+                    while let event = try decoder.next(&rest) {
+                        outcome.events.append(DecodedEvent(event))
+                        if pausing { break }
+                    }
+                    return Array(rest)
+                }
             }
         }
     } catch let error as FrameError {
         outcome.error = error
         var more: [UInt8] = [0x81]
-        #expect(throws: error) { try more.withUnsafeMutableBytes { try decoder.decode($0) { _ in } } }
+        #expect(throws: error) { try more.withUnsafeMutableBytes { try drain(&decoder, $0) } }
         #expect(decoder.bufferedByteCount == 0, "a failed decoder frees its buffer")
     } catch {
         Issue.record("unexpected error \(error)")
@@ -69,6 +79,15 @@ func decodeFrames(_ input: [UInt8], cuts: [Int], role: Role = .server, maxMessag
     outcome.isIdle = decoder.isIdle
     outcome.bufferedByteCount = decoder.bufferedByteCount
     return outcome
+}
+
+/// Pulls every event out of `bytes`, copied, and returns them.
+@discardableResult
+func drain(_ decoder: inout FrameDecoder, _ bytes: UnsafeMutableRawBufferPointer) throws(FrameError) -> [DecodedEvent] {
+    var rest = bytes
+    var events: [DecodedEvent] = []
+    while let event = try decoder.next(&rest) { events.append(DecodedEvent(event)) }
+    return events
 }
 
 /// Decodes `input` whole, in two halves at every split point (spread samples for long
@@ -88,6 +107,8 @@ func decodeEveryWay(_ input: [UInt8], role: Role = .server, maxMessageSize: Int 
     let bytewise = decodeFrames(input, cuts: input.indices.count > 1 ? Array(1..<input.count) : [],
                           role: role, maxMessageSize: maxMessageSize)
     #expect(bytewise == whole, "one byte at a time", sourceLocation: sourceLocation)
+    let paused = decodeFrames(input, cuts: [], role: role, maxMessageSize: maxMessageSize, pausing: true)
+    #expect(paused == whole, "stopping after each event and resuming", sourceLocation: sourceLocation)
     return whole
 }
 

@@ -107,7 +107,7 @@ struct FrameDecoderTests {
         var header = rawFrame(0x82, [], lengthBytes: 8, claimedLength: claimed)
         #expect(header.count == 14)
         #expect(throws: FrameError.messageTooBig) {
-            try header.withUnsafeMutableBytes { try decoder.decode($0) { _ in Issue.record("no event expected") } }
+            try header.withUnsafeMutableBytes { let events = try drain(&decoder, $0); Issue.record("no event expected, got \(events)") }
         }
         #expect(decoder.bufferedByteCount == 0)
     }
@@ -142,8 +142,8 @@ struct FrameDecoderTests {
             var decoder = FrameDecoder(role: .server, maxMessageSize: 1 << 20)
             var start = Array(frame[..<headerSize])
             var bad = Array(frame[headerSize..<cut])
-            #expect(throws: Never.self) { try start.withUnsafeMutableBytes { try decoder.decode($0) { _ in } } }
-            #expect(throws: FrameError.invalidUTF8) { try bad.withUnsafeMutableBytes { try decoder.decode($0) { _ in } } }
+            #expect(throws: Never.self) { try start.withUnsafeMutableBytes { try drain(&decoder, $0) } }
+            #expect(throws: FrameError.invalidUTF8) { try bad.withUnsafeMutableBytes { try drain(&decoder, $0) } }
             #expect(decodeFrames(Array(frame[..<cut]), cuts: []).error == .invalidUTF8, "header and bad bytes in one read")
         }
     }
@@ -152,7 +152,7 @@ struct FrameDecoderTests {
         let first = rawFrame(0x01, [0x61, 0xF4])
         var decoder = FrameDecoder(role: .server, maxMessageSize: 1 << 20)
         var input = first + Array(rawFrame(0x80, [0x90, 0x80, 0x80, 0x61])[..<7])
-        #expect(throws: FrameError.invalidUTF8) { try input.withUnsafeMutableBytes { try decoder.decode($0) { _ in } } }
+        #expect(throws: FrameError.invalidUTF8) { try input.withUnsafeMutableBytes { try drain(&decoder, $0) } }
     }
 
     @Test func decoderRejectsTextMessageEndingInsideACodePoint() {
@@ -168,16 +168,64 @@ struct FrameDecoderTests {
         var inside: [Bool] = []
         try input.withUnsafeMutableBytes { bytes in
             let range = UInt(bitPattern: bytes.baseAddress!)..<UInt(bitPattern: bytes.baseAddress! + bytes.count)
-            try decoder.decode(bytes) { event in
-                guard case .binary(let payload) = event else {
-                    if case .ping(let payload) = event { inside.append(range.contains(UInt(bitPattern: payload.baseAddress!))) }
-                    return
+            var rest = bytes
+            while let event = try decoder.next(&rest) {
+                switch event {
+                case .binary(let payload), .ping(let payload): inside.append(range.contains(UInt(bitPattern: payload.baseAddress!)))
+                default: Issue.record("unexpected \(DecodedEvent(event))")
                 }
-                inside.append(range.contains(UInt(bitPattern: payload.baseAddress!)))
             }
         }
         #expect(inside == [true, true])
         #expect(Array(input[8..<308]) == Array(repeating: 5, count: 300), "unmasked in place")
+    }
+
+    /// A caller may stop pulling after any event (the connection closed, or it wants to
+    /// yield) and resume later: `next` leaves the rest of the buffer exactly where the event
+    /// ended, still masked, and the events that follow are the same as without the stop.
+    @Test func decoderStopsAfterAnEventAndResumesWithTheRest() throws {
+        let frames = [rawFrame(0x81, Self.hello), rawFrame(0x89, [1, 2]), rawFrame(0x02, [1]), rawFrame(0x8A, []),
+                      rawFrame(0x80, [2, 3]), rawFrame(0x82, Array(repeating: 9, count: 200)), rawFrame(0x88, [0x03, 0xE8])]
+        let input = frames.reduce([], +)
+        var decoder = FrameDecoder(role: .server, maxMessageSize: 1 << 20)
+        var copy = input
+        var restSizes: [Int] = []
+        try copy.withUnsafeMutableBytes { bytes in
+            var rest = bytes
+            while try decoder.next(&rest) != nil {
+                restSizes.append(rest.count)
+                #expect(Array(rest) == Array(input.suffix(rest.count)), "the rest is untouched")
+            }
+        }
+        // The fragmented binary message ends with its last fragment; the pong inside it is an event.
+        let ends = [1, 2, 4, 5, 6, 7].map { frames[..<$0].reduce(0) { $0 + $1.count } }
+        #expect(restSizes == ends.map { input.count - $0 })
+        let expected: [DecodedEvent] = [.text("Hello"), .ping([1, 2]), .pong([]), .binary([1, 2, 3]),
+                                        .binary(Array(repeating: 9, count: 200)), .close(.normalClosure, [])]
+        #expect(decodeEveryWay(input).events == expected)
+        for cut in [3, 10, 20, input.count - 5] {
+            #expect(decodeFrames(input, cuts: [cut], pausing: true).events == expected, "cut at \(cut)")
+        }
+    }
+
+    /// The reassembled message lives in the decoder, not in the caller's bytes: its pointer
+    /// must stay valid (and unchanged) while the caller goes on holding the event.
+    @Test func reassembledMessageStaysValidUntilTheNextCall() throws {
+        var decoder = FrameDecoder(role: .server, maxMessageSize: 1 << 20)
+        var first = rawFrame(0x02, Array(repeating: 4, count: 100))
+        var last = rawFrame(0x80, Array(repeating: 6, count: 100))
+        try first.withUnsafeMutableBytes { bytes in
+            let events = try drain(&decoder, bytes)
+            #expect(events.isEmpty)
+        }
+        try last.withUnsafeMutableBytes { bytes in
+            var rest = bytes
+            let event = try #require(try decoder.next(&rest))
+            guard case .binary(let message) = event else { Issue.record("expected binary"); return }
+            bytes.initializeMemory(as: UInt8.self, repeating: 0)  // the caller reuses its buffer
+            #expect(Array(message) == Array(repeating: 4, count: 100) + Array(repeating: 6, count: 100))
+            #expect(decoder.isIdle && decoder.bufferedByteCount == 0)
+        }
     }
 
     @Test func decoderHoldsOnlyWhatArrivedAndReleasesItWhenTheMessageCompletes() throws {
@@ -185,7 +233,7 @@ struct FrameDecoderTests {
         #expect(decoder.isIdle && decoder.bufferedByteCount == 0)
         func feed(_ bytes: [UInt8]) throws {
             var bytes = bytes
-            try bytes.withUnsafeMutableBytes { try decoder.decode($0) { _ in } }
+            _ = try bytes.withUnsafeMutableBytes { try drain(&decoder, $0) }
         }
         let big = rawFrame(0x82, Array(repeating: 1, count: 1000))
         try feed(Array(big[..<3]))
@@ -200,21 +248,13 @@ struct FrameDecoderTests {
         #expect(decoder.isIdle && decoder.bufferedByteCount == 0)
     }
 
-    struct HandlerStop: Error, Equatable {}
-
-    @Test func decoderPropagatesHandlerErrorsUnchanged() {
-        var decoder = FrameDecoder(role: .server, maxMessageSize: 1 << 20)
-        var input = rawFrame(0x81, Self.hello)
-        #expect(throws: HandlerStop()) { try input.withUnsafeMutableBytes { try decoder.decode($0) { _ in throw HandlerStop() } } }
-    }
-
     @Test func failedDecoderThrowsTheSameErrorForeverAfter() {
         var decoder = FrameDecoder(role: .server, maxMessageSize: 1 << 20)
         var bad: [UInt8] = [0xC1]
         var good = rawFrame(0x81, Self.hello)
-        #expect(throws: FrameError.reservedBitsSet) { try bad.withUnsafeMutableBytes { try decoder.decode($0) { _ in } } }
-        #expect(throws: FrameError.reservedBitsSet) { try good.withUnsafeMutableBytes { try decoder.decode($0) { _ in } } }
+        #expect(throws: FrameError.reservedBitsSet) { try bad.withUnsafeMutableBytes { try drain(&decoder, $0) } }
+        #expect(throws: FrameError.reservedBitsSet) { try good.withUnsafeMutableBytes { try drain(&decoder, $0) } }
         var empty: [UInt8] = []
-        #expect(throws: FrameError.reservedBitsSet) { try empty.withUnsafeMutableBytes { try decoder.decode($0) { _ in } } }
+        #expect(throws: FrameError.reservedBitsSet) { try empty.withUnsafeMutableBytes { try drain(&decoder, $0) } }
     }
 }

@@ -43,6 +43,22 @@ struct NATSParserTests {
         #expect(ops == [.info(NATSInfo(maxPayload: 1_048_576, headers: true, serverName: "n1"))])
     }
 
+    /// INFO bodies a key search misreads: the fields are read from the top-level object only,
+    /// never from inside a string or a nested object, and a duplicated key takes its last value.
+    @Test(arguments: [
+        (#"{"tag":"max_payload","server_name":"headers","max_payload":2048,"headers":true}"#, NATSInfo(maxPayload: 2048, headers: true, serverName: "headers")),
+        (#"{"version":"\"max_payload\":64,\"headers\":true","server_name":"n1"}"#, NATSInfo(maxPayload: 1_048_576, headers: false, serverName: "n1")),
+        (#"{"cluster":{"max_payload":64,"headers":true,"server_name":"inner"},"max_payload":2048}"#, NATSInfo(maxPayload: 2048, headers: false, serverName: nil)),
+        (#"{"headers":false,"tags":["headers",true],"x":{"y":{"headers":true}}}"#, NATSInfo(maxPayload: 1_048_576, headers: false, serverName: nil)),
+        (#"{"max_payload":64,"headers":false,"max_payload":128,"headers":true}"#, NATSInfo(maxPayload: 128, headers: true, serverName: nil)),
+        (#"{"server_name":"a,b}\"c\u0064","max_payload" : 4096 ,"headers" : true}"#, NATSInfo(maxPayload: 4096, headers: true, serverName: #"a,b}"cd"#)),
+        (#"{"max_payload":"64","headers":"true","server_name":7}"#, NATSInfo(maxPayload: 1_048_576, headers: false, serverName: nil)),
+        (#"{"max_payload":64,"headers":true"#, NATSInfo(maxPayload: 1_048_576, headers: false, serverName: nil)),
+    ])
+    func readsInfoFieldsFromTheTopLevelObjectOnly(body: String, expected: NATSInfo) throws {
+        #expect(try parseEveryWay("INFO \(body)\r\n") == [.info(expected)])
+    }
+
     @Test func parsesManyOperationsPackedInOneRead() throws {
         let header = "NATS/1.0\r\nBus-Kind: binary\r\n\r\n"
         let packed = Self.info + "+OK\r\nPING\r\nPONG\r\nMSG bus.a.b 7 5\r\nhello\r\nMSG bus.x 2 reply.to 0\r\n\r\n"

@@ -5,7 +5,8 @@
 /// one call, in fuzzer-chosen chunks and byte by byte gives the same events and the same
 /// error (the decoder's zero-copy and buffered paths must agree), and that every event
 /// keeps the decoder's promises: text is UTF-8, messages fit the limit, control payloads
-/// fit 125 bytes, the internal buffer stays bounded.
+/// fit 125 bytes, the internal buffer stays bounded, and after each event the rest of the
+/// chunk is untouched (a caller may stop pulling there and resume later).
 
 enum Decoded: Equatable {
     case text([UInt8]), binary([UInt8]), ping([UInt8]), pong([UInt8])
@@ -36,8 +37,9 @@ func decode(_ stream: [UInt8], role: Role, limit: Int, chunkSizes: [Int]) -> Out
             let chunk = UnsafeMutableRawBufferPointer.allocate(byteCount: end - start, alignment: 1)
             defer { chunk.deallocate() }
             chunk.copyMemory(from: UnsafeRawBufferPointer(rebasing: all[start..<end]))
-            do {
-                try decoder.decode(chunk) { event in
+            do throws(FrameError) {
+                var rest = chunk
+                while let event = try decoder.next(&rest) {
                     switch event {
                     case .text(let p):
                         precondition(isUTF8(p), "text event is not UTF-8")
@@ -57,20 +59,24 @@ func decode(_ stream: [UInt8], role: Role, limit: Int, chunkSizes: [Int]) -> Out
                         precondition(reason.count <= 123, "close reason over 123")
                         outcome.events.append(.close(code?.rawValue, Array(reason)))
                     }
+                    // A caller may stop here and resume later: the rest must be as it arrived.
+                    precondition(rest.elementsEqual(all[(end - rest.count)..<end]), "next touched the rest")
                 }
-            } catch let error as FrameError {
+                precondition(rest.isEmpty, "next returned nil before using up the bytes")
+            } catch {
                 outcome.error = error
                 // A failed decoder must keep failing with the same error.
                 var again: UInt8 = 0
-                do {
-                    try withUnsafeMutableBytes(of: &again) { try decoder.decode($0) { _ in } }
-                    preconditionFailure("failed decoder accepted more bytes")
-                } catch let repeated as FrameError {
-                    precondition(repeated == error, "failed decoder changed its error")
-                } catch { preconditionFailure("unexpected error type") }
+                withUnsafeMutableBytes(of: &again) { byte in
+                    do throws(FrameError) {
+                        var more = byte
+                        while try decoder.next(&more) != nil {}
+                        preconditionFailure("failed decoder accepted more bytes")
+                    } catch {
+                        precondition(error == outcome.error, "failed decoder changed its error")
+                    }
+                }
                 return
-            } catch {
-                preconditionFailure("decode threw a non-FrameError: \(error)")
             }
             // Held bytes: at most one message plus one control frame and a header.
             precondition(decoder.bufferedByteCount <= limit + 125 + 14, "decoder buffer unbounded")

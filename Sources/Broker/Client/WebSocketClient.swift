@@ -124,22 +124,21 @@ public final class WebSocketClient {
 
     private func decode(_ bytes: UnsafeMutableRawBufferPointer) throws {
         var replies: [(Opcode, [UInt8])] = []
+        var rest = bytes
         do {
-            do {
-                try decoder.decode(bytes) { event in
-                    switch event {
-                    case .text(let p): pending.append(.text(String(decoding: p, as: UTF8.self)))
-                    case .binary(let p): pending.append(.binary(Array(p)))
-                    case .ping(let p): replies.append((.pong, Array(p)))
-                    case .pong(let p): pending.append(.pong(Array(p)))
-                    case .close(let code, let reason):
-                        let payload = code.map { FrameEncoder.closePayload(code: $0, reason: "") } ?? []
-                        replies.append((.close, payload))
-                        pending.append(.close(code: code?.rawValue, reason: String(decoding: reason, as: UTF8.self)))
-                    }
+            while let event = try decoder.next(&rest) {
+                switch event {
+                case .text(let p): pending.append(.text(String(decoding: p, as: UTF8.self)))
+                case .binary(let p): pending.append(.binary(Array(p)))
+                case .ping(let p): replies.append((.pong, Array(p)))
+                case .pong(let p): pending.append(.pong(Array(p)))
+                case .close(let code, let reason):
+                    let payload = code.map { FrameEncoder.closePayload(code: $0, reason: "") } ?? []
+                    replies.append((.close, payload))
+                    pending.append(.close(code: code?.rawValue, reason: String(decoding: reason, as: UTF8.self)))
                 }
             }
-        } catch let error as FrameError {
+        } catch {
             throw ClientError.protocolViolation(error.reason)
         }
         for (opcode, payload) in replies { try? send(opcode, payload) }

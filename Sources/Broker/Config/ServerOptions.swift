@@ -5,7 +5,8 @@ import Topics
 /// broker-server's configuration from four places, each overriding the one before:
 /// defaults < config file (`--config FILE` or `BUS_CONFIG`, JSON) < environment
 /// (`BUS_PORT=9000`) < flags (`--port 9000` or `--port=9000`). One table of options names
-/// each once; its flag, variable and config file key all derive from that name.
+/// each once; its flag, variable, config file key and error messages all derive from that
+/// name, and a plain default shown in --help is read from `ServerConfig()`.
 ///
 /// Parsing is pure (arguments, environment and the config file's bytes in, options out), so it
 /// is tested without a file system or a socket; `load` adds the one read of the file.
@@ -42,10 +43,12 @@ public struct ServerOptions {
         let value: String   // placeholder shown in --help
         let defaultValue: String
         let help: String
-        let apply: @Sendable (inout ServerOptions, String) throws(ConfigError) -> Void
+        /// Stores a value; gets the option's `name` too, for its errors.
+        let apply: @Sendable (_ options: inout ServerOptions, _ value: String, _ name: String) throws(ConfigError) -> Void
 
         init(_ key: String, in section: String? = nil, _ kind: Kind, _ value: String, default defaultValue: String,
-             _ help: String, apply: @escaping @Sendable (inout ServerOptions, String) throws(ConfigError) -> Void) {
+             _ help: String,
+             apply: @escaping @Sendable (inout ServerOptions, String, String) throws(ConfigError) -> Void) {
             self.key = key
             self.section = section
             self.kind = kind
@@ -60,6 +63,49 @@ public struct ServerOptions {
         var environment: String { "BUS_" + name.uppercased().replacingOccurrences(of: "-", with: "_") }
         /// Where the option sits in a config file, for messages: `port`, `auth.jwt-secret`.
         var fileKey: String { section.map { "\($0).\(key)" } ?? key }
+
+        /// A number stored at `path`; --help shows `ServerConfig()`'s value there.
+        static func number<T: LosslessStringConvertible & Sendable>(
+            _ key: String, in section: String? = nil, _ kind: Kind, _ value: String,
+            _ path: WritableKeyPath<ServerConfig, T> & Sendable, _ help: String
+        ) -> Option {
+            Option(key, in: section, kind, value, default: show(ServerConfig()[keyPath: path]), help) { o, v, name throws(ConfigError) in
+                o.config[keyPath: path] = try ServerOptions.number(v, name, T.self)
+            }
+        }
+
+        /// A number whose default (nil) is derived at run time, described by `derived`.
+        static func number<T: LosslessStringConvertible & Sendable>(
+            _ key: String, _ kind: Kind, _ value: String,
+            _ path: WritableKeyPath<ServerConfig, T?> & Sendable, derived: String, _ help: String
+        ) -> Option {
+            Option(key, kind, value, default: derived, help) { o, v, name throws(ConfigError) in
+                o.config[keyPath: path] = try ServerOptions.number(v, name, T.self)
+            }
+        }
+
+        /// Comma-separated text stored at `path`; an empty default is shown as `empty`.
+        static func list(_ key: String, _ value: String, _ path: WritableKeyPath<ServerConfig, [String]> & Sendable,
+                         empty: String = "none", _ help: String) -> Option {
+            let defaults = ServerConfig()[keyPath: path]
+            return Option(key, .list, value, default: defaults.isEmpty ? empty : defaults.joined(separator: ","), help) { o, v, _ throws(ConfigError) in
+                o.config[keyPath: path] = v.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+            }
+        }
+
+        /// A default as the flag would take it: whole seconds and rates without a fraction.
+        static func show(_ value: some LosslessStringConvertible) -> String {
+            if let number = value as? Double, number == number.rounded(.towardZero), let whole = Int(exactly: number) {
+                return String(whole)
+            }
+            return value.description
+        }
+    }
+
+    /// A default duration as the flag would take it (`0`, `500us`, `1ms`).
+    static func showDuration(_ nanos: UInt64) -> String {
+        if nanos == 0 { return "0" }
+        return nanos % 1_000_000 == 0 ? "\(nanos / 1_000_000)ms" : "\(Double(nanos) / 1_000)us"
     }
 
     /// The flag and variable that name the config file; not an option of the file itself.
@@ -67,147 +113,84 @@ public struct ServerOptions {
     static let configVariable = "BUS_CONFIG"
 
     static let options: [Option] = [
-        Option("host", .list, "ADDR[,ADDR]", default: "127.0.0.1", "addresses to listen on; :: is IPv6 and IPv4") { o, v throws(ConfigError) in
-            o.config.hosts = v.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        .list("host", "ADDR[,ADDR]", \.hosts, "addresses to listen on; :: is IPv6 and IPv4"),
+        .number("port", .integer, "PORT", \.port, "TCP port; 0 picks a free one"),
+        .number("loops", .integer, "N", \.loops, "event loop threads; 0 = one per CPU but one (at least one)"),
+        .number("max-message-size", .integer, "BYTES", \.maxMessageSize, "largest message a client may send"),
+        .number("max-handshake-size", .integer, "BYTES", \.maxHandshakeSize, "largest HTTP request head"),
+        .number("handshake-timeout", .seconds, "SECONDS", \.handshakeTimeout, "time to complete an HTTP request (head and publish body)"),
+        .number("ping-interval", .seconds, "SECONDS", \.pingInterval, "ping a quiet connection this often"),
+        .number("idle-timeout", .seconds, "SECONDS", \.idleTimeout, "drop a peer silent this long, pongs included"),
+        .number("close-timeout", .seconds, "SECONDS", \.closeTimeout, "wait this long for the peer's close frame"),
+        .number("slow-consumer-grace", .seconds, "SECONDS", \.slowConsumerGrace, "time a dropped slow consumer has to read its notice and close"),
+        .number("send-queue-messages", .integer, "N", \.sendQueueMessages, "per-connection send queue bound in messages"),
+        .number("send-queue-bytes", .integer, "BYTES", \.sendQueueBytes, derived: "max(4194304, 2 x max message)", "per-connection send queue bound in bytes"),
+        .number("socket-send-buffer", .integer, "BYTES", \.socketSendBuffer, derived: "kernel autotuning", "kernel send buffer per connection"),
+        Option("flush-delay", .text, "DURATION", default: showDuration(ServerConfig().flushDelayNanos),
+               "coalesce writes: flush at most this often, e.g. 1ms or 500us (max 100ms)") { o, v, name throws(ConfigError) in
+            o.config.flushDelayNanos = try duration(v, name)
         },
-        Option("port", .integer, "PORT", default: "8080", "TCP port; 0 picks a free one") { o, v throws(ConfigError) in
-            o.config.port = try number(v, "port", UInt16.self)
-        },
-        Option("loops", .integer, "N", default: "0", "event loop threads; 0 = one per CPU but one (at least one)") { o, v throws(ConfigError) in
-            o.config.loops = try number(v, "loops", Int.self)
-        },
-        Option("max-message-size", .integer, "BYTES", default: "1048576", "largest message a client may send") { o, v throws(ConfigError) in
-            o.config.maxMessageSize = try number(v, "max-message-size", Int.self)
-        },
-        Option("max-handshake-size", .integer, "BYTES", default: "8192", "largest HTTP request head") { o, v throws(ConfigError) in
-            o.config.maxHandshakeSize = try number(v, "max-handshake-size", Int.self)
-        },
-        Option("handshake-timeout", .seconds, "SECONDS", default: "10", "time to complete an HTTP request (head and publish body)") { o, v throws(ConfigError) in
-            o.config.handshakeTimeout = try number(v, "handshake-timeout", Double.self)
-        },
-        Option("ping-interval", .seconds, "SECONDS", default: "25", "ping a quiet connection this often") { o, v throws(ConfigError) in
-            o.config.pingInterval = try number(v, "ping-interval", Double.self)
-        },
-        Option("idle-timeout", .seconds, "SECONDS", default: "60", "drop a peer silent this long, pongs included") { o, v throws(ConfigError) in
-            o.config.idleTimeout = try number(v, "idle-timeout", Double.self)
-        },
-        Option("close-timeout", .seconds, "SECONDS", default: "5", "wait this long for the peer's close frame") { o, v throws(ConfigError) in
-            o.config.closeTimeout = try number(v, "close-timeout", Double.self)
-        },
-        Option("slow-consumer-grace", .seconds, "SECONDS", default: "30", "time a dropped slow consumer has to read its notice and close") { o, v throws(ConfigError) in
-            o.config.slowConsumerGrace = try number(v, "slow-consumer-grace", Double.self)
-        },
-        Option("send-queue-messages", .integer, "N", default: "256", "per-connection send queue bound in messages") { o, v throws(ConfigError) in
-            o.config.sendQueueMessages = try number(v, "send-queue-messages", Int.self)
-        },
-        Option("send-queue-bytes", .integer, "BYTES", default: "max(4194304, 2 x max message)", "per-connection send queue bound in bytes") { o, v throws(ConfigError) in
-            o.config.sendQueueBytes = try number(v, "send-queue-bytes", Int.self)
-        },
-        Option("socket-send-buffer", .integer, "BYTES", default: "kernel autotuning", "kernel send buffer per connection") { o, v throws(ConfigError) in
-            o.config.socketSendBuffer = try number(v, "socket-send-buffer", Int.self)
-        },
-        Option("flush-delay", .text, "DURATION", default: "0", "coalesce writes: flush at most this often, e.g. 1ms or 500us (max 100ms)") { o, v throws(ConfigError) in
-            o.config.flushDelayNanos = try duration(v, "flush-delay")
-        },
-        Option("io-uring", .text, "on|off", default: "on", "write each loop turn's dirty connections with one io_uring submission (sendmsg where unavailable)") { o, v throws(ConfigError) in
+        Option("io-uring", .text, "on|off", default: ServerConfig().ioUring ? "on" : "off",
+               "write each loop turn's dirty connections with one io_uring submission (sendmsg where unavailable)") { o, v, name throws(ConfigError) in
             switch v.lowercased() {
             case "on", "true", "1": o.config.ioUring = true
             case "off", "false", "0": o.config.ioUring = false
-            default: throw ConfigError(option: "io-uring", message: "'\(v)' is not on or off")
+            default: throw ConfigError(option: name, message: "'\(v)' is not on or off")
             }
         },
-        Option("max-connections", .integer, "N", default: "file limit - 64", "most open connections; beyond it HTTP 503") { o, v throws(ConfigError) in
-            o.config.maxConnections = try number(v, "max-connections", Int.self)
-        },
-        Option("max-subscriptions", .integer, "N", default: "1000", "patterns one connection may hold") { o, v throws(ConfigError) in
-            o.config.maxSubscriptions = try number(v, "max-subscriptions", Int.self)
-        },
-        Option("max-topic-length", .integer, "BYTES", default: "256", "longest topic name") { o, v throws(ConfigError) in
-            o.config.maxTopicLength = try number(v, "max-topic-length", Int.self)
-        },
-        Option("max-topic-depth", .integer, "N", default: "16", "most dot-separated segments in a topic") { o, v throws(ConfigError) in
-            o.config.maxTopicDepth = try number(v, "max-topic-depth", Int.self)
-        },
-        Option("max-topics", .integer, "N", default: "100000", "topic states kept, least recently used evicted") { o, v throws(ConfigError) in
-            o.config.maxTopics = try number(v, "max-topics", Int.self)
-        },
-        Option("allowed-origin", .list, "ORIGIN[,ORIGIN]", default: "same host only",
-               "browser origins allowed besides the server's own host (*.example.com for subdomains)") { o, v throws(ConfigError) in
-            o.config.allowedOrigins = v.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
-        },
-        Option("publish-rate", .integer, "PER_SECOND", default: "1000000", "publishes per second per connection; 0 = unlimited") { o, v throws(ConfigError) in
-            o.config.publishRate = try number(v, "publish-rate", Double.self)
-        },
-        Option("publish-burst", .integer, "N", default: "1000000", "publishes a connection may make at once") { o, v throws(ConfigError) in
-            o.config.publishBurst = try number(v, "publish-burst", Double.self)
-        },
-        Option("subscribe-rate", .integer, "PER_SECOND", default: "1000", "subscribes + unsubscribes per second per connection; 0 = unlimited") { o, v throws(ConfigError) in
-            o.config.subscribeRate = try number(v, "subscribe-rate", Double.self)
-        },
-        Option("subscribe-burst", .integer, "N", default: "2000", "subscribes + unsubscribes a connection may make at once") { o, v throws(ConfigError) in
-            o.config.subscribeBurst = try number(v, "subscribe-burst", Double.self)
-        },
-        Option("trusted-proxy", .list, "ADDR[/BITS][,...]", default: "none",
-               "reverse proxies whose X-Forwarded-For names the real client") { o, v throws(ConfigError) in
-            o.config.trustedProxies = v.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
-        },
-        Option("max-connections-per-ip", .integer, "N", default: "0", "open connections per client address; 0 = no limit") { o, v throws(ConfigError) in
-            o.config.maxConnectionsPerIP = try number(v, "max-connections-per-ip", Int.self)
-        },
-        Option("connection-rate-per-ip", .integer, "PER_SECOND", default: "0", "new connections per second per client address; 0 = no limit") { o, v throws(ConfigError) in
-            o.config.connectionRatePerIP = try number(v, "connection-rate-per-ip", Double.self)
-        },
-        Option("max-reassembly-bytes", .integer, "BYTES", default: "536870912", "memory all partly received messages may hold") { o, v throws(ConfigError) in
-            o.config.maxReassemblyBytes = try number(v, "max-reassembly-bytes", Int.self)
-        },
-        Option("max-queued-bytes", .integer, "BYTES", default: "1073741824", "memory all send queues may hold") { o, v throws(ConfigError) in
-            o.config.maxQueuedBytes = try number(v, "max-queued-bytes", Int.self)
-        },
-        Option("history-messages", .integer, "N", default: "100", "messages kept per topic for resume; 0 = off") { o, v throws(ConfigError) in
-            o.config.historyMessages = try number(v, "history-messages", Int.self)
-        },
-        Option("history-age", .seconds, "SECONDS", default: "120", "how long history keeps a message") { o, v throws(ConfigError) in
-            o.config.historyAge = try number(v, "history-age", Double.self)
-        },
-        Option("history-bytes", .integer, "BYTES", default: "67108864", "history budget across all topics") { o, v throws(ConfigError) in
-            o.config.historyBytes = try number(v, "history-bytes", Int.self)
-        },
+        .number("max-connections", .integer, "N", \.maxConnections, derived: "file limit - 64", "most open connections; beyond it HTTP 503"),
+        .number("max-subscriptions", .integer, "N", \.maxSubscriptions, "patterns one connection may hold"),
+        .number("max-topic-length", .integer, "BYTES", \.maxTopicLength, "longest topic name"),
+        .number("max-topic-depth", .integer, "N", \.maxTopicDepth, "most dot-separated segments in a topic"),
+        .number("max-topics", .integer, "N", \.maxTopics, "topic states kept, least recently used evicted"),
+        .list("allowed-origin", "ORIGIN[,ORIGIN]", \.allowedOrigins, empty: "same host only",
+              "browser origins allowed besides the server's own host (*.example.com for subdomains)"),
+        .number("publish-rate", .integer, "PER_SECOND", \.publishRate, "publishes per second per connection; 0 = unlimited"),
+        .number("publish-burst", .integer, "N", \.publishBurst, "publishes a connection may make at once"),
+        .number("subscribe-rate", .integer, "PER_SECOND", \.subscribeRate, "subscribes + unsubscribes per second per connection; 0 = unlimited"),
+        .number("subscribe-burst", .integer, "N", \.subscribeBurst, "subscribes + unsubscribes a connection may make at once"),
+        .list("trusted-proxy", "ADDR[/BITS][,...]", \.trustedProxies, "reverse proxies whose X-Forwarded-For names the real client"),
+        .number("max-connections-per-ip", .integer, "N", \.maxConnectionsPerIP, "open connections per client address; 0 = no limit"),
+        .number("connection-rate-per-ip", .integer, "PER_SECOND", \.connectionRatePerIP, "new connections per second per client address; 0 = no limit"),
+        .number("max-reassembly-bytes", .integer, "BYTES", \.maxReassemblyBytes, "memory all partly received messages may hold"),
+        .number("max-queued-bytes", .integer, "BYTES", \.maxQueuedBytes, "memory all send queues may hold"),
+        .number("history-messages", .integer, "N", \.historyMessages, "messages kept per topic for resume; 0 = off"),
+        .number("history-age", .seconds, "SECONDS", \.historyAge, "how long history keeps a message"),
+        .number("history-bytes", .integer, "BYTES", \.historyBytes, "history budget across all topics"),
         Option("history", .list, "PATTERN=N[:SECONDS],...", default: "none",
-               "history for topics matching PATTERN (first match wins; N=0 turns it off)") { o, v throws(ConfigError) in
+               "history for topics matching PATTERN (first match wins; N=0 turns it off)") { o, v, _ throws(ConfigError) in
             o.config.historyOverrides = try v.split(separator: ",").map { item throws(ConfigError) in
                 try historyOverride(item.trimmingCharacters(in: .whitespaces), defaultAge: o.config.historyAge)
             }
         },
         Option("nats", .text, "nats://HOST:PORT", default: "none (run alone)",
-               "cluster mode: share topics with other nodes through this NATS server") { o, v throws(ConfigError) in
+               "cluster mode: share topics with other nodes through this NATS server") { o, v, _ throws(ConfigError) in
             o.config.natsURL = v.isEmpty ? nil : v
         },
-        Option("node-name", .text, "NAME", default: "bus-HOSTNAME-PID", "this node's name on NATS, in logs and /healthz") { o, v throws(ConfigError) in
+        Option("node-name", .text, "NAME", default: "bus-HOSTNAME-PID", "this node's name on NATS, in logs and /healthz") { o, v, _ throws(ConfigError) in
             o.config.nodeName = v.isEmpty ? nil : v
         },
         Option("jwt-secret", in: "auth", .text, "SECRET", default: "none",
-               "HS256 key (32+ bytes) for JWTs; prefer --auth-jwt-secret-file") { o, v throws(ConfigError) in
+               "HS256 key (32+ bytes) for JWTs; prefer --auth-jwt-secret-file") { o, v, _ throws(ConfigError) in
             o.config.auth.jwtSecret = v
         },
         Option("jwt-secret-file", in: "auth", .text, "FILE", default: "none",
-               "file holding the HS256 key for JWTs (a trailing newline is ignored)") { o, v throws(ConfigError) in
+               "file holding the HS256 key for JWTs (a trailing newline is ignored)") { o, v, _ throws(ConfigError) in
             o.config.auth.jwtSecretFile = v
         },
         Option("tokens", in: "auth", .json, "JSON", default: "none",
-               "static tokens: [{\"token\":..., \"publish\":[patterns], \"subscribe\":[patterns]}]") { o, v throws(ConfigError) in
+               "static tokens: [{\"token\":..., \"publish\":[patterns], \"subscribe\":[patterns]}]") { o, v, name throws(ConfigError) in
             do throws(AuthConfigError) { o.config.auth.tokens = try StaticTokens(json: Array(v.utf8)) } catch {
-                throw ConfigError(option: "auth-tokens", message: error.message)
+                throw ConfigError(option: name, message: error.message)
             }
         },
-        Option("leeway", in: "auth", .seconds, "SECONDS", default: "5", "clock skew allowed on JWT exp and nbf") { o, v throws(ConfigError) in
-            o.config.auth.leeway = try number(v, "auth-leeway", Double.self)
-        },
-        Option("log-level", .text, "LEVEL", default: "info", "debug, info, warn or error") { o, v throws(ConfigError) in
-            guard let level = Log.Level(name: v) else { throw ConfigError(option: "log-level", message: "'\(v)' is not debug, info, warn or error") }
+        .number("leeway", in: "auth", .seconds, "SECONDS", \.auth.leeway, "clock skew allowed on JWT exp and nbf"),
+        Option("log-level", .text, "LEVEL", default: Log().level.name, "debug, info, warn or error") { o, v, name throws(ConfigError) in
+            guard let level = Log.Level(name: v) else { throw ConfigError(option: name, message: "'\(v)' is not debug, info, warn or error") }
             o.log.level = level
         },
-        Option("log-format", .text, "FORMAT", default: "logfmt", "logfmt or json") { o, v throws(ConfigError) in
-            guard let format = Log.Format(rawValue: v) else { throw ConfigError(option: "log-format", message: "'\(v)' is not logfmt or json") }
+        Option("log-format", .text, "FORMAT", default: Log().format.rawValue, "logfmt or json") { o, v, name throws(ConfigError) in
+            guard let format = Log.Format(rawValue: v) else { throw ConfigError(option: name, message: "'\(v)' is not logfmt or json") }
             o.log.format = format
         },
     ]
@@ -317,7 +300,7 @@ public struct ServerOptions {
         // Which source set each option last, so a validation error can say where to look.
         var sources: [String: ConfigError.Source] = [:]
         func apply(_ option: Option, _ value: String, _ source: ConfigError.Source) throws(ConfigError) {
-            do { try option.apply(&parsed, value) } catch { throw error.from(source) }
+            do { try option.apply(&parsed, value, option.name) } catch { throw error.from(source) }
             sources[option.name] = source
         }
         if let configFile {

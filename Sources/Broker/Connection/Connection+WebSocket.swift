@@ -2,13 +2,18 @@ import Frames
 
 extension Connection {
     /// Runs the frame decoder over freshly read bytes (unmasking them in place) and acts on
-    /// each complete message or control frame.
+    /// each complete message or control frame, until the bytes are used up or an event
+    /// ended the connection (the rest is then dropped unread).
     func consumeFrames(_ bytes: UnsafeMutableRawBufferPointer) {
         guard var frames = decoder else { return }
         decoder = nil  // taken out while decoding, so handlers never see a half-updated copy
         let heldBefore = frames.bufferedByteCount
+        var rest = bytes
         do {
-            try frames.decode(bytes) { event in self.handle(event) }
+            while let event = try frames.next(&rest) {
+                handle(event)
+                if phase != .open && phase != .closeSent { break }
+            }
             let held = frames.bufferedByteCount
             loop.reassemblyBytes += held - heldBefore
             if held > heldBefore && loop.reassemblyBytes > loop.reassemblyBytesBudget {
@@ -19,11 +24,9 @@ extension Connection {
                 return
             }
             if phase == .open || phase == .closeSent { decoder = frames } else { loop.reassemblyBytes -= held }
-        } catch let error as FrameError {
+        } catch {
             loop.reassemblyBytes -= heldBefore
             fail(error)
-        } catch {
-            fail(.invalidClosePayload)  // unreachable: our handlers do not throw
         }
     }
 
