@@ -20,7 +20,7 @@ extension Connection {
     func dropSlowConsumer(overflowing frame: OutboundBytes?, cause: String) {
         guard isOpen else { return }
         let (messages, bytes) = (queuedMessages, queuedBytes)
-        let notice = service?.slowConsumerNotice(on: self, cause: cause, overflowing: frame)
+        let notice = webSocket.service?.slowConsumerNotice(on: self, cause: cause, overflowing: frame)
         dropUnstartedFrames()
         if let notice { enqueueFinal(notice) }
         close(.slowConsumer)

@@ -5,8 +5,8 @@ extension Connection {
     /// each complete message or control frame, until the bytes are used up or an event
     /// ended the connection (the rest is then dropped unread).
     func consumeFrames(_ bytes: UnsafeMutableRawBufferPointer) {
-        guard var frames = decoder else { return }
-        decoder = nil  // taken out while decoding, so handlers never see a half-updated copy
+        guard var frames = webSocket.decoder else { return }
+        webSocket.decoder = nil  // taken out while decoding, so handlers never see a half-updated copy
         let heldBefore = frames.bufferedByteCount
         var rest = bytes
         do {
@@ -23,7 +23,7 @@ extension Connection {
                 fail(.messageTooBig)
                 return
             }
-            if phase == .open || phase == .closeSent { decoder = frames } else { loop.reassemblyBytes -= held }
+            if phase == .open || phase == .closeSent { webSocket.decoder = frames } else { loop.reassemblyBytes -= held }
         } catch {
             loop.reassemblyBytes -= heldBefore
             fail(error)
@@ -33,9 +33,9 @@ extension Connection {
     private func handle(_ event: FrameDecoder.Event) {
         switch event {
         case .text(let payload):
-            if phase == .open { service?.received(.text, payload, on: self) }
+            if phase == .open { webSocket.service?.received(.text, payload, on: self) }
         case .binary(let payload):
-            if phase == .open { service?.received(.binary, payload, on: self) }
+            if phase == .open { webSocket.service?.received(.binary, payload, on: self) }
         case .ping(let payload):
             if phase == .open { enqueue(WireFrame.make(opcode: .pong, payload: payload)) }
         case .pong:

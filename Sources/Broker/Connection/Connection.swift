@@ -2,7 +2,9 @@ import Auth
 import Frames
 
 /// One accepted socket, owned by one loop for its whole life. A small state machine:
-/// HTTP request head → (plain HTTP reply | WebSocket open) → closing → closed.
+/// HTTP request head → (plain HTTP reply | WebSocket open) → closing → closed. It keeps the
+/// transport (queue, pauses, timers); each phase's own state lives in `http` (`HTTPExchange`)
+/// and `webSocket` (`WebSocketState`), and what is spoken over it in the service and endpoint.
 ///
 /// Named everywhere by `id` (loop-unique, never reused), not by fd: Linux hands a closed fd
 /// to the next accept at once, and a late timer or message addressed by fd would reach a
@@ -46,19 +48,16 @@ final class Connection: QueueHolder {
     unowned(unsafe) let loop: EventLoop
     private(set) var phase: Phase = .http
 
-    var httpParser: HTTPRequestParser?
-    var decoder: FrameDecoder?
-    /// Where an open WebSocket's messages go (the protocol spoken over it).
-    var service: WebSocketService?
+    /// The WebSocket phase's state, from the upgrade to the end of the closing handshake.
+    var webSocket = WebSocketState()
     /// Who waits for the hub's answers to this connection's requests (see `HubEndpoint`).
     var endpoint: HubEndpoint?
     /// It has published: backpressure between loops pauses publishers only.
     var publishes = false
     /// The service asked to hear when the queue has been written out (a replay's next page).
     private var drainNoticeWanted = false
-    /// The subprotocol agreed in the handshake (nil when none).
-    var subprotocol: String?
-    /// A plain HTTP request being served (POST bodies, pipelining).
+    /// The HTTP phase's state: the request head being read, the request being served (its
+    /// body, an answer from other loops), pipelined input. Reset when the phase ends.
     var http = HTTPExchange()
     /// The WebSocket close code that ended the conversation: ours, or the peer's when the peer
     /// closed first (nil for plain HTTP and for connections that just vanished). Logged.
@@ -66,8 +65,6 @@ final class Connection: QueueHolder {
     /// What the token presented with the upgrade (or the current HTTP request) allows; nil
     /// when no auth is configured and everything is allowed.
     var grant: Grant?
-    /// Loop time at which the WebSocket's JWT expires: the connection is closed with 1008.
-    var authExpiry: UInt64?
 
     private var queue = SendQueue()
     private var isDirty = false
@@ -89,7 +86,6 @@ final class Connection: QueueHolder {
     /// a queue that stops moving for the idle timeout belongs to a peer that stopped reading.
     private var lastWritten: UInt64 = 0
     private var phaseDeadline: UInt64 = 0
-    private var nextPing: UInt64 = 0
     private var timerTick: UInt64 = 0
 
     init(id: UInt64, fd: Int32, peer: SocketAddress, loop: EventLoop) {
@@ -120,7 +116,7 @@ final class Connection: QueueHolder {
     var isOpen: Bool { phase == .open }
 
     func didOpen() {
-        httpParser = HTTPRequestParser(maxHeadSize: config.maxHandshakeSize)
+        http.parser = HTTPRequestParser(maxHeadSize: config.maxHandshakeSize)
         phaseDeadline = loop.now + Self.nanos(config.handshakeTimeout)
         rescheduleTimer()
         log.debug("connection opened", peerFields + [("id", String(id))])
@@ -280,15 +276,19 @@ final class Connection: QueueHolder {
         loop.queuedBytes += bytes.count
         queueChanged()
         markDirty()
-        if (queue.byteCount > loop.queueBytesLimit / 2 || queue.count > loop.queueMessagesLimit / 2) && !pauses.contains(.backlogged) {
+        if (queue.byteCount > loop.backlogBytes || queue.count > loop.backlogMessages) && !pauses.contains(.backlogged) {
             pause(.backlogged)
             loop.metrics.backlogPauses &+= 1
         }
     }
 
-    /// Keeps the loop's index of large queues current (one comparison when nothing moves).
+    /// Keeps the loop's index of large queues current: one comparison for a small queue that
+    /// was small before (nearly every delivery).
+    @inline(__always)
     private func queueChanged() {
-        loop.largestQueues.update(self, bytes: queue.byteCount)
+        let bytes = queue.byteCount
+        if queueClass == 0 && bytes < LargestQueues<Connection>.minimumBytes { return }
+        loop.largestQueues.update(self, bytes: bytes)
     }
 
     private func markDirty() {
@@ -371,9 +371,9 @@ final class Connection: QueueHolder {
         if writableArmed { writableArmed = false; updateInterest() }
         if drainNoticeWanted {
             drainNoticeWanted = false
-            service?.drained(self)
+            webSocket.service?.drained(self)
         }
-        if pauses.contains(.backlogged) && queue.byteCount <= loop.queueBytesLimit / 4 && queue.count <= loop.queueMessagesLimit / 4 {
+        if pauses.contains(.backlogged) && queue.byteCount <= loop.backlogBytes / 2 && queue.count <= loop.backlogMessages / 2 {
             resume(.backlogged)
         }
         switch phase {
@@ -447,8 +447,8 @@ final class Connection: QueueHolder {
     func fail(_ error: FrameError) {
         guard phase == .open || phase == .closeSent else { return }
         let wasOpen = phase == .open
-        if let decoder { loop.reassemblyBytes -= decoder.bufferedByteCount }
-        decoder = nil
+        if let decoder = webSocket.decoder { loop.reassemblyBytes -= decoder.bufferedByteCount }
+        webSocket.decoder = nil
         if wasOpen {
             enqueueFinal(Self.closeFrame(code: error.closeCode, reason: error.reason))
             closeCode = error.closeCode.rawValue
@@ -468,7 +468,7 @@ final class Connection: QueueHolder {
     private func enterClosingPhase(_ next: Phase, timeout: Double? = nil) {
         let wasOpen = phase == .open
         phase = next
-        httpParser = nil
+        http.parser = nil
         phaseDeadline = loop.now + Self.nanos(timeout ?? config.closeTimeout)
         rescheduleTimer()
         if wasOpen { notifyServiceClosed() }
@@ -494,9 +494,8 @@ final class Connection: QueueHolder {
         queue.removeAll()
         queueChanged()
         if droppedSlow { loop.slowConsumersClosing -= 1 }
-        if let decoder { loop.reassemblyBytes -= decoder.bufferedByteCount }
-        decoder = nil
-        httpParser = nil
+        if let decoder = webSocket.decoder { loop.reassemblyBytes -= decoder.bufferedByteCount }
+        webSocket.decoder = nil
         http = HTTPExchange()
         if wasOpen { notifyServiceClosed() }
         endpoint = nil
@@ -507,8 +506,8 @@ final class Connection: QueueHolder {
     }
 
     private func notifyServiceClosed() {
-        guard let service else { return }
-        self.service = nil
+        guard let service = webSocket.service else { return }
+        webSocket.service = nil
         service.closed(self)
     }
 
@@ -535,16 +534,16 @@ final class Connection: QueueHolder {
                 return dropSlowConsumer(overflowing: nil, cause: "stalled: nothing read for \(Int(config.idleTimeout)) s")
             }
             if silent { return closeNow(reason: "idle timeout") }
-            if let expiry = authExpiry, now >= expiry {
+            if let expiry = webSocket.authExpiry, now >= expiry {
                 log.info("token expired: closing", peerFields + [("id", String(id))])
                 return close(.tokenExpired)
             }
-            if now >= nextPing {
+            if now >= webSocket.nextPing {
                 // Ping only a quiet peer: anything received already proves it is alive.
                 if !readPaused && now &- lastReceived >= Self.nanos(config.pingInterval) {
                     enqueue(WireFrame.make(opcode: .ping, payload: []))
                 }
-                nextPing = now + Self.nanos(config.pingInterval)
+                webSocket.nextPing = now + Self.nanos(config.pingInterval)
             }
         case .closeSent, .failing, .lingering, .closingAfterFlush:
             if now >= phaseDeadline { return closeNow(reason: "close timeout") }
@@ -561,7 +560,7 @@ final class Connection: QueueHolder {
         let deadline: UInt64
         switch phase {
         case .open:
-            deadline = min(nextPing, readPaused ? .max : lastReceived &+ Self.nanos(config.idleTimeout), authExpiry ?? .max)
+            deadline = min(webSocket.nextPing, readPaused ? .max : lastReceived &+ Self.nanos(config.idleTimeout), webSocket.authExpiry ?? .max)
         case .closed: return
         default: deadline = phaseDeadline
         }
@@ -569,14 +568,13 @@ final class Connection: QueueHolder {
     }
 
     /// Switches to WebSocket framing after a successful upgrade.
-    func becomeOpen(_ endpoint: WebSocketEndpoint, subprotocol: String?) {
+    func becomeOpen(_ endpoint: WebSocketEndpoint) {
         phase = .open
-        httpParser = nil
-        decoder = FrameDecoder(role: .server, maxMessageSize: config.maxMessageSize)
-        self.subprotocol = subprotocol
-        nextPing = loop.now + Self.nanos(config.pingInterval)
+        http = HTTPExchange()
+        webSocket.decoder = FrameDecoder(role: .server, maxMessageSize: config.maxMessageSize)
+        webSocket.nextPing = loop.now + Self.nanos(config.pingInterval)
         rescheduleTimer()
-        service = endpoint.open(self)
+        webSocket.service = endpoint.open(self)
     }
 
     /// The service hears (`drained`) once everything queued now has been written.
@@ -584,4 +582,15 @@ final class Connection: QueueHolder {
         drainNoticeWanted = true
         markDirty()
     }
+}
+
+/// A connection's WebSocket phase: the frame decoder, the service its messages go to, and the
+/// WebSocket's own deadlines.
+struct WebSocketState {
+    var decoder: FrameDecoder?
+    /// Where the messages go (the protocol spoken over the socket).
+    var service: WebSocketService?
+    /// Loop time at which the token presented with the upgrade expires (close 1008).
+    var authExpiry: UInt64?
+    var nextPing: UInt64 = 0
 }

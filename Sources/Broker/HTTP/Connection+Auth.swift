@@ -17,7 +17,7 @@ extension Connection {
         case .success(let credential):
             grant = credential.grant
             if webSocket, let expiresAt = credential.expiresAt {
-                authExpiry = ExpiryDeadline.monotonicNanos(expiresAt: expiresAt, wallNow: now, monotonicNow: loop.now)
+                self.webSocket.authExpiry = ExpiryDeadline.monotonicNanos(expiresAt: expiresAt, wallNow: now, monotonicNow: loop.now)
             }
             return true
         case .failure(let error):

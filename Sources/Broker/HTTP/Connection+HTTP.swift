@@ -13,11 +13,11 @@ extension Connection {
     /// frames or the next request), or nil when everything was consumed.
     func consumeHTTP(_ bytes: UnsafeRawBufferPointer) -> Int? {
         if http.body != nil { return consumeBody(bytes) }
-        guard var parser = httpParser else { return nil }
-        httpParser = nil
+        guard var parser = http.parser else { return nil }
+        http.parser = nil
         switch parser.parse(bytes) {
         case .needMore:
-            httpParser = parser
+            http.parser = parser
             return nil
         case .failure(let status, let message):
             replyAndClose(HTTPResponseHead.simple(status, body: message + "\n"))
@@ -86,7 +86,7 @@ extension Connection {
             let upgrade = try ServerHandshake.validate(request)
             let subprotocol = try endpoint.negotiate(upgrade.offeredSubprotocols)
             enqueue(OutboundBytes.copying(ServerHandshake.response(key: upgrade.key, subprotocol: subprotocol)))
-            becomeOpen(endpoint, subprotocol: subprotocol)
+            becomeOpen(endpoint)
         } catch {
             replyAndClose(error.response())
             log.debug("handshake refused", peerFields + [("status", String(error.status.code)),
@@ -170,7 +170,7 @@ extension Connection {
     }
 
     private func expectNextRequest() {
-        httpParser = HTTPRequestParser(maxHeadSize: config.maxHandshakeSize)
+        http.parser = HTTPRequestParser(maxHeadSize: config.maxHandshakeSize)
         restartHandshakeDeadline()
     }
 
@@ -192,8 +192,11 @@ extension Connection {
     }
 }
 
-/// A plain HTTP connection's request in progress (bodies, answers from other loops, pipelining).
+/// The HTTP phase's state: the request head being read, the request in progress (its body,
+/// an answer from other loops), and pipelined input.
 struct HTTPExchange {
+    /// Reads the next request head; nil while a request is being served.
+    var parser: HTTPRequestParser?
     var request: HTTPRequest?
     /// The endpoint serving `request`.
     var endpoint: HTTPEndpoint?

@@ -30,6 +30,10 @@ final class EventLoop {
     /// configuration struct (whose arrays would be retained and released each time).
     let queueMessagesLimit: Int
     let queueBytesLimit: Int
+    /// Half of each: a connection whose queue holds more is not read until it has drained to
+    /// a quarter (see `Connection.ReadPauses.backlogged`).
+    let backlogMessages: Int
+    let backlogBytes: Int
     /// Every loop's inbox, this one's included (scrapes and backpressure look at them all).
     private let peers: [LoopInbox]
     private let epoll: Int32
@@ -79,6 +83,8 @@ final class EventLoop {
         self.peers = peers
         queueMessagesLimit = context.config.sendQueueMessages
         queueBytesLimit = context.config.effectiveSendQueueBytes
+        backlogMessages = queueMessagesLimit / 2
+        backlogBytes = queueBytesLimit / 2
         self.listeners = listeners
         epoll = try Sys.epollCreate()
         now = Sys.monotonicNanos()
