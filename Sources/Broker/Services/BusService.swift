@@ -70,7 +70,7 @@ final class BusService: WebSocketEndpoint {
             guard withinRate(session, publishing: true, id: nil, topic: nil) else { return }
             let id = publish.id.map { Array(JSONText.quoted(String(decoding: payload[$0], as: UTF8.self)).utf8) }
             let name = UnsafeRawBufferPointer(rebasing: payload[publish.topic])
-            guard let topic = publishTopic(String(decoding: name, as: UTF8.self), id: id, session: session, bytes: name) else { return }
+            guard let topic = publishTopic(bytes: name, id: id, session: session) else { return }
             self.publish(topic, .binary, UnsafeRawBufferPointer(rebasing: payload[publish.payload]), id: id, session: session)
         }
     }
@@ -122,24 +122,33 @@ final class BusService: WebSocketEndpoint {
         connection.enqueue(WireFrame.make(opcode: .text, payload: ServerEnvelope.ack(id: id, op: "unsubscribe", topic: text)))
     }
 
-    /// `bytes`: the topic as it came in a binary frame, validated as bytes (malformed UTF-8 is
-    /// refused, never repaired); `text` is then only for messages.
-    private func publishTopic(_ text: String, id: [UInt8]?, session: BusSession, bytes: UnsafeRawBufferPointer? = nil) -> TopicName? {
+    private func publishTopic(_ text: String, id: [UInt8]?, session: BusSession) -> TopicName? {
+        do { return allowedToPublish(try TopicName(text, limits: limits), id: id, session: session) } catch {
+            refuseTopic(error, text: text, id: id, session: session)
+            return nil
+        }
+    }
+
+    /// The topic as it came in a binary frame, validated as bytes (malformed UTF-8 is refused,
+    /// never repaired); a string is made only for an error's message.
+    private func publishTopic(bytes: UnsafeRawBufferPointer, id: [UInt8]?, session: BusSession) -> TopicName? {
+        do { return allowedToPublish(try TopicName(validating: bytes, limits: limits), id: id, session: session) } catch {
+            refuseTopic(error, text: String(decoding: bytes, as: UTF8.self), id: id, session: session)
+            return nil
+        }
+    }
+
+    private func refuseTopic(_ error: TopicError, text: String, id: [UInt8]?, session: BusSession) {
+        let message = error == .wildcardInTopic ? "publish needs a topic, not a pattern" : error.message
+        sendError(.invalidTopic, message, id: id, topic: error == .invalidUTF8 ? nil : text, to: session)
+    }
+
+    private func allowedToPublish(_ topic: TopicName, id: [UInt8]?, session: BusSession) -> TopicName? {
         let connection = session.connection
-        let topic: TopicName
-        do {
-            if let bytes { topic = try TopicName(validating: bytes, limits: limits) } else { topic = try TopicName(text, limits: limits) }
-        } catch {
-            let message = error == .wildcardInTopic ? "publish needs a topic, not a pattern" : error.message
-            sendError(.invalidTopic, message, id: id, topic: error == .invalidUTF8 ? nil : text, to: session)
-            return nil
-        }
-        if let grant = connection.grant, !grant.allowsPublish(to: topic) {
-            connection.permissionDenied("publish", text)
-            sendError(.forbidden, "this token may not publish to \(text)", id: id, topic: text, to: session)
-            return nil
-        }
-        return topic
+        guard let grant = connection.grant, !grant.allowsPublish(to: topic) else { return topic }
+        connection.permissionDenied("publish", topic.string)
+        sendError(.forbidden, "this token may not publish to \(topic.string)", id: id, topic: topic.string, to: session)
+        return nil
     }
 
     private func publish(_ topic: TopicName, _ kind: PayloadKind, _ data: UnsafeRawBufferPointer, id: [UInt8]?, session: BusSession) {
