@@ -28,6 +28,18 @@ extension Array where Element == UInt8 {
         appendDecimal(UInt64(value.magnitude))
     }
 
+    /// `,"recovered":bool` and, when given, `,"earliest":{"epoch":…,"seq":N}`: how complete
+    /// a resume or a history answer is (Protocol.md "History and resume").
+    mutating func appendRecovery(recovered: Bool, earliest: (epoch: String, seq: UInt64)?) {
+        appendLiteral(recovered ? #","recovered":true"# : #","recovered":false"#)
+        guard let earliest else { return }
+        appendLiteral(#","earliest":{"epoch":"#)
+        appendQuoted(earliest.epoch)
+        appendLiteral(#","seq":"#)
+        appendDecimal(earliest.seq)
+        append(0x7D)
+    }
+
     /// Appends a string as a JSON string token.
     @inline(__always)
     mutating func appendQuoted(_ text: String) {

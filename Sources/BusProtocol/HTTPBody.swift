@@ -66,14 +66,7 @@ public enum HTTPBody {
         bytes.appendQuoted(epoch)
         bytes.appendLiteral(#","seq":"#)
         bytes.appendDecimal(seq)
-        bytes.appendLiteral(recovered ? #","recovered":true"# : #","recovered":false"#)
-        if let earliest {
-            bytes.appendLiteral(#","earliest":{"epoch":"#)
-            bytes.appendQuoted(earliest.epoch)
-            bytes.appendLiteral(#","seq":"#)
-            bytes.appendDecimal(earliest.seq)
-            bytes.append(0x7D)
-        }
+        bytes.appendRecovery(recovered: recovered, earliest: earliest)
         bytes.appendLiteral(more ? #","more":true"# : #","more":false"#)
         bytes.appendLiteral(#","messages":["#)
         return bytes

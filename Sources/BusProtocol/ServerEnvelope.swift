@@ -53,16 +53,7 @@ public enum ServerEnvelope {
             bytes.appendLiteral(#","subscribers":"#)
             bytes.appendDecimal(subscribers)
         }
-        if let recovered {
-            bytes.appendLiteral(recovered ? #","recovered":true"# : #","recovered":false"#)
-        }
-        if let earliest {
-            bytes.appendLiteral(#","earliest":{"epoch":"#)
-            bytes.appendQuoted(earliest.epoch)
-            bytes.appendLiteral(#","seq":"#)
-            bytes.appendDecimal(earliest.seq)
-            bytes.append(0x7D)
-        }
+        if let recovered { bytes.appendRecovery(recovered: recovered, earliest: earliest) }
         bytes.append(0x7D)
         return bytes
     }
