@@ -81,12 +81,12 @@ final class Connection: QueueHolder {
     private(set) var droppedSlow = false
 
     /// Loop time of the last bytes received: the liveness rule's only input.
-    private var lastReceived: UInt64
+    var lastReceived: UInt64
     /// Loop time the queue last made progress (bytes written, or its first entry queued):
     /// a queue that stops moving for the idle timeout belongs to a peer that stopped reading.
-    private var lastWritten: UInt64 = 0
-    private var phaseDeadline: UInt64 = 0
-    private var timerTick: UInt64 = 0
+    var lastWritten: UInt64 = 0
+    var phaseDeadline: UInt64 = 0
+    var timerTick: UInt64 = 0
 
     init(id: UInt64, fd: Int32, peer: SocketAddress, loop: EventLoop) {
         self.id = id
@@ -97,39 +97,12 @@ final class Connection: QueueHolder {
         lastReceived = loop.now
     }
 
-    /// Why the server stopped reading a connection (each lifted on its own).
-    struct ReadPauses: OptionSet {
-        let rawValue: UInt8
-        /// The loops are saturated and this connection publishes (see `LoopInbox`).
-        static let throttled = ReadPauses(rawValue: 1)
-        /// Half its send queue is waiting: it asks faster than it reads. Lifted when the
-        /// queue has drained to a quarter.
-        static let backlogged = ReadPauses(rawValue: 2)
-        /// An HTTP reply waits for other loops (a publish's outcome, a history page, a scrape).
-        static let awaitingReply = ReadPauses(rawValue: 4)
-    }
 
     var config: ServerConfig { loop.context.config }
     var log: Log { loop.context.log }
     var queuedBytes: Int { queue.byteCount }
     var queuedMessages: Int { queue.count }
     var isOpen: Bool { phase == .open }
-
-    func didOpen() {
-        http.parser = HTTPRequestParser(maxHeadSize: config.maxHandshakeSize)
-        phaseDeadline = loop.now + Self.nanos(config.handshakeTimeout)
-        rescheduleTimer()
-        log.debug("connection opened", peerFields + [("id", String(id))])
-    }
-
-    /// Saturating: `UInt64(Double)` traps on a huge or non-finite value.
-    static func nanos(_ seconds: Double) -> UInt64 { ExpiryDeadline.nanoseconds(seconds) }
-
-    /// A new request head has the whole handshake timeout to arrive.
-    func restartHandshakeDeadline() {
-        phaseDeadline = loop.now + Self.nanos(config.handshakeTimeout)
-        rescheduleTimer()
-    }
 
     // MARK: reading
 
@@ -516,57 +489,6 @@ final class Connection: QueueHolder {
         return WireFrame.make(opcode: .close, payload: payload)
     }
 
-    // MARK: timers
-
-    func timerFired(tick: UInt64) {
-        guard tick == timerTick, phase != .closed else { return }
-        let now = loop.now
-        switch phase {
-        case .http:
-            if now >= phaseDeadline { return closeNow(reason: "handshake timeout") }
-        case .open:
-            let idle = Self.nanos(config.idleTimeout)
-            // Time the server spent not reading the peer is not the peer's silence.
-            let silent = !readPaused && now &- lastReceived >= idle
-            if !queue.isEmpty && (silent || now &- lastWritten >= idle) {
-                // Nothing of its queue went out for the idle timeout, or it went silent with
-                // messages unread: it stopped reading. It is told where to resume.
-                return dropSlowConsumer(overflowing: nil, cause: "stalled: nothing read for \(Int(config.idleTimeout)) s")
-            }
-            if silent { return closeNow(reason: "idle timeout") }
-            if let expiry = webSocket.authExpiry, now >= expiry {
-                log.info("token expired: closing", peerFields + [("id", String(id))])
-                return close(.tokenExpired)
-            }
-            if now >= webSocket.nextPing {
-                // Ping only a quiet peer: anything received already proves it is alive.
-                if !readPaused && now &- lastReceived >= Self.nanos(config.pingInterval) {
-                    enqueue(WireFrame.make(opcode: .ping, payload: []))
-                }
-                webSocket.nextPing = now + Self.nanos(config.pingInterval)
-            }
-        case .closeSent, .failing, .lingering, .closingAfterFlush:
-            if now >= phaseDeadline { return closeNow(reason: "close timeout") }
-        case .closed:
-            return
-        }
-        rescheduleTimer()
-    }
-
-    /// Whether the wheel's entry for `tick` is this connection's live one (not stale).
-    func holdsTimer(tick: UInt64) -> Bool { tick == timerTick && phase != .closed }
-
-    func rescheduleTimer() {
-        let deadline: UInt64
-        switch phase {
-        case .open:
-            deadline = min(webSocket.nextPing, readPaused ? .max : lastReceived &+ Self.nanos(config.idleTimeout), webSocket.authExpiry ?? .max)
-        case .closed: return
-        default: deadline = phaseDeadline
-        }
-        timerTick = loop.schedule(self, atNanos: deadline)
-    }
-
     /// Switches to WebSocket framing after a successful upgrade.
     func becomeOpen(_ endpoint: WebSocketEndpoint) {
         phase = .open
@@ -582,15 +504,4 @@ final class Connection: QueueHolder {
         drainNoticeWanted = true
         markDirty()
     }
-}
-
-/// A connection's WebSocket phase: the frame decoder, the service its messages go to, and the
-/// WebSocket's own deadlines.
-struct WebSocketState {
-    var decoder: FrameDecoder?
-    /// Where the messages go (the protocol spoken over the socket).
-    var service: WebSocketService?
-    /// Loop time at which the token presented with the upgrade expires (close 1008).
-    var authExpiry: UInt64?
-    var nextPing: UInt64 = 0
 }
