@@ -31,7 +31,7 @@ let package = Package(
         // with no sockets, so it can be audited and tested alone.
         .target(name: "Auth", dependencies: ["Frames", "Topics", "BusProtocol"], swiftSettings: speed),
         .target(name: "Broker", dependencies: ["Auth", "Frames", "Topics", "BusProtocol", "NATS", "CLinux", "SystemCalls"], swiftSettings: speed),
-        .executableTarget(name: "broker-server", dependencies: ["Broker"], swiftSettings: speed),
+        .executableTarget(name: "broker-server", dependencies: ["Broker", "BusProtocol"], swiftSettings: speed),
         // `bus-cli bench`'s client loop, scenarios and report: a client of the server (which it
         // starts as a child process), so it needs SystemCalls' sockets, not the Broker runtime.
         .target(name: "BusBench", dependencies: ["Frames", "BusProtocol", "SystemCalls"], swiftSettings: speed),

@@ -1,5 +1,13 @@
 import Broker
+import BusProtocol
 import Foundation
+
+// `--version` anywhere on the line answers before the options are read, so it works even
+// beside a bad option or an unreadable config file (what someone checking an install runs).
+if CommandLine.arguments.dropFirst().contains("--version") {
+    print("broker-server \(BusVersion.string)")
+    exit(0)
+}
 
 // Signals are blocked before any thread starts, so every loop inherits the mask and SIGTERM
 // is read on the main thread only; SIGPIPE can never kill the process.

@@ -12,17 +12,30 @@ enum CLI {
           bus-cli sub TOPIC [TOPIC...] [options]   print messages as they arrive
           bus-cli pub TOPIC MSG [options]          publish MSG (or each line of stdin with MSG -)
           bus-cli bench SCENARIO [options]         measure a server: fanout, saturate, topics, idle, churn, slow, echo
+          bus-cli --version                        print the version (also: bus-cli version)
 
         Run 'bus-cli COMMAND --help' for each command's options.
 
         """
 
-    /// `ws://host:port` without a path means `/bus`.
-    static func url(_ text: String?) throws -> WebSocketURL {
-        do { return try WebSocketURL(text ?? defaultURL, defaultPath: "/bus") } catch {
-            throw UsageError("--url: \(error.message)")
+    /// The server from `--url`, else the `BUS_URL` environment variable (set once for a shell
+    /// instead of on every command), else `defaultURL`. `ws://host:port` without a path means
+    /// `/bus`. A bad value is named by where it came from.
+    static func url(_ flag: String?, environment: [String: String] = ProcessInfo.processInfo.environment) throws -> WebSocketURL {
+        let fromEnvironment = environment["BUS_URL"].flatMap { $0.isEmpty ? nil : $0 }
+        let source = flag == nil && fromEnvironment != nil ? "BUS_URL" : "--url"
+        do { return try WebSocketURL(flag ?? fromEnvironment ?? defaultURL, defaultPath: "/bus") } catch {
+            throw UsageError("\(source): \(error.message)")
         }
     }
+
+    /// "1 subscriber", "0 subscribers", "2 subscribers".
+    static func count(_ number: Int, _ noun: String) -> String {
+        "\(number) \(noun)\(number == 1 ? "" : "s")"
+    }
+
+    /// Whether a TOPIC argument has wildcards (`*` or `>`), so it can deliver many topics.
+    static func isPattern(_ topic: String) -> Bool { topic.contains("*") || topic.contains(">") }
 
     /// `Authorization: Bearer` from `--token`, else the `BUS_TOKEN` environment variable
     /// (which keeps the token out of `ps` and shell history); none when neither is set.

@@ -14,7 +14,8 @@ struct PubCommand {
         one-line error if the server refuses it.
 
         Options:
-          --url URL        server (default ws://127.0.0.1:8080/bus; ws://HOST:PORT means /bus)
+          --url URL        server (default: $BUS_URL, else ws://127.0.0.1:8080/bus;
+                           ws://HOST:PORT means /bus)
           --token TOKEN    token for a server with auth (default: $BUS_TOKEN)
           --json           publish MSG as a JSON value (checked before sending)
           --binary FILE    publish the bytes of FILE as a binary payload
@@ -86,7 +87,7 @@ struct PubCommand {
                 let message = Array(text.utf8).withUnsafeBytes { ServerMessage.parse($0) }
                 switch message {
                 case .ack(let ackID, _, let topic, _, let seq, let subscribers) where ackID == id:
-                    if !quiet { CLI.warn("published to \(topic) seq \(seq ?? 0) (\(subscribers ?? 0) subscribers)") }
+                    if !quiet { CLI.warn("published to \(topic) seq \(seq ?? 0) (\(CLI.count(subscribers ?? 0, "subscriber")))") }
                     return
                 case .error(let code, let text, _, _, _):
                     throw PublishRefused(description: "\(code): \(text)")

@@ -10,13 +10,17 @@ struct SubCommand {
 
         Subscribes to each TOPIC (a topic or a pattern with * and >) and prints one line per
         message: a string payload as its text, any other JSON exactly as published, binary
-        payloads as base64.
+        payloads as base64. With a pattern or several TOPICs each line starts with the
+        message's topic and a space (chat.room1 hello); one literal TOPIC prints the payload
+        alone.
 
         Options:
-          --url URL      server (default ws://127.0.0.1:8080/bus; ws://HOST:PORT means /bus)
+          --url URL      server (default: $BUS_URL, else ws://127.0.0.1:8080/bus;
+                         ws://HOST:PORT means /bus)
           --token TOKEN  token for a server with auth (default: $BUS_TOKEN)
           --json         print whole message envelopes (topic, epoch, seq, data)
           --raw          print binary payloads as their raw bytes instead of base64
+                         (never prefixed with the topic)
           --count N      exit after N messages
           --reconnect    reconnect with backoff when the connection drops; topics resume
                          from the last message printed (patterns just subscribe again)
@@ -34,6 +38,9 @@ struct SubCommand {
     let raw: Bool
     let count: Int?
     let reconnect: Bool
+    /// Lines start with the topic when the command alone does not say which topic a message
+    /// is on: a pattern, or several TOPICs (as `nats sub` and `mosquitto_sub -v` show it).
+    let showTopic: Bool
     /// Where each literal topic resumes: from the flags at first, then the last message printed.
     private var resumeFrom: [String: ClientRequest.Resume] = [:]
 
@@ -47,6 +54,7 @@ struct SubCommand {
         raw = flags.has("raw")
         count = try flags.integer("count")
         reconnect = flags.has("reconnect")
+        showTopic = topics.count > 1 || topics.contains(where: CLI.isPattern)
         var start: ClientRequest.Resume?
         if let since = flags.value("since") {
             let parts = since.split(separator: ":")
@@ -58,7 +66,7 @@ struct SubCommand {
             start = .last(last)
         }
         if let start {
-            for topic in topics where !topic.contains("*") && !topic.contains(">") { resumeFrom[topic] = start }
+            for topic in topics where !CLI.isPattern(topic) { resumeFrom[topic] = start }
         }
     }
 
@@ -112,9 +120,9 @@ struct SubCommand {
                 if json {
                     output(bytes)
                 } else if let string = data.withUnsafeBytes({ JSON.decodeString($0) }), data.first == UInt8(ascii: "\"") {
-                    output(Array(string.utf8))
+                    output(Array(string.utf8), topic: topic)
                 } else {
-                    output(data)
+                    output(data, topic: topic)
                 }
                 return true
             case .ack(_, "subscribe", let topic, _, _, _) where text.contains("\"recovered\":false"):
@@ -137,7 +145,7 @@ struct SubCommand {
             } else if raw {
                 FileHandle.standardOutput.write(Data(payload))
             } else {
-                output(Array(Base64.encode(payload).utf8))
+                output(Array(Base64.encode(payload).utf8), topic: message.topic)
             }
             return true
         case .close(let code, let reason):
@@ -149,6 +157,11 @@ struct SubCommand {
 
     private func output(_ line: [UInt8]) {
         FileHandle.standardOutput.write(Data(line + [UInt8(ascii: "\n")]))
+    }
+
+    /// A payload's line, after its topic when `showTopic`.
+    private func output(_ payload: [UInt8], topic: String) {
+        output(showTopic ? Array(topic.utf8) + [UInt8(ascii: " ")] + payload : payload)
     }
 }
 

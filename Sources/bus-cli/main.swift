@@ -1,3 +1,4 @@
+import BusProtocol
 import Foundation
 
 // bus-cli: subscribe, publish and measure against a bus server. Errors are one line on
@@ -14,6 +15,7 @@ do {
     case "pub": try PubCommand(rest).run()
     case "bench": exit(try BenchCommand(rest).run())
     case "--help", "-h", "help": print(CLI.helpText, terminator: "")
+    case "--version", "version": print("bus-cli \(BusVersion.string)")
     default: throw UsageError("unknown command '\(command)'")
     }
 } catch let error as UsageError {

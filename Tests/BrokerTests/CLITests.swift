@@ -7,11 +7,15 @@ import Testing
     static let binary = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
         .deletingLastPathComponent().appendingPathComponent("bus-cli")
 
-    /// Runs bus-cli to completion; returns (status, stdout, stderr).
-    static func run(_ arguments: [String], stdin: String? = nil) throws -> (Int32, String, String) {
+    /// Runs bus-cli to completion; returns (status, stdout, stderr). `environment` adds to
+    /// the test's own, from which `BUS_URL` is left out so a developer's shell cannot steer it.
+    static func run(_ arguments: [String], stdin: String? = nil, environment: [String: String] = [:]) throws -> (Int32, String, String) {
         let process = Process()
         process.executableURL = binary
         process.arguments = arguments
+        var inherited = ProcessInfo.processInfo.environment
+        inherited["BUS_URL"] = nil
+        process.environment = inherited.merging(environment) { $1 }
         let out = Pipe(), err = Pipe(), input = Pipe()
         process.standardOutput = out
         process.standardError = err
@@ -38,7 +42,7 @@ import Testing
         // Wait until the subscription is active: a publish then reports one subscriber.
         #expect(eventually {
             guard let result = try? Self.run(["pub", "cli.probe", "probe", "--url", url]) else { return false }
-            return result.2.contains("(1 subscribers)")
+            return result.2.contains("(1 subscriber)")
         })
         #expect(try Self.run(["pub", "cli.a", "hello, world", "--url", url]).0 == 0)
         #expect(try Self.run(["pub", "cli.b", #"{"k": [1, 2]}"#, "--json", "--url", url]).0 == 0)
@@ -47,7 +51,8 @@ import Testing
         #expect(try Self.run(["pub", "cli.c", "--binary", file.path, "--url", url]).0 == 0)
         subscriber.waitUntilExit()
         let printed = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        #expect(printed == "probe\nhello, world\n{\"k\": [1, 2]}\nAAEC/w==\n")
+        // A pattern can deliver many topics, so each line names its topic.
+        #expect(printed == "cli.probe probe\ncli.a hello, world\ncli.b {\"k\": [1, 2]}\ncli.c AAEC/w==\n")
         #expect(subscriber.terminationStatus == 0)
     }
 
@@ -59,7 +64,52 @@ import Testing
         #expect(status == 0)
         #expect(stderr.contains("seq 3"))
         let (_, history, _) = try Self.run(["sub", "lines", "--last", "3", "--count", "3", "--url", url])
+        // One literal topic: the payload alone, ready for a pipe.
         #expect(history == "one\ntwo\nthree\n")
+    }
+
+    /// Several literal topics are as ambiguous as a pattern: each line names its topic.
+    @Test func subOnSeveralTopicsPrintsEachMessagesTopic() throws {
+        let server = try LiveServer()
+        defer { server.stop() }
+        let url = "ws://127.0.0.1:\(server.port)"
+        #expect(try Self.run(["pub", "room.a", "hi", "--url", url]).0 == 0)
+        #expect(try Self.run(["pub", "room.b", #"{"n":1}"#, "--json", "--url", url]).0 == 0)
+        let (status, printed, _) = try Self.run(["sub", "room.a", "room.b", "--last", "1", "--count", "2", "--url", url])
+        #expect(status == 0)
+        #expect(printed == "room.a hi\nroom.b {\"n\":1}\n")
+    }
+
+    /// The publish report counts in words a reader expects: "1 subscriber", "0/2 subscribers".
+    @Test func pubReportsSubscribersWithTheRightPlural() throws {
+        let server = try LiveServer()
+        defer { server.stop() }
+        let url = "ws://127.0.0.1:\(server.port)"
+        #expect(try Self.run(["pub", "plural", "x", "--url", url]).2.contains("(0 subscribers)"))
+        let first = try BusClient(port: server.port)
+        defer { first.close() }
+        _ = try first.subscribe("plural")
+        #expect(try Self.run(["pub", "plural", "x", "--url", url]).2.contains("(1 subscriber)\n"))
+        let second = try BusClient(port: server.port)
+        defer { second.close() }
+        _ = try second.subscribe("plural")
+        #expect(try Self.run(["pub", "plural", "x", "--url", url]).2.contains("(2 subscribers)"))
+    }
+
+    /// BUS_URL saves `--url` on every command for a server off the default port; the flag still
+    /// wins, and a bad value is named by the variable, not by a flag that was never given.
+    @Test func busURLStandsInForURLAndTheFlagWins() throws {
+        let server = try LiveServer()
+        defer { server.stop() }
+        let url = "ws://127.0.0.1:\(server.port)"
+        let fromEnvironment = try Self.run(["pub", "env", "one"], environment: ["BUS_URL": url])
+        #expect(fromEnvironment.0 == 0 && fromEnvironment.2.contains("seq 1"))
+        let flagWins = try Self.run(["pub", "env", "two", "--url", url], environment: ["BUS_URL": "ws://127.0.0.1:1"])
+        #expect(flagWins.0 == 0 && flagWins.2.contains("seq 2"))
+        let (status, printed, _) = try Self.run(["sub", "env", "--last", "2", "--count", "2"], environment: ["BUS_URL": url])
+        #expect(status == 0 && printed == "one\ntwo\n")
+        let bad = try Self.run(["pub", "env", "x"], environment: ["BUS_URL": "http://nowhere"])
+        #expect(bad.0 == 2 && bad.2.hasPrefix("bus-cli: BUS_URL:"))
     }
 
     @Test func failuresAreOneLineAndNonZero() throws {

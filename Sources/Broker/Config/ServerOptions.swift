@@ -356,6 +356,7 @@ public struct ServerOptions {
             line("  --\(option.name) \(option.value)", "\(option.help)  [\(option.environment); default: \(option.defaultValue)]")
         }
         line("  --help", "this text")
+        line("  --version", "print the version and exit")
         return text
     }
 }
