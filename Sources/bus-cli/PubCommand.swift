@@ -11,7 +11,8 @@ struct PubCommand {
                bus-cli pub TOPIC --binary FILE        publish a file's bytes
 
         Publishes MSG as a JSON string and waits for the server's ack; exits non-zero with a
-        one-line error if the server refuses it.
+        one-line error if the server refuses it. The ack's subscriber count is the server's
+        own: in a cluster, subscribers on other nodes get the message but are not counted.
 
         Options:
           --url URL        server (default: $BUS_URL, else ws://127.0.0.1:8080/bus;

@@ -35,6 +35,31 @@ import Testing
         return out
     }
 
+    /// Issue 19: `curl -d hello URL` sends application/x-www-form-urlencoded; it was published
+    /// as binary, so subscribers saw `aGVsbG8=`. It is text now, never form-decoded; without a
+    /// content type the same bytes stay binary.
+    @Test func curlsDefaultFormBodyIsPublishedAsText() throws {
+        let server = try LiveServer()
+        defer { server.stop() }
+        let subscriber = try BusClient(port: server.port)
+        _ = try subscriber.subscribe("form.>")
+        let raw = try RawSocket(port: server.port)
+        raw.send(Self.post("form.text", "hello+world&a=%41", type: "application/x-www-form-urlencoded"))
+        raw.send("POST /publish/form.bytes HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 5\r\n\r\nhello")
+        let replies = Self.responses(raw, count: 2)
+        #expect(replies.count == 2 && replies.allSatisfy { $0.hasPrefix("HTTP/1.1 200") }, "\(replies)")
+        guard case .message("form.text", _, 1, let text) = try subscriber.next() else { Issue.record("form text"); return }
+        #expect(String(decoding: text, as: UTF8.self) == #""hello+world&a=%41""#)
+        guard case .message("form.bytes", _, 1, let bytes) = try subscriber.next() else { Issue.record("no type"); return }
+        #expect(bytes == Array("hello".utf8))
+        // Not UTF-8 under a text type: 400, naming the type for bytes.
+        let bad = try RawSocket(port: server.port)
+        bad.send(Array("POST /publish/form.bad HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 2\r\n\r\n".utf8) + [0xFF, 0xFE])
+        let refused = Self.responses(bad, count: 1).first ?? ""
+        #expect(refused.hasPrefix("HTTP/1.1 400") && refused.contains("bad_request") && refused.contains("application/octet-stream"), "\(refused)")
+        subscriber.close()
+    }
+
     @Test func jsonTextAndBinaryBodiesReachSubscribers() throws {
         let server = try LiveServer()
         defer { server.stop() }

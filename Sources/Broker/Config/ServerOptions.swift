@@ -219,7 +219,14 @@ public struct ServerOptions {
     }
 
     static func number<T: LosslessStringConvertible>(_ text: String, _ option: String, _: T.Type) throws(ConfigError) -> T {
-        guard let value = T(text.trimmingCharacters(in: .whitespaces)) else {
+        let trimmed = text.trimmingCharacters(in: .whitespaces)
+        guard let value = T(trimmed) else {
+            // A whole number the option's type cannot hold (`--port 99999`) is out of range,
+            // not malformed: say which range.
+            if let integer = T.self as? any FixedWidthInteger.Type, !trimmed.isEmpty,
+               trimmed.drop(while: { $0 == "-" }).allSatisfy({ $0.isASCII && $0.isNumber }), trimmed.dropFirst().allSatisfy({ $0 != "-" }) {
+                throw ConfigError(option: option, message: "'\(text)' is out of range: \(integer.min) to \(integer.max)")
+            }
             throw ConfigError(option: option, message: "'\(text)' is not a valid \(T.self == Double.self ? "number" : "whole number")")
         }
         return value

@@ -4,6 +4,8 @@ import Topics
 
 /// `POST /publish/<topic>` (Protocol.md "HTTP publish"): the body, read whole within the
 /// payload limit, published like a `/bus` publish; the answer waits for the topic's owner.
+/// The content type decides the kind: JSON as it is, text (`text/plain`, and the
+/// form-encoded type curl sends by default) as a JSON string, anything else as binary.
 final class PublishEndpoint: HTTPEndpoint {
     static let prefix = "/publish/"
     private let config: ServerConfig
@@ -47,9 +49,12 @@ final class PublishEndpoint: HTTPEndpoint {
                 return connection.reply(Self.jsonError(.badRequest, .badJSON, "the body is not one JSON value"), to: request)
             }
             kind = .json
-        } else if contentType.hasPrefix("text/plain") {
+        } else if contentType.hasPrefix("text/plain") || contentType.hasPrefix("application/x-www-form-urlencoded") {
+            // Form-encoded is what `curl -d` sends by default: the body is published as the
+            // text it is, never form-decoded.
             guard let text = String(validating: body, as: UTF8.self) else {
-                return connection.reply(Self.jsonError(.badRequest, .badRequest, "a text/plain body must be UTF-8"), to: request)
+                return connection.reply(Self.jsonError(.badRequest, .badRequest,
+                                                       "a text body must be UTF-8; send bytes as application/octet-stream"), to: request)
             }
             payload = Array(JSONText.quoted(text).utf8)
             kind = .json
