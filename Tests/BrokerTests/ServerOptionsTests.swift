@@ -179,7 +179,8 @@ import Testing
         (#"{"max-message-size": 1048576, "send-queue-bytes": 1000}"#, "send-queue-bytes",
          "bus.json: send-queue-bytes: must hold two maximum-size messages: at least 2097180"),
         (#"{"config": "other.json"}"#, "config", "bus.json: config: a config file cannot name another"),
-        (#"{"port": 9000"#, "config", "bus.json: is not valid JSON"),
+        (#"{"port": 9000"#, "config", "bus.json: is not valid JSON: the file ends too early (line 1, column 14)"),
+        ("{\n  \"port\": 9000,\n  \"loops\": ,\n}", "config", "bus.json: is not valid JSON: line 3, column 12"),
         (#"[1, 2]"#, "config", "bus.json: must hold one JSON object"),
     ])
     func badConfigFileValuesNameTheFileAndTheOption(json: String, option: String, line: String) {

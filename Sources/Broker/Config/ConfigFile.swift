@@ -1,3 +1,4 @@
+import BusProtocol
 import Foundation
 
 /// A JSON config file: one object whose keys are the option names of the flags
@@ -28,7 +29,7 @@ public struct ConfigFile: Sendable {
     func settings(for options: [ServerOptions.Option]) throws(ConfigError) -> [(ServerOptions.Option, String)] {
         let root: Any
         do { root = try JSONSerialization.jsonObject(with: Data(contents)) } catch {
-            throw fileError("", "is not valid JSON")
+            throw fileError("", "is not valid JSON" + (Self.whereInvalid(contents).map { ": \($0)" } ?? ""))
         }
         guard let object = root as? [String: Any] else { throw fileError("", "must hold one JSON object") }
         let sections = Set(options.compactMap(\.section))
@@ -86,6 +87,20 @@ public struct ConfigFile: Sendable {
 
     private func fileError(_ option: ServerOptions.Option, _ message: String) -> ConfigError {
         ConfigError(option: option.name, message: message, source: .file(path: path, key: option.fileKey))
+    }
+
+    /// `line L, column C` (1-based, columns in bytes) of the first byte our JSON scanner
+    /// refuses, so an operator can find a typo in a long file.
+    static func whereInvalid(_ contents: [UInt8]) -> String? {
+        let offset: Int
+        switch contents.withUnsafeBytes({ JSON.valueError($0) }) {
+        case .syntax(let at)?, .tooDeep(let at, _)?: offset = at
+        default: return nil
+        }
+        let before = contents.prefix(offset)
+        let line = before.reduce(1) { $0 + ($1 == 0x0A ? 1 : 0) }
+        let column = before.count - (before.lastIndex(of: 0x0A).map { $0 + 1 } ?? 0) + 1
+        return offset >= contents.count ? "the file ends too early (line \(line), column \(column))" : "line \(line), column \(column)"
     }
 
     private func fileError(_ key: String, _ message: String) -> ConfigError {
