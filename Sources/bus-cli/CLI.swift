@@ -44,6 +44,19 @@ enum CLI {
         return [("Authorization", "Bearer \(token)")]
     }
 
+    /// The one line a failure prints: the error in plain words and, where there is one, the
+    /// likely fix. The only place that turns connection errors into text for the user.
+    static func explain(_ error: any Error) -> String {
+        switch error {
+        case WebSocketClient.ClientError.cannotResolve:
+            return "\(error) — check the host in --url / BUS_URL"
+        case WebSocketClient.ClientError.cannotConnect(_, ECONNREFUSED):
+            return "\(error) — is broker-server running? (start it with: broker-server, or set --url / BUS_URL)"
+        default:
+            return "\(error)"
+        }
+    }
+
     static func fail(_ message: String, status: Int32) -> Never {
         FileHandle.standardError.write(Data("bus-cli: \(message)\n".utf8))
         exit(status)

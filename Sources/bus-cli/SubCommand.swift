@@ -86,7 +86,7 @@ struct SubCommand {
                 throw error
             } catch {
                 guard reconnect else { throw error }
-                CLI.warn("\(error); reconnecting in \(String(format: "%.1f", backoff)) s")
+                CLI.warn("\(CLI.explain(error)); reconnecting in \(String(format: "%.1f", backoff)) s")
                 Thread.sleep(forTimeInterval: backoff * Double.random(in: 0.8...1.2))
                 backoff = min(backoff * 2, 5)
             }

@@ -23,6 +23,6 @@ do {
 } catch let error as HelpRequested {
     print(error.text, terminator: "")
 } catch {
-    CLI.fail("\(error)", status: 1)
+    CLI.fail(CLI.explain(error), status: 1)
 }
 exit(0)
