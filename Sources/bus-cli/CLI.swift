@@ -12,6 +12,7 @@ enum CLI {
           bus-cli sub TOPIC [TOPIC...] [options]   print messages as they arrive
           bus-cli pub TOPIC MSG [options]          publish MSG (or each line of stdin with MSG -)
           bus-cli bench SCENARIO [options]         measure a server: fanout, saturate, topics, idle, churn, slow, echo
+          bus-cli completion bash|zsh              print a shell completion script
           bus-cli --version                        print the version (also: bus-cli version)
 
         Run 'bus-cli COMMAND --help' for each command's options.

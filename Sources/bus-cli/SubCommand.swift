@@ -30,6 +30,10 @@ struct SubCommand {
 
         """
 
+    /// The flags that take a value and those that do not: the parser and `completion` read both.
+    static let options: Set<String> = ["url", "count", "since", "last", "token"]
+    static let switches: Set<String> = ["json", "raw", "reconnect"]
+
     let url: WebSocketURL
     /// `Authorization: Bearer …` when a token was given.
     let headers: [(String, String)]
@@ -45,7 +49,7 @@ struct SubCommand {
     private var resumeFrom: [String: ClientRequest.Resume] = [:]
 
     init(_ arguments: [String]) throws {
-        let flags = try Flags(arguments, options: ["url", "count", "since", "last", "token"], switches: ["json", "raw", "reconnect"], help: Self.help)
+        let flags = try Flags(arguments, options: Self.options, switches: Self.switches, help: Self.help)
         guard !flags.positional.isEmpty else { throw UsageError("sub needs at least one TOPIC") }
         topics = flags.positional
         url = try CLI.url(flags.value("url"))

@@ -14,6 +14,7 @@ do {
         try command.run()
     case "pub": try PubCommand(rest).run()
     case "bench": exit(try BenchCommand(rest).run())
+    case "completion": try CompletionCommand(rest).run()
     case "--help", "-h", "help": print(CLI.helpText, terminator: "")
     case "--version", "version": print("bus-cli \(BusVersion.string)")
     default: throw UsageError("unknown command '\(command)'")

@@ -160,4 +160,34 @@ import Testing
         #expect(stderr == "bus-cli: cannot connect to 127.0.0.1:\(port): connection refused — is broker-server running? "
             + "(start it with: broker-server, or set --url / BUS_URL)\n")
     }
+
+    /// The completion script offers every subcommand and every flag each command's `--help`
+    /// documents (the flags come from the parsers' own sets; this catches a flag that help
+    /// names but the parser, and so the script, lacks), and the shell accepts its syntax.
+    @Test(arguments: ["bash", "zsh"]) func completionScriptCoversEveryCommandAndFlag(shell: String) throws {
+        let (status, script, _) = try Self.run(["completion", shell])
+        #expect(status == 0)
+        for command in ["sub", "pub", "bench", "completion", "version"] { #expect(script.contains(command)) }
+        for scenario in ["fanout", "saturate", "topics", "idle", "churn", "slow", "echo"] { #expect(script.contains(scenario)) }
+        let words = Set(script.split(whereSeparator: { " \n\"()|".contains($0) }))
+        for command in ["sub", "pub", "bench"] {
+            let help = try Self.run([command, "--help"]).1
+            let flags = help.split(whereSeparator: { $0 == " " || $0 == "\n" || $0 == "," || $0 == "(" || $0 == ")" })
+                .filter { $0.hasPrefix("--") && $0.count > 2 }
+                .map { $0.split(separator: "=")[0] }
+            #expect(!flags.isEmpty)
+            for flag in flags { #expect(words.contains(flag), "\(command) --help names \(flag)") }
+        }
+        for name in ["/bin/\(shell)", "/usr/bin/\(shell)"] where FileManager.default.isExecutableFile(atPath: name) {
+            let file = FileManager.default.temporaryDirectory.appendingPathComponent("bus-cli-completion.\(shell)")
+            try Data(script.utf8).write(to: file)
+            let check = Process()
+            check.executableURL = URL(fileURLWithPath: name)
+            check.arguments = ["-n", file.path]
+            try check.run()
+            check.waitUntilExit()
+            #expect(check.terminationStatus == 0, "\(shell) -n rejects the script")
+            break
+        }
+    }
 }
