@@ -83,12 +83,18 @@ struct Flags {
     private var values: [String: String] = [:]
     private var switches: Set<String> = []
 
-    init(_ arguments: [String], options: Set<String>, switches known: Set<String>, help: String) throws {
+    /// `shortSwitches` maps one-letter switches (`-v`) to their long names.
+    init(_ arguments: [String], options: Set<String>, switches known: Set<String>, help: String,
+         shortSwitches: [Character: String] = [:]) throws {
         var index = 0
         while index < arguments.count {
             let argument = arguments[index]
             index += 1
             if argument == "--help" || argument == "-h" { throw HelpRequested(text: help) }
+            if argument.count == 2, argument.hasPrefix("-"), let long = shortSwitches[argument.last!] {
+                switches.insert(long)
+                continue
+            }
             guard argument.hasPrefix("--"), argument.count > 2 else {
                 positional.append(argument)
                 continue

@@ -190,4 +190,18 @@ import Testing
             break
         }
     }
+
+    /// `-v` shows where each message sits in its topic (`topic #seq payload`), for one literal
+    /// topic too; the seq is what `--since` and the acks count in.
+    @Test func subVerbosePrintsTopicAndSeq() throws {
+        let server = try LiveServer()
+        defer { server.stop() }
+        let url = "ws://127.0.0.1:\(server.port)"
+        #expect(try Self.run(["pub", "v.a", "one", "--url", url]).0 == 0)
+        #expect(try Self.run(["pub", "v.a", "two", "--url", url]).0 == 0)
+        let literal = try Self.run(["sub", "v.a", "-v", "--last", "2", "--count", "2", "--url", url])
+        #expect(literal.0 == 0 && literal.1 == "v.a #1 one\nv.a #2 two\n")
+        let long = try Self.run(["sub", "v.a", "--verbose", "--last", "1", "--count", "1", "--url", url])
+        #expect(long.0 == 0 && long.1 == "v.a #2 two\n")
+    }
 }
