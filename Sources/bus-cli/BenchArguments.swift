@@ -75,6 +75,10 @@ struct BenchArguments {
                                        "connections", "concurrency", "slow-buffer", "cycles"]
     private static let secondsNames = ["warmup", "duration", "drain", "hold"]
 
+    /// The flags that take a value and those that do not: the parser and `completion` read both.
+    static let options = Set(["url", "publish-url", "server-pid", "server-args"] + integerNames + secondsNames)
+    static let switches: Set<String> = ["json"]
+
     let scenario: String
     let url: String?
     /// Publishers connect here instead (another node of a cluster): cross-node delivery.
@@ -85,10 +89,7 @@ struct BenchArguments {
     private let flags: Flags
 
     init(_ arguments: [String]) throws {
-        flags = try Flags(arguments, options: ["url", "publish-url", "server-pid", "server-args", "subscribers", "rate", "size",
-                                               "warmup", "duration", "drain", "topics", "publishers", "window",
-                                               "samples", "connections", "concurrency", "hold", "slow-buffer", "cycles"],
-                          switches: ["json"], help: Self.help)
+        flags = try Flags(arguments, options: Self.options, switches: Self.switches, help: Self.help)
         guard flags.positional.count == 1, Bench.scenarios.contains(flags.positional[0]) else {
             throw UsageError("bench needs one SCENARIO: \(Bench.scenarios.joined(separator: ", "))")
         }

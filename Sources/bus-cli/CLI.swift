@@ -12,6 +12,7 @@ enum CLI {
           bus-cli sub TOPIC [TOPIC...] [options]   print messages as they arrive
           bus-cli pub TOPIC MSG [options]          publish MSG (or each line of stdin with MSG -)
           bus-cli bench SCENARIO [options]         measure a server: fanout, saturate, topics, idle, churn, slow, echo
+          bus-cli completion bash|zsh              print a shell completion script
           bus-cli --version                        print the version (also: bus-cli version)
 
         Run 'bus-cli COMMAND --help' for each command's options.
@@ -44,6 +45,19 @@ enum CLI {
         return [("Authorization", "Bearer \(token)")]
     }
 
+    /// The one line a failure prints: the error in plain words and, where there is one, the
+    /// likely fix. The only place that turns connection errors into text for the user.
+    static func explain(_ error: any Error) -> String {
+        switch error {
+        case WebSocketClient.ClientError.cannotResolve:
+            return "\(error) — check the host in --url / BUS_URL"
+        case WebSocketClient.ClientError.cannotConnect(_, ECONNREFUSED):
+            return "\(error) — is broker-server running? (start it with: broker-server, or set --url / BUS_URL)"
+        default:
+            return "\(error)"
+        }
+    }
+
     static func fail(_ message: String, status: Int32) -> Never {
         FileHandle.standardError.write(Data("bus-cli: \(message)\n".utf8))
         exit(status)
@@ -69,12 +83,18 @@ struct Flags {
     private var values: [String: String] = [:]
     private var switches: Set<String> = []
 
-    init(_ arguments: [String], options: Set<String>, switches known: Set<String>, help: String) throws {
+    /// `shortSwitches` maps one-letter switches (`-v`) to their long names.
+    init(_ arguments: [String], options: Set<String>, switches known: Set<String>, help: String,
+         shortSwitches: [Character: String] = [:]) throws {
         var index = 0
         while index < arguments.count {
             let argument = arguments[index]
             index += 1
             if argument == "--help" || argument == "-h" { throw HelpRequested(text: help) }
+            if argument.count == 2, argument.hasPrefix("-"), let long = shortSwitches[argument.last!] {
+                switches.insert(long)
+                continue
+            }
             guard argument.hasPrefix("--"), argument.count > 2 else {
                 positional.append(argument)
                 continue

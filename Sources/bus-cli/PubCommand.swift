@@ -24,6 +24,10 @@ struct PubCommand {
 
         """
 
+    /// The flags that take a value and those that do not: the parser and `completion` read both.
+    static let options: Set<String> = ["url", "binary", "token"]
+    static let switches: Set<String> = ["json", "quiet"]
+
     let url: WebSocketURL
     /// `Authorization: Bearer …` when a token was given.
     let headers: [(String, String)]
@@ -34,7 +38,7 @@ struct PubCommand {
     let quiet: Bool
 
     init(_ arguments: [String]) throws {
-        let flags = try Flags(arguments, options: ["url", "binary", "token"], switches: ["json", "quiet"], help: Self.help)
+        let flags = try Flags(arguments, options: Self.options, switches: Self.switches, help: Self.help)
         url = try CLI.url(flags.value("url"))
         headers = CLI.authHeaders(flags.value("token"))
         binaryFile = flags.value("binary")

@@ -21,6 +21,8 @@ struct SubCommand {
           --json         print whole message envelopes (topic, epoch, seq, data)
           --raw          print binary payloads as their raw bytes instead of base64
                          (never prefixed with the topic)
+          -v, --verbose  start every line with the topic and the message's seq
+                         (chat.room1 #42 hello), even for one literal TOPIC
           --count N      exit after N messages
           --reconnect    reconnect with backoff when the connection drops; topics resume
                          from the last message printed (patterns just subscribe again)
@@ -30,6 +32,10 @@ struct SubCommand {
 
         """
 
+    /// The flags that take a value and those that do not: the parser and `completion` read both.
+    static let options: Set<String> = ["url", "count", "since", "last", "token"]
+    static let switches: Set<String> = ["json", "raw", "reconnect", "verbose"]
+
     let url: WebSocketURL
     /// `Authorization: Bearer …` when a token was given.
     let headers: [(String, String)]
@@ -38,6 +44,8 @@ struct SubCommand {
     let raw: Bool
     let count: Int?
     let reconnect: Bool
+    /// `-v`: every line is `topic #seq payload`, even for one literal topic.
+    let verbose: Bool
     /// Lines start with the topic when the command alone does not say which topic a message
     /// is on: a pattern, or several TOPICs (as `nats sub` and `mosquitto_sub -v` show it).
     let showTopic: Bool
@@ -45,7 +53,7 @@ struct SubCommand {
     private var resumeFrom: [String: ClientRequest.Resume] = [:]
 
     init(_ arguments: [String]) throws {
-        let flags = try Flags(arguments, options: ["url", "count", "since", "last", "token"], switches: ["json", "raw", "reconnect"], help: Self.help)
+        let flags = try Flags(arguments, options: Self.options, switches: Self.switches, help: Self.help, shortSwitches: ["v": "verbose"])
         guard !flags.positional.isEmpty else { throw UsageError("sub needs at least one TOPIC") }
         topics = flags.positional
         url = try CLI.url(flags.value("url"))
@@ -54,6 +62,7 @@ struct SubCommand {
         raw = flags.has("raw")
         count = try flags.integer("count")
         reconnect = flags.has("reconnect")
+        verbose = flags.has("verbose")
         showTopic = topics.count > 1 || topics.contains(where: CLI.isPattern)
         var start: ClientRequest.Resume?
         if let since = flags.value("since") {
@@ -86,7 +95,7 @@ struct SubCommand {
                 throw error
             } catch {
                 guard reconnect else { throw error }
-                CLI.warn("\(error); reconnecting in \(String(format: "%.1f", backoff)) s")
+                CLI.warn("\(CLI.explain(error)); reconnecting in \(String(format: "%.1f", backoff)) s")
                 Thread.sleep(forTimeInterval: backoff * Double.random(in: 0.8...1.2))
                 backoff = min(backoff * 2, 5)
             }
@@ -120,9 +129,9 @@ struct SubCommand {
                 if json {
                     output(bytes)
                 } else if let string = data.withUnsafeBytes({ JSON.decodeString($0) }), data.first == UInt8(ascii: "\"") {
-                    output(Array(string.utf8), topic: topic)
+                    output(Array(string.utf8), topic: topic, seq: seq)
                 } else {
-                    output(data, topic: topic)
+                    output(data, topic: topic, seq: seq)
                 }
                 return true
             case .ack(_, "subscribe", let topic, _, _, _) where text.contains("\"recovered\":false"):
@@ -145,7 +154,7 @@ struct SubCommand {
             } else if raw {
                 FileHandle.standardOutput.write(Data(payload))
             } else {
-                output(Array(Base64.encode(payload).utf8), topic: message.topic)
+                output(Array(Base64.encode(payload).utf8), topic: message.topic, seq: message.seq)
             }
             return true
         case .close(let code, let reason):
@@ -159,8 +168,9 @@ struct SubCommand {
         FileHandle.standardOutput.write(Data(line + [UInt8(ascii: "\n")]))
     }
 
-    /// A payload's line, after its topic when `showTopic`.
-    private func output(_ payload: [UInt8], topic: String) {
+    /// A payload's line, after its topic when `showTopic`, after topic and `#seq` with `-v`.
+    private func output(_ payload: [UInt8], topic: String, seq: UInt64) {
+        if verbose { return output(Array("\(topic) #\(seq) ".utf8) + payload) }
         output(showTopic ? Array(topic.utf8) + [UInt8(ascii: " ")] + payload : payload)
     }
 }

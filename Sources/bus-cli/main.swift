@@ -14,6 +14,7 @@ do {
         try command.run()
     case "pub": try PubCommand(rest).run()
     case "bench": exit(try BenchCommand(rest).run())
+    case "completion": try CompletionCommand(rest).run()
     case "--help", "-h", "help": print(CLI.helpText, terminator: "")
     case "--version", "version": print("bus-cli \(BusVersion.string)")
     default: throw UsageError("unknown command '\(command)'")
@@ -23,6 +24,6 @@ do {
 } catch let error as HelpRequested {
     print(error.text, terminator: "")
 } catch {
-    CLI.fail("\(error)", status: 1)
+    CLI.fail(CLI.explain(error), status: 1)
 }
 exit(0)

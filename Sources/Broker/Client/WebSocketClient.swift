@@ -17,8 +17,17 @@ public final class WebSocketClient {
         case connectionClosed
         case handshake(String)
         case protocolViolation(String)
+        /// `getaddrinfo` found no address; `reason` is the resolver's own text (`gai_strerror`).
+        case cannotResolve(host: String, reason: String)
+        /// `connect` failed: `address` is `host:port`, `errno` says why (`ECONNREFUSED`: nothing
+        /// listens there).
+        case cannotConnect(address: String, errno: Int32)
         public var description: String {
             switch self {
+            case .cannotResolve(let host, let reason): return "cannot resolve \(host): \(reason)"
+            case .cannotConnect(let address, let code):
+                let text = Sys.errorText(code)
+                return "cannot connect to \(address): \(text.prefix(1).lowercased() + text.dropFirst())"
             case .timedOut: return "timed out"
             case .connectionClosed: return "connection closed"
             case .handshake(let why): return "handshake failed: \(why)"
@@ -40,11 +49,17 @@ public final class WebSocketClient {
     public init(url: WebSocketURL, subprotocols: [String] = [], headers: [(String, String)] = [],
                 maxMessageSize: Int = 64 << 20, timeout: Double = 10) throws {
         self.url = url
-        let address = try SocketAddress.resolve(host: url.host, port: url.port)
+        let address: SocketAddress
+        do { address = try SocketAddress.resolve(host: url.host, port: url.port) } catch let error as SystemError {
+            throw ClientError.cannotResolve(host: url.host, reason: Sys.resolverErrorText(error.errno))
+        }
         fd = try Sys.socket(family: address.family, nonBlocking: false)
         decoder = FrameDecoder(role: .client, maxMessageSize: maxMessageSize)
         do {
-            try Sys.connect(fd, address)
+            do { try Sys.connect(fd, address) } catch let error as SystemError {
+                let shownHost = url.host.contains(":") ? "[\(url.host)]" : url.host
+                throw ClientError.cannotConnect(address: "\(shownHost):\(url.port)", errno: error.errno)
+            }
             Sys.setNoDelay(fd)
             try handshake(subprotocols: subprotocols, headers: headers, timeout: timeout)
         } catch {

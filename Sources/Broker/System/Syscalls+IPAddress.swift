@@ -19,3 +19,9 @@ extension Sys {
         return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 }
+
+extension Sys {
+    /// The resolver's own words for a `getaddrinfo` failure (`gai_strerror`): its codes are
+    /// `EAI_*` values, not `errno`, so `strerror` would call them "Unknown error -2".
+    package static func resolverErrorText(_ code: Int32) -> String { String(cString: gai_strerror(code)) }
+}
