@@ -29,6 +29,19 @@ do {
     server.runUntilSignalled(signalFD: signalFD, shutdownTimeout: options.config.closeTimeout)
     exit(0)
 } catch {
-    FileHandle.standardError.write("broker-server: \(error)\n".data(using: .utf8)!)
+    FileHandle.standardError.write("broker-server: \(error)\(hint(for: error))\n".data(using: .utf8)!)
     exit(error is ConfigError ? 2 : 1)
+}
+
+/// What to do about a start-up failure a newcomer meets first.
+func hint(for error: Error) -> String {
+    guard let failure = error as? SystemError else { return "" }
+    switch (failure.call.hasPrefix("bind"), failure.errno) {
+    case (true, EADDRINUSE):
+        return " — another process listens there (another broker-server?): stop it, or choose another port with --port or BUS_PORT (0 picks a free one)"
+    case (true, EACCES):
+        return " — ports below 1024 need privileges: use a higher --port, or put a reverse proxy in front"
+    default:
+        return ""
+    }
 }

@@ -24,6 +24,32 @@ import Testing
         return (process.terminationStatus, String(decoding: stdout, as: UTF8.self))
     }
 
+    /// Issue 19: a port in use printed only `Address already in use (errno 98)`; it says what
+    /// to do now.
+    @Test func aPortInUseSaysWhatToDo() throws {
+        let taken = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(taken) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(taken, $0, length) } }
+        _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(taken, $0, &length) } }
+        listen(taken, 1)
+        let port = UInt16(bigEndian: address.sin_port)
+        let process = Process()
+        process.executableURL = Self.binary("broker-server")
+        process.arguments = ["--port", String(port)]
+        let errors = Pipe()
+        process.standardError = errors
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        let text = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 1)
+        #expect(text.contains("Address already in use") && text.contains("--port"), "\(text)")
+    }
+
     @Test func bothBinariesPrintTheSameVersionFromOnePlace() throws {
         let server = try Self.run("broker-server", ["--version"])
         let cli = try Self.run("bus-cli", ["--version"])
