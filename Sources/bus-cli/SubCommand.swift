@@ -75,7 +75,12 @@ struct SubCommand {
             start = .last(last)
         }
         if let start {
-            for topic in topics where !CLI.isPattern(topic) { resumeFrom[topic] = start }
+            // History is per topic today: a pattern cannot resume yet, and saying so beats
+            // subscribing without the history that was asked for.
+            if let pattern = topics.first(where: CLI.isPattern) {
+                throw UsageError("--since and --last need literal topics: '\(pattern)' is a pattern (history is kept per topic)")
+            }
+            for topic in topics { resumeFrom[topic] = start }
         }
     }
 

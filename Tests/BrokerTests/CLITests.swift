@@ -122,6 +122,9 @@ import Testing
         #expect(refused.0 == 1 && refused.2.hasPrefix("bus-cli: invalid_topic") && refused.2.split(separator: "\n").count == 1)
         let badJSON = try Self.run(["pub", "t", "{nope", "--json", "--url", url])
         #expect(badJSON.0 == 2)
+        // Issue 19: --last on a pattern was accepted and silently ignored.
+        let lastOnPattern = try Self.run(["sub", "chat.>", "--last", "5", "--url", url])
+        #expect(lastOnPattern.0 == 2 && lastOnPattern.2.contains("'chat.>' is a pattern"), "\(lastOnPattern.2)")
         let usage = try Self.run(["frobnicate"])
         #expect(usage.0 == 2 && usage.2.contains("unknown command"))
         let help = try Self.run(["sub", "--help"])
