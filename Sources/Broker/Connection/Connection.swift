@@ -368,9 +368,6 @@ final class Connection: QueueHolder {
         updateInterest()
     }
 
-    /// Paused by the loop's backpressure (see `LoopInbox`), separately from other pauses.
-    var isThrottled: Bool { pauses.contains(.throttled) }
-
     func throttle() { pause(.throttled) }
 
     func unthrottle() { resume(.throttled) }
