@@ -7,6 +7,9 @@ final class ServerContext: Sendable {
     let config: ServerConfig
     let log: Log
     let loopCount: Int
+    /// This server life's epoch, the first part of every cursor (Protocol.md "Resuming a
+    /// pattern"): a cursor from another life is recognised as such.
+    let serverEpoch = TopicTable.newEpoch()
     /// Connection slots in use across all loops (accepted, not yet closed).
     let openConnections = Atomic<Int>(0)
     let maxConnections: Int

@@ -56,7 +56,7 @@ final class Backplane {
         if let subscription = patterns[pattern] {
             subscription.loops += 1
             if subscription.confirmed {
-                loop.hub.send(.interestApplied(token: token, position: nil), to: waiter)
+                loop.hub.send(.interestApplied(token: token, position: nil, owner: 0, clock: 0), to: waiter)
             } else {
                 waiters[subscription.token, default: []].append((waiter, token))
             }
@@ -282,7 +282,7 @@ final class Backplane {
                 for token in tokens {
                     byToken[token]?.confirmed = true
                     for waiter in waiters.removeValue(forKey: token) ?? [] {
-                        loop.hub.send(.interestApplied(token: waiter.token, position: nil), to: waiter.loop)
+                        loop.hub.send(.interestApplied(token: waiter.token, position: nil, owner: 0, clock: 0), to: waiter.loop)
                     }
                 }
             case .serverError(let text):

@@ -14,10 +14,13 @@ extension LoopHub {
     /// epoch. Its subscribers see the epoch change on the next message, and a resume from the
     /// old epoch answers `recovered: false`.
     func renewEpochsWithSubscribers() {
+        // Topics with no state here missed messages too: pattern resumes from before now
+        // cannot claim a complete recovery.
+        ledger.noteUnknownLoss(upTo: ledger.published + 1)
         for name in topics.names where !interest.match(name).isEmpty {
             guard let old = topics.peek(name) else { continue }
             let renewed = topics.renew(name, policy: old.policy)
-            if let evicted = renewed.evicted { ledger.forget(evicted) }
+            if let evicted = renewed.evicted { ledger.evict(evicted) }
         }
     }
 }

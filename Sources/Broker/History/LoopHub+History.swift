@@ -43,6 +43,7 @@ extension LoopHub {
 
     /// The endpoint is ready for the next page (a subscriber's queue drained).
     func continueReplay(_ token: UInt64) {
+        if let replay = patternReplays[token] { return continuePatternReplay(replay) }
         guard let progress = replays[token], let next = progress.next else { return }
         send(.replay(ReplayRequest(topic: progress.topic, start: .from(epoch: next.epoch, seq: next.seq),
                                    limit: replayPageSize, maxBytes: replayPageBytes, replyLoop: index, token: token)),

@@ -36,6 +36,14 @@ final class LoopHub {
     var nextToken: UInt64 = 0
     /// Replays this loop's sessions are receiving, by token.
     var replays: [UInt64: ReplayProgress] = [:]
+    /// Pattern resumes of this loop's sessions, by token.
+    var patternReplays: [UInt64: PatternReplay] = [:]
+    /// This server life's epoch: the first part of every cursor.
+    let serverEpoch: String
+    /// Per owner loop, the offset of the last message heard from it (see `LoopHub+PatternResume`).
+    var heard: [UInt64]
+    /// Sessions with a cursor subscription that received messages this turn.
+    var checkpointsDue: [Subscriber] = []
 
     /// Pattern → loops with subscribers (with their counts, for publish acks).
     let interest = SubscriptionTrie<InterestEntry>()
@@ -57,8 +65,10 @@ final class LoopHub {
     /// Cluster mode: interest and publishes also go to the NATS backplane.
     let clustered: Bool
 
-    init(index: Int, peers: [LoopInbox], config: ServerConfig) {
+    init(index: Int, peers: [LoopInbox], config: ServerConfig, serverEpoch: String = TopicTable.newEpoch()) {
         self.index = index
+        self.serverEpoch = serverEpoch
+        heard = Array(repeating: 0, count: peers.count)
         clustered = config.nats != nil
         self.peers = peers
         self.config = config
@@ -78,7 +88,7 @@ final class LoopHub {
     /// The owner's state of `topic`, created if absent; an evicted state's history is freed.
     func state(of topic: TopicName) -> TopicState {
         let (state, evicted) = topics.state(for: topic, policy: config.historyPolicy(for: topic))
-        if let evicted { ledger.forget(evicted) }
+        if let evicted { ledger.evict(evicted) }
         return state
     }
 
@@ -109,6 +119,7 @@ final class LoopHub {
             own.removeAllReusingCapacity()
             spareOwn = own
         }
+        if !checkpointsDue.isEmpty { sendCheckpoints() }
         guard !outboxTargets.isEmpty else { return }
         for target in outboxTargets {
             peers[target].post(contentsOf: outbox[target])
@@ -129,8 +140,9 @@ final class LoopHub {
     // MARK: subscribing
 
     /// Adds the subscription and acks it once active (see Protocol.md, subscribe).
-    func subscribe(_ session: Subscriber, to pattern: TopicPattern, requestID: [UInt8]?) {
+    func subscribe(_ session: Subscriber, to pattern: TopicPattern, requestID: [UInt8]?, checkpoints: Bool = false) {
         addSubscription(session, pattern)
+        if checkpoints { cursorSubscription(session, for: pattern).acked = false }
         let waiter = SubscribeWaiter(connection: session.connection.id, requestID: requestID, pattern: pattern)
         if let token = patterns[pattern]?.announcing {
             announcements[token]?.waiters.append(waiter)
@@ -154,6 +166,10 @@ final class LoopHub {
     func unsubscribe(_ session: Subscriber, from pattern: TopicPattern) -> Bool {
         guard session.patterns.remove(pattern) != nil else { return false }
         if let topic = pattern.literal { session.liveFloors?[topic] = nil }
+        if let subscription = session.cursorSubscription(for: pattern) {
+            if let replay = subscription.replay { forget(replay) }
+            session.removeCursorSubscription(for: pattern)
+        }
         subscriptions.remove(session, for: pattern)
         changeLocalCount(pattern, by: -1)
         return true
@@ -162,6 +178,10 @@ final class LoopHub {
     /// A session's connection left: every subscription goes.
     func remove(_ session: Subscriber) {
         forgetReplays(of: session)
+        if let cursors = session.cursors {
+            for case let replay? in cursors.map(\.replay) { forget(replay) }
+            session.cursors = nil
+        }
         guard !session.patterns.isEmpty else { return }
         subscriptions.removeAll(session, for: session.patterns)
         for pattern in session.patterns { changeLocalCount(pattern, by: -1) }
@@ -202,7 +222,14 @@ final class LoopHub {
     }
 
     private func acknowledge(_ waiter: SubscribeWaiter, position: TopicPosition?) {
-        loop.endpoint(waiter.connection)?.subscribed(requestID: waiter.requestID, pattern: waiter.pattern, position: position)
+        guard let endpoint = loop.endpoint(waiter.connection) else { return }
+        if let session = endpoint as? Subscriber, let subscription = session.cursorSubscription(for: waiter.pattern),
+           subscription.replay == nil, !subscription.acked {
+            subscription.acked = true
+            return session.acknowledgeCursor(requestID: waiter.requestID, pattern: waiter.pattern,
+                                             cursor: cursorText(for: subscription), recovered: nil, lost: [])
+        }
+        endpoint.subscribed(requestID: waiter.requestID, pattern: waiter.pattern, position: position)
     }
 
     // MARK: publishing
@@ -224,12 +251,14 @@ final class LoopHub {
         var seq = state.next()
         if seq == nil {
             let renewed = topics.renew(topic, policy: state.policy)
-            if let old = renewed.evicted { ledger.forget(old) }
+            if let old = renewed.evicted { ledger.evict(old) }
             state = renewed.state
             seq = state.next()
         }
         let position = TopicPosition(epoch: state.epoch, seq: seq!)
-        let frame = DeliveryFrame.make(kind: kind, topic: topic, position: position, payload: payload, arrival: origin.arrival)
+        let frame = DeliveryFrame.make(kind: kind, topic: topic, position: position, payload: payload, arrival: origin.arrival,
+                                       owner: index, offset: ledger.nextOffset())
+        topics.markPublished(state)
         loop.metrics.published[kind] &+= 1
         loop.metrics.publishedBytes[kind] &+= UInt64(payload.count)
         ledger.retain(frame, in: state, now: loop.now)
@@ -270,13 +299,28 @@ final class LoopHub {
     /// (once per session). A session resuming this topic skips live messages its replay covers.
     func fanOut(_ frame: OutboundBytes, topic: TopicName) {
         var queued: UInt64 = 0
+        let stamp = frame.stamp
+        if let stamp, stamp.offset > heard[stamp.owner] { heard[stamp.owner] = stamp.offset }
         for session in subscriptions.match(topic) {
             if session.liveFloors != nil && !session.acceptsLive(frame, topic: topic) { continue }
+            if session.cursors != nil {
+                if skipsDuringReplay(session, frame, topic: topic) { continue }
+                noteDelivery(to: session, topic: topic)
+            }
             if session.deliver(frame) { queued += 1 }
         }
         guard queued > 0, let kind = frame.stamp?.kind else { return }
         loop.metrics.delivered[kind] &+= queued
         loop.metrics.deliveredBytes[kind] &+= queued &* UInt64(frame.count)
+    }
+
+    /// A session resuming a pattern skips live messages its replay will carry.
+    private func skipsDuringReplay(_ session: Subscriber, _ frame: OutboundBytes, topic: TopicName) -> Bool {
+        guard let owner = frame.stamp?.owner else { return false }
+        for subscription in session.cursors! where subscription.skips(owner: owner, topic: topic, keepsHistory: {
+            config.historyPolicy(for: topic).messages > 0
+        }) { return true }
+        return false
     }
 
     // MARK: messages from other loops
@@ -291,7 +335,8 @@ final class LoopHub {
             fanOut(frame, topic: topic)
         case .interest(let update):
             apply(update)
-        case .interestApplied(let token, let position):
+        case .interestApplied(let token, let position, let owner, let clock):
+            heard[owner] = max(heard[owner], clock)
             guard var announcement = announcements[token] else { return }
             announcement.repliesLeft -= 1
             if let position { announcement.position = position }
@@ -309,6 +354,10 @@ final class LoopHub {
             serveReplay(request)
         case .replayPage(let page):
             receivePage(page)
+        case .patternReplay(let request):
+            servePatternReplay(request)
+        case .patternPage(let page):
+            receivePatternPage(page)
         case .positionReply(let token, let position):
             guard let waiter = positionWaiters.removeValue(forKey: token) else { return }
             positionWaiters.shrinkIfSparse()
@@ -341,7 +390,7 @@ final class LoopHub {
         guard update.token != 0 else { return }
         // A literal pattern's only target is its owner, which answers with the position.
         let position = update.pattern.literal.map { state(of: $0).position }
-        send(.interestApplied(token: update.token, position: position), to: update.loop)
+        send(.interestApplied(token: update.token, position: position, owner: index, clock: ledger.published), to: update.loop)
     }
 }
 

@@ -8,6 +8,8 @@ struct TopicTable {
     /// owns every state.
     private unowned(unsafe) var newest: TopicState?
     private unowned(unsafe) var oldest: TopicState?
+    /// The newest end of the states by last publish (`TopicState.recency`).
+    private unowned(unsafe) var lastPublished: TopicState?
     let capacity: Int
     private(set) var evictions = 0
 
@@ -27,6 +29,7 @@ struct TopicTable {
         if states.count >= capacity, let oldest {
             victim = oldest
             unlink(oldest)
+            unlinkPublished(oldest)
             states[oldest.topic] = nil
             evictions += 1
         }
@@ -42,12 +45,33 @@ struct TopicTable {
         let old = states[topic]
         if let old {
             unlink(old)
+            unlinkPublished(old)
             states[topic] = nil
         }
         return (state(for: topic, policy: policy).state, old)
     }
 
     func peek(_ topic: TopicName) -> TopicState? { states[topic] }
+
+    /// `state` was just published to: it moves to the newest end of the publish order.
+    mutating func markPublished(_ state: TopicState) {
+        guard lastPublished !== state else { return }
+        unlinkPublished(state)
+        state.recency.older = lastPublished
+        state.recency.newer = nil
+        lastPublished?.recency.newer = state
+        lastPublished = state
+    }
+
+    /// Calls `body` with every state whose last message has an offset above `offset`, the
+    /// most recently published first: the topics a pattern resume from `offset` must visit.
+    func forEachPublished(after offset: UInt64, _ body: (TopicState) -> Void) {
+        var next = lastPublished
+        while let state = next, state.lastOffset > offset {
+            next = state.recency.older
+            body(state)
+        }
+    }
 
     /// Every topic held (a backplane outage renews some of them).
     var names: [TopicName] { Array(states.keys) }
@@ -70,6 +94,14 @@ struct TopicTable {
         newest?.lru.newer = state
         newest = state
         if oldest == nil { oldest = state }
+    }
+
+    private mutating func unlinkPublished(_ state: TopicState) {
+        if let newer = state.recency.newer { newer.recency.older = state.recency.older } else if lastPublished === state {
+            lastPublished = state.recency.older
+        }
+        state.recency.older?.recency.newer = state.recency.newer
+        state.recency = ListLinks()
     }
 
     private mutating func unlink(_ state: TopicState) {

@@ -99,7 +99,7 @@ final class EventLoop {
             context.log.info("io_uring is unavailable here: writing with sendmsg", [])
         }
         events = .allocate(capacity: Int(Self.eventCapacity))
-        hub = LoopHub(index: index, peers: peers, config: context.config)
+        hub = LoopHub(index: index, peers: peers, config: context.config, serverEpoch: context.serverEpoch)
         router = Router(context: context, hub: hub)
         hub.loop = self
         if index == 0, let status = context.backplane, let server = context.config.nats {
