@@ -2,6 +2,7 @@ import Broker
 import BusProtocol
 import Foundation
 import Frames
+import Topics
 
 /// `bus-cli sub TOPIC...`: one line per message on standard output, as a shell user expects.
 struct SubCommand {
@@ -24,11 +25,15 @@ struct SubCommand {
           -v, --verbose  start every line with the topic and the message's seq
                          (chat.room1 #42 hello), even for one literal TOPIC
           --count N      exit after N messages
-          --reconnect    reconnect with backoff when the connection drops; topics resume
-                         from the last message printed (patterns just subscribe again)
-          --since EPOCH:SEQ  start with the retained messages after this position
-                         (a literal TOPIC only; positions are in --json output and acks)
-          --last N       start with the newest N retained messages (literal topics)
+          --reconnect    reconnect with backoff when the connection drops; topics and
+                         patterns resume from the last message printed, losing nothing
+                         that history still holds (and saying so when it did not)
+          --since EPOCH:SEQ  start with the retained messages after this position of a
+                         literal TOPIC (positions are in --json output and acks)
+          --since CURSOR start a pattern with the retained messages after this cursor
+                         (--json prints a pattern's cursors as checkpoint envelopes)
+          --last N       start with the newest N retained messages (of each matching
+                         topic, for a pattern)
 
         """
 
@@ -51,6 +56,12 @@ struct SubCommand {
     let showTopic: Bool
     /// Where each literal topic resumes: from the flags at first, then the last message printed.
     private var resumeFrom: [String: ClientRequest.Resume] = [:]
+    /// Each pattern's cursor (Protocol.md "Resuming a pattern"): from `--since`, then from its
+    /// ack and checkpoints; with the positions printed since its last checkpoint.
+    private var cursors: [String: Cursor] = [:]
+    private var heldPositions: [String: [String: ResumePosition]] = [:]
+    /// The TOPICs that are patterns, parsed once to match messages against them.
+    private let patterns: [(text: String, pattern: TopicPattern)]
 
     init(_ arguments: [String]) throws {
         let flags = try Flags(arguments, options: Self.options, switches: Self.switches, help: Self.help, shortSwitches: ["v": "verbose"])
@@ -64,24 +75,30 @@ struct SubCommand {
         reconnect = flags.has("reconnect")
         verbose = flags.has("verbose")
         showTopic = topics.count > 1 || topics.contains(where: CLI.isPattern)
+        patterns = topics.filter(CLI.isPattern).compactMap { text in (try? TopicPattern(text)).map { (text, $0) } }
         var start: ClientRequest.Resume?
         if let since = flags.value("since") {
-            let parts = since.split(separator: ":")
-            guard parts.count == 2, let seq = UInt64(parts[1]) else { throw UsageError("--since: '\(since)' is not EPOCH:SEQ") }
-            start = .since(epoch: String(parts[0]), seq: seq)
+            if let cursor = Cursor(parsing: since) {
+                if let topic = topics.first(where: { !CLI.isPattern($0) }) {
+                    throw UsageError("--since CURSOR resumes patterns: '\(topic)' is a topic, give EPOCH:SEQ")
+                }
+                for topic in topics { cursors[topic] = cursor }
+            } else {
+                let parts = since.split(separator: ":")
+                guard parts.count == 2, let seq = UInt64(parts[1]) else {
+                    throw UsageError("--since: '\(since)' is neither EPOCH:SEQ nor a cursor")
+                }
+                if let pattern = topics.first(where: CLI.isPattern) {
+                    throw UsageError("--since EPOCH:SEQ is a topic's position: '\(pattern)' is a pattern, give its cursor")
+                }
+                start = .since(epoch: String(parts[0]), seq: seq)
+            }
         }
         if let last = try flags.integer("last") {
-            guard start == nil else { throw UsageError("--since and --last exclude each other") }
+            guard start == nil && cursors.isEmpty else { throw UsageError("--since and --last exclude each other") }
             start = .last(last)
         }
-        if let start {
-            // History is per topic today: a pattern cannot resume yet, and saying so beats
-            // subscribing without the history that was asked for.
-            if let pattern = topics.first(where: CLI.isPattern) {
-                throw UsageError("--since and --last need literal topics: '\(pattern)' is a pattern (history is kept per topic)")
-            }
-            for topic in topics { resumeFrom[topic] = start }
-        }
+        if let start { for topic in topics { resumeFrom[topic] = start } }
     }
 
     mutating func run() throws {
@@ -110,8 +127,17 @@ struct SubCommand {
     private func connectAndSubscribe() throws -> WebSocketClient {
         let client = try WebSocketClient(url: url, subprotocols: ["bus.v1"], headers: headers)
         for (index, topic) in topics.enumerated() {
-            let request = resumeFrom[topic].map { ClientEnvelope.subscribe(topic: topic, id: "s\(index)", resume: $0) }
-                ?? ClientEnvelope.subscribe(topic: topic, id: "s\(index)")
+            let id = "s\(index)"
+            let request: [UInt8]
+            if let cursor = cursors[topic] {
+                let held = Array((heldPositions[topic] ?? [:]).values.prefix(ClientRequest.maxResumePositions))
+                request = ClientEnvelope.subscribe(topic: topic, id: id, resume: .cursor(cursor, positions: held))
+            } else if let resume = resumeFrom[topic] {
+                request = ClientEnvelope.subscribe(topic: topic, id: id, resume: resume)
+            } else {
+                // A pattern follows its cursor only when it may have to resume.
+                request = ClientEnvelope.subscribe(topic: topic, id: id, checkpoints: reconnect && CLI.isPattern(topic))
+            }
             try client.send(text: String(decoding: request, as: UTF8.self))
         }
         return client
@@ -119,7 +145,34 @@ struct SubCommand {
 
     /// Remembers the position of a printed message, for `--reconnect`.
     private mutating func printed(topic: String, epoch: String, seq: UInt64) {
-        if reconnect && topics.contains(topic) { resumeFrom[topic] = .since(epoch: epoch, seq: seq) }
+        guard reconnect else { return }
+        if topics.contains(topic) { resumeFrom[topic] = .since(epoch: epoch, seq: seq) }
+        guard !cursors.isEmpty, let name = try? TopicName(topic) else { return }
+        for (text, pattern) in patterns where cursors[text] != nil && pattern.matches(name) {
+            heldPositions[text, default: [:]][topic] = ResumePosition(topic: topic, epoch: epoch, seq: seq)
+        }
+    }
+
+    /// A pattern's ack or checkpoint: its new cursor, and nothing held past it yet (an ack
+    /// keeps the positions: they are past the cursor it starts from).
+    private mutating func follow(_ pattern: String, cursor text: String?, checkpoint: Bool) {
+        guard let text, let cursor = Cursor(parsing: text), topics.contains(pattern) else { return }
+        cursors[pattern] = cursor
+        if checkpoint { heldPositions[pattern] = [:] }
+    }
+
+    /// What an ack with `recovered: false` means, in words.
+    private func lossWarning(_ topic: String, ack text: String) -> String {
+        guard CLI.isPattern(topic) else {
+            return "\(topic): messages since the last one received may have been lost (history no longer held them all, "
+                + "or the server restarted without --data-dir)"
+        }
+        let lost = text.components(separatedBy: #"{"topic":""#).dropFirst().compactMap { $0.split(separator: "\"").first }
+        guard !lost.isEmpty else {
+            return "\(topic): messages since the last one received may have been lost (the server restarted without "
+                + "--data-dir, or cannot tell)"
+        }
+        return "\(topic): messages since the last one received were lost on \(lost.joined(separator: ", ")) (history no longer held them)"
     }
 
     /// Prints the next message; false for anything that is not a message (acks, welcome).
@@ -139,8 +192,13 @@ struct SubCommand {
                     output(data, topic: topic, seq: seq)
                 }
                 return true
-            case .ack(_, "subscribe", let topic, _, _, _) where text.contains("\"recovered\":false"):
-                CLI.warn("\(topic): history did not hold every message since the requested position; some were lost")
+            case .ack(_, "subscribe", let topic, _, _, _):
+                follow(topic, cursor: ServerMessage.stringField("cursor", in: text), checkpoint: false)
+                if text.contains("\"recovered\":false") { CLI.warn(lossWarning(topic, ack: text)) }
+                return false
+            case .checkpoint(let pattern, let cursor):
+                follow(pattern, cursor: cursor, checkpoint: true)
+                if json { output(bytes) }
                 return false
             case .error(let code, let message, let id, let topic, _):
                 if let id, id.hasPrefix("\"s") { throw SubscribeRefused(message: "cannot subscribe to '\(topic ?? "")': \(code): \(message)") }
