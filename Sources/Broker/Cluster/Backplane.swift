@@ -62,6 +62,13 @@ final class Backplane {
             }
             return
         }
+        // Until now other nodes' messages on it did not come here (unless a wider pattern held
+        // here brought them): every loop marks the gap, before this SUB's confirmation can
+        // ack anyone, so before any resume of it is served.
+        let covered = patterns.contains { $0.value.confirmed && pattern.isSubset(of: $0.key) }
+        if !covered {
+            for target in 0..<loop.context.loopCount { loop.hub.send(.backplaneRegained(pattern), to: target) }
+        }
         nextToken += 1
         waiters[nextToken] = [(waiter, token)]
         let (sid, actions) = client.subscribe(Self.subjects.subject(for: pattern.string), token: nextToken)

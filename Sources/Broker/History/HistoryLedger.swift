@@ -1,3 +1,5 @@
+import Topics
+
 /// A loop's accounting of topic history: the bytes all its topics retain, bounded by the
 /// loop's share of the global budget, and the topics holding history ordered by their last
 /// publish, so the oldest history goes first when the budget is exceeded or it ages out.
@@ -19,6 +21,12 @@ struct HistoryLedger {
     /// what that topic lost.
     private(set) var unknownLossOffset: UInt64 = 0
     private(set) var unknownLossAt: UInt64 = 0
+    /// Cluster mode: patterns this node took NATS interest in again (or for the first time),
+    /// each with this loop's offset then. Messages published elsewhere before that never came
+    /// here, so a pattern resume from before it that overlaps the pattern is not complete.
+    /// The newest few are kept; older ones fold into the unknown loss.
+    private(set) var gaps: [(pattern: TopicPattern, offset: UInt64, at: UInt64)] = []
+    static let maxGaps = 64
 
     init(budget: Int, longestAge: UInt64) {
         self.budget = budget
@@ -66,6 +74,31 @@ struct HistoryLedger {
     mutating func evict(_ state: TopicState) {
         forget(state)
         noteUnknownLoss(upTo: state.lastOffset)
+    }
+
+    /// This node was not receiving `pattern`'s messages from other nodes until now.
+    /// The gap takes an offset of its own, so every cursor issued before it is below it and
+    /// every cursor issued after it (acks wait for the owners' clocks) is not.
+    mutating func noteGap(_ pattern: TopicPattern) {
+        if gaps.count == Self.maxGaps { noteUnknownLoss(upTo: gaps.removeFirst().offset) }
+        published += 1
+        gaps.append((pattern, published, published))
+    }
+
+    /// Something no topic records was lost just now (a cluster backplane outage).
+    mutating func noteUnknownLossNow() {
+        published += 1
+        noteUnknownLoss(upTo: published)
+    }
+
+    /// Whether a resume of `pattern` from `offset` crosses a loss no topic records: a state
+    /// evicted, or an interest gap of an overlapping pattern. `since`: only losses noted
+    /// after that clock (a page after its probe).
+    func crossesUnknownLoss(_ pattern: TopicPattern, from offset: UInt64, since clock: UInt64? = nil) -> Bool {
+        if unknownLossOffset > offset && clock.map({ unknownLossAt > $0 }) ?? true { return true }
+        return gaps.contains { gap in
+            gap.offset > offset && clock.map { gap.at > $0 } ?? true && gap.pattern.overlaps(pattern)
+        }
     }
 
     /// Messages up to `offset` may have been lost in ways no topic state records (a state

@@ -27,9 +27,9 @@ extension LoopHub {
         session.setFloor(.max, for: topic)
         nextToken += 1
         replays[nextToken] = ReplayProgress(connection: session.connection.id, topic: topic, requestID: requestID)
-        send(.replay(ReplayRequest(topic: topic, start: start, limit: replayPageSize, maxBytes: replayPageBytes,
-                                   replyLoop: index, token: nextToken)),
-             to: owner(of: topic))
+        sendOnceActive(TopicPattern(topic), .replay(ReplayRequest(topic: topic, start: start, limit: replayPageSize,
+                                                                  maxBytes: replayPageBytes, replyLoop: index, token: nextToken)),
+                       to: owner(of: topic))
     }
 
     /// GET /history/<topic>: one page for an HTTP connection of this loop, at most `maxBytes`

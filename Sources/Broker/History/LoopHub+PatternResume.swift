@@ -31,10 +31,22 @@ extension LoopHub {
         return subscription
     }
 
+    /// A new subscription with checkpoints: acked with its cursor once every owner has told
+    /// its clock.
+    func followCursor(_ session: Subscriber, pattern: TopicPattern, requestID: [UInt8]?) {
+        resumePattern(session, pattern: pattern, start: .now, cursor: nil, positions: [:], requestID: requestID)
+    }
+
     /// Resumes `pattern` for `session`: from `cursor` (positions: what the client holds past
     /// it) or the newest `last` messages of each matching topic.
     func resumePattern(_ session: Subscriber, pattern: TopicPattern, cursor: Cursor?, last: Int?,
                        positions: [TopicName: TopicPosition], requestID: [UInt8]?) {
+        resumePattern(session, pattern: pattern, start: last.map { .last($0) } ?? .cursor(offsets: []), cursor: cursor,
+                      positions: positions, requestID: requestID)
+    }
+
+    private func resumePattern(_ session: Subscriber, pattern: TopicPattern, start: PatternStart, cursor: Cursor?,
+                               positions: [TopicName: TopicPosition], requestID: [UInt8]?) {
         addSubscription(session, pattern)
         let subscription = cursorSubscription(session, for: pattern)
         if let old = subscription.replay { forget(old) }
@@ -44,19 +56,18 @@ extension LoopHub {
         for (topic, position) in positions { byOwner[owner(of: topic)][topic] = position }
         nextToken += 1
         let replay = PatternReplay(token: nextToken, session: session, subscription: subscription, requestID: requestID,
-                                   start: last.map { .last($0) } ?? .cursor(offsets: from), from: from, positions: byOwner,
-                                   ours: ours)
+                                   start: start, from: from, positions: byOwner, ours: ours)
         subscription.replay = replay
         subscription.acked = false
         patternReplays[replay.token] = replay
-        for owner in 0..<loopCount { send(.patternReplay(request(replay, owner: owner, probe: true)), to: owner) }
+        for owner in 0..<loopCount { sendOnceActive(pattern, .patternReplay(request(replay, owner: owner, probe: true)), to: owner) }
     }
 
     private func request(_ replay: PatternReplay, owner: Int, probe: Bool) -> PatternReplayRequest {
         var last: Int?
         if case .last(let count) = replay.start { last = count }
         return PatternReplayRequest(pattern: replay.subscription.pattern, from: replay.from[owner], last: last,
-                                    positions: replay.positions[owner], probe: probe,
+                                    positions: replay.positions[owner], probe: probe, clockOnly: !replay.replays,
                                     after: probe ? replay.from[owner] : max(replay.sent, replay.from[owner]),
                                     probeClock: replay.probeClocks[owner], limit: replayPageSize, maxBytes: replayPageBytes,
                                     replyLoop: index, token: replay.token)
@@ -90,6 +101,11 @@ extension LoopHub {
             replay.lost += page.lost.prefix(PatternReplayPage.maxReported - replay.lost.count)
             guard replay.probesLeft == 0 else { return }
             replay.subscription.acked = true
+            guard replay.replays else {
+                forget(replay)
+                return session.acknowledgeCursor(requestID: replay.requestID, pattern: replay.subscription.pattern,
+                                                 cursor: cursorText(for: replay.subscription), recovered: nil, lost: [])
+            }
             session.acknowledgeCursor(requestID: replay.requestID, pattern: replay.subscription.pattern,
                                       cursor: Cursor(epoch: serverEpoch, offsets: replay.from).text,
                                       recovered: replay.recovered, lost: replay.lost)
@@ -126,6 +142,11 @@ extension LoopHub {
     /// last one sent, in offset order).
     func servePatternReplay(_ request: PatternReplayRequest) {
         let clock = ledger.published
+        if request.clockOnly {
+            return send(.patternPage(PatternReplayPage(token: request.token, owner: index, frames: [], clock: clock,
+                                                       recovered: true, lost: [], lostCount: 0, done: true)),
+                        to: request.replyLoop)
+        }
         var recovered = true
         var lost: [LostTopic] = []
         var lostCount = 0
@@ -150,8 +171,8 @@ extension LoopHub {
                 }
             }
         }
-        if request.last == nil && ledger.unknownLossOffset > (request.probe ? request.from : request.after)
-            && (request.probe || ledger.unknownLossAt > request.probeClock) { recovered = false }
+        if request.last == nil && ledger.crossesUnknownLoss(request.pattern, from: request.probe ? request.from : request.after,
+                                                            since: request.probe ? nil : request.probeClock) { recovered = false }
         let (frames, done) = request.probe ? ([], false) : mergeByOffset(&sources, limit: request.limit, maxBytes: request.maxBytes)
         send(.patternPage(PatternReplayPage(token: request.token, owner: index, frames: frames, clock: clock,
                                             recovered: recovered, lost: lost, lostCount: lostCount, done: done)),

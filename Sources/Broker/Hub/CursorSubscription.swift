@@ -24,13 +24,13 @@ final class CursorSubscription {
     /// over, so the message is in (or still to come in) a page. Topics that keep no history
     /// are never replayed, so their live messages always pass.
     func skips(owner: Int, topic: TopicName, keepsHistory: () -> Bool) -> Bool {
-        guard let replay, replay.pending(owner), pattern.matches(topic) else { return false }
+        guard let replay, replay.replays, replay.pending(owner), pattern.matches(topic) else { return false }
         return keepsHistory()
     }
 
     /// The cursor's offsets now, given the loop's `heard` offsets.
     func offsets(heard: [UInt64]) -> [UInt64] {
-        guard let replay else { return heard }
+        guard let replay, replay.replays else { return heard }
         return heard.indices.map { owner in
             if !replay.pending(owner) { return heard[owner] }
             return owner == replay.owner ? replay.sent : replay.from[owner]
@@ -82,6 +82,12 @@ final class PatternReplay {
 
     /// Whether `owner`'s replay is still to come or under way.
     func pending(_ owner: Int) -> Bool { self.owner < 0 || owner >= self.owner }
+
+    /// False for a new subscription that only asks the owners for their clocks (`.now`).
+    var replays: Bool {
+        if case .now = start { return false }
+        return true
+    }
 }
 
 /// Where a pattern resume starts.
@@ -90,6 +96,9 @@ enum PatternStart: Sendable {
     case cursor(offsets: [UInt64])
     /// The newest `n` retained messages of each matching topic.
     case last(Int)
+    /// Nothing: a new subscription with checkpoints, whose ack waits for every owner's clock
+    /// (so its cursor is past anything that happened before it, such as a cluster gap).
+    case now
 }
 
 /// A topic whose history no longer held every message a resume asked for.
@@ -107,6 +116,8 @@ struct PatternReplayRequest: Sendable {
     let positions: [TopicName: TopicPosition]
     /// The probe, not a page: report losses, send nothing.
     let probe: Bool
+    /// Only the owner's clock is wanted (`PatternStart.now`).
+    let clockOnly: Bool
     /// For a page: messages above this offset (the last one sent, or `from`).
     let after: UInt64
     /// For a page: the owner's clock at the probe; anything lost since is news.

@@ -81,6 +81,8 @@ enum HubMessage: Sendable {
     case backplanePublish([UInt8])
     /// The backplane went down or came back: topics with subscribers start a new epoch.
     case backplaneEpoch
+    /// From loop 0: the node took NATS interest in a pattern it did not hold.
+    case backplaneRegained(TopicPattern)
 }
 
 /// Where a replay starts.

@@ -141,8 +141,8 @@ final class LoopHub {
 
     /// Adds the subscription and acks it once active (see Protocol.md, subscribe).
     func subscribe(_ session: Subscriber, to pattern: TopicPattern, requestID: [UInt8]?, checkpoints: Bool = false) {
+        if checkpoints { return followCursor(session, pattern: pattern, requestID: requestID) }
         addSubscription(session, pattern)
-        if checkpoints { cursorSubscription(session, for: pattern).acked = false }
         let waiter = SubscribeWaiter(connection: session.connection.id, requestID: requestID, pattern: pattern)
         if let token = patterns[pattern]?.announcing {
             announcements[token]?.waiters.append(waiter)
@@ -214,6 +214,17 @@ final class LoopHub {
         for target in targets(of: pattern) { send(.interest(update), to: target) }
     }
 
+    /// Sends `message` once `pattern` is active everywhere it must be. In cluster mode a first
+    /// subscriber's resume waits for NATS to route the pattern here, so that the owners have
+    /// marked the gap before them (`backplaneRegained`) when they serve it; alone, interest
+    /// and the request travel the same FIFO path and it goes at once.
+    func sendOnceActive(_ pattern: TopicPattern, _ message: HubMessage, to target: Int) {
+        guard clustered, let token = patterns[pattern]?.announcing, announcements[token] != nil else {
+            return send(message, to: target)
+        }
+        announcements[token]!.deferred.append((message, target))
+    }
+
     /// The loops that may own a topic the pattern matches: one for a literal, all otherwise.
     private func targets(of pattern: TopicPattern) -> Range<Int> {
         guard let topic = pattern.literal else { return 0..<loopCount }
@@ -222,14 +233,7 @@ final class LoopHub {
     }
 
     private func acknowledge(_ waiter: SubscribeWaiter, position: TopicPosition?) {
-        guard let endpoint = loop.endpoint(waiter.connection) else { return }
-        if let session = endpoint as? Subscriber, let subscription = session.cursorSubscription(for: waiter.pattern),
-           subscription.replay == nil, !subscription.acked {
-            subscription.acked = true
-            return session.acknowledgeCursor(requestID: waiter.requestID, pattern: waiter.pattern,
-                                             cursor: cursorText(for: subscription), recovered: nil, lost: [])
-        }
-        endpoint.subscribed(requestID: waiter.requestID, pattern: waiter.pattern, position: position)
+        loop.endpoint(waiter.connection)?.subscribed(requestID: waiter.requestID, pattern: waiter.pattern, position: position)
     }
 
     // MARK: publishing
@@ -348,6 +352,7 @@ final class LoopHub {
             announcements.shrinkIfSparse()
             if patterns[announcement.pattern]?.announcing == token { patterns[announcement.pattern]?.announcing = nil }
             for waiter in announcement.waiters { acknowledge(waiter, position: announcement.position) }
+            for (message, target) in announcement.deferred { send(message, to: target) }
         case .position(let topic, let replyLoop, let token):
             send(.positionReply(token: token, position: state(of: topic).position), to: replyLoop)
         case .replay(let request):
@@ -370,6 +375,8 @@ final class LoopHub {
             loop.backplane?.send(publish: bytes)
         case .backplaneEpoch:
             renewEpochsWithSubscribers()
+        case .backplaneRegained(let pattern):
+            renewAfterInterestGap(pattern)
         }
     }
 
@@ -383,7 +390,7 @@ final class LoopHub {
         } else if let entry = interestEntries[key] {
             entry.count = update.count
         } else {
-            let entry = InterestEntry(loop: update.loop, count: update.count)
+            let entry = InterestEntry(loop: update.loop, pattern: update.pattern, count: update.count)
             interestEntries[key] = entry
             interest.insert(entry, for: update.pattern)
         }
@@ -407,6 +414,8 @@ private struct Announcement {
     var repliesLeft: Int
     var waiters: [SubscribeWaiter] = []
     var position: TopicPosition?
+    /// Requests that wait for the pattern to be active (see `sendOnceActive`).
+    var deferred: [(HubMessage, Int)] = []
 }
 
 /// A subscribe waiting for its ack.
@@ -424,9 +433,11 @@ private struct InterestKey: Hashable {
 /// One loop's interest in one pattern, as the interest trie stores it.
 final class InterestEntry: Hashable {
     let loop: Int
+    let pattern: TopicPattern
     var count: Int
-    init(loop: Int, count: Int) {
+    init(loop: Int, pattern: TopicPattern, count: Int) {
         self.loop = loop
+        self.pattern = pattern
         self.count = count
     }
     static func == (a: InterestEntry, b: InterestEntry) -> Bool { a === b }
