@@ -239,15 +239,24 @@ extension LoopHub {
         }
     }
 
-    /// End of turn: one checkpoint per subscription that received messages in it.
+    /// End of turn: one checkpoint per subscription that received messages in it. Live
+    /// subscriptions all stand at the loop's `heard`: their cursor text is made once.
     func sendCheckpoints() {
+        var live: String?
         for session in checkpointsDue {
             session.checkpointQueued = false
             guard session.connection.isOpen, let cursors = session.cursors else { continue }
             for subscription in cursors where subscription.dirty {
                 subscription.dirty = false
                 guard subscription.acked else { continue }
-                session.checkpoint(pattern: subscription.pattern, cursor: cursorText(for: subscription))
+                let cursor: String
+                if subscription.replay?.replays == true {
+                    cursor = cursorText(for: subscription)
+                } else {
+                    if live == nil { live = Cursor(epoch: serverEpoch, offsets: heard).text }
+                    cursor = live!
+                }
+                session.checkpoint(pattern: subscription.pattern, cursor: cursor)
             }
         }
         checkpointsDue.removeAll(keepingCapacity: true)

@@ -13,6 +13,9 @@ final class BusService: WebSocketEndpoint {
     private let limits: TopicLimits
     /// Identical for every client of this server: built once.
     private let welcome: OutboundBytes
+    /// The checkpoint frame last made per pattern: every live subscriber of a pattern on this
+    /// loop gets the same one in a turn (see `LoopHub.sendCheckpoints`). Bounded.
+    private var checkpointFrames: [TopicPattern: (cursor: String, frame: OutboundBytes)] = [:]
 
     init(hub: LoopHub, config: ServerConfig) {
         self.hub = hub
@@ -179,6 +182,14 @@ final class BusService: WebSocketEndpoint {
     }
 
     // MARK: replies
+
+    func checkpointFrame(pattern: TopicPattern, cursor: String) -> OutboundBytes {
+        if let known = checkpointFrames[pattern], known.cursor == cursor { return known.frame }
+        let frame = WireFrame.make(opcode: .text, payload: ServerEnvelope.checkpoint(topic: pattern.string, cursor: cursor))
+        if checkpointFrames.count >= 1024 { checkpointFrames = [:] }
+        checkpointFrames[pattern] = (cursor, frame)
+        return frame
+    }
 
     /// Refuses a request with an error envelope, unless the connection has had too many
     /// refused in a row (see `FloodPolicy`): then it is closed with 1008, so a client sending

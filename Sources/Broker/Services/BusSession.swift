@@ -33,7 +33,7 @@ final class BusSession: Subscriber {
 
     override func checkpoint(pattern: TopicPattern, cursor: String) {
         guard connection.isOpen else { return }
-        connection.enqueue(WireFrame.make(opcode: .text, payload: ServerEnvelope.checkpoint(topic: pattern.string, cursor: cursor)))
+        connection.enqueue(service.checkpointFrame(pattern: pattern, cursor: cursor))
     }
 
     /// The error envelope before a 4008 close stays small whatever the client subscribed to.
