@@ -14,6 +14,8 @@ let package = Package(
     products: [
         .executable(name: "broker-server", targets: ["broker-server"]),
         .executable(name: "bus-cli", targets: ["bus-cli"]),
+        // The Swift client library: add this package and depend on "BusClient".
+        .library(name: "BusClient", targets: ["BusClient"]),
     ],
     targets: [
         // Linux headers Glibc's Swift module does not export (epoll, eventfd, accept4, ...).
@@ -31,6 +33,9 @@ let package = Package(
         // with no sockets, so it can be audited and tested alone.
         .target(name: "Auth", dependencies: ["Frames", "Topics", "BusProtocol"], swiftSettings: speed),
         .target(name: "Broker", dependencies: ["Auth", "Frames", "Topics", "BusProtocol", "NATS", "CLinux", "SystemCalls"], swiftSettings: speed),
+        // The client library for applications: connection, reconnection, resume. Only the pure
+        // modules (no Broker, no Foundation), its own I/O thread and sockets (Platform/).
+        .target(name: "BusClient", dependencies: ["Frames", "BusProtocol", "Topics"], swiftSettings: speed),
         .executableTarget(name: "broker-server", dependencies: ["Broker", "BusProtocol"], swiftSettings: speed),
         // `bus-cli bench`'s client loop, scenarios and report: a client of the server (which it
         // starts as a child process), so it needs SystemCalls' sockets, not the Broker runtime.
@@ -45,6 +50,7 @@ let package = Package(
         .testTarget(name: "AuthTests", dependencies: ["Auth", "Frames", "Topics"]),
         .testTarget(name: "BrokerTests", dependencies: ["Auth", "Broker", "Frames", "Topics", "BusProtocol", "TestSupport"]),
         // The pure pieces of BusBench (histogram, payload codec, /proc parsing, report).
+        .testTarget(name: "BusClientTests", dependencies: ["BusClient", "BusProtocol", "Topics", "Broker", "TestSupport"]),
         .testTarget(name: "BenchTests", dependencies: ["BusBench", "Frames", "BusProtocol"]),
     ],
     swiftLanguageModes: [.v6]

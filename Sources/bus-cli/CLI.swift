@@ -1,5 +1,6 @@
 import Broker
 import Foundation
+import Frames
 
 /// Shared pieces of the commands: flags, the server URL, errors.
 enum CLI {

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 @testable import Broker
 
 /// bus-cli as a shell user runs it, against a live server.

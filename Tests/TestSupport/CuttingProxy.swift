@@ -5,13 +5,14 @@ import Synchronization
 /// A TCP proxy on 127.0.0.1 in front of a server, for tests that cut clients off mid-stream
 /// without touching the server: `cut()` shuts every proxied connection down (both sides see
 /// the connection drop, as with a network failure), and new connections are proxied again.
-final class CuttingProxy: Sendable {
-    let port: UInt16
+public final class CuttingProxy: Sendable {
+    public let port: UInt16
     private let listener: Int32
     private let sockets = Mutex<[Int32]>([])
     private let stopped = Atomic<Bool>(false)
+    private let held = Atomic<Bool>(false)
 
-    init(to target: UInt16) throws {
+    public init(to target: UInt16) throws {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         var address = Self.loopback(port: 0)
         let bound = withUnsafePointer(to: &address) {
@@ -30,15 +31,21 @@ final class CuttingProxy: Sendable {
         Thread.detachNewThread { [self] in acceptLoop(target: target) }
     }
 
+    /// Stops passing bytes on (they wait in the proxy) until `cut` or `release`: a link that
+    /// seems up but delivers nothing, as when a network path dies without a reset.
+    public func hold() { held.store(true, ordering: .relaxed) }
+    public func release() { held.store(false, ordering: .relaxed) }
+
     /// Drops every connection proxied so far.
-    func cut() {
+    public func cut() {
         sockets.withLock { list in
             for fd in list { shutdown(fd, Int32(SHUT_RDWR)) }
             list.removeAll()
         }
+        held.store(false, ordering: .relaxed)
     }
 
-    func stop() {
+    public func stop() {
         stopped.store(true, ordering: .relaxed)
         shutdown(listener, Int32(SHUT_RDWR))
         close(listener)
@@ -79,9 +86,10 @@ final class CuttingProxy: Sendable {
         outer: while true {
             let count = buffer.withUnsafeMutableBytes { read(source, $0.baseAddress, $0.count) }
             if count <= 0 { break }
+            while held.load(ordering: .relaxed) { usleep(1000) }
             var sent = 0
             while sent < count {
-                let written = buffer.withUnsafeBytes { write(destination, $0.baseAddress! + sent, count - sent) }
+                let written = buffer.withUnsafeBytes { send(destination, $0.baseAddress! + sent, count - sent, Int32(MSG_NOSIGNAL)) }
                 if written <= 0 { break outer }
                 sent += written
             }
