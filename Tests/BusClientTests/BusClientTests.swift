@@ -69,8 +69,8 @@ func waitActive(_ publisher: BusClient, _ subscription: Subscription, topic: Str
         defer { server.stop() }
         let bus = try BusClient(url: server.url)
         defer { bus.close() }
-        let literal = try bus.subscribe("orders.eu")
-        let pattern = try bus.subscribe("orders.>")
+        let literal = try await bus.subscribe("orders.eu")
+        let pattern = try await bus.subscribe("orders.>")
         #expect(await connected(bus))
         try await Task.sleep(for: .milliseconds(100))  // both acked
         let ack = try await bus.publish("orders.eu", json: #"{"id":1}"#)
@@ -90,7 +90,7 @@ func waitActive(_ publisher: BusClient, _ subscription: Subscription, topic: Str
         let bus = try BusClient(url: server.url)
         defer { bus.close() }
         await #expect(throws: BusClientError.invalidJSON) { try await bus.publish("a", json: "{nope") }
-        #expect { try bus.subscribe("a..b") } throws: { ($0 as? BusClientError).map { if case .refused("invalid_topic", _) = $0 { true } else { false } } ?? false }
+        await #expect { try await bus.subscribe("a..b") } throws: { ($0 as? BusClientError).map { if case .refused("invalid_topic", _) = $0 { true } else { false } } ?? false }
         #expect(throws: BusClientError.invalidURL("'http://x' is not a ws:// URL")) { try BusClient(url: "http://x") }
     }
 
@@ -105,8 +105,8 @@ func waitActive(_ publisher: BusClient, _ subscription: Subscription, topic: Str
         defer { bus.close() }
         let publisher = try BusClient(url: server.url)
         defer { publisher.close() }
-        let literal = try bus.subscribe("feed.one")
-        let pattern = try bus.subscribe("feed.>")
+        let literal = try await bus.subscribe("feed.one")
+        let pattern = try await bus.subscribe("feed.>")
         #expect(await connected(bus))
         try await Task.sleep(for: .milliseconds(200))
         let total = 300
@@ -143,7 +143,7 @@ func waitActive(_ publisher: BusClient, _ subscription: Subscription, topic: Str
         defer { bus.close() }
         let publisher = try BusClient(url: server.url)
         defer { publisher.close() }
-        let subscription = try bus.subscribe("flood.>")
+        let subscription = try await bus.subscribe("flood.>")
         #expect(await connected(bus))
         try await Task.sleep(for: .milliseconds(200))
         let states = Mutex<[ConnectionState]>([])
@@ -167,8 +167,8 @@ func waitActive(_ publisher: BusClient, _ subscription: Subscription, topic: Str
         defer { bus.close() }
         let publisher = try BusClient(url: server.url)
         defer { publisher.close() }
-        let literal = try bus.subscribe("short.a")
-        let pattern = try bus.subscribe("short.>")
+        let literal = try await bus.subscribe("short.a")
+        let pattern = try await bus.subscribe("short.>")
         #expect(await connected(bus))
         try await Task.sleep(for: .milliseconds(200))
         try await publisher.publish("short.a", json: "1")
@@ -240,7 +240,7 @@ func waitActive(_ publisher: BusClient, _ subscription: Subscription, topic: Str
         }
         let bus = try BusClient(url: server.url, options: options)
         defer { bus.close() }
-        let subscription = try bus.subscribe("secure.a")
+        let subscription = try await bus.subscribe("secure.a")
         #expect(await connected(bus))
         try await Task.sleep(for: .seconds(3.5))  // the first token expires: 1008, then a fresh one
         let publisher = try BusClient(url: server.url, options: BusClient.Options(token: token(expiresIn: 600)))
@@ -263,10 +263,31 @@ func waitActive(_ publisher: BusClient, _ subscription: Subscription, topic: Str
         let server = try TestServer { $0.auth.jwtSecret = "a secret of at least thirty-two bytes!!" }
         defer { server.stop() }
         let bus = try BusClient(url: server.url)
-        let subscription = try bus.subscribe("x")
         await #expect(throws: BusClientError.connectionRefused(status: 401, reason: "Unauthorized")) {
-            for try await _ in subscription {}
+            _ = try await bus.subscribe("x")
         }
         #expect(bus.state == .closed)
+    }
+}
+
+@Suite struct BusClientQuickStartTests {
+    /// The README's flow: subscribe, publish at once, read back. With one loop a publish right
+    /// behind an unacked subscribe was sequenced before the subscription was in place.
+    @Test(arguments: [1, 2]) func subscribeThenPublishAtOnceReadsItBack(loops: Int) async throws {
+        let server = try TestServer { $0.loops = loops }
+        defer { server.stop() }
+        let bus = try BusClient(url: server.url)
+        defer { bus.close() }
+        let readings = try await bus.subscribe("sensors.>")
+        let reader = Task {
+            var seen: [String] = []
+            for try await event in readings {
+                if case .message(let message) = event { seen.append(message.topic) }
+                if seen.count == 3 { break }
+            }
+            return seen
+        }
+        for n in 1...3 { try await bus.publish("sensors.room\(n)", json: "\(n)") }
+        #expect(Set(try await reader.value) == ["sensors.room1", "sensors.room2", "sensors.room3"])
     }
 }

@@ -11,7 +11,7 @@ import Topics
 ///
 /// ```swift
 /// let bus = try BusClient(url: "ws://127.0.0.1:8080/bus")
-/// let chat = try bus.subscribe("chat.>")
+/// let chat = try await bus.subscribe("chat.>")
 /// Task { for try await event in chat { print(event) } }
 /// let ack = try await bus.publish("chat.room1", json: #"{"text":"hi"}"#)
 /// ```
@@ -56,9 +56,11 @@ public final class BusClient: Sendable {
     /// The current state, then each change, until the client closes.
     public func stateChanges() -> AsyncStream<ConnectionState> { core.stateChanges() }
 
-    /// Subscribes to a topic or pattern (`*` one segment, `>` the rest). Events come through
-    /// the returned sequence until `unsubscribe` or `close`.
-    public func subscribe(_ pattern: String, from start: StartPosition = .now) throws(BusClientError) -> Subscription {
+    /// Subscribes to a topic or pattern (`*` one segment, `>` the rest) and returns once the
+    /// server has acknowledged it: every message published after that is delivered (while the
+    /// server is unreachable it waits for it). Events come through the returned sequence until
+    /// `unsubscribe` or `close`; it resumes by itself after any cut.
+    public func subscribe(_ pattern: String, from start: StartPosition = .now) async throws(BusClientError) -> Subscription {
         let parsed: TopicPattern
         do { parsed = try TopicPattern(pattern) } catch { throw .refused(code: "invalid_topic", message: error.message) }
         if case .after = start, parsed.literal == nil {
@@ -67,6 +69,7 @@ public final class BusClient: Sendable {
         let channel = EventChannel(capacity: options.bufferSize, wake: core.wake)
         let id = nextID.add(1, ordering: .relaxed).newValue
         core.send(.subscribe(id: id, tracker: ResumeTracker(pattern: parsed, start: start), channel: channel))
+        try await channel.waitActive()
         return Subscription(pattern: pattern, id: id, channel: channel)
     }
 

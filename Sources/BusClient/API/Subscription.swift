@@ -34,6 +34,9 @@ final class EventChannel: Sendable {
         var messages = 0
         var waiter: CheckedContinuation<Result<SubscriptionEvent?, BusClientError>, Never>?
         var end: BusClientError??
+        /// Acked by the server once (nil: not yet), and who waits for that.
+        var active: Result<Void, BusClientError>?
+        var activation: CheckedContinuation<Result<Void, BusClientError>, Never>?
     }
 
     private let state = Mutex(State())
@@ -63,8 +66,35 @@ final class EventChannel: Sendable {
         waiter?.resume(returning: .success(event))
     }
 
+    /// The server acknowledged the subscription (the first time counts).
+    func activated() { settleActivation(.success(())) }
+
+    /// Until the first ack, or the refusal or end that came instead.
+    func waitActive() async throws(BusClientError) {
+        let result: Result<Void, BusClientError> = await withCheckedContinuation { continuation in
+            let known = state.withLock { state -> Result<Void, BusClientError>? in
+                if let active = state.active { return active }
+                state.activation = continuation
+                return nil
+            }
+            if let known { continuation.resume(returning: known) }
+        }
+        try result.get()
+    }
+
+    private func settleActivation(_ result: Result<Void, BusClientError>) {
+        let waiter = state.withLock { state -> CheckedContinuation<Result<Void, BusClientError>, Never>? in
+            guard state.active == nil else { return nil }
+            state.active = result
+            defer { state.activation = nil }
+            return state.activation
+        }
+        waiter?.resume(returning: result)
+    }
+
     /// Ends the sequence after what is queued: normally (nil) or with an error.
     func finish(_ error: BusClientError? = nil) {
+        settleActivation(.failure(error ?? .closed))
         let waiter = state.withLock { state -> CheckedContinuation<Result<SubscriptionEvent?, BusClientError>, Never>? in
             if state.end == nil { state.end = .some(error) }
             defer { state.waiter = nil }

@@ -345,6 +345,7 @@ final class ClientCore: @unchecked Sendable {
             guard let subscriptionID = Self.subscriptionID(id), var subscription = subscriptions[subscriptionID],
                   let outcome = raw.withUnsafeBytes({ ResumeOutcome.parse($0) }) else { return }
             subscription.awaitingResume = false
+            subscription.channel.activated()
             if let cursor = outcome.cursor { subscription.tracker.follow(cursor: cursor, checkpoint: false) }
             if let epoch, let seq, outcome.recovered == nil { subscription.tracker.started(epoch: epoch, seq: seq) }
             subscriptions[subscriptionID] = subscription
