@@ -40,7 +40,7 @@ let package = Package(
         // `bus-cli bench`'s client loop, scenarios and report: a client of the server (which it
         // starts as a child process), so it needs SystemCalls' sockets, not the Broker runtime.
         .target(name: "BusBench", dependencies: ["Frames", "BusProtocol", "SystemCalls"], swiftSettings: speed),
-        .executableTarget(name: "bus-cli", dependencies: ["Broker", "BusBench", "BusProtocol", "Frames", "Topics"], swiftSettings: speed),
+        .executableTarget(name: "bus-cli", dependencies: ["BusClient", "BusBench", "BusProtocol", "Frames"], swiftSettings: speed),
         // Helpers shared by the test targets (seeded randomness).
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "FramesTests", dependencies: ["Frames", "TestSupport"]),

@@ -103,8 +103,22 @@ final class EventChannel: Sendable {
         waiter?.resume(returning: error.map { .failure($0) } ?? .success(nil))
     }
 
+    /// The next event; nil at the end, or once the waiting task is cancelled.
     func next() async throws(BusClientError) -> SubscriptionEvent? {
-        let result: Result<SubscriptionEvent?, BusClientError> = await withCheckedContinuation { continuation in
+        let result: Result<SubscriptionEvent?, BusClientError> = await withTaskCancellationHandler {
+            await waitForNext()
+        } onCancel: {
+            let waiter = state.withLock { state in
+                defer { state.waiter = nil }
+                return state.waiter
+            }
+            waiter?.resume(returning: .success(nil))
+        }
+        return try result.get()
+    }
+
+    private func waitForNext() async -> Result<SubscriptionEvent?, BusClientError> {
+        await withCheckedContinuation { continuation in
             let ready = state.withLock { state -> Result<SubscriptionEvent?, BusClientError>? in
                 if state.head < state.events.count {
                     let event = state.events[state.head]
@@ -120,11 +134,11 @@ final class EventChannel: Sendable {
                     return .success(event)
                 }
                 if let end = state.end { return end.map { .failure($0) } ?? .success(nil) }
+                if Task.isCancelled { return .success(nil) }
                 state.waiter = continuation
                 return nil
             }
             if let ready { continuation.resume(returning: ready) }
         }
-        return try result.get()
     }
 }

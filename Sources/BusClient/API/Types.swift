@@ -105,6 +105,12 @@ public enum BusClientError: Error, Sendable, Equatable, CustomStringConvertible 
     case invalidJSON
     /// The client was closed.
     case closed
+    /// With `reconnect` off: the server's name does not resolve (`reason`: the resolver's words).
+    case cannotResolve(host: String, reason: String)
+    /// With `reconnect` off: nothing accepted the connection (`reason`: the system's words).
+    case cannotConnect(address: String, reason: String, refused: Bool)
+    /// With `reconnect` off: the connection ended.
+    case connectionLost(String)
 
     public var description: String {
         switch self {
@@ -116,6 +122,9 @@ public enum BusClientError: Error, Sendable, Equatable, CustomStringConvertible 
         case .tooManyPending: return "too many publishes waiting for a connection"
         case .invalidJSON: return "not a JSON value"
         case .closed: return "the client is closed"
+        case .cannotResolve(let host, let reason): return "cannot resolve \(host): \(reason)"
+        case .cannotConnect(let address, let reason, _): return "cannot connect to \(address): \(reason)"
+        case .connectionLost(let why): return why
         }
     }
 }

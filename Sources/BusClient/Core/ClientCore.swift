@@ -221,7 +221,9 @@ final class ClientCore: @unchecked Sendable {
             let queued = waiting
             waiting = []
             for publish in queued { send(publish, on: link) }
-        } catch .refused(let status, let reason, let retryAfter) {
+        } catch .socket(let failure) where !options.reconnect {
+            stop(connectionError(failure))
+        } catch .refused(let status, let reason, let retryAfter) where options.reconnect || status == 401 {
             switch status {
             case 401:
                 if options.tokenProvider != nil && !triedFreshToken { return askForToken() }
@@ -230,8 +232,22 @@ final class ClientCore: @unchecked Sendable {
             case 400, 403, 404: stop(.connectionRefused(status: status, reason: reason))
             default: schedule(.dropped)
             }
+        } catch .refused(let status, let reason, _) {
+            stop(.connectionRefused(status: status, reason: reason))
         } catch {
-            schedule(.dropped)
+            if options.reconnect { schedule(.dropped) } else { stop(.connectionLost("handshake failed: \(error)")) }
+        }
+    }
+
+    private func connectionError(_ failure: ClientSocket.Failure) -> BusClientError {
+        let shownHost = url.host.contains(":") ? "[\(url.host)]" : url.host
+        switch failure {
+        case .cannotResolve(let reason): return .cannotResolve(host: url.host, reason: reason)
+        case .cannotConnect(let code):
+            let text = ClientSocket.errorText(code)
+            return .cannotConnect(address: "\(shownHost):\(url.port)", reason: text.prefix(1).lowercased() + text.dropFirst(),
+                                  refused: code == ClientSocket.connectionRefused)
+        case .closed: return .connectionLost("connection closed")
         }
     }
 
@@ -254,12 +270,12 @@ final class ClientCore: @unchecked Sendable {
     }
 
     /// The link is gone: what was sent and not acked has an unknown outcome.
-    private func drop(cause: ReconnectPolicy.Cause) {
+    private func drop(cause: ReconnectPolicy.Cause, why: String = "connection closed") {
         link?.close()
         link = nil
         for publish in inFlight.values { publish.complete(.failure(.unknownOutcome)) }
         inFlight = [:]
-        schedule(cause)
+        if options.reconnect { schedule(cause) } else { stop(.connectionLost(why)) }
     }
 
     /// For good: every subscription and publish ends with `error`.
@@ -323,6 +339,8 @@ final class ClientCore: @unchecked Sendable {
             guard let decoded = bytes.withUnsafeBytes({ BinaryLayout.parseMessage($0) }) else { return }
             deliver(BusMessage(topic: decoded.topic, epoch: decoded.epoch, seq: decoded.seq, payload: .binary(Array(bytes[decoded.payload]))))
         case .close(let code, let reason):
+            let why = "server closed the connection (\(code.map(String.init) ?? "no code")\(reason.isEmpty ? "" : ": \(reason)"))"
+            guard options.reconnect else { return drop(cause: .dropped, why: why) }
             switch code {
             case 4008: drop(cause: .slowConsumer)
             case 1013: drop(cause: .overloaded(retryAfter: nil))

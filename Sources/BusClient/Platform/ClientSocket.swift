@@ -42,13 +42,15 @@ struct ClientSocket {
             setsockopt(fd, SOL_SOCKET, SO_NOSIGPIPE, &one, socklen_t(MemoryLayout<Int32>.size))
             #endif
             if Glue.connect(fd, info.pointee.ai_addr, info.pointee.ai_addrlen) == 0 || errno == EINPROGRESS {
-                if Self.wait(fd, events: Int16(POLLOUT), timeout: timeout), Self.pendingError(fd) == 0 {
+                // SO_ERROR is cleared by reading it: read once.
+                let answered = Self.wait(fd, events: Int16(POLLOUT | POLLERR | POLLHUP), timeout: timeout)
+                let failure = answered ? Self.pendingError(fd) : ETIMEDOUT
+                if failure == 0 {
                     var one: Int32 = 1
                     setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
                     return ClientSocket(fd: fd)
                 }
-                lastError = Self.pendingError(fd)
-                if lastError == 0 { lastError = ETIMEDOUT }
+                lastError = failure
             } else {
                 lastError = errno
             }
@@ -98,6 +100,7 @@ struct ClientSocket {
     }
 
     static func errorText(_ code: Int32) -> String { String(cString: strerror(code)) }
+    static let connectionRefused = ECONNREFUSED
 }
 
 /// A pipe whose read end wakes the I/O thread's `poll` when another thread has work for it.
