@@ -19,6 +19,8 @@ final class ServerContext: Sendable {
     let proxies: TrustedProxies
     /// Cluster mode's NATS backplane state; nil on a lone node.
     let backplane: BackplaneStatus?
+    /// History on disk (`--data-dir`); nil keeps history in memory only.
+    let durable: DurableStore?
     private let readinessValue = Atomic<UInt8>(Readiness.starting.rawValue)
 
     /// What `GET /readyz` reports: traffic is welcome only while `ready`.
@@ -32,7 +34,9 @@ final class ServerContext: Sendable {
         var name: String { ["starting", "ready", "draining"][Int(rawValue)] }
     }
 
-    init(config: ServerConfig, log: Log, fileLimit: Int, loopCount: Int, authenticator: Authenticator? = nil) {
+    init(config: ServerConfig, log: Log, fileLimit: Int, loopCount: Int, authenticator: Authenticator? = nil,
+         durable: DurableStore? = nil) {
+        self.durable = durable
         self.config = config
         self.log = log
         self.loopCount = loopCount

@@ -96,7 +96,7 @@ public enum RecordCodec {
         case inconsistentLengths
         case invalidEpoch
         case invalidTopic(TopicError)
-        /// seq 0 (never issued), or not above the topic's previous seq in the same epoch.
+        /// seq 0 on a message (never issued), or not above the topic's previous seq in the same epoch.
         case seqNotIncreasing(UInt64)
     }
 
@@ -124,7 +124,8 @@ public enum RecordCodec {
         guard bodyFixed + topicLength + epochLength <= body.count else { return .invalid(.inconsistentLengths) }
         if kind == .position && bodyFixed + topicLength + epochLength != body.count { return .invalid(.inconsistentLengths) }
         let seq = load(UInt64.self, body, at: 4)
-        guard seq > 0 else { return .invalid(.seqNotIncreasing(0)) }
+        // A position record of seq 0 keeps the epoch of a topic created but not yet published to.
+        guard seq > 0 || kind == .position else { return .invalid(.seqNotIncreasing(0)) }
         let topicStart = bodyFixed
         let epochStart = topicStart + topicLength
         let payloadStart = epochStart + epochLength

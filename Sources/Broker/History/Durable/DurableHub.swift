@@ -1,0 +1,199 @@
+import BusProtocol
+import HistoryStore
+import Topics
+
+/// One loop's side of the history store (`--data-dir`), touched by that loop only.
+///
+/// Every message the loop sequences as a topic's owner becomes a record in `batch`; at the
+/// end of the turn the batch goes to the store's writer as one buffer (`submit`). In the
+/// modes that wait (`write`, `fsync`) the sequenced messages are not delivered yet: they wait
+/// in `waiting` until the writer posts `.persisted` back to the loop's inbox, then are retained,
+/// fanned out and acked in order (`LoopHub.deliver`). Meanwhile the hub messages that would
+/// observe the topics' state (publishes, interest, positions, replays) are held in arrival
+/// order and handled after the commit, so everything the hub answers is what it has
+/// delivered: one batch in flight per loop, and the publishes of the turns it took to write
+/// share the next one (group commit).
+///
+/// Never a stalled publisher: if the writer takes longer than `stallNanos`, or the messages
+/// held pass `LoopInbox.highWater` bytes, history degrades to memory and everything waiting
+/// is delivered at once.
+final class DurableHub {
+    unowned let hub: LoopHub
+    let store: DurableStore
+    private let inbox: LoopInbox
+    private let waits: Bool
+    private var batch: [UInt8] = []
+    private var records = 0
+    /// Sequenced this turn, waiting for the batch to be handed over.
+    private var pending: [Waiting] = []
+    /// In the batch the writer has.
+    private var inFlight: [Waiting] = []
+    private var isWriting = false
+    private var writingSince: UInt64 = 0
+    private var token: UInt64 = 0
+    private var held: [HubMessage] = []
+    private var heldBytes = 0
+    /// Wall-clock minus monotonic time, refreshed per batch: records carry wall-clock times
+    /// without a clock read per message.
+    private var wallOffset: UInt64
+    static let stallNanos: UInt64 = 10_000_000_000
+
+    /// INTEGRATION (issue 15, item 1): the owner loop's publish offset. Counted here, per
+    /// loop, until `LoopHub` keeps its own per-owner offsets (`DeliveryStamp.offset`); then
+    /// `record` takes the stamp's offset and this counter goes. Continues from the recovered
+    /// records when the loop count is unchanged.
+    var offset: UInt64 = 0
+
+    private struct Waiting {
+        let frame: OutboundBytes
+        let state: TopicState
+        let origin: PublishOrigin
+    }
+
+    init(hub: LoopHub, store: DurableStore, inbox: LoopInbox) {
+        self.hub = hub
+        self.store = store
+        self.inbox = inbox
+        waits = store.mode.waitsForWriter
+        wallOffset = Sys.wallClockNanos() &- Sys.monotonicNanos()
+    }
+
+    /// Records a message just sequenced; true when its delivery waits for the writer.
+    func record(_ frame: OutboundBytes, state: TopicState, kind: PayloadKind, payload: UnsafeRawBufferPointer, origin: PublishOrigin) -> Bool {
+        guard !store.isDegraded, let position = frame.stamp?.position else { return false }
+        offset &+= 1
+        let keeps = state.policy.messages > 0
+        RecordCodec.encode(topic: state.topic, epoch: position.epoch, seq: position.seq, wallNanos: hub.loop.now &+ wallOffset,
+                           offset: offset, kind: keeps ? (kind == .json ? .json : .binary) : .position,
+                           payload: keeps ? payload : UnsafeRawBufferPointer(start: nil, count: 0), into: &batch)
+        records += 1
+        guard waits else { return false }
+        pending.append(Waiting(frame: frame, state: state, origin: origin))
+        return true
+    }
+
+    /// A topic state was created with a new epoch: a position record keeps it, so a client
+    /// that subscribed (and saw seq 0) resumes across a restart with nothing published meanwhile.
+    func created(_ state: TopicState) {
+        guard !store.isDegraded else { return }
+        RecordCodec.encode(topic: state.topic, epoch: state.epoch, seq: state.seq, wallNanos: hub.loop.now &+ wallOffset, offset: offset,
+                           kind: .position, payload: UnsafeRawBufferPointer(start: nil, count: 0), into: &batch)
+        records += 1
+    }
+
+    /// Whether `message` must wait for the batch in flight (and is now held); see the type's doc.
+    func holds(_ message: HubMessage) -> Bool {
+        guard waits else { return false }
+        let hold: Bool
+        switch message {
+        case .publish: hold = isWriting || !held.isEmpty
+        case .interest, .position, .replay, .backplaneEpoch: hold = isWriting || !pending.isEmpty || !held.isEmpty
+        default: return false
+        }
+        guard hold else { return false }
+        held.append(message)
+        heldBytes += LoopCommand.hub(message).weight
+        if heldBytes > LoopInbox.highWater { giveUpWaiting("publishes waiting for the disk passed \(LoopInbox.highWater >> 20) MiB") }
+        return true
+    }
+
+    /// A publish of this loop's own must wait too (it is then sent to the loop's own hub).
+    var holdsPublishes: Bool { waits && (isWriting || !held.isEmpty) }
+
+    /// End of the loop's turn: the turn's records go to the writer.
+    func submit() {
+        guard !batch.isEmpty, !isWriting else { return }
+        store.countRecords(records)
+        var records: [UInt8] = []
+        swap(&records, &batch)
+        self.records = 0
+        wallOffset = Sys.wallClockNanos() &- Sys.monotonicNanos()
+        guard waits && !pending.isEmpty else {
+            store.submit(records, completion: nil)
+            return
+        }
+        swap(&inFlight, &pending)
+        isWriting = true
+        writingSince = hub.loop.now
+        token &+= 1
+        store.submit(records, completion: (inbox, token))
+    }
+
+    /// The writer has the batch on disk (or gave up on it, degrading history).
+    func persisted(_ token: UInt64) {
+        guard isWriting, token == self.token else { return }
+        isWriting = false
+        commit()
+        release()
+    }
+
+    /// Once per timing-wheel tick: a writer stuck longer than `stallNanos` is given up on.
+    func tick(now: UInt64) {
+        if isWriting && now &- writingSince > Self.stallNanos { giveUpWaiting("a write took more than \(Self.stallNanos / 1_000_000_000) s") }
+    }
+
+    private func giveUpWaiting(_ reason: String) {
+        store.degrade(reason, errno: 0)
+        guard isWriting else { return }
+        isWriting = false
+        token &+= 1  // the late completion is ignored
+        commit()
+        for waiting in pending { deliver(waiting) }
+        pending.removeAll()
+        release()
+    }
+
+    private func commit() {
+        let done = inFlight
+        inFlight = []
+        for waiting in done { deliver(waiting) }
+    }
+
+    private func deliver(_ waiting: Waiting) {
+        guard let stamp = waiting.frame.stamp else { return }
+        // A state evicted (or renewed) meanwhile no longer takes history: its ledger links are gone.
+        let current = hub.topics.peek(stamp.topic) === waiting.state
+        waiting.frame.withUnsafeBytes { bytes in
+            hub.deliver(waiting.frame, state: waiting.state, payload: UnsafeRawBufferPointer(rebasing: bytes[stamp.payload]),
+                        origin: waiting.origin, retain: current)
+        }
+    }
+
+    /// Handles the held messages in order; those that must wait again are held again.
+    private func release() {
+        guard !held.isEmpty else { return }
+        var messages: [HubMessage] = []
+        swap(&messages, &held)
+        heldBytes = 0
+        for message in messages { hub.receive(message) }
+    }
+}
+
+extension LoopHub {
+    /// Loop start-up with `--data-dir`: the recovered topics this loop owns get their epoch,
+    /// seq and retained messages back (frames rebuilt once, ages from the wall-clock times),
+    /// within the loop's history budget, then records start flowing to the store.
+    func restoreHistory(from store: DurableStore) {
+        let recovered = store.takeRecovered()
+        let now = loop.now
+        let wallNow = Sys.wallClockNanos()
+        var maxOffset: UInt64 = 0
+        for topic in recovered.sorted(by: { $0.lastWallNanos < $1.lastWallNanos }) where owner(of: topic.topic) == index {
+            let (state, evicted) = topics.restore(topic.topic, epoch: topic.epoch, seq: topic.seq, policy: config.historyPolicy(for: topic.topic))
+            if let evicted { ledger.forget(evicted) }
+            // JSON is checked again: a text frame must never carry what a publish could not.
+            let valid = topic.messages.lastIndex { $0.kind == .json && !$0.payload.withUnsafeBytes { JSON.validateValue($0) } }
+            for message in topic.messages[(valid.map { $0 + 1 } ?? 0)...] {
+                let frame = message.payload.withUnsafeBytes {
+                    DeliveryFrame.make(kind: message.kind == .binary ? .binary : .json, topic: topic.topic,
+                                       position: TopicPosition(epoch: topic.epoch, seq: message.seq), payload: $0, arrival: 0)
+                }
+                let age = wallNow > message.wallNanos ? wallNow - message.wallNanos : 0
+                ledger.retain(frame, in: state, now: now > age ? now - age : 0)
+                maxOffset = max(maxOffset, message.offset)
+            }
+        }
+        durable = DurableHub(hub: self, store: store, inbox: loop.inbox)
+        if store.state.recoveredLoopCount == loopCount { durable?.offset = maxOffset }
+    }
+}
