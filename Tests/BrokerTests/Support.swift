@@ -122,7 +122,8 @@ final class ServerProcess {
     private let errors = Pipe()
 
     /// `fileLimit` runs the server under `ulimit -n` (soft and hard), to exhaust descriptors.
-    init(_ arguments: [String] = [], fileLimit: Int? = nil) throws {
+    /// `environment` adds variables to the child's (the history store's test seams).
+    init(_ arguments: [String] = [], fileLimit: Int? = nil, environment: [String: String] = [:]) throws {
         let executable = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
             .deletingLastPathComponent().appendingPathComponent("broker-server")
         let serverArguments = ["--port", "0", "--log-level", "info"] + arguments
@@ -133,6 +134,7 @@ final class ServerProcess {
             process.executableURL = executable
             process.arguments = serverArguments
         }
+        if !environment.isEmpty { process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 } }
         process.standardError = errors
         process.standardOutput = FileHandle.nullDevice
         try process.run()
@@ -177,6 +179,12 @@ final class ServerProcess {
 
     func stop() {
         process.terminate()
+        process.waitUntilExit()
+    }
+
+    /// SIGKILL: the process dies with no chance to clean up (a crash).
+    func kill() {
+        Glibc.kill(process.processIdentifier, SIGKILL)
         process.waitUntilExit()
     }
 }

@@ -1,0 +1,194 @@
+import Foundation
+import Glibc
+import HistoryStore
+import Testing
+@testable import Broker
+
+/// History that survives a restart (`--data-dir`, issue 15 item 2): servers in child processes,
+/// stopped gracefully (SIGTERM), crashed (SIGKILL) or given a simulated power loss (the
+/// store's test seam truncates every segment to what was last synced).
+@Suite(.serialized) struct DurableHistoryTests {
+    static func temporaryDirectory() -> String {
+        let path = NSTemporaryDirectory() + "bus-data-\(UInt64.random(in: 0 ... .max))"
+        return path
+    }
+
+    static func server(_ dir: String, mode: String, environment: [String: String] = [:]) throws -> ServerProcess {
+        try ServerProcess(["--loops", "2", "--data-dir", dir, "--durability", mode], environment: environment)
+    }
+
+    /// Subscribes to `topic`, then publishes `count` numbered messages (acked) and reads them
+    /// all back; returns the epoch.
+    static func publishAndSee(_ port: UInt16, topic: String, from first: Int = 1, count: Int) throws -> String {
+        let subscriber = try BusClient(port: port)
+        defer { subscriber.close() }
+        guard case .ack(_, _, _, let epoch?, _, _) = try subscriber.subscribe(topic) else { throw Failure("no subscribe ack") }
+        let publisher = try BusClient(port: port)
+        defer { publisher.close() }
+        for n in first..<(first + count) { try publisher.publish(topic, json: String(n)) }
+        var seen: [UInt64] = []
+        while seen.count < count {
+            if case .message(_, let got, let seq, _) = try subscriber.next(timeout: 10) {
+                #expect(got == epoch)
+                seen.append(seq)
+            }
+        }
+        #expect(seen == Array(UInt64(first)...UInt64(first + count - 1)))
+        return epoch
+    }
+
+    /// Resumes `topic` after (`epoch`, `seq`) and reads until `"end"` (published after the ack).
+    static func resume(_ port: UInt16, topic: String, epoch: String, seq: UInt64) throws -> (ack: String, messages: [(String, UInt64, String)]) {
+        let client = try BusClient(port: port)
+        defer { client.close() }
+        let ack = try client.resume(topic, #""since":{"epoch":"\#(epoch)","seq":\#(seq)}"#)
+        let publisher = try BusClient(port: port)
+        try publisher.publish(topic, json: "\"end\"")
+        publisher.close()
+        var messages: [(String, UInt64, String)] = []
+        while true {
+            guard case .message(_, let got, let seq, let data) = try client.next(timeout: 10) else { continue }
+            let text = String(decoding: data, as: UTF8.self)
+            if text == "\"end\"" { return (ack, messages) }
+            messages.append((got, seq, text))
+        }
+    }
+
+    struct Failure: Error, CustomStringConvertible {
+        let description: String
+        init(_ text: String) { description = text }
+    }
+
+    static func mode(of path: String) -> mode_t {
+        var info = stat()
+        return stat(path, &info) == 0 ? info.st_mode & 0o777 : 0
+    }
+
+    @Test(arguments: ["none", "write", "fsync"])
+    func topicSubscriberResumesAcrossAGracefulRestart(mode: String) throws {
+        let dir = Self.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        var server = try Self.server(dir, mode: mode)
+        let epoch = try Self.publishAndSee(server.port, topic: "rolling.room", count: 5)
+        // Subscribed, never published: its epoch must survive too (no false "some were lost").
+        let quiet = try BusClient(port: server.port)
+        guard case .ack(_, _, _, let quietEpoch?, 0?, _) = try quiet.subscribe("rolling.quiet") else { Issue.record("quiet ack"); return }
+        quiet.close()
+        _ = server.stopAndReadLog()
+
+        #expect(Self.mode(of: dir) == 0o700)
+        for name in try FileManager.default.contentsOfDirectory(atPath: dir) { #expect(Self.mode(of: dir + "/" + name) == 0o600, "\(name)") }
+
+        server = try Self.server(dir, mode: mode)
+        defer { server.stop() }
+        let publisher = try BusClient(port: server.port)
+        for n in 6...7 { try publisher.publish("rolling.room", json: String(n)) }
+        publisher.close()
+        let (ack, messages) = try Self.resume(server.port, topic: "rolling.room", epoch: epoch, seq: 3)
+        #expect(HistoryTests.field("recovered", in: ack) == "true", "\(ack)")
+        #expect(messages.map(\.1) == [4, 5, 6, 7])
+        #expect(messages.map(\.2) == ["4", "5", "6", "7"])
+        #expect(messages.allSatisfy { $0.0 == epoch })
+        let quietAck = try Self.resume(server.port, topic: "rolling.quiet", epoch: quietEpoch, seq: 0).ack
+        #expect(HistoryTests.field("recovered", in: quietAck) == "true", "\(quietAck)")
+    }
+
+    /// What each mode promises after a crash: `none` nothing (a new epoch), `write` a process
+    /// crash but not a power loss, `fsync` both. "Not promised" must show as a new epoch,
+    /// never as a silent gap.
+    @Test(arguments: [("none", false, false), ("write", false, true), ("write", true, false), ("fsync", false, true), ("fsync", true, true)])
+    func crashKeepsWhatTheModePromises(mode: String, powerLoss: Bool, continues: Bool) throws {
+        let dir = Self.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        var server = try Self.server(dir, mode: mode, environment: ["BUS_TEST_TRACK_SYNCS": "1"])
+        let epoch = try Self.publishAndSee(server.port, topic: "crash.t", count: 20)
+        server.kill()
+        var environment = ["BUS_TEST_TRACK_SYNCS": "1"]
+        if powerLoss { environment["BUS_TEST_POWER_LOSS"] = "1" }
+        server = try Self.server(dir, mode: mode, environment: environment)
+        defer { server.stop() }
+        let (ack, messages) = try Self.resume(server.port, topic: "crash.t", epoch: epoch, seq: 10)
+        if continues {
+            #expect(HistoryTests.field("recovered", in: ack) == "true", "\(ack)")
+            #expect(messages.map(\.1) == Array(11...20))
+            #expect(messages.allSatisfy { $0.0 == epoch })
+        } else {
+            #expect(HistoryTests.field("recovered", in: ack) == "false", "\(ack)")
+            #expect(HistoryTests.field("epoch", in: ack) != "\"\(epoch)\"", "a new epoch: \(ack)")
+            #expect(messages.allSatisfy { $0.0 != epoch })
+        }
+    }
+
+    /// A flipped byte in the middle of a segment: the file is cut at that record, what came
+    /// before is served, nothing after it is, and the topic starts a new epoch.
+    @Test func corruptSegmentIsCutAtTheFirstBadRecord() throws {
+        let dir = Self.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        var server = try Self.server(dir, mode: "write")
+        let epoch = try Self.publishAndSee(server.port, topic: "cut.t", count: 10)
+        _ = server.stopAndReadLog()
+        let name = try #require(try FileManager.default.contentsOfDirectory(atPath: dir).first { $0.hasSuffix(".hist") })
+        var bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: dir + "/" + name)))
+        // Walk the records to the one holding message 6 and damage its payload.
+        var at = RecordCodec.headerSize
+        var target: Int?
+        while at < bytes.count, target == nil {
+            guard case .record(let message, let length) = bytes.withUnsafeBytes({
+                RecordCodec.decode(UnsafeRawBufferPointer(rebasing: $0[at...]), maxBodyLength: 1 << 20, limits: .default)
+            }) else { break }
+            if message.topic.string == "cut.t" && message.seq == 6 { target = at + length - 1 } else { at += length }
+        }
+        bytes[try #require(target)] ^= 0x20
+        try Data(bytes).write(to: URL(fileURLWithPath: dir + "/" + name))
+
+        server = try Self.server(dir, mode: "write")
+        let history = try HTTPResult(port: server.port, "/history/cut.t?limit=100")
+        #expect(history.status == 200)
+        #expect(history.body.contains(#""messages":[{"seq":1,"data":1},{"seq":2,"data":2},{"seq":3,"data":3},{"seq":4,"data":4},{"seq":5,"data":5}]"#),
+                "\(history.body)")
+        #expect(!history.body.contains(epoch), "a cut topic starts a new epoch")
+        let log = server.stopAndReadLog()
+        #expect(log.contains("history segment cut at its first bad record"), "\(log)")
+        #expect(log.contains("checksumMismatch"))
+    }
+
+    /// A full disk (the seam fails writes with ENOSPC after 4 KiB): publishing and delivery go
+    /// on, history degrades to memory with one log line and the metric, and the next start
+    /// gives the topic a new epoch.
+    @Test(arguments: ["write", "fsync"])
+    func fullDiskDoesNotStopPublishing(mode: String) throws {
+        let dir = Self.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        var server = try Self.server(dir, mode: mode, environment: ["BUS_TEST_DISK_FULL_AFTER": "4096"])
+        let epoch = try Self.publishAndSee(server.port, topic: "full.t", count: 300)
+        let metrics = try HTTPResult(port: server.port, "/metrics")
+        #expect(metrics.sample("bus_history_store_degraded") == 1)
+        let log = server.stopAndReadLog()
+        #expect(log.components(separatedBy: "history store degraded to memory").count == 2, "one line: \(log)")
+        #expect(log.contains("errno=28"))
+
+        server = try Self.server(dir, mode: mode)
+        defer { server.stop() }
+        let (ack, _) = try Self.resume(server.port, topic: "full.t", epoch: epoch, seq: 300)
+        #expect(HistoryTests.field("recovered", in: ack) == "false", "\(ack)")
+    }
+
+    @Test func secondBrokerOnTheSameDirectoryExitsTwo() throws {
+        let dir = Self.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let first = try Self.server(dir, mode: "write")
+        defer { first.stop() }
+        let second = Process()
+        second.executableURL = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
+            .deletingLastPathComponent().appendingPathComponent("broker-server")
+        second.arguments = ["--port", "0", "--data-dir", dir]
+        let errors = Pipe()
+        second.standardError = errors
+        second.standardOutput = FileHandle.nullDevice
+        try second.run()
+        second.waitUntilExit()
+        let text = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        #expect(second.terminationStatus == 2)
+        #expect(text.contains("is in use by another broker-server (pid \(first.process.processIdentifier))"), "\(text)")
+    }
+}
