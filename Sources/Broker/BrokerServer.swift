@@ -62,6 +62,8 @@ public final class BrokerServer: Sendable {
             shutdown(timeout: 0)
             throw ConfigError(option: "loops", message: "an event loop could not start: \(failure)")
         }
+        // Recovered history was decoded into buffers the loops have now turned into frames.
+        if durable != nil { Sys.returnFreeHeap() }
         context.advance(to: .ready)
         log.info("listening", [("addresses", addresses.map(\.description).joined(separator: ",")),
                                ("loops", String(loopCount)), ("max_connections", String(context.maxConnections))])

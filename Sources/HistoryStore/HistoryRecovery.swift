@@ -3,7 +3,8 @@ import Topics
 /// Rebuilds topics' positions and retained messages from history segments, oldest segment
 /// first, without I/O. Memory stays bounded whatever the files hold: each topic keeps at most
 /// its policy's message count, and when all topics together hold more than twice the byte
-/// budget the oldest messages go first (the loops' ledgers then apply the exact budget).
+/// budget the oldest messages go first; `finish` trims to the budget itself (the loops'
+/// ledgers then apply their exact shares of it).
 ///
 /// Continuity is claimed only when true. A topic keeps its epoch and seq (so a client resuming
 /// across the restart gets `recovered: true`) only if the caller trusts the segments' tails
@@ -110,9 +111,11 @@ public struct HistoryRecovery {
 
     /// Adds one decoded record; an error when its seq does not follow its topic's.
     mutating func add(_ message: StoredMessage) -> RecordCodec.RecordError? {
+        var message = message
         records += 1
         if var log = logs.removeValue(forKey: message.topic) {
             if log.epoch == message.epoch {
+                message.epoch = log.epoch  // one copy of the epoch per topic, not one per message
                 guard message.seq > log.seq else {
                     logs[message.topic] = log
                     return .seqNotIncreasing(message.seq)
@@ -179,7 +182,10 @@ public struct HistoryRecovery {
     /// The recovered topics, in the order they first appeared. `trusted`: the segments hold
     /// every message the last life delivered. Messages older than their policy's age at
     /// `nowWall` are left out; a topic that starts a new epoch gets one from `newEpoch`.
-    public func finish(trusted: Bool, nowWall: UInt64, newEpoch: () -> String) -> [Topic] {
+    public mutating func finish(trusted: Bool, nowWall: UInt64, newEpoch: () -> String) -> [Topic] {
+        // Within the budget itself now (scanning allowed twice as much): the compacted
+        // segment is what history keeps, no more.
+        if retainedBytes > byteBudget { trimOldest() }
         var out: [Topic] = []
         out.reserveCapacity(logs.count)
         for name in order {

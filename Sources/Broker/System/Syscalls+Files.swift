@@ -89,6 +89,22 @@ extension Sys {
         return Array(out.prefix(done))
     }
 
+    /// Runs `body` on the file's bytes mapped read-only (start-up reads segments this way:
+    /// clean page-cache pages, not a copy on the heap); nil if the file cannot be read.
+    package static func withMappedFile<R>(_ path: String, _ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R? {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return nil }
+        defer { Glibc.close(fd) }
+        var info = stat()
+        guard fstat(fd, &info) == 0 else { return nil }
+        let size = Int(info.st_size)
+        if size == 0 { return try body(UnsafeRawBufferPointer(start: nil, count: 0)) }
+        guard let address = mmap(nil, size, PROT_READ, MAP_PRIVATE, fd, 0), address != MAP_FAILED else { return nil }
+        defer { munmap(address, size) }
+        _ = madvise(address, size, MADV_SEQUENTIAL)
+        return try body(UnsafeRawBufferPointer(start: address, count: size))
+    }
+
     package static func truncateFile(_ path: String, to length: Int) throws {
         if truncate(path, off_t(length)) != 0 { throw SystemError(call: "truncate \(path)", errno: errno) }
     }

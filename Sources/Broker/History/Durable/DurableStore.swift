@@ -98,8 +98,9 @@ final class DurableStore: Sendable {
         var cuts: [(segment: Int, cut: HistoryRecovery.Cut)] = []
         for (position, number) in segments.enumerated() {
             let path = writer.path(of: number)
-            guard let bytes = Sys.readFile(path) else { throw SystemError(call: "read \(path)", errno: 5) }
-            let scanned = bytes.withUnsafeBytes { raw in Result { () throws(HistoryRecovery.UnsupportedVersion) in try recovery.scan(segment: raw) } }
+            guard let (scanned, size) = Sys.withMappedFile(path, { raw in
+                (Result { () throws(HistoryRecovery.UnsupportedVersion) in try recovery.scan(segment: raw) }, raw.count)
+            }) else { throw SystemError(call: "read \(path)", errno: 5) }
             let cut: HistoryRecovery.Cut?
             switch scanned {
             case .success(let value): cut = value
@@ -110,7 +111,7 @@ final class DurableStore: Sendable {
             if let cut {
                 cuts.append((position, cut))
                 log.warn("history segment cut at its first bad record", [("file", path), ("offset", String(cut.validLength)),
-                                                                         ("reason", "\(cut.reason)"), ("bytes_dropped", String(bytes.count - cut.validLength))])
+                                                                         ("reason", "\(cut.reason)"), ("bytes_dropped", String(size - cut.validLength))])
                 try Sys.truncateFile(path, to: cut.validLength)
             }
         }

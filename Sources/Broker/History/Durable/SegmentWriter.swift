@@ -71,19 +71,30 @@ final class SegmentWriter: @unchecked Sendable {
     /// segments: the directory never holds more than one life's history plus this.
     func compact(_ topics: [HistoryRecovery.Topic], replacing old: [Int]) throws {
         let number = (old.last ?? 0) + 1
+        current = try Sys.openPrivateFile(path(of: number), truncate: true)
+        // Written 1 MiB at a time: start-up memory stays the history, not a second copy of it.
         var bytes = RecordCodec.header()
+        var total = 0
+        func flush() throws {
+            let code = bytes.withUnsafeBytes { Sys.writeAll(current, $0) }
+            if code != 0 { throw SystemError(call: "write \(path(of: number))", errno: code) }
+            total += bytes.count
+            bytes.removeAll(keepingCapacity: true)
+        }
         for topic in topics {
             if topic.messages.isEmpty {
                 RecordCodec.encode(StoredMessage(topic: topic.topic, epoch: topic.epoch, seq: topic.seq, wallNanos: topic.lastWallNanos,
                                                  offset: 0, kind: .position, payload: []), into: &bytes)
             }
-            for message in topic.messages { RecordCodec.encode(message, into: &bytes) }
+            for message in topic.messages {
+                RecordCodec.encode(message, into: &bytes)
+                if bytes.count >= 1 << 20 { try flush() }
+            }
         }
-        current = try Sys.openPrivateFile(path(of: number), truncate: true)
-        var code = bytes.withUnsafeBytes { Sys.writeAll(current, $0) }
-        if code == 0 { code = Sys.dataSync(current) }
-        if code != 0 { throw SystemError(call: "write \(path(of: number))", errno: code) }
-        segments = [(number, bytes.count)]
+        try flush()
+        let code = Sys.dataSync(current)
+        if code != 0 { throw SystemError(call: "fdatasync \(path(of: number))", errno: code) }
+        segments = [(number, total)]
         noteSynced()
         Sys.syncDirectory(directory)
         for number in old { Sys.removeFile(path(of: number)) }
@@ -133,7 +144,12 @@ final class SegmentWriter: @unchecked Sendable {
         try? writeMeta()
     }
 
+    private var closed = false
+
+    /// Idempotent: a server stopped twice closes (and unlocks) once.
     func close(clean: Bool) {
+        guard !closed else { return }
+        closed = true
         if clean && current >= 0 && Sys.dataSync(current) == 0 {
             noteSynced()
             meta?.state = .clean
