@@ -72,6 +72,7 @@ public struct HistoryRecovery {
     let limits: TopicLimits
     let byteBudget: Int
     let policy: (TopicName) -> Policy
+    /// Records accepted (a cut record is not).
     public private(set) var records = 0
 
     public init(maxBodyLength: Int, limits: TopicLimits, byteBudget: Int, policy: @escaping (TopicName) -> Policy) {
@@ -112,7 +113,6 @@ public struct HistoryRecovery {
     /// Adds one decoded record; an error when its seq does not follow its topic's.
     mutating func add(_ message: StoredMessage) -> RecordCodec.RecordError? {
         var message = message
-        records += 1
         if var log = logs.removeValue(forKey: message.topic) {
             if log.epoch == message.epoch {
                 message.epoch = log.epoch  // one copy of the epoch per topic, not one per message
@@ -136,6 +136,7 @@ public struct HistoryRecovery {
             order.append(message.topic)
             logs[message.topic] = append(message, to: Log(epoch: message.epoch, seq: 0, policy: policy(message.topic)))
         }
+        records += 1
         if retainedBytes > 2 * byteBudget { trimOldest() }
         return nil
     }

@@ -14,14 +14,18 @@ public func fuzzHistoryStore(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt 
         HistoryRecovery(maxBodyLength: 2048, limits: limits, byteBudget: 512) { topic in (topic.utf8Count % 4, 1_000_000_000) }
     }
     var whole = recovery()
-    guard let cut = try? segment.withUnsafeBytes({ try whole.scan(segment: $0) }) else {
-        return 0  // only a later version throws, and the header here is ours
+    let cut: HistoryRecovery.Cut?
+    do { cut = try segment.withUnsafeBytes { try whole.scan(segment: $0) } } catch {
+        preconditionFailure("only a later version throws, and the header here is ours")
     }
     let kept = cut?.validLength ?? segment.count
     precondition(kept >= RecordCodec.headerSize && kept <= segment.count, "cut outside the segment")
     var again = recovery()
-    let recut = try? Array(segment[0..<kept]).withUnsafeBytes { try again.scan(segment: $0) }
-    precondition(recut == .some(nil), "the kept bytes were cut again")
+    let recut: HistoryRecovery.Cut?
+    do { recut = try Array(segment[0..<kept]).withUnsafeBytes { try again.scan(segment: $0) } } catch {
+        preconditionFailure("the kept bytes throw")
+    }
+    precondition(recut == nil, "the kept bytes were cut again")
     precondition(again.records == whole.records, "the kept bytes hold other records")
 
     // Every record re-encodes to its own bytes.
