@@ -1,6 +1,6 @@
 import Foundation
 import Glibc
-import HistoryStore
+@testable import HistoryStore
 import Testing
 @testable import Broker
 
@@ -190,5 +190,54 @@ import Testing
         let text = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         #expect(second.terminationStatus == 2)
         #expect(text.contains("is in use by another broker-server (pid \(first.process.processIdentifier))"), "\(text)")
+    }
+}
+
+/// The rules deciding, at start-up, whether the files hold everything the last run delivered.
+@Suite struct DurableTrustTests {
+    static func meta(_ state: StoreMeta.State, _ mode: Durability) -> StoreMeta {
+        StoreMeta(serverEpoch: 1, loopCount: 2, durability: mode.code, state: state, bootID: "b")
+    }
+    static let torn = HistoryRecovery.Cut(validLength: 100, reason: .torn)
+
+    @Test(arguments: [
+        // (last run ended, mode, cut in the newest segment, cut in an older one, machine restarted, trusted)
+        (StoreMeta.State.clean, Durability.none, false, false, true, true),
+        (.clean, .write, true, false, false, false),
+        (.running, .none, false, false, false, false),
+        (.running, .write, false, false, false, true),
+        (.running, .write, true, false, false, true),
+        (.running, .write, false, false, true, false),
+        (.running, .fsync, true, false, true, true),
+        (.running, .fsync, false, true, false, false),
+        (.degraded, .fsync, false, false, false, false),
+    ])
+    func trustFollowsWhatTheModePromised(state: StoreMeta.State, mode: Durability, newestCut: Bool, olderCut: Bool,
+                                         bootChanged: Bool, trusted: Bool) {
+        var cuts: [(newest: Bool, cut: HistoryRecovery.Cut)] = []
+        if newestCut { cuts.append((true, Self.torn)) }
+        if olderCut { cuts.append((false, Self.torn)) }
+        #expect(DurableStore.trusts(Self.meta(state, mode), cuts: cuts, bootChanged: bootChanged, hasSegments: true) == trusted)
+    }
+
+    @Test func noMetaTrustsOnlyAnEmptyDirectory() {
+        #expect(DurableStore.trusts(nil, cuts: [], bootChanged: true, hasSegments: false))
+        #expect(!DurableStore.trusts(nil, cuts: [], bootChanged: false, hasSegments: true))
+    }
+
+    /// The server epoch is kept across a clean stop and start (the cursor code relies on it).
+    @Test func serverEpochSurvivesACleanRestart() throws {
+        let dir = DurableHistoryTests.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        var config = ServerConfig()
+        config.dataDir = dir
+        let first = try DurableStore.open(config: config, loopCount: 2, log: .silent)
+        #expect(!first.state.continued)
+        first.close()
+        let second = try DurableStore.open(config: config, loopCount: 3, log: .silent)
+        defer { second.close() }
+        #expect(second.state.serverEpoch == first.state.serverEpoch && second.state.continued)
+        #expect(second.state.recoveredLoopCount == 2 && second.state.loopCount == 3)
+        #expect(second.state.serverEpochString.count == 16)
     }
 }

@@ -151,7 +151,7 @@ final class EventLoop {
             if let deadline = draining, connections.isEmpty || now >= deadline { finishShutdown() }
             // What writing and the backplane produced (a failed write closes a subscriber).
             hub.postOutbox()
-            hub.durable?.submit()
+            hub.durable?.submit(final: stopped)
         }
     }
 

@@ -120,8 +120,11 @@ final class DurableStore: Sendable {
         let topics = recovery.finish(trusted: trusted, nowWall: Sys.wallClockNanos(), newEpoch: TopicTable.newEpoch)
 
         // A new life: the meta file says so before anything else is written.
-        let serverEpoch = previous?.serverEpoch ?? UInt64.random(in: 1 ... .max)
-        let state = DurableState(serverEpoch: serverEpoch, recoveredLoopCount: previous?.loopCount ?? loopCount, loopCount: loopCount)
+        // Kept only when the files hold everything the last life delivered: a position that
+        // names the server epoch (a wildcard cursor's) must never claim continuity over a loss.
+        let serverEpoch = trusted ? previous?.serverEpoch ?? UInt64.random(in: 1 ... .max) : UInt64.random(in: 1 ... .max)
+        let state = DurableState(serverEpoch: serverEpoch, recoveredLoopCount: previous?.loopCount ?? loopCount, loopCount: loopCount,
+                                 continued: trusted && previous != nil)
         try writer.openMeta(StoreMeta(serverEpoch: serverEpoch, loopCount: loopCount, durability: config.durability.code,
                                       state: .running, bootID: Sys.bootID()))
         try writer.compact(topics, replacing: segments)
@@ -183,18 +186,51 @@ final class DurableStore: Sendable {
             return
         }
         queuedBytes.add(batch.count, ordering: .relaxed)
-        queue.async { [self] in
+        let schedule = waiting.withLock { state in
+            state.batches.append(Batch(bytes: batch, completion: completion))
+            if state.scheduled { return false }
+            state.scheduled = true
+            return true
+        }
+        if schedule { queue.async { [self] in drain() } }
+    }
+
+    /// A loop's records waiting for the writer.
+    private struct Batch {
+        let bytes: [UInt8]
+        let completion: (inbox: LoopInbox, token: UInt64)?
+    }
+
+    /// Batches handed over and not yet taken by the writer; `scheduled` while a drain is
+    /// queued or running, so a burst costs one wake-up of the writer thread, not one per batch.
+    private let waiting = Mutex<(batches: [Batch], scheduled: Bool)>(([], false))
+
+    /// On the writer queue: writes everything waiting, as one write and (in `fsync` mode) one
+    /// `fdatasync` for all the loops' batches (group commit), then tells each loop.
+    private func drain() {
+        while true {
+            let batches = waiting.withLock { state in
+                let taken = state.batches
+                state.batches = []
+                if taken.isEmpty { state.scheduled = false }
+                return taken
+            }
+            guard !batches.isEmpty else { return }
+            var bytes = batches[0].bytes
+            for batch in batches.dropFirst() { bytes += batch.bytes }
             if !isDegraded {
-                let code = writer.append(batch, sync: mode == .fsync)
+                let code = writer.append(bytes, sync: mode == .fsync)
                 if code == 0 {
-                    bytesWritten.add(UInt64(batch.count), ordering: .relaxed)
+                    bytesWritten.add(UInt64(bytes.count), ordering: .relaxed)
                     if mode == .fsync { syncs.add(1, ordering: .relaxed) }
                 } else {
                     degrade("writing history failed", errno: code)
                 }
             }
-            queuedBytes.subtract(batch.count, ordering: .relaxed)
-            if let completion { completion.inbox.post(.persisted(completion.token)) }
+            queuedBytes.subtract(bytes.count, ordering: .relaxed)
+            for batch in batches {
+                if let completion = batch.completion { completion.inbox.post(.persisted(completion.token)) }
+            }
         }
     }
 
@@ -218,15 +254,19 @@ final class DurableStore: Sendable {
 }
 
 /// What the rest of the broker may know of the data directory: the server epoch (chosen at
-/// random the first time the directory is used, then kept: a position naming it comes from
-/// this directory's history) and the loop counts (per-owner offsets mean something across a
-/// restart only if the loop count is unchanged).
+/// random the first time the directory is used, kept across restarts whose files hold
+/// everything the last life delivered, new otherwise: a position naming it never spans a
+/// loss) and the loop counts (per-owner offsets mean something across a restart only if the
+/// loop count is unchanged).
 struct DurableState: Sendable {
     let serverEpoch: UInt64
     /// Loops of the life that wrote the recovered history (this one's on a fresh directory).
     let recoveredLoopCount: Int
     /// Loops of this life.
     let loopCount: Int
+    /// This start continued the last life (same server epoch, topics kept their epochs
+    /// unless their own records had a gap).
+    let continued: Bool
 
     /// The server epoch as 16 hex digits, as positions carry epochs.
     var serverEpochString: String {

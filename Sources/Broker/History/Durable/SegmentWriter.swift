@@ -139,9 +139,15 @@ final class SegmentWriter: @unchecked Sendable {
         return 0
     }
 
+    /// The meta file says the segments are incomplete. Rewritten in place (no new block is
+    /// needed on a full disk); if even that fails, it is removed, and a directory with
+    /// segments but no meta file is never trusted either.
     func markDegraded() {
         meta?.state = .degraded
-        try? writeMeta()
+        do { try writeMeta() } catch {
+            Sys.removeFile(directory + "/meta")
+            Sys.syncDirectory(directory)
+        }
     }
 
     private var closed = false
