@@ -80,10 +80,8 @@ final class LoopHub {
 
     /// The owner's state of `topic`, created if absent; an evicted state's history is freed.
     func state(of topic: TopicName) -> TopicState {
-        let creations = topics.creations
         let (state, evicted) = topics.state(for: topic, policy: config.historyPolicy(for: topic))
         if let evicted { ledger.forget(evicted) }
-        if let durable, topics.creations != creations { durable.created(state) }  // --data-dir: keep the new epoch
         return state
     }
 

@@ -10,8 +10,9 @@ struct TopicTable {
     private unowned(unsafe) var oldest: TopicState?
     let capacity: Int
     private(set) var evictions = 0
-    /// States created so far (a new epoch each): `--data-dir` persists a new epoch at once.
-    private(set) var creations = 0
+    /// Called with each state created (a new epoch) however it came (first use, eviction,
+    /// renewal): `--data-dir` records the new epoch at once, before any message of it.
+    var onCreate: ((TopicState) -> Void)?
 
     init(capacity: Int) { self.capacity = max(1, capacity) }
 
@@ -33,7 +34,7 @@ struct TopicTable {
             evictions += 1
         }
         let state = TopicState(topic: topic, epoch: epoch ?? Self.newEpoch(), policy: policy)
-        creations += 1
+        onCreate?(state)
         states[topic] = state
         linkNewest(state)
         return (state, victim)

@@ -73,8 +73,10 @@ final class DurableHub {
         return true
     }
 
-    /// A topic state was created with a new epoch: a position record keeps it, so a client
-    /// that subscribed (and saw seq 0) resumes across a restart with nothing published meanwhile.
+    /// A topic state was created with a new epoch (`TopicTable.onCreate`): a position record
+    /// keeps it, so a client that subscribed (and saw seq 0) resumes across a restart with
+    /// nothing published meanwhile, and an epoch renewed for a gap (a backplane outage) is
+    /// never rolled back by a restart.
     func created(_ state: TopicState) {
         guard !store.isDegraded else { return }
         if batch.isEmpty { batchSince = hub.loop.now }
@@ -215,7 +217,9 @@ extension LoopHub {
                 maxOffset = max(maxOffset, message.offset)
             }
         }
-        durable = DurableHub(hub: self, store: store, inbox: loop.inbox)
-        if store.state.recoveredLoopCount == loopCount { durable?.offset = maxOffset }
+        let durable = DurableHub(hub: self, store: store, inbox: loop.inbox)
+        self.durable = durable
+        topics.onCreate = { [unowned durable] state in durable.created(state) }
+        if store.state.recoveredLoopCount == loopCount { durable.offset = maxOffset }
     }
 }
