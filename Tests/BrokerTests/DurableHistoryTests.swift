@@ -3,6 +3,7 @@ import Glibc
 @testable import HistoryStore
 import Testing
 @testable import Broker
+import Topics
 
 /// History that survives a restart (`--data-dir`, issue 15 item 2): servers in child processes,
 /// stopped gracefully (SIGTERM), crashed (SIGKILL) or given a simulated power loss (the
@@ -276,5 +277,44 @@ import Testing
         #expect(second.state.serverEpoch == first.state.serverEpoch && second.state.continued)
         #expect(second.state.recoveredLoopCount == 2 && second.state.loopCount == 3)
         #expect(second.state.serverEpochString.count == 16)
+    }
+}
+
+/// The files stay within the disk bound however much is written.
+@Suite struct SegmentWriterTests {
+    @Test func rotationKeepsTheDirectoryWithinTheBound() throws {
+        let dir = DurableHistoryTests.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try Sys.makePrivateDirectory(dir)
+        var config = ServerConfig()
+        config.historyBytes = 1 << 20  // the bound uses at least 4 MiB: 1 MiB segments, 9 MiB in all
+        let writer = SegmentWriter(directory: dir, lockFD: try Sys.openPrivateFile(dir + "/lock"), config: config)
+        try writer.openMeta(StoreMeta(serverEpoch: 1, loopCount: 1, durability: 1, state: .running, bootID: "b"))
+        try writer.compact([], replacing: [])
+        let topic = try TopicName("disk.bound")
+        var seq: UInt64 = 0
+        for _ in 0..<1300 {
+            var batch: [UInt8] = []
+            for _ in 0..<16 {
+                seq += 1
+                RecordCodec.encode(StoredMessage(topic: topic, epoch: "e", seq: seq, wallNanos: 0, offset: seq, kind: .binary,
+                                                 payload: [UInt8](repeating: 7, count: 1000)), into: &batch)
+            }
+            #expect(writer.append(batch, sync: false) == 0)
+        }
+        writer.close(clean: true)
+        let segments = try writer.existingSegments()
+        let total = segments.reduce(0) { $0 + (Sys.fileSize(writer.path(of: $1)) ?? 0) }
+        #expect(seq * 1000 > UInt64(2 * writer.diskBudget), "wrote more than twice the bound")
+        #expect(total <= writer.diskBudget + writer.segmentBytes, "\(total) bytes on disk")
+        #expect(segments.count > 1 && segments.first! > 1, "the oldest segments were deleted")
+        // What is left still recovers: the newest messages, contiguous, in a trusted tail.
+        var recovery = HistoryRecovery(maxBodyLength: 1 << 20, limits: .default, byteBudget: 1 << 30) { _ in (1_000_000, .max) }
+        for number in segments {
+            let cut = try Sys.withMappedFile(writer.path(of: number)) { try recovery.scan(segment: $0) }
+            #expect(cut == .some(nil))
+        }
+        let recovered = recovery.finish(trusted: true, nowWall: 0) { "x" }
+        #expect(recovered.first?.seq == seq && recovered.first?.continued == true)
     }
 }
