@@ -211,6 +211,27 @@ import Topics
         second.close()
     }
 
+    /// A disk already full at start-up: the broker starts and serves what it recovered from
+    /// memory (continuity holds in this run), and the next start gives new epochs.
+    @Test func fullDiskAtStartUpServesFromMemory() throws {
+        let dir = Self.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        var server = try Self.server(dir, mode: "write")
+        let epoch = try Self.publishAndSee(server.port, topic: "startfull.t", count: 5)
+        _ = server.stopAndReadLog()
+        server = try Self.server(dir, mode: "write", environment: ["BUS_TEST_DISK_FULL_AFTER": "0"])
+        let (ack, messages) = try Self.resume(server.port, topic: "startfull.t", epoch: epoch, seq: 2)
+        #expect(HistoryTests.field("recovered", in: ack) == "true", "\(ack)")
+        #expect(messages.map(\.1) == [3, 4, 5])
+        #expect(try HTTPResult(port: server.port, "/metrics").sample("bus_history_store_degraded") == 1)
+        let log = server.stopAndReadLog()
+        #expect(log.contains("writing the compacted segment failed"), "\(log)")
+        server = try Self.server(dir, mode: "write")
+        defer { server.stop() }
+        let again = try Self.resume(server.port, topic: "startfull.t", epoch: epoch, seq: 5).ack
+        #expect(HistoryTests.field("recovered", in: again) == "false", "\(again)")
+    }
+
     @Test func secondBrokerOnTheSameDirectoryExitsTwo() throws {
         let dir = Self.temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: dir) }

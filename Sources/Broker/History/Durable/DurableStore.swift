@@ -127,7 +127,16 @@ final class DurableStore: Sendable {
                                  continued: trusted && previous != nil)
         try writer.openMeta(StoreMeta(serverEpoch: serverEpoch, loopCount: loopCount, durability: config.durability.code,
                                       state: .running, bootID: Sys.bootID()))
-        try writer.compact(topics, replacing: segments)
+        // A disk that cannot take the compacted segment (full, read-only, failing) does not
+        // stop the start: the recovered history is served from memory, nothing more is
+        // written, and the old segments stay as they were (the meta file says degraded, so
+        // the next start gives every topic a new epoch).
+        var compactionFailure: SystemError?
+        do { try writer.compact(topics, replacing: segments) } catch let error as SystemError {
+            writer.abandonCompaction()
+            writer.markDegraded()
+            compactionFailure = error
+        }
         let report = StartupReport(nanos: Sys.monotonicNanos() - started, records: recovery.records, topics: topics.count,
                                    continued: topics.filter(\.continued).count, messages: topics.reduce(0) { $0 + $1.messages.count },
                                    cuts: cuts.count)
@@ -141,8 +150,14 @@ final class DurableStore: Sendable {
                       ("durability", previous.flatMap { Durability(code: $0.durability) }?.rawValue ?? "unknown"),
                       ("machine_restarted", String(bootChanged))])
         }
-        return DurableStore(directory: directory, mode: config.durability, state: state, writer: writer, log: log,
-                            topics: topics, loops: loopCount, startup: report)
+        let store = DurableStore(directory: directory, mode: config.durability, state: state, writer: writer, log: log,
+                                 topics: topics, loops: loopCount, startup: report)
+        if let compactionFailure {
+            store.degradedFlag.store(true, ordering: .relaxed)
+            log.error("history store degraded to memory: new messages are not written to disk, and topics start new epochs at the next start",
+                      [("reason", "writing the compacted segment failed"), ("errno", String(compactionFailure.errno)), ("dir", directory)])
+        }
+        return store
     }
 
     /// Whether the segments hold every message the last life delivered, so topics keep their

@@ -72,10 +72,12 @@ final class SegmentWriter: @unchecked Sendable {
     func compact(_ topics: [HistoryRecovery.Topic], replacing old: [Int]) throws {
         let number = (old.last ?? 0) + 1
         current = try Sys.openPrivateFile(path(of: number), truncate: true)
+        compacting = number
         // Written 1 MiB at a time: start-up memory stays the history, not a second copy of it.
         var bytes = RecordCodec.header()
         var total = 0
         func flush() throws {
+            if let limit = diskFullAfter, total + bytes.count > limit { throw SystemError(call: "write \(path(of: number))", errno: 28) }
             let code = bytes.withUnsafeBytes { Sys.writeAll(current, $0) }
             if code != 0 { throw SystemError(call: "write \(path(of: number))", errno: code) }
             total += bytes.count
@@ -95,10 +97,23 @@ final class SegmentWriter: @unchecked Sendable {
         let code = Sys.dataSync(current)
         if code != 0 { throw SystemError(call: "fdatasync \(path(of: number))", errno: code) }
         segments = [(number, total)]
+        compacting = nil
         noteSynced()
         Sys.syncDirectory(directory)
         for number in old { Sys.removeFile(path(of: number)) }
         Sys.syncDirectory(directory)
+    }
+
+    /// The segment a compaction is writing, until it is synced.
+    private var compacting: Int?
+
+    /// A compaction that failed: its partial segment goes, the older ones stay untouched.
+    func abandonCompaction() {
+        if current >= 0 { Sys.close(current) }
+        current = -1
+        if let number = compacting { Sys.removeFile(path(of: number)) }
+        compacting = nil
+        segments = []
     }
 
     /// Appends a loop's records; 0 or the errno that stopped it.
