@@ -339,3 +339,20 @@ import Topics
         #expect(recovered.first?.seq == seq && recovered.first?.continued == true)
     }
 }
+
+@Suite struct RestoredTopicTests {
+    /// A record whose checksum is right but whose JSON is not (a file written by something
+    /// else): it and the messages before it are not served; what follows still is.
+    @Test func invalidJSONIsDroppedWithEverythingBeforeIt() throws {
+        let topic = try TopicName("json.t")
+        func message(_ seq: UInt64, _ text: String) -> StoredMessage {
+            StoredMessage(topic: topic, epoch: "e", seq: seq, wallNanos: seq, offset: seq * 10, kind: .json, payload: Array(text.utf8))
+        }
+        let recovered = HistoryRecovery.Topic(topic: topic, epoch: "e", seq: 4, continued: true,
+                                              messages: [message(1, "1"), message(2, "{bad"), message(3, "3"), message(4, #"{"a":4}"#)],
+                                              lastWallNanos: 4)
+        let restored = RestoredTopic(building: recovered)
+        #expect(restored.frames.compactMap { $0.stamp?.position.seq } == [3, 4])
+        #expect(restored.wallNanos == [3, 4] && restored.seq == 4 && restored.maxOffset == 40)
+    }
+}

@@ -1,4 +1,3 @@
-import BusProtocol
 import HistoryStore
 import Topics
 
@@ -186,20 +185,9 @@ final class DurableHub {
 }
 
 extension LoopHub {
-    /// A recovered message's frame, as its publish made it. (Its own function: inlined into
-    /// `restoreHistory`'s loop, the closure crashed the Swift 6.3 optimizer, CopyPropagation.)
-    @inline(never)
-    static func frame(of message: StoredMessage, position: TopicPosition) -> OutboundBytes {
-        let kind: PayloadKind = message.kind == .binary ? .binary : .json
-        let topic = message.topic
-        return message.payload.withUnsafeBytes { payload in
-            DeliveryFrame.make(kind: kind, topic: topic, position: position, payload: payload, arrival: 0)
-        }
-    }
-
     /// Loop start-up with `--data-dir`: the recovered topics this loop owns get their epoch,
-    /// seq and retained messages back (frames rebuilt once, ages from the wall-clock times),
-    /// within the loop's history budget, then records start flowing to the store.
+    /// seq and retained frames back (ages from the wall-clock times), within the loop's
+    /// history budget, then records start flowing to the store.
     func restoreHistory(from store: DurableStore) {
         let recovered = store.takeRecovered()
         let now = loop.now
@@ -208,14 +196,11 @@ extension LoopHub {
         for topic in recovered.sorted(by: { $0.lastWallNanos < $1.lastWallNanos }) where owner(of: topic.topic) == index {
             let (state, evicted) = topics.restore(topic.topic, epoch: topic.epoch, seq: topic.seq, policy: config.historyPolicy(for: topic.topic))
             if let evicted { ledger.forget(evicted) }
-            // JSON is checked again: a text frame must never carry what a publish could not.
-            let valid = topic.messages.lastIndex { $0.kind == .json && !$0.payload.withUnsafeBytes { JSON.validateValue($0) } }
-            for message in topic.messages[(valid.map { $0 + 1 } ?? 0)...] {
-                let frame = Self.frame(of: message, position: TopicPosition(epoch: topic.epoch, seq: message.seq))
-                let age = wallNow > message.wallNanos ? wallNow - message.wallNanos : 0
+            for (frame, wall) in zip(topic.frames, topic.wallNanos) {
+                let age = wallNow > wall ? wallNow - wall : 0
                 ledger.retain(frame, in: state, now: now > age ? now - age : 0)
-                maxOffset = max(maxOffset, message.offset)
             }
+            maxOffset = max(maxOffset, topic.maxOffset)
         }
         let durable = DurableHub(hub: self, store: store, inbox: loop.inbox)
         self.durable = durable

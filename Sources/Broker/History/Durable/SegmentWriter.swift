@@ -104,6 +104,9 @@ final class SegmentWriter: @unchecked Sendable {
         Sys.syncDirectory(directory)
     }
 
+    /// The segment `compact` wrote (start-up reads the frames back from it).
+    var compactedPath: String? { segments.first.map { path(of: $0.number) } }
+
     /// The segment a compaction is writing, until it is synced.
     private var compacting: Int?
 
