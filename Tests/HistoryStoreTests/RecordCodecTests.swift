@@ -11,6 +11,25 @@ import Topics
         #expect(CRC32C.checksum(Array(0..<32)) == 0x46DD_794E)
     }
 
+    /// The sliced loop against the byte loop, for every length up to 64 at every alignment
+    /// (as gorilla checks its word-wise masking against a byte loop).
+    @Test func slicedAgreesWithTheByteLoopAtEveryLengthAndAlignment() {
+        var seed: UInt64 = 0x9E37_79B9_7F4A_7C15
+        let bytes: [UInt8] = (0..<80).map { _ in
+            seed = seed &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            return UInt8(truncatingIfNeeded: seed >> 56)
+        }
+        bytes.withUnsafeBytes { raw in
+            for start in 0..<8 {
+                for length in 0...64 {
+                    let slice = UnsafeRawBufferPointer(rebasing: raw[start..<(start + length)])
+                    #expect(CRC32C.checksum(slice) == CRC32C.bytewise(slice), "start \(start) length \(length)")
+                    #expect(CRC32C.checksum(slice, continuing: 0x1234_5678) == CRC32C.bytewise(slice, continuing: 0x1234_5678))
+                }
+            }
+        }
+    }
+
     @Test func continuingEqualsOneShot() {
         let bytes: [UInt8] = Array("hello, durable history".utf8)
         let first = bytes.withUnsafeBytes { CRC32C.checksum(UnsafeRawBufferPointer(rebasing: $0[0..<7])) }
