@@ -211,6 +211,19 @@ import Topics
         second.close()
     }
 
+    /// The same with a real write error: under `ulimit -f` the kernel refuses the append with
+    /// EFBIG (SIGXFSZ, which would kill, is ignored).
+    @Test func fileSizeLimitDegradesToMemory() throws {
+        let dir = Self.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let server = try ServerProcess(["--loops", "2", "--data-dir", dir], fileSizeLimit: 16)  // 8 KiB per file
+        _ = try Self.publishAndSee(server.port, topic: "fsize.t", count: 300)
+        #expect(try HTTPResult(port: server.port, "/metrics").sample("bus_history_store_degraded") == 1)
+        let log = server.stopAndReadLog()
+        #expect(server.process.terminationReason == .exit, "killed by a signal: \(log)")
+        #expect(log.contains("history store degraded to memory") && log.contains("errno=27"), "\(log)")
+    }
+
     /// A disk already full at start-up: the broker starts and serves what it recovered from
     /// memory (continuity holds in this run), and the next start gives new epochs.
     @Test func fullDiskAtStartUpServesFromMemory() throws {
