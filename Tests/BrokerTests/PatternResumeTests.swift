@@ -164,7 +164,7 @@ final class RoundRobinPublisher: Sendable {
         try publisher.publish("chat.kept", json: "1")
         try publisher.publish("chat.busy", json: "1")
         for _ in 0..<2 { follower.take(try first.next()) }
-        while case .checkpoint = try first.next(timeout: 0.3) {}  // settle
+        while let message = try? first.next(timeout: 0.3) { follower.take(message) }  // settle
         first.close()
         try publisher.publish("chat.kept", json: "2")
         for n in 2...10 { try publisher.publish("chat.busy", json: String(n)) }

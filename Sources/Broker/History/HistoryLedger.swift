@@ -33,6 +33,9 @@ struct HistoryLedger {
         self.longestAge = longestAge
     }
 
+    /// Start-up with history on disk and the same loops: offsets go on from the last life's.
+    mutating func continueOffsets(after offset: UInt64) { published = max(published, offset) }
+
     /// The offset of the next message this loop sequences.
     mutating func nextOffset() -> UInt64 {
         published += 1

@@ -107,6 +107,9 @@ struct HistoryRing {
         return low < count ? low : nil
     }
 
+    /// Messages up to `offset` are not held (start-up: history on disk did not keep them).
+    mutating func noteLost(upTo offset: UInt64) { droppedOffset = max(droppedOffset, offset) }
+
     private mutating func noteDropped(_ frame: OutboundBytes, clock: UInt64) {
         guard let offset = frame.stamp?.offset, offset > droppedOffset else { return }
         droppedOffset = offset

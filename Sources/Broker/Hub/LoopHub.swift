@@ -64,6 +64,9 @@ final class LoopHub {
 
     /// Cluster mode: interest and publishes also go to the NATS backplane.
     let clustered: Bool
+    /// `--data-dir`: this loop's side of the history store (records, and deliveries waiting
+    /// for the disk); nil keeps history in memory only. Set once, before the loop runs.
+    var durable: DurableHub?
 
     init(index: Int, peers: [LoopInbox], config: ServerConfig, serverEpoch: String = TopicTable.newEpoch()) {
         self.index = index
@@ -242,7 +245,7 @@ final class LoopHub {
     /// topic (no copy of the payload), else copied once and sent to the owner.
     func publish(topic: TopicName, kind: PayloadKind, payload: UnsafeRawBufferPointer, origin: PublishOrigin) {
         let owner = owner(of: topic)
-        if owner == index {
+        if owner == index && durable?.holdsPublishes != true {
             sequence(topic: topic, kind: kind, payload: payload, origin: origin)
         } else {
             send(.publish(PublishRequest(topic: topic, kind: kind, payload: Array(payload), origin: origin)), to: owner)
@@ -265,7 +268,18 @@ final class LoopHub {
         topics.markPublished(state)
         loop.metrics.published[kind] &+= 1
         loop.metrics.publishedBytes[kind] &+= UInt64(payload.count)
-        ledger.retain(frame, in: state, now: loop.now)
+        // --data-dir: the record goes to the disk; in the modes that wait, delivery follows it.
+        if let durable, durable.record(frame, state: state, kind: kind, payload: payload, origin: origin) { return }
+        deliver(frame, state: state, payload: payload, origin: origin)
+    }
+
+    /// Retains a sequenced message, fans it out and acks it (at once, or once it is on disk).
+    /// `retain` is false for a state evicted while its message waited for the disk.
+    func deliver(_ frame: OutboundBytes, state: TopicState, payload: UnsafeRawBufferPointer, origin: PublishOrigin, retain: Bool = true) {
+        let topic = state.topic
+        guard let stamp = frame.stamp else { return }
+        let (kind, position) = (stamp.kind, stamp.position)
+        if retain { ledger.retain(frame, in: state, now: loop.now) }
         var subscribers = 0
         for entry in interestedLoops(in: state) {
             subscribers += entry.count
@@ -330,6 +344,8 @@ final class LoopHub {
     // MARK: messages from other loops
 
     func receive(_ message: HubMessage) {
+        // --data-dir: what would observe topics' state waits while their messages are being written.
+        if let durable, durable.holds(message) { return }
         switch message {
         case .publish(let request):
             request.payload.withUnsafeBytes {

@@ -12,6 +12,9 @@ struct TopicTable {
     private unowned(unsafe) var lastPublished: TopicState?
     let capacity: Int
     private(set) var evictions = 0
+    /// Called with each state created (a new epoch) however it came (first use, eviction,
+    /// renewal): `--data-dir` records the new epoch at once, before any message of it.
+    var onCreate: ((TopicState) -> Void)?
 
     init(capacity: Int) { self.capacity = max(1, capacity) }
 
@@ -20,7 +23,7 @@ struct TopicTable {
     /// The topic's state, created (with a fresh epoch and `policy`) if absent, and marked
     /// recently used. `evicted` is the state pushed out to make room, if any: its owner must
     /// release what it holds (its history).
-    mutating func state(for topic: TopicName, policy: HistoryPolicy) -> (state: TopicState, evicted: TopicState?) {
+    mutating func state(for topic: TopicName, policy: HistoryPolicy, epoch: String? = nil) -> (state: TopicState, evicted: TopicState?) {
         if let state = states[topic] {
             touch(state)
             return (state, nil)
@@ -33,7 +36,8 @@ struct TopicTable {
             states[oldest.topic] = nil
             evictions += 1
         }
-        let state = TopicState(topic: topic, epoch: Self.newEpoch(), policy: policy)
+        let state = TopicState(topic: topic, epoch: epoch ?? Self.newEpoch(), policy: policy)
+        onCreate?(state)
         states[topic] = state
         linkNewest(state)
         return (state, victim)
@@ -49,6 +53,13 @@ struct TopicTable {
             states[topic] = nil
         }
         return (state(for: topic, policy: policy).state, old)
+    }
+
+    /// A topic's state as history on disk left it (`--data-dir`): its epoch and last seq kept.
+    mutating func restore(_ topic: TopicName, epoch: String, seq: UInt64, policy: HistoryPolicy) -> (state: TopicState, evicted: TopicState?) {
+        let restored = state(for: topic, policy: policy, epoch: epoch)
+        restored.state.seq = seq
+        return restored
     }
 
     func peek(_ topic: TopicName) -> TopicState? { states[topic] }

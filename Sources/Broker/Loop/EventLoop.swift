@@ -102,6 +102,7 @@ final class EventLoop {
         hub = LoopHub(index: index, peers: peers, config: context.config, serverEpoch: context.serverEpoch)
         router = Router(context: context, hub: hub)
         hub.loop = self
+        if let store = context.durable { hub.restoreHistory(from: store) }
         if index == 0, let status = context.backplane, let server = context.config.nats {
             backplane = Backplane(loop: self, status: status, server: server)
         }
@@ -137,9 +138,11 @@ final class EventLoop {
             fireTimers()
             backplane?.tick(now: now)
             hub.tick(now: now)
+            hub.durable?.tick(now: now)
             if listenersPausedUntil != 0 && now >= listenersPausedUntil { resumeListening() }
             // Other loops start on this turn's messages while this one writes its sockets.
             hub.postOutbox()
+            hub.durable?.submit()
             if flushDelay == 0 || now &- dirtySince >= flushDelay { flushDirty() }
             backplane?.flush()
             heapRelease.bytesHeld(queuedBytes + reassemblyBytes)
@@ -148,6 +151,7 @@ final class EventLoop {
             if let deadline = draining, connections.isEmpty || now >= deadline { finishShutdown() }
             // What writing and the backplane produced (a failed write closes a subscriber).
             hub.postOutbox()
+            hub.durable?.submit(final: stopped)
         }
     }
 
@@ -244,6 +248,7 @@ final class EventLoop {
             case .hub(let message): hub.receive(message)
             case .run(let body): body(self)
             case .shutdown(let deadline): beginShutdown(deadline: deadline)
+            case .persisted(let token): hub.durable?.persisted(token)
             }
         }
         commands.removeAllReusingCapacity()
