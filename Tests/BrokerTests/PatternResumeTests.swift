@@ -226,4 +226,26 @@ final class RoundRobinPublisher: Sendable {
         _ = try client.resume("chat.>", member)
         #expect(client.lastText.contains(#""type":"error""#) && client.lastText.contains(expected), "\(client.lastText)")
     }
+
+    /// Two paged replays on one connection at once (a topic and a pattern): each used to take
+    /// the connection's one "next page when drained" slot from the other, which then stalled.
+    @Test func aTopicAndAPatternResumeTogetherOnOneConnection() throws {
+        let server = try LiveServer { $0.sendQueueMessages = 8; $0.historyMessages = 1000 }
+        defer { server.stop() }
+        let publisher = try BusClient(port: server.port)
+        let big = "\"" + String(repeating: "x", count: 32 << 10) + "\""
+        var epoch = ""
+        for _ in 0..<60 {
+            if case .ack(_, _, _, let got?, _, _)? = try publisher.publish("lit", json: big) { epoch = got }
+            try publisher.publish("p.q", json: big)
+        }
+        let client = try BusClient(port: server.port)
+        try client.socket.send(text: #"{"type":"subscribe","id":"a","topic":"lit","since":{"epoch":"\#(epoch)","seq":3}}"#)
+        try client.socket.send(text: #"{"type":"subscribe","id":"b","topic":"p.>","last":60}"#)
+        var counts: [String: Set<UInt64>] = [:]
+        while counts["lit", default: []].count < 57 || counts["p.q", default: []].count < 60 {
+            if case .message(let topic, _, let seq, _) = try client.next(timeout: 10) { counts[topic, default: []].insert(seq) }
+        }
+        #expect(counts["lit"] == Set(4...60) && counts["p.q"] == Set(1...60))
+    }
 }

@@ -52,11 +52,8 @@ extension LoopHub {
 
     /// A session left: forget the replays it was receiving.
     func forgetReplays(of session: Subscriber) {
-        if let token = session.pendingReplay {
-            replays[token] = nil
-            replays.shrinkIfSparse()
-        }
-        session.pendingReplay = nil
+        for token in session.takeDrainWaiters() { replays[token] = nil }
+        replays.shrinkIfSparse()
     }
 
     /// The owner's side: a page of retained frames from the requested position.

@@ -78,7 +78,7 @@ extension LoopHub {
         patternReplays[replay.token] = nil
         patternReplays.shrinkIfSparse()
         if replay.subscription.replay === replay { replay.subscription.replay = nil }
-        if replay.session.pendingReplay == replay.token { replay.session.pendingReplay = nil }
+        replay.session.stopAwaiting(replay.token)
     }
 
     /// A session's queue drained while a pattern replay waited for it: the next page.
@@ -134,8 +134,7 @@ extension LoopHub {
             }
             replay.sent = replay.from[replay.owner]
         }
-        session.pendingReplay = replay.token
-        session.connection.notifyWhenDrained()
+        session.awaitDrain(replay.token)
     }
 
     /// The owner's side: a probe (what is lost) or a page (the retained messages above the

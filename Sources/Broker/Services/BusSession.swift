@@ -49,9 +49,7 @@ extension BusSession: WebSocketService {
 
     /// The queue drained: the replay in progress sends its next page.
     func drained(_ connection: Connection) {
-        guard let token = pendingReplay else { return }
-        pendingReplay = nil
-        service.hub.continueReplay(token)
+        for token in takeDrainWaiters() { service.hub.continueReplay(token) }
     }
 
     /// Per topic, the last position the client was sent: the first one of each topic it will
@@ -113,12 +111,11 @@ extension BusSession: HubEndpoint {
             guard connection.isOpen else { return false }
         }
         if page.done {
-            pendingReplay = nil
+            stopAwaiting(page.token)
             setFloor(page.position.seq, for: replay.topic)
             return false
         }
-        pendingReplay = page.token
-        connection.notifyWhenDrained()
+        awaitDrain(page.token)
         return true
     }
 }
