@@ -261,6 +261,7 @@ export class Subscription extends Emitter {
     const envelope = { type: "subscribe", id, topic: this.pattern };
     if (this.isPattern) envelope.checkpoints = true;
     this._resuming = false;
+    this._askedLast = undefined;
     if (this.isPattern && this.cursor !== undefined) {
       const positions = [...this._held].slice(-MAX_RESUME_POSITIONS).map(([topic, p]) => ({ topic, epoch: p.epoch, seq: p.seq }));
       envelope.since = { cursor: this.cursor, positions };
@@ -273,6 +274,7 @@ export class Subscription extends Emitter {
       this._resuming = true;
     } else if (this._first.last !== undefined) {
       envelope.last = this._first.last;
+      this._askedLast = this._first.last;
     }
     this.state = "pending";
     return envelope;
@@ -303,9 +305,16 @@ export class Subscription extends Emitter {
         else next = { epoch: ack.epoch, seq: ack.seq + 1 };
         this._last.set(this.pattern, { epoch: next.epoch, seq: next.seq - 1 });
         this._gap({ topic: this.pattern, reason: from && from.epoch !== ack.epoch ? "epoch" : "history", from, next });
-      } else if (!from || from.epoch !== current.epoch) {
-        // Messages may come before the ack: a position already past the ack's stays.
-        if (!this._resuming) this._last.set(this.pattern, current);
+      } else if (!this._resuming && (!from || from.epoch !== current.epoch)) {
+        // `last: n` replays from n before the ack's position (or from what history still
+        // holds); a plain subscribe starts after it. Messages may come before a plain
+        // subscribe's ack: a position already past the ack's stays.
+        let start = current.seq + 1;
+        if (this._askedLast !== undefined) {
+          if (ack.recovered !== false) start = Math.max(1, current.seq - this._askedLast + 1);
+          else if (isPosition(ack.earliest) && ack.earliest.epoch === current.epoch) start = ack.earliest.seq;
+        }
+        this._last.set(this.pattern, { epoch: current.epoch, seq: start - 1 });
       }
     }
     this._resuming = false;

@@ -83,6 +83,18 @@ describe("bus.js against a live broker", () => {
     bus.close();
   });
 
+  test("last: n replays the newest n retained, then live", async () => {
+    const prefix = freshPrefix("last");
+    const bus = await connected(broker.url);
+    for (let i = 1; i <= 5; i++) await bus.publish(`${prefix}.t`, i);
+    const rec = recorder();
+    await bus.subscribe(`${prefix}.t`, { ...rec, last: 2 }).ready;
+    await bus.publish(`${prefix}.t`, 6);
+    await until(() => rec.count(`${prefix}.t`) === 3, "two retained and one live");
+    assert.deepEqual(rec.byTopic.get(`${prefix}.t`).map((m) => [m.seq, m.data]), [[4, 4], [5, 5], [6, 6]]);
+    assert.deepEqual(rec.gaps, []);
+  });
+
   test("connections cut by a proxy while messages keep coming: literal and wildcard get each exactly once, in order", async () => {
     const prefix = freshPrefix("cut");
     const proxy = await startProxy(broker.port);

@@ -134,6 +134,32 @@ test("a duplicate or backward seq is dropped; a skipped one is a gap", async () 
   bus.close();
 });
 
+test("last: n delivers the replay the ack announces, then resumes from what it delivered", async () => {
+  const { bus, ws } = await opened();
+  const seqs = [];
+  bus.subscribe("t", { last: 3, onMessage: (m) => seqs.push(m.seq) });
+  assert.equal(ws.envelopes.at(-1).last, 3);
+  ws.ackSubscribe("t", { epoch: "e", seq: 10, recovered: true, earliest: { epoch: "e", seq: 1 } });
+  for (const seq of [8, 9, 10, 11]) ws.text({ type: "message", topic: "t", epoch: "e", seq, data: null });
+  assert.deepEqual(seqs, [8, 9, 10, 11]);
+  ws.drop(1006);
+  const next = await socketNumber(2);
+  next.open();
+  const again = next.envelopes.at(-1);
+  assert.deepEqual([again.last, again.since], [undefined, { epoch: "e", seq: 11 }], "not the newest 3 again");
+  bus.close();
+});
+
+test("last: n with less history starts where history does", async () => {
+  const { bus, ws } = await opened();
+  const seqs = [];
+  bus.subscribe("t", { last: 50, onMessage: (m) => seqs.push(m.seq) });
+  ws.ackSubscribe("t", { epoch: "e", seq: 100, recovered: false, earliest: { epoch: "e", seq: 98 } });
+  for (const seq of [98, 99, 100]) ws.text({ type: "message", topic: "t", epoch: "e", seq, data: null });
+  assert.deepEqual(seqs, [98, 99, 100]);
+  bus.close();
+});
+
 test("overlapping patterns each get the message once", async () => {
   const { bus, ws } = await opened();
   const a = [], b = [];
