@@ -318,3 +318,24 @@ test("a refused subscription rejects ready, emits error and is gone", async () =
   assert.notEqual(bus.subscribe("secret.>"), sub, "subscribing again makes a new subscription");
   bus.close();
 });
+
+test("1,000 clients dropped by one restart spread their reconnections over the first window", async () => {
+  const buses = [];
+  const delays = [];
+  for (let i = 0; i < 1000; i++) {
+    const bus = connect("ws://bus.test/bus", { WebSocket: FakeWebSocket });  // default windows: 3 s first
+    bus.on("state", (state, info) => { if (state === "reconnecting") delays.push(info.delay); });
+    buses.push(bus);
+  }
+  await tick();
+  for (const ws of FakeWebSocket.sockets) ws.open();
+  for (const ws of [...FakeWebSocket.sockets]) ws.drop(1001, "going away");
+  for (const bus of buses) bus.close();
+  assert.equal(delays.length, 1000);
+  assert.ok(delays.every((d) => d >= 0 && d < 3000), "all within the 3 s window");
+  // Uniform over the window: each tenth holds about 100 (a bucket outside 50..150 is a
+  // five-sigma event for a uniform draw; a herd or a fixed delay fails it at once).
+  const buckets = Array(10).fill(0);
+  for (const d of delays) buckets[Math.floor(d / 300)]++;
+  assert.ok(buckets.every((n) => n >= 50 && n <= 150), `per 300 ms: ${buckets}`);
+});
