@@ -319,3 +319,21 @@ describe("tokens", () => {
     assert.equal(hopeless.error.close.status, 401);
   });
 });
+
+describe("an overloaded server", () => {
+  /** @type {Broker} */ let broker;
+  before(async () => { broker = await Broker.start(["--max-connections", "1"]); });
+  after(async () => { await broker.stop(); });
+
+  test("a 503 handshake waits the overload floor, then connects once there is room", async () => {
+    const first = await connected(broker.url);
+    const waits = [];
+    const second = open(broker.url, { reconnect: { ...fastReconnect, overloadFloor: 300 } });
+    second.on("state", (state, info) => { if (state === "reconnecting") waits.push([info.status, info.delay]); });
+    await until(() => waits.length >= 1, "the server refused the second connection");
+    assert.equal(waits[0][0], 503);
+    assert.ok(waits[0][1] >= 300, `waited ${waits[0][1]} ms, at least the overload floor`);
+    first.close();
+    await until(() => second.connected, "connected once the first left");
+  });
+});
