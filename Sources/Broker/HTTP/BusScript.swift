@@ -414,6 +414,7 @@ export class Bus extends Emitter {
     this._timer = null;
     this._attempt = 0;
     this._streak4008 = 0;
+    this._expiredStreak = 0;
     this._authFailures = 0;
     this._closed = false;
     this._open("initial");
@@ -549,6 +550,7 @@ export class Bus extends Emitter {
     if (opened && Date.now() - opened >= this._reconnect.stableAfter) {
       this._attempt = 0;
       this._streak4008 = 0;
+      this._expiredStreak = 0;
     }
     const info = { code, reason, status };
     const canAsk = typeof this._token === "function";
@@ -562,9 +564,12 @@ export class Bus extends Emitter {
     }
     if (!opened && (status === 429 || status === 503)) return this._retry("overloaded", info);
     if (code === 1008 && /token expired/i.test(reason)) {
+      if (!canAsk) return this._finish(new BusError("token_expired", "the token expired and no token callback gives a fresh one", { close: info }));
+      // A fresh token at once; a 401 for it then ends the bus (the callback was asked once).
+      // Fresh tokens that keep expiring before the link is stable back off like 4008s.
       this._authFailures++;
-      if (canAsk && this._authFailures === 1) return this._retry("now", info, "expired");
-      return this._finish(new BusError("token_expired", "the token expired and no token callback gives a fresh one", { close: info }));
+      this._expiredStreak++;
+      return this._retry(this._expiredStreak === 1 ? "now" : "normal", info, "expired");
     }
     if (code === 1013) return this._retry("overloaded", info);
     if (code === 4008) {

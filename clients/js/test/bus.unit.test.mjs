@@ -288,6 +288,18 @@ test("1008 token expired asks the token callback, and a 401 right after stops th
   assert.equal(states.at(-1).state, "closed");
 });
 
+test("tokens that keep expiring before the link is stable back off instead of looping", async () => {
+  const { bus, ws, states } = await opened({ token: () => "t", random: () => 0.5 });
+  ws.drop(1008, "token expired");
+  assert.equal(states.at(-1).delay, 0, "the first expiry reconnects at once");
+  const next = await socketNumber(2);
+  next.open();
+  next.drop(1008, "token expired");
+  assert.equal(states.at(-1).state, "reconnecting");
+  assert.equal(states.at(-1).delay, 2, "the second backs off");
+  bus.close();
+});
+
 test("a 401 asks the token callback once, and a good token carries on", async () => {
   const reasons = [];
   const { bus } = newBus({ token: ({ reason }) => { reasons.push(reason); return "t"; } });
