@@ -56,6 +56,10 @@ export class Broker {
   async #launch(port) {
     const child = spawn(brokerBinary(), ["--port", String(port), "--log-level", "info", ...this.args], { stdio: ["ignore", "ignore", "pipe"] });
     this.child = child;
+    // A test file that ends early (a failure, a timeout) must not leave servers behind.
+    const reap = () => child.kill("SIGKILL");
+    process.once("exit", reap);
+    child.once("exit", () => process.removeListener("exit", reap));
     let log = "";
     this.port = await new Promise((resolvePort, reject) => {
       child.stderr.on("data", (chunk) => {
