@@ -158,6 +158,36 @@ func waitActive(_ publisher: BusClient, _ subscription: Subscription, topic: Str
         #expect(states.withLock { $0.contains { if case .reconnecting = $0 { true } else { false } } }, "it was dropped and came back")
     }
 
+    /// A topic and a pattern on one connection, both dropped by a 4008 and resumed together.
+    @Test func aTopicAndAPatternResumeTogetherAfterA4008() async throws {
+        let server = try TestServer {
+            $0.sendQueueMessages = 8
+            $0.historyMessages = 1000
+            $0.idleTimeout = 1
+        }
+        defer { server.stop() }
+        let proxy = try CuttingProxy(to: server.port)
+        defer { proxy.stop() }
+        let bus = try BusClient(url: "ws://127.0.0.1:\(proxy.port)/bus")
+        defer { bus.close() }
+        let publisher = try BusClient(url: server.url)
+        defer { publisher.close() }
+        let literal = try await bus.subscribe("both.lit")
+        let pattern = try await bus.subscribe("both.p.>")
+        proxy.hold()
+        let big = "\"" + String(repeating: "x", count: 32 << 10) + "\""
+        for _ in 0..<200 {
+            try await publisher.publish("both.lit", json: big)
+            try await publisher.publish("both.p.q", json: big)
+        }
+        try await Task.sleep(for: .seconds(2.5))  // dropped as stalled
+        proxy.release()
+        let fromLiteral = messages(try await collect(literal, messages: 200, timeout: 30))
+        let fromPattern = messages(try await collect(pattern, messages: 200, timeout: 30))
+        #expect(fromLiteral.map(\.seq) == Array(1...200))
+        #expect(fromPattern.map(\.seq) == Array(1...200))
+    }
+
     @Test func historyTooShortIsAGapThatNamesWhatWasLost() async throws {
         let server = try TestServer { $0.historyMessages = 2 }
         defer { server.stop() }

@@ -78,7 +78,10 @@ extension LoopHub {
         patternReplays[replay.token] = nil
         patternReplays.shrinkIfSparse()
         if replay.subscription.replay === replay { replay.subscription.replay = nil }
-        replay.session.stopAwaiting(replay.token)
+        let session = replay.session
+        session.pendingReplays.removeAll { $0 == replay.token }
+        // Its page may be out: the turn passes on once the queue is written.
+        if session.pageOwner == replay.token { session.connection.notifyWhenDrained() }
     }
 
     /// A session's queue drained while a pattern replay waited for it: the next page.
@@ -111,7 +114,7 @@ extension LoopHub {
                                       recovered: replay.recovered, lost: replay.lost)
             replay.owner = 0
             replay.sent = replay.from[0]
-            return continuePatternReplay(replay)
+            return askForPage(replay.token, for: session)
         }
         guard page.owner == replay.owner else { return }
         guard page.recovered else {
@@ -130,11 +133,12 @@ extension LoopHub {
             if replay.owner == loopCount {
                 // Every owner replayed: live from here on, the cursor from `heard`.
                 noteDelivery(to: session, pattern: replay.subscription)
-                return forget(replay)
+                forget(replay)
+                return pageDelivered(to: session, token: replay.token, wantsMore: false)
             }
             replay.sent = replay.from[replay.owner]
         }
-        session.awaitDrain(replay.token)
+        pageDelivered(to: session, token: replay.token, wantsMore: true)
     }
 
     /// The owner's side: a probe (what is lost) or a page (the retained messages above the

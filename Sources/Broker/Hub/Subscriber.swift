@@ -11,23 +11,11 @@ class Subscriber: Hashable {
     /// come from) the replay and are skipped; UInt64.max while the replay is in progress.
     /// nil for a subscriber resuming nothing, so a delivery costs one nil check.
     final var liveFloors: [TopicName: UInt64]?
-    /// The replays waiting for this connection's queue to drain before their next page (a
-    /// topic and a pattern may resume at once on one connection).
+    /// Replays of this connection waiting for their turn to ask for a page, and the one whose
+    /// page is out (asked for, or queued and not yet written): one page per connection at a
+    /// time (see `LoopHub.askForPage`).
     final var pendingReplays: [UInt64] = []
-
-    /// `token`'s next page waits for the queue to drain.
-    final func awaitDrain(_ token: UInt64) {
-        if !pendingReplays.contains(token) { pendingReplays.append(token) }
-        connection.notifyWhenDrained()
-    }
-
-    final func stopAwaiting(_ token: UInt64) { pendingReplays.removeAll { $0 == token } }
-
-    /// The replays to continue now that the queue has drained.
-    final func takeDrainWaiters() -> [UInt64] {
-        defer { pendingReplays = [] }
-        return pendingReplays
-    }
+    final var pageOwner: UInt64?
     /// Subscriptions followed by cursor (Protocol.md "Resuming a pattern"); nil when none,
     /// so a delivery to everyone else costs one nil check.
     final var cursors: [CursorSubscription]?

@@ -49,7 +49,7 @@ extension BusSession: WebSocketService {
 
     /// The queue drained: the replay in progress sends its next page.
     func drained(_ connection: Connection) {
-        for token in takeDrainWaiters() { service.hub.continueReplay(token) }
+        service.hub.pageWritten(by: self)
     }
 
     /// Per topic, the last position the client was sent: the first one of each topic it will
@@ -111,11 +111,9 @@ extension BusSession: HubEndpoint {
             guard connection.isOpen else { return false }
         }
         if page.done {
-            stopAwaiting(page.token)
             setFloor(page.position.seq, for: replay.topic)
             return false
         }
-        awaitDrain(page.token)
         return true
     }
 }
