@@ -321,3 +321,22 @@ func waitActive(_ publisher: BusClient, _ subscription: Subscription, topic: Str
         #expect(Set(try await reader.value) == ["sensors.room1", "sensors.room2", "sensors.room3"])
     }
 }
+
+@Suite struct BusClientCodableTests {
+    struct Reading: Codable, Equatable {
+        let room: String
+        let celsius: Double
+    }
+
+    @Test func encodablesArePublishedAsJSONAndDecodeBack() async throws {
+        let server = try TestServer()
+        defer { server.stop() }
+        let bus = try BusClient(url: server.url)
+        defer { bus.close() }
+        let readings = try await bus.subscribe("readings.>")
+        let ack = try await bus.publish("readings.kitchen", value: Reading(room: "kitchen", celsius: 21.5))
+        #expect(ack.seq == 1)
+        let received = messages(try await collect(readings, messages: 1))
+        #expect(try received.first?.decode(Reading.self) == Reading(room: "kitchen", celsius: 21.5))
+    }
+}
