@@ -16,6 +16,7 @@ final class Router {
     let publish: PublishEndpoint
     let history: HistoryEndpoint
     let metrics = MetricsEndpoint()
+    let preflight = PreflightEndpoint()
     let console = PageEndpoint(fixed: ConsolePage.html, contentType: "text/html; charset=utf-8")
     let health: PageEndpoint
     let ready: PageEndpoint
@@ -53,6 +54,8 @@ final class Router {
         case "/readyz": return .http(ready)
         case "/metrics": return .http(metrics)
         default:
+            // A CORS preflight is answered for the path, whatever endpoint serves its method.
+            if request.method == "OPTIONS" && CrossOrigin.methods(forPath: path) != nil { return .http(preflight) }
             if path.hasPrefix(PublishEndpoint.prefix) { return .http(publish) }
             if path.hasPrefix(HistoryEndpoint.prefix) { return .http(history) }
             return .http(notFound)
