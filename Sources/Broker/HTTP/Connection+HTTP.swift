@@ -216,4 +216,6 @@ struct HTTPExchange {
     var pendingInput: [UInt8] = []
     /// The CORS header lines every answer to `request` carries (its `Origin` was allowed).
     var crossOrigin: [UInt8]?
+    /// Loop time at which the request's token expires (an event stream ends then).
+    var tokenExpiry: UInt64?
 }

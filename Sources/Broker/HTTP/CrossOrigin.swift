@@ -22,7 +22,7 @@ enum CrossOrigin {
     /// The methods a cross-origin page may use on `path`; nil for a path CORS does not open.
     static func methods(forPath path: String) -> String? {
         if path.hasPrefix(PublishEndpoint.prefix) { return "POST" }
-        if path.hasPrefix(HistoryEndpoint.prefix) || path.hasPrefix("/sse/") { return "GET" }
+        if path.hasPrefix(HistoryEndpoint.prefix) || path.hasPrefix(EventStreamEndpoint.prefix) { return "GET" }
         return nil
     }
 
