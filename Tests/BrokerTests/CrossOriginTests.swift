@@ -55,6 +55,18 @@ import Testing
         #expect(answer.body.contains("\"forbidden\""))
     }
 
+    /// Bad input: a preflight has no body; one that comes with one is refused and the
+    /// connection closed (the body is never read).
+    @Test func preflightWithABodyIs400AndCloses() throws {
+        let server = try LiveServer { $0.allowedOrigins = [Self.app] }
+        defer { server.stop() }
+        let raw = try RawSocket(port: server.port)
+        raw.send("OPTIONS /publish/a HTTP/1.1\r\nHost: 127.0.0.1\r\nOrigin: \(Self.app)\r\nContent-Length: 3\r\n\r\nabc")
+        let answer = raw.read(timeout: 5)
+        let text = String(decoding: answer.bytes, as: UTF8.self)
+        #expect(text.hasPrefix("HTTP/1.1 400") && text.contains("bad_request") && answer.eof, "\(text)")
+    }
+
     /// With no `--allowed-origin`, nothing cross-origin passes (the default is same host only).
     @Test func withNoAllowedOriginsACrossOriginPreflightIsRefused() throws {
         let server = try LiveServer()
