@@ -247,6 +247,27 @@ import Testing
         })
     }
 
+    /// A stream holds a connection slot like any connection: at the limit the next client
+    /// gets 503, and the slot comes back when the stream's client goes.
+    @Test func streamsCountAgainstTheConnectionLimit() throws {
+        let server = try LiveServer { $0.maxConnections = 1 }
+        defer { server.stop() }
+        let (client, _) = try Self.open(server.port, "/sse/limit.a")
+        let refused = try RawSocket(port: server.port)
+        #expect(refused.readHTTPHead().hasPrefix("HTTP/1.1 503"))
+        client.socket.close()
+        #expect(eventually { (try? HTTPResult(port: server.port, "/healthz"))?.status == 200 })
+    }
+
+    /// An empty Last-Event-ID is no id: `since` is used.
+    @Test func emptyLastEventIDFallsBackToSince() throws {
+        let server = try LiveServer()
+        defer { server.stop() }
+        for i in 1...3 { #expect(try Self.publish(server.port, "empty.a", "\(i)").status == 200) }
+        let (_, opening) = try Self.open(server.port, "/sse/empty.a?last=1", headers: [("Last-Event-ID", "")])
+        #expect(opening.filter { $0.name == nil && $0.data != nil }.map { $0.json?["seq"] as? Int } == [3], "\(opening)")
+    }
+
     /// Quiet streams get an empty event every --sse-heartbeat, carrying the current id.
     @Test func heartbeatsCarryTheCurrentID() throws {
         let server = try LiveServer { $0.sseHeartbeat = 0.3 }

@@ -87,11 +87,12 @@ final class EventStreamEndpoint: HTTPEndpoint {
     }
 
     /// `Last-Event-ID` (an `EventSource` sends it on its own reconnects) wins over `?since=`,
-    /// which wins over `?last=`. Only a `last` that is not a whole number is refused: an id the
-    /// stream cannot use is answered in the stream.
+    /// which wins over `?last=`; an empty one is absent (a browser sends none before its first
+    /// id). Only a `last` that is not a whole number is refused: an id the stream cannot use is
+    /// answered in the stream.
     static func resumeRequest(_ request: HTTPRequest) -> Result<EventStreamPosition.Request, Refusal> {
-        if let id = request.headers["Last-Event-ID"] { return .success(.id(id)) }
-        if let since = request.queryItem("since") { return .success(.id(since)) }
+        if let id = request.headers["Last-Event-ID"], !id.isEmpty { return .success(.id(id)) }
+        if let since = request.queryItem("since"), !since.isEmpty { return .success(.id(since)) }
         guard let last = request.queryItem("last") else { return .success(.none) }
         guard let count = DecimalNumber.saturating(last) else {
             return .failure(Refusal(code: .badRequest, message: "last must be a whole number"))
