@@ -239,7 +239,7 @@ import Testing
         let (client, _) = try Self.open(server.port, "/sse/count.a?topic=count.b")
         let during = try HTTPResult(port: server.port, "/metrics")
         #expect(during.sample("bus_sse_streams") == 1 && during.sample("bus_subscriptions") == 2, "\(during.body)")
-        #expect(during.sample("bus_sse_streams_total") == 1)
+        #expect(during.sample("bus_sse_streams_opened_total") == 1)
         client.socket.close()
         #expect(eventually {
             let after = try? HTTPResult(port: server.port, "/metrics")

@@ -32,7 +32,7 @@ enum MetricsExposition {
                   UInt64(loops.reduce(0) { $0 + $1.connections }))
         out.gauge("bus_sse_streams", "Open Server-Sent Events streams (GET /sse), also counted in bus_connections.",
                   UInt64(loops.reduce(0) { $0 + $1.eventStreams }))
-        out.counter("bus_sse_streams_total", "Server-Sent Events streams started.", total.eventStreamsOpened)
+        out.counter("bus_sse_streams_opened_total", "Server-Sent Events streams started.", total.eventStreamsOpened)
         out.counter("bus_connections_accepted_total", "Connections accepted.", total.connectionsAccepted)
         out.counter("bus_connections_refused_total", "Connections refused with 503 at the connection limit.",
                     total.connectionsRefused)
