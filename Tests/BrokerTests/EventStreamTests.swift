@@ -184,13 +184,15 @@ import Testing
     /// A stream that stops reading is dropped like a WebSocket slow consumer: a named event
     /// with the last position per topic and the id to resume from, then the end; resuming
     /// from that id loses nothing and repeats nothing.
-    @Test func slowStreamGetsANamedEventThenResumesWithoutGapOrDuplicate() throws {
+    /// Large messages: the drop almost surely finds an event partly written.
+    @Test(arguments: [2000, 50_000])
+    func slowStreamGetsANamedEventThenResumesWithoutGapOrDuplicate(_ size: Int) throws {
         let server = try ServerProcess(["--loops", "2", "--socket-send-buffer", "4096", "--send-queue-messages", "16",
                                         "--slow-consumer-grace", "3600", "--close-timeout", "3600", "--history-messages", "1000"])
         defer { server.stop() }
         let slow = try EventStreamClient(port: server.port, target: "/sse/slow.t", receiveBuffer: 4096)
         _ = slow.events { $0.contains { $0.isEmpty && $0.id != nil } }
-        let body = "\"" + String(repeating: "x", count: 2000) + "\""
+        let body = "\"" + String(repeating: "x", count: size) + "\""
         let publisher = try BusClient(port: server.port)
         for _ in 0..<300 { _ = try publisher.publish("slow.t", json: body, ack: false) }
         _ = try publisher.publish("slow.t", json: "0")  // acked: everything before is sequenced
@@ -198,7 +200,11 @@ import Testing
         #expect(slow.ended)
         let notice = all.first { $0.name == "slow_consumer" }
         #expect(notice?.json?["code"] as? String == "slow_consumer", "\(all.suffix(3))")
-        let received = all.filter { $0.name == nil && $0.data != nil }.compactMap { $0.json?["seq"] as? Int }
+        // Every event whole: an event partly written when the stream was dropped is completed
+        // before the notice, never merged with it.
+        let events = all.filter { $0.name == nil && $0.data != nil }
+        #expect(events.allSatisfy { $0.json != nil }, "a torn event")
+        let received = events.compactMap { $0.json?["seq"] as? Int }
         #expect(received == Array(1...received.count), "in order, no gap")
         let positions = notice?.json?["positions"] as? [[String: Any]]
         #expect(positions?.first?["seq"] as? Int == received.count, "\(String(describing: positions))")
@@ -212,6 +218,7 @@ import Testing
         resumer.socket.close()
         let log = server.stopAndReadLog()
         #expect(log.contains("slow consumer dropped") && log.contains("stream=sse"), "\(log.suffix(500))")
+        print("size \(size): \(log.contains("completed_event=true") ? "a partly written event was completed" : "no event was partly written")")
     }
 
     /// Input after the request is read only to see EOF: a client that floods is cut off

@@ -111,7 +111,8 @@ extension Connection {
         markDroppedSlow()
         loop.metrics.slowConsumerDrops &+= 1
         log.info("slow consumer dropped", peerFields + [("id", String(id)), ("cause", cause), ("stream", "sse"),
-                                           ("queued_messages", String(messages / 2)), ("queued_bytes", String(bytes))])
+                                           ("queued_messages", String(messages / 2)), ("queued_bytes", String(bytes)),
+                                           ("completed_event", String(started?.stamp != nil))])
     }
 
     /// The stream is over (closing or gone): its subscriptions go.
