@@ -286,6 +286,15 @@ import Testing
         #expect(beats.count >= 2 && beats.allSatisfy { $0.id == id }, "\(opening) \(beats)")
     }
 
+    /// A server shutting down ends its streams (the browser comes back after its `retry:`).
+    @Test func shutdownEndsStreams() throws {
+        let server = try LiveServer()
+        let (client, _) = try Self.open(server.port, "/sse/down.a")
+        server.stop()
+        _ = client.untilEnd(timeout: 10)
+        #expect(client.ended)
+    }
+
     /// The stream's head carries CORS for an allowed origin.
     @Test func crossOriginStreamEchoesTheOrigin() throws {
         let server = try LiveServer { $0.allowedOrigins = [CrossOriginTests.app] }
