@@ -18,6 +18,8 @@ struct LoopMetrics: Sendable {
     var deliveredBytes = ByKind()
 
     var slowConsumerDrops: UInt64 = 0
+    /// Server-Sent Events streams started (GET /sse answered 200).
+    var eventStreamsOpened: UInt64 = 0
     /// Times the server stopped reading a connection whose send queue was half full.
     var backlogPauses: UInt64 = 0
     /// Connections closed for sending too many requests that were refused in a row.
@@ -61,4 +63,6 @@ struct LoopSnapshot: Sendable {
     let reassemblyBytes: Int
     /// Slow consumers dropped whose notice and close frame are still on their way.
     var slowConsumersClosing = 0
+    /// Open Server-Sent Events streams (also counted in `connections`).
+    var eventStreams = 0
 }
