@@ -1,4 +1,5 @@
 import Auth
+import BusProtocol
 import Foundation
 import Testing
 @testable import Broker
@@ -117,16 +118,43 @@ import Testing
         #expect(opening.filter { $0.name == nil && $0.data != nil }.count == 1)
     }
 
-    /// Wildcards stream live; their id says they cannot resume, and asking is answered
-    /// `recovered: false`, never silently.
-    @Test func patternStreamsAreLiveAndSayTheyCannotResume() throws {
+    /// A wildcard stream's ids are its cursor: cut after any event, it resumes from that id
+    /// with every message of every matching topic (new ones too) once, in order per topic.
+    @Test(arguments: [2, 3]) func patternStreamsResumeFromTheirCursor(loops: Int) throws {
+        let server = try LiveServer { $0.loops = loops }
+        defer { server.stop() }
+        let (first, opening) = try Self.open(server.port, "/sse/wild.%3E")
+        #expect(opening.last.flatMap { $0.id }.flatMap { Cursor(parsing: $0) } != nil, "\(opening)")
+        for i in 1...6 { #expect(try Self.publish(server.port, "wild.t\(i % 3)", "\(i)").status == 200) }
+        let seen = first.messages(6)
+        let resumeID = seen[3].id!
+        #expect(Cursor(parsing: resumeID) != nil, "\(resumeID)")
+        first.socket.close()
+        for i in 7...12 { #expect(try Self.publish(server.port, "wild.t\(i % 5)", "\(i)").status == 200) }  // two new topics
+        let (second, resumed) = try Self.open(server.port, "/sse/wild.%3E", headers: [("Last-Event-ID", resumeID)])
+        #expect(resumed.first { $0.name == "recovered" }?.json?["recovered"] as? Bool == true, "\(resumed)")
+        var replayed = resumed.filter { $0.name == nil && $0.data != nil }.compactMap { $0.json }
+        if replayed.count < 8 { replayed += second.messages(8 - replayed.count).compactMap { $0.json } }
+        let all = seen.prefix(4).compactMap { $0.json } + replayed
+        #expect(all.compactMap { $0["data"] as? Int }.sorted() == Array(1...12), "\(all.map { $0["data"] ?? "?" })")
+        for topic in Set(all.compactMap { $0["topic"] as? String }) {
+            let seqs = all.filter { $0["topic"] as? String == topic }.compactMap { $0["seq"] as? Int }
+            #expect(seqs == Array(1...seqs.count), "\(topic): \(seqs)")
+        }
+    }
+
+    /// `last` on a wildcard stream replays each matching topic's newest; a cursor from another
+    /// server life is not a recovery.
+    @Test func patternStreamsTakeLastAndRefuseForeignCursors() throws {
         let server = try LiveServer()
         defer { server.stop() }
-        let (client, opening) = try Self.open(server.port, "/sse/wild.%3E?last=10")
-        #expect(opening.first { $0.name == "recovered" }?.json?["recovered"] as? Bool == false, "\(opening)")
-        #expect(opening.last?.id == "live")
-        #expect(try Self.publish(server.port, "wild.x.y", "1").status == 200)
-        #expect(client.messages(1).first?.json?["topic"] as? String == "wild.x.y")
+        for i in 1...4 { #expect(try Self.publish(server.port, "wild.t\(i % 2)", "\(i)").status == 200) }
+        let (stream, opening) = try Self.open(server.port, "/sse/wild.%3E?last=1")
+        var replayed = opening.filter { $0.name == nil && $0.data != nil }
+        if replayed.count < 2 { replayed += stream.messages(2 - replayed.count) }
+        #expect(replayed.compactMap { $0.json?["data"] as? Int }.sorted() == [3, 4], "\(replayed)")
+        let (_, foreign) = try Self.open(server.port, "/sse/wild.%3E", headers: [("Last-Event-ID", "0123456789abcdef.9.9")])
+        #expect(foreign.first { $0.name == "recovered" }?.json?["recovered"] as? Bool == false, "\(foreign)")
     }
 
     @Test(arguments: [

@@ -108,6 +108,8 @@ final class Connection: QueueHolder {
     var queuedBytes: Int { queue.byteCount }
     var queuedMessages: Int { queue.count }
     var isOpen: Bool { phase == .open }
+    /// It takes the hub's deliveries: an open WebSocket or an event stream.
+    var takesDeliveries: Bool { phase == .open || phase == .streaming }
 
     // MARK: reading
 

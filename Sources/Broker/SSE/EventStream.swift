@@ -53,6 +53,13 @@ final class EventStream: Subscriber {
         connection.enqueueStreamBytes(Array("id: \(position.id)\n\n".utf8))
     }
 
+    /// A cursor stream's pattern is in (its ack; a resume's replay follows).
+    override func acknowledgeCursor(requestID: [UInt8]?, pattern: TopicPattern, cursor: String, recovered: Bool?, lost: [LostTopic]) {
+        guard connection.phase == .streaming else { return }
+        if recovered == false { unrecovered += lost.isEmpty ? [pattern.string] : lost.map(\.topic.string) }
+        settled()
+    }
+
     func heartbeat() -> [UInt8] { Array("id: \(position.id)\n\n".utf8) }
 
     func tokenExpiredEvent() -> [UInt8] {

@@ -1,3 +1,4 @@
+import BusProtocol
 import Topics
 
 /// **The seam** between Server-Sent Events and resumable positions: every decision about what
@@ -19,11 +20,11 @@ import Topics
 /// - one topic: `t:<epoch>:<seq>`, the position of the last message sent;
 /// - several: `t:<epoch>:<seq>,<epoch>:<seq>,…`, one per topic in the stream's (sorted) order;
 ///   `-` for a topic whose position is not known yet (replayed from its start, not a recovery).
-/// A stream with a wildcard pattern (or more topics) is live only: its id is `live`, and
-/// resuming from it, or asking a pattern for `last`, is answered `recovered: false`.
-///
-/// Cursors (one offset per owner loop, issue 15 item 1) replace this file's implementation:
-/// the calls above stay.
+/// A stream with a wildcard pattern (or more topics) follows a **cursor** (Protocol.md,
+/// "Resuming a pattern"): every pattern is a cursor subscription, and each event's id is the
+/// stream's cursor as that event is queued — per owner loop, the least offset any of its
+/// patterns stands at, so everything up to it has been queued before the event. The id is
+/// exact at every event, so a resume needs no positions beside it.
 struct EventStreamPosition {
     /// What the client asked for, by precedence: `Last-Event-ID` wins over `?since=`, which
     /// wins over `?last=`.
@@ -42,6 +43,9 @@ struct EventStreamPosition {
         /// Why the requested position cannot be used at all (malformed, from another stream or
         /// server, or a stream that cannot resume): answered `recovered: false` at once.
         var refused: String?
+        /// Cursor streams: resume every pattern from this cursor, or its newest `last`.
+        var cursor: Cursor?
+        var last: Int?
     }
 
     /// Most literal topics whose positions fit one id within 256 bytes (each at most a
@@ -52,6 +56,30 @@ struct EventStreamPosition {
     private let patterns: [TopicPattern]
     private let topics: [TopicName]?
     private var positions: [TopicName: TopicPosition] = [:]
+    /// Cursor streams: where the offsets come from, and where a drop rewound them to.
+    private var source: CursorSource?
+    private var rewound: [UInt64]?
+
+    /// A cursor stream's hub and subscriber, read for its offsets.
+    private final class CursorSource {
+        unowned let hub: LoopHub
+        unowned let stream: Subscriber
+        init(hub: LoopHub, stream: Subscriber) {
+            self.hub = hub
+            self.stream = stream
+        }
+
+        /// Per owner, the least offset of the stream's cursor subscriptions.
+        var offsets: [UInt64] {
+            var least = hub.heard
+            for subscription in stream.cursors ?? [] {
+                for (owner, offset) in subscription.offsets(heard: hub.heard).enumerated() where offset < least[owner] {
+                    least[owner] = offset
+                }
+            }
+            return least
+        }
+    }
 
     init(patterns: [TopicPattern]) {
         self.patterns = patterns
@@ -67,8 +95,15 @@ struct EventStreamPosition {
     mutating func plan(for request: Request) -> Plan {
         let live = patterns.map { (pattern: $0, from: ReplayStart?.none) }
         guard let topics else {
-            let refused: String? = request == .none ? nil : "streams with a wildcard pattern (or over \(Self.maxTopics) topics) cannot resume yet"
-            return Plan(starts: live, resuming: request != .none, refused: refused)
+            switch request {
+            case .none: return Plan(starts: live, resuming: false, refused: nil)
+            case .last(let count): return Plan(starts: live, resuming: true, refused: nil, last: count)
+            case .id(let text):
+                guard let cursor = Cursor(parsing: text), EventStreamEncoding.isValidID(text.utf8) else {
+                    return Plan(starts: live, resuming: true, refused: "the id \(Self.shown(text)) is not a position of this stream")
+                }
+                return Plan(starts: live, resuming: true, refused: nil, cursor: cursor)
+            }
         }
         switch request {
         case .none:
@@ -90,7 +125,18 @@ struct EventStreamPosition {
 
     /// Subscribes `stream` as `plan` says: replays on the owners for resumed topics, live
     /// subscriptions for the rest. Each answers `settle` (through `EventStream`).
-    func start(_ plan: Plan, for stream: Subscriber, on hub: LoopHub) {
+    mutating func start(_ plan: Plan, for stream: Subscriber, on hub: LoopHub) {
+        if topics == nil {
+            source = CursorSource(hub: hub, stream: stream)
+            for (pattern, _) in plan.starts {
+                if plan.cursor != nil || plan.last != nil {
+                    hub.resumePattern(stream, pattern: pattern, cursor: plan.cursor, last: plan.last, positions: [:], requestID: nil)
+                } else {
+                    hub.followCursor(stream, pattern: pattern, requestID: nil)
+                }
+            }
+            return
+        }
         for (pattern, from) in plan.starts {
             if let from, let topic = pattern.literal {
                 hub.resume(stream, topic: topic, from: from, requestID: nil)
@@ -115,6 +161,16 @@ struct EventStreamPosition {
     /// The stream is dropped with `lost` unsent: each topic's position goes back to just
     /// before the first message of it that was lost.
     mutating func rewind(before lost: [DeliveryStamp]) {
+        if let source {
+            // Per owner, everything below its first lost message was queued before it.
+            var offsets = source.offsets
+            for stamp in lost where stamp.offset > 0 {
+                let owner = source.hub.owner(of: stamp.topic)
+                offsets[owner] = min(offsets[owner], stamp.offset - 1)
+            }
+            rewound = offsets
+            return
+        }
         var first: [TopicName: TopicPosition] = [:]
         for stamp in lost where first[stamp.topic].map({ stamp.position.seq < $0.seq }) ?? true {
             first[stamp.topic] = stamp.position
@@ -126,6 +182,10 @@ struct EventStreamPosition {
 
     /// Names everything sent so far.
     var id: String {
+        if let source {
+            let text = Cursor(epoch: source.hub.serverEpoch, offsets: rewound ?? source.offsets).text
+            return EventStreamEncoding.isValidID(text.utf8) ? text : Self.liveID
+        }
         guard let topics else { return Self.liveID }
         let text = "t:" + topics.map { positions[$0].map { "\($0.epoch):\($0.seq)" } ?? "-" }.joined(separator: ",")
         return EventStreamEncoding.isValidID(text.utf8) ? text : Self.liveID
