@@ -72,6 +72,8 @@ export interface BusOptions {
   reconnect?: Partial<ReconnectOptions>;
   /** ms to wait for a publish ack (10000). */
   publishTimeout?: number;
+  /** Publishes that may wait for the link while it is down (default 1000). */
+  maxPendingPublishes?: number;
   /** Per-topic positions kept per subscription for duplicate detection (10000). */
   maxTrackedTopics?: number;
   /** Uniform in [0, 1): the jitter source (Math.random). */
@@ -103,7 +105,7 @@ export interface StateInfo {
 
 export declare class BusError extends Error {
   constructor(code: string, message: string, details?: object);
-  /** A Protocol.md error code, or one of: not_connected, unknown_outcome, timeout, unauthorized, token_expired, refused, closed, bad_frame, listener_failed, token_failed. */
+  /** A Protocol.md error code, or one of: too_many_pending, unknown_outcome, timeout, unauthorized, token_expired, refused, closed, bad_frame, listener_failed, token_failed. */
   code: string;
   topic?: string;
   positions?: TopicPosition[];

@@ -52,7 +52,7 @@ const MAX_RESUME_POSITIONS = 1000;
 /**
  * An error with a stable code. Codes: every server error code of Protocol.md ("forbidden",
  * "invalid_topic", "rate_limited", …) plus these client ones:
- * - "not_connected": publish while the link is down (nothing was sent; publish again later);
+ * - "too_many_pending": publish while the link is down and `maxPendingPublishes` already wait;
  * - "unknown_outcome": the link dropped, or the bus was closed, before the ack: the message may
  *   or may not have been published. It is never resent (the protocol has no idempotency key);
  * - "timeout": no ack within the publish timeout (outcome unknown as well);
@@ -394,6 +394,9 @@ export class Bus extends Emitter {
     this._reconnect = { ...DEFAULT_RECONNECT, ...(options.reconnect ?? {}) };
     this._random = options.random ?? Math.random;
     this._publishTimeout = options.publishTimeout ?? DEFAULT_PUBLISH_TIMEOUT;
+    this._maxPendingPublishes = options.maxPendingPublishes ?? 1000;
+    /** Publishes waiting for the link (nothing sent yet), oldest first. */
+    this._waitingPublishes = [];
     this._maxTrackedTopics = options.maxTrackedTopics ?? DEFAULT_MAX_TRACKED_TOPICS;
     /** "connecting" | "connected" | "reconnecting" | "closed" */
     this.state = "connecting";
@@ -450,8 +453,10 @@ export class Bus extends Emitter {
   /**
    * Publishes JSON (any value JSON.stringify accepts) or binary (a Uint8Array, another typed
    * array view or an ArrayBuffer). Resolves with the server's ack; rejects with a BusError:
-   * "not_connected" at once while the link is down (nothing sent), "unknown_outcome" if the link
-   * drops before the ack, "timeout", or the server's error code. Never resent.
+   * While the link is down it waits for it (within its timeout, at most `maxPendingPublishes`
+   * of them, else "too_many_pending"), as BusClient does. Rejects "unknown_outcome" if the
+   * link drops after it was sent and before the ack, "timeout", or the server's error code.
+   * Never resent.
    * @param {string} topic
    * @param {unknown} data
    * @param {{timeout?: number}} [options]
@@ -521,6 +526,9 @@ export class Bus extends Emitter {
       if (reason !== "initial") this.stats.reconnects++;
       this._setState("connected", {});
       for (const sub of this._subscriptions.values()) this._sendSubscribe(sub);
+      const waiting = this._waitingPublishes;
+      this._waitingPublishes = [];
+      for (const publish of waiting) publish.send();
     };
     ws.onerror = (event) => {
       // Browsers never say why a handshake failed; Node's ws says "Unexpected server response: 401".
@@ -598,6 +606,9 @@ export class Bus extends Emitter {
       try { ws.close(1000, "bye"); } catch { /* already closing */ }
     }
     this._failInFlight("unknown_outcome", "the bus closed before the ack: the message may or may not have been published");
+    const waiting = this._waitingPublishes;
+    this._waitingPublishes = [];
+    for (const publish of waiting) publish.fail(new BusError("closed", "the bus was closed: nothing was sent"));
     for (const sub of this._subscriptions.values()) sub._close(error ?? new BusError("closed", "the bus was closed"));
     this._setState("closed", error ? { error } : {});
     if (error) this._report(error);
@@ -635,8 +646,26 @@ export class Bus extends Emitter {
 
   _publish(frameFor, options) {
     return new Promise((resolve, reject) => {
+      if (this._closed) return reject(new BusError("closed", "the bus was closed: nothing was sent"));
       if (!this.connected || !this._ws) {
-        return reject(new BusError("not_connected", `not connected (${this.state}): nothing was sent`));
+        if (this._waitingPublishes.length >= this._maxPendingPublishes) {
+          return reject(new BusError("too_many_pending", `${this._maxPendingPublishes} publishes already wait for the connection`));
+        }
+        const timeout = options.timeout ?? this._publishTimeout;
+        const deadline = Date.now() + timeout;
+        const waiting = {
+          timer: setTimeout(() => {
+            this._waitingPublishes = this._waitingPublishes.filter((p) => p !== waiting);
+            reject(new BusError("timeout", `not connected within ${timeout} ms: nothing was sent`));
+          }, timeout),
+          send: () => {
+            clearTimeout(waiting.timer);
+            this._publish(frameFor, { ...options, timeout: Math.max(1, deadline - Date.now()) }).then(resolve, reject);
+          },
+          fail: (error) => { clearTimeout(waiting.timer); reject(error); },
+        };
+        this._waitingPublishes.push(waiting);
+        return;
       }
       const id = this._nextId++;
       const key = String(id);

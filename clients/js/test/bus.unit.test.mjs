@@ -257,17 +257,21 @@ test("a publish in flight when the link drops ends unknown_outcome and is never 
   assert.equal(ws.envelopes.filter((e) => e.type === "publish").length, 1);
   ws.drop(1006);
   await assert.rejects(inFlight, (e) => e instanceof BusError && e.code === "unknown_outcome");
-  await assert.rejects(bus.publish("t", 2), (e) => e.code === "not_connected", "while reconnecting: at once, nothing sent");
+  // While reconnecting a publish waits for the link (as BusClient's do), then goes once.
+  const waiting = bus.publish("t", 2);
   const next = await socketNumber(2);
   next.open();
-  assert.equal(next.sent.filter((f) => typeof f !== "string" || JSON.parse(f).type === "publish").length, 0, "nothing resent");
+  const published = next.sent.filter((f) => typeof f === "string" && JSON.parse(f).type === "publish").map((f) => JSON.parse(f));
+  assert.deepEqual(published.map((p) => p.data), [2], "the waiting publish is sent; the one of unknown outcome is not resent");
+  next.text({ type: "ack", id: published[0].id, op: "publish", topic: "t", epoch: "e", seq: 4, subscribers: 0 });
+  assert.equal((await waiting).seq, 4);
   const acked = bus.publish("t", new Uint8Array([1]));
   const frame = next.sent.at(-1);
   assert.ok(frame instanceof Uint8Array && frame[0] === 0x01);
   const id = new TextDecoder().decode(frame.subarray(3, 3 + frame[2]));
   next.text({ type: "ack", id, op: "publish", topic: "t", epoch: "e", seq: 5, subscribers: 2 });
   assert.deepEqual(await acked, { topic: "t", epoch: "e", seq: 5, subscribers: 2 });
-  assert.equal(bus.stats.published, 1);
+  assert.equal(bus.stats.published, 2);
   const refused = bus.publish("t", 3);
   next.text({ type: "error", id: next.envelopes.at(-1).id, code: "forbidden", message: "no", topic: "t" });
   await assert.rejects(refused, (e) => e.code === "forbidden" && e.topic === "t");
@@ -350,4 +354,15 @@ test("1,000 clients dropped by one restart spread their reconnections over the f
   const buckets = Array(10).fill(0);
   for (const d of delays) buckets[Math.floor(d / 300)]++;
   assert.ok(buckets.every((n) => n >= 50 && n <= 150), `per 300 ms: ${buckets}`);
+});
+
+test("publishes waiting for the link are bounded and time out with nothing sent", async () => {
+  const { bus, ws } = await opened({ maxPendingPublishes: 2, publishTimeout: 50 });
+  ws.drop(1006);
+  const first = bus.publish("t", 1);
+  const second = bus.publish("t", 2);
+  await assert.rejects(bus.publish("t", 3), (e) => e.code === "too_many_pending");
+  await assert.rejects(first, (e) => e.code === "timeout");
+  await assert.rejects(second, (e) => e.code === "timeout");
+  bus.close();
 });
