@@ -28,6 +28,11 @@ func checkRoundTrip(_ request: ClientRequest) {
     case .last(let count):
         precondition(count >= 0, "negative last")
         text += #""last":\#(count)}"#
+    case .cursor(let cursor, let positions):
+        precondition(Cursor(parsing: cursor.text) == cursor, "a cursor's text does not parse back: \(cursor.text)")
+        precondition(positions.count <= ClientRequest.maxResumePositions, "too many positions")
+        let held = positions.map { #"{"topic":"# + JSONText.quoted($0.topic) + #","epoch":"# + JSONText.quoted($0.epoch) + #","seq":\#($0.seq)}"# }
+        text += #""since":{"cursor":"# + JSONText.quoted(cursor.text) + #","positions":["# + held.joined(separator: ",") + "]}}"
     }
     guard case .success(let again) = parse(Array(text.utf8)) else { preconditionFailure("re-encoded resume refused: \(text)") }
     precondition(again.resume == resume && again.topic == request.topic, "resume does not round-trip: \(text)")
