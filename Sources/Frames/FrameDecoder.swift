@@ -38,8 +38,15 @@ public struct FrameDecoder {
 
     /// Our side of the connection, which fixes the masking rule (§5.1).
     public let role: Role
-    /// Largest message, summed over its fragments, that we reassemble; beyond it 1009.
+    /// Largest message, summed over its fragments, that we reassemble; beyond it 1009. A
+    /// compressed message is held to it both compressed and inflated.
     public let maxMessageSize: Int
+    /// Set when permessage-deflate was negotiated (RFC 7692): RSV1 then marks a compressed
+    /// message, inflated whole once its last frame is in. Shared: see `Inflater`.
+    public let inflater: Inflater?
+    /// A further bound on inflated bytes, set by the caller before each `next` (the server's
+    /// reassembly budget left); beyond it, or `maxMessageSize`, 1009.
+    public var inflateLimit = Int.max
 
     private var phase = Phase.header
 
@@ -53,6 +60,8 @@ public struct FrameDecoder {
     /// The frame whose payload is being read.
     private var frameOpcode = Opcode.continuation
     private var frameFin = false
+    /// The message being read is compressed (RSV1 on its first frame, RFC 7692 §6.1).
+    private var messageCompressed = false
     private var frameMask: MaskKey?
     private var frameRemaining = 0
     /// Payload bytes of this frame already read; the key phase for unmasking the next piece.
@@ -68,10 +77,11 @@ public struct FrameDecoder {
     /// Carries a code point split across pieces and fragments of a text message.
     private var textValidator = UTF8Validator()
 
-    public init(role: Role, maxMessageSize: Int) {
+    public init(role: Role, maxMessageSize: Int, inflater: Inflater? = nil) {
         precondition(maxMessageSize >= 0, "maxMessageSize must not be negative")
         self.role = role
         self.maxMessageSize = maxMessageSize
+        self.inflater = inflater
     }
 
     /// No partial frame and no message in progress: the peer may close the TCP stream here.
@@ -180,9 +190,15 @@ public struct FrameDecoder {
     }
 
     /// Byte 0: FIN, RSV1–3, opcode (§5.2), judged against the fragmentation state (§5.4).
+    /// RSV1 is the permessage-deflate bit once negotiated, on a message's first frame only
+    /// (RFC 7692 §6.1); every other reserved bit, or RSV1 without the extension, is 1002.
     private func check(first: UInt8) -> FrameError? {
-        if first & 0x70 != 0 { return .reservedBitsSet }
+        if first & 0x30 != 0 || (first & 0x40 != 0 && inflater == nil) { return .reservedBitsSet }
         guard let opcode = Opcode(rawValue: first & 0x0F) else { return .unknownOpcode(first & 0x0F) }
+        if first & 0x40 != 0 {
+            if opcode.isControl { return .compressedControlFrame }
+            if opcode == .continuation { return messageOpcode == nil ? .continuationWithoutMessage : .compressedContinuation }
+        }
         let fin = first & 0x80 != 0
         switch opcode {
         case .close, .ping, .pong: return fin ? nil : .fragmentedControlFrame
@@ -229,6 +245,7 @@ public struct FrameDecoder {
         let frameLength = Int(length)
         frameOpcode = Opcode(rawValue: first & 0x0F)!
         frameFin = first & 0x80 != 0
+        if frameOpcode == .text || frameOpcode == .binary { messageCompressed = first & 0x40 != 0 }
         frameMask = second & 0x80 == 0 ? nil : MaskKey(byte(cursor), byte(cursor + 1), byte(cursor + 2), byte(cursor + 3))
         frameRemaining = frameLength
         frameOffset = 0
@@ -245,6 +262,11 @@ public struct FrameDecoder {
             index += frameRemaining
             frameRemaining = 0
             if let mask = frameMask { Masking.apply(mask, offset: 0, to: payload) }
+            if messageCompressed && !frameOpcode.isControl {
+                messageCompressed = false
+                returned = try inflate(UnsafeRawBufferPointer(payload))
+                return try deliver(returned!.bytes)
+            }
             return try deliver(UnsafeRawBufferPointer(payload))
         }
         if !frameOpcode.isControl, frameOpcode != .continuation { messageOpcode = frameOpcode }
@@ -262,7 +284,8 @@ public struct FrameDecoder {
         if let mask = frameMask { Masking.apply(mask, offset: frameOffset, to: piece) }
         frameOffset += take
         frameRemaining -= take
-        if !frameOpcode.isControl, messageOpcode == .text, !textValidator.validate(UnsafeRawBufferPointer(piece)) {
+        if !frameOpcode.isControl, messageOpcode == .text, !messageCompressed,
+           !textValidator.validate(UnsafeRawBufferPointer(piece)) {
             throw fail(.invalidUTF8)
         }
         store(UnsafeRawBufferPointer(piece))
@@ -301,6 +324,18 @@ public struct FrameDecoder {
         }
         guard frameFin, let opcode = messageOpcode else { return nil }
         messageOpcode = nil
+        if messageCompressed {
+            messageCompressed = false
+            let compressed = buffer
+            buffer = nil
+            returned = try inflate(compressed?.bytes ?? UnsafeRawBufferPointer(start: nil, count: 0))
+            let message = returned!.bytes
+            if opcode == .text {
+                var validator = UTF8Validator()
+                guard validator.validate(message), validator.isAtBoundary else { throw fail(.invalidUTF8) }
+            }
+            return opcode == .text ? .text(message) : .binary(message)
+        }
         if opcode == .text {
             let complete = textValidator.isAtBoundary
             textValidator.reset()
@@ -311,6 +346,15 @@ public struct FrameDecoder {
         buffer = nil
         let message = returned?.bytes ?? UnsafeRawBufferPointer(start: nil, count: 0)
         return opcode == .text ? .text(message) : .binary(message)
+    }
+
+    /// A compressed message's payload inflated, within `maxMessageSize` and `inflateLimit`.
+    private mutating func inflate(_ payload: UnsafeRawBufferPointer) throws(FrameError) -> MessageBuffer {
+        do {
+            return try inflater!.inflate(payload, limit: min(maxMessageSize, inflateLimit))
+        } catch {
+            throw fail(error)
+        }
     }
 
     /// The event for a whole frame's unmasked payload according to `frameOpcode`.
@@ -359,6 +403,7 @@ public struct FrameDecoder {
     private mutating func release() {
         buffer = nil
         messageOpcode = nil
+        messageCompressed = false
         headerCount = 0
         headerLow = 0
         headerHigh = 0
