@@ -47,6 +47,8 @@ public struct FrameDecoder {
     /// A further bound on inflated bytes, set by the caller before each `next` (the server's
     /// reassembly budget left); beyond it, or `maxMessageSize`, 1009.
     public var inflateLimit = Int.max
+    /// The last text or binary message returned arrived compressed.
+    public private(set) var lastMessageWasCompressed = false
 
     private var phase = Phase.header
 
@@ -108,6 +110,7 @@ public struct FrameDecoder {
     /// and consumes every later byte.
     public mutating func next(_ bytes: inout UnsafeMutableRawBufferPointer) throws(FrameError) -> Event? {
         returned = nil
+        lastMessageWasCompressed = false
         var index = 0
         defer { bytes = UnsafeMutableRawBufferPointer(rebasing: bytes[index...]) }
         while true {
@@ -264,6 +267,7 @@ public struct FrameDecoder {
             if let mask = frameMask { Masking.apply(mask, offset: 0, to: payload) }
             if messageCompressed && !frameOpcode.isControl {
                 messageCompressed = false
+                lastMessageWasCompressed = true
                 returned = try inflate(UnsafeRawBufferPointer(payload))
                 return try deliver(returned!.bytes)
             }
@@ -326,6 +330,7 @@ public struct FrameDecoder {
         messageOpcode = nil
         if messageCompressed {
             messageCompressed = false
+            lastMessageWasCompressed = true
             let compressed = buffer
             buffer = nil
             returned = try inflate(compressed?.bytes ?? UnsafeRawBufferPointer(start: nil, count: 0))

@@ -21,7 +21,9 @@ public final class Inflater {
     /// stored block, appended here before inflating.
     private let tail: UnsafeMutableRawBufferPointer
 
-    public init(keepsContext: Bool = false) {
+    /// `windowBits` below 15 only to check what a peer with a smaller window can read (tests):
+    /// a 15-bit inflater reads data compressed with any window.
+    public init(keepsContext: Bool = false, windowBits: Int = 15) {
         self.keepsContext = keepsContext
         tail = .allocate(byteCount: 4, alignment: 1)
         tail.copyBytes(from: [0x00, 0x00, 0xFF, 0xFF] as [UInt8])
@@ -29,7 +31,7 @@ public final class Inflater {
         stream.initialize(to: z_stream())
         // Raw deflate (negative bits: no zlib header, §7.2.1), with the largest window, which
         // inflates data compressed with any smaller one.
-        let status = bus_inflateInit2(stream, -15)
+        let status = bus_inflateInit2(stream, -Int32(windowBits))
         precondition(status == Z_OK, "inflateInit2 failed: \(status)")
     }
 

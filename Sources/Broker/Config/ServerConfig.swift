@@ -88,6 +88,15 @@ public struct ServerConfig: Sendable {
     public var historyOverrides: [HistoryOverride] = []
     /// Tokens and their permissions; nothing configured means an open broker.
     public var auth = AuthSettings()
+    /// permessage-deflate (RFC 7692) for clients that offer it (every browser does). A message
+    /// is compressed at most once per window size, whatever the number of subscribers, and
+    /// sent compressed only when that is smaller. On by default: see bench/README.md.
+    public var compression = true
+    /// Frames shorter than this go out uncompressed: deflate's fixed cost per message buys
+    /// little below it (bench/README.md, "permessage-deflate").
+    public var compressionMinBytes = 128
+    /// Topics never compressed (already compressed payloads, latency-critical ticks).
+    public var compressionExclude: [TopicPattern] = []
 
     /// A history policy for the topics a pattern matches.
     public struct HistoryOverride: Sendable, Equatable {
@@ -142,6 +151,7 @@ public struct ServerConfig: Sendable {
         where !(value > 0 && value <= 86_400) {
             throw ConfigError(option: name, message: "must be a number of seconds above 0 and at most 86400")
         }
+        if compressionMinBytes < 0 { throw ConfigError(option: "compression-min-bytes", message: "must not be negative") }
         if sendQueueMessages < 1 { throw ConfigError(option: "send-queue-messages", message: "must be at least 1") }
         if let bytes = sendQueueBytes, bytes < 2 * (maxMessageSize + 14) {
             throw ConfigError(option: "send-queue-bytes",
