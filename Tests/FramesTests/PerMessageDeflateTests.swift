@@ -213,6 +213,21 @@ struct PerMessageDeflateTests {
         #expect(try inflater.inflate(Self.hello) == Array("Hello".utf8))
     }
 
+    /// Incompressible data is a little longer deflated (stored blocks): a compressed message at
+    /// the limit once inflated is accepted even though its frame is over it (found with
+    /// Python websockets, which compresses random bytes too).
+    @Test func incompressibleMessageAtTheLimitIsAccepted() throws {
+        var generator = SplitMix64(seed: 3)
+        let noise = (0..<200_000).map { _ in UInt8.random(in: 0...255, using: &generator) }
+        let compressed = Deflater().compress(noise)
+        #expect(compressed.count > noise.count)
+        let outcome = decodeFrames(rawFrame(0xC2, compressed), cuts: [], maxMessageSize: noise.count, compressed: true)
+        #expect(outcome.error == nil)
+        #expect(outcome.events == [.binary(noise)])
+        // One byte less and it is too big: the limit holds on the inflated size.
+        #expect(decodeFrames(rawFrame(0xC2, compressed), cuts: [], maxMessageSize: noise.count - 1, compressed: true).error == .messageTooBig)
+    }
+
     @Test func inflateLimitNarrowsTheMessageSize() throws {
         var decoder = FrameDecoder(role: .client, maxMessageSize: 1 << 20, inflater: Inflater())
         decoder.inflateLimit = 4
