@@ -59,7 +59,8 @@ struct PubCommand {
     }
 
     func run() throws {
-        let client = try WebSocketClient(url: url, subprotocols: ["bus.v1"], headers: headers)
+        // Offers permessage-deflate, as browsers do: the server compresses what pays (issue 17).
+        let client = try WebSocketClient(url: url, subprotocols: ["bus.v1"], headers: headers, compression: true)
         defer { try? client.close() }
         if let binaryFile {
             guard let data = FileManager.default.contents(atPath: binaryFile) else { throw UsageError("--binary: cannot read \(binaryFile)") }

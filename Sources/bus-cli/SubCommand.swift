@@ -108,7 +108,8 @@ struct SubCommand {
     }
 
     private func connectAndSubscribe() throws -> WebSocketClient {
-        let client = try WebSocketClient(url: url, subprotocols: ["bus.v1"], headers: headers)
+        // Offers permessage-deflate, as browsers do: the server compresses what pays (issue 17).
+        let client = try WebSocketClient(url: url, subprotocols: ["bus.v1"], headers: headers, compression: true)
         for (index, topic) in topics.enumerated() {
             let request = resumeFrom[topic].map { ClientEnvelope.subscribe(topic: topic, id: "s\(index)", resume: $0) }
                 ?? ClientEnvelope.subscribe(topic: topic, id: "s\(index)")

@@ -156,7 +156,7 @@ enum BadInputCases {
     }
 
     /// 1 MiB of zeros compressed: about 1 KiB on the wire.
-    static let bomb = Deflater().compress([UInt8](repeating: 0, count: 1 << 20))
+    static let bomb = Deflater(level: 9).compress([UInt8](repeating: 0, count: 1 << 20))
 
     static let frames: [FrameCase] = [
         FrameCase(name: "unmasked client frame", frames: [[0x81, 0x02, 0x68, 0x69]], code: 1002),

@@ -77,7 +77,7 @@ import Testing
         ("--flush-delay DURATION", "BUS_FLUSH_DELAY", "0"),
         ("--io-uring on|off", "BUS_IO_URING", "on"),
         ("--compression on|off", "BUS_COMPRESSION", "on"),
-        ("--compression-min-bytes BYTES", "BUS_COMPRESSION_MIN_BYTES", "128"),
+        ("--compression-min-bytes BYTES", "BUS_COMPRESSION_MIN_BYTES", "512"),
         ("--compression-exclude PATTERN[,PATTERN]", "BUS_COMPRESSION_EXCLUDE", "none"),
         ("--max-connections N", "BUS_MAX_CONNECTIONS", "file limit - 64"),
         ("--max-subscriptions N", "BUS_MAX_SUBSCRIPTIONS", "1000"),
