@@ -16,6 +16,8 @@ public final class Inflater {
     public let keepsContext: Bool
     /// The stream reached a final block (BFINAL): the next message starts afresh.
     private var ended = false
+    /// Bytes the last message's output buffer held at its largest (tests check the bound).
+    private(set) var lastOutputCapacity = 0
 
     /// The 4 octets the sender removed from the end of each message (§7.2.2): an empty
     /// stored block, appended here before inflating.
@@ -53,6 +55,7 @@ public final class Inflater {
         }
         // Text and JSON inflate to a few times their size; start there, grow by doubling.
         let output = MessageBuffer(capacity: min(limit + 1, max(256, input.count * 4)))
+        defer { lastOutputCapacity = output.capacity }
         do {
             if try feed(input, into: output, limit: limit, isTail: false) { return output }
             _ = try feed(UnsafeRawBufferPointer(tail), into: output, limit: limit, isTail: true)

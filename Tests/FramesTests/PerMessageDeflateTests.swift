@@ -1,4 +1,4 @@
-import Frames
+@testable import Frames
 import TestSupport
 import Testing
 
@@ -209,6 +209,10 @@ struct PerMessageDeflateTests {
     @Test func inflaterStopsAtTheLimit() throws {
         let inflater = Inflater()
         #expect(throws: FrameError.messageTooBig) { try inflater.inflate(Self.bomb, limit: 4096) }
+        #expect(inflater.lastOutputCapacity <= 4097, "held \(inflater.lastOutputCapacity) bytes for a 4 KiB limit")
+        // The same with a limit that is no power of two, where doubling would overshoot it.
+        #expect(throws: FrameError.messageTooBig) { try inflater.inflate(Self.bomb, limit: 50_000) }
+        #expect(inflater.lastOutputCapacity <= 50_001, "held \(inflater.lastOutputCapacity) bytes for a 50,000-byte limit")
         // And serves the next message afterwards.
         #expect(try inflater.inflate(Self.hello) == Array("Hello".utf8))
     }
