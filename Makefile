@@ -22,3 +22,8 @@ install: build
 
 uninstall:
 	rm -f $(addprefix $(BINDIR)/,$(PROGRAMS))
+
+# bus.js is embedded in the broker (GET /bus.js): regenerate after editing clients/js/bus.js.
+.PHONY: bus-js
+bus-js:
+	python3 clients/js/embed.py

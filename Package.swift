@@ -14,6 +14,8 @@ let package = Package(
     products: [
         .executable(name: "broker-server", targets: ["broker-server"]),
         .executable(name: "bus-cli", targets: ["bus-cli"]),
+        // The Swift client library: add this package and depend on "BusClient".
+        .library(name: "BusClient", targets: ["BusClient"]),
     ],
     targets: [
         // Linux headers Glibc's Swift module does not export (epoll, eventfd, accept4, ...).
@@ -26,6 +28,9 @@ let package = Package(
         .systemLibrary(name: "CZlib", path: "Sources/CZlib"),
         .target(name: "Frames", dependencies: ["CZlib"], swiftSettings: speed),
         .target(name: "Topics", swiftSettings: speed),
+        // History segment files without I/O: record codec, CRC-32C, the meta file and the
+        // recovery fold, tested on bytes like Frames (data files are hostile input).
+        .target(name: "HistoryStore", dependencies: ["Topics"], swiftSettings: speed),
         // The envelope codec, pure and apart from the runtime so fuzz targets build it alone.
         .target(name: "BusProtocol", swiftSettings: speed),
         // The NATS client protocol (cluster backplane), pure like Frames: parser, encoder, client state machine.
@@ -33,21 +38,26 @@ let package = Package(
         // Secrets and crypto (SHA-256, HMAC, JWT, static tokens, grants) in one small module
         // with no sockets, so it can be audited and tested alone.
         .target(name: "Auth", dependencies: ["Frames", "Topics", "BusProtocol"], swiftSettings: speed),
-        .target(name: "Broker", dependencies: ["Auth", "Frames", "Topics", "BusProtocol", "NATS", "CLinux", "SystemCalls"], swiftSettings: speed),
+        .target(name: "Broker", dependencies: ["Auth", "Frames", "Topics", "HistoryStore", "BusProtocol", "NATS", "CLinux", "SystemCalls"], swiftSettings: speed),
+        // The client library for applications: connection, reconnection, resume. Only the pure
+        // modules (no Broker, no Foundation), its own I/O thread and sockets (Platform/).
+        .target(name: "BusClient", dependencies: ["Frames", "BusProtocol", "Topics"], swiftSettings: speed),
         .executableTarget(name: "broker-server", dependencies: ["Broker", "BusProtocol"], swiftSettings: speed),
         // `bus-cli bench`'s client loop, scenarios and report: a client of the server (which it
         // starts as a child process), so it needs SystemCalls' sockets, not the Broker runtime.
         .target(name: "BusBench", dependencies: ["Frames", "BusProtocol", "SystemCalls"], swiftSettings: speed),
-        .executableTarget(name: "bus-cli", dependencies: ["Broker", "BusBench", "BusProtocol", "Frames"], swiftSettings: speed),
+        .executableTarget(name: "bus-cli", dependencies: ["BusClient", "BusBench", "BusProtocol", "Frames"], swiftSettings: speed),
         // Helpers shared by the test targets (seeded randomness).
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "FramesTests", dependencies: ["Frames", "TestSupport"]),
         .testTarget(name: "TopicsTests", dependencies: ["Topics", "TestSupport"]),
+        .testTarget(name: "HistoryStoreTests", dependencies: ["HistoryStore", "Topics"]),
         .testTarget(name: "BusProtocolTests", dependencies: ["BusProtocol", "TestSupport"]),
         .testTarget(name: "NATSTests", dependencies: ["NATS", "TestSupport"]),
         .testTarget(name: "AuthTests", dependencies: ["Auth", "Frames", "Topics"]),
-        .testTarget(name: "BrokerTests", dependencies: ["Auth", "Broker", "Frames", "Topics", "BusProtocol", "TestSupport"]),
+        .testTarget(name: "BrokerTests", dependencies: ["Auth", "Broker", "HistoryStore", "Frames", "Topics", "BusProtocol", "TestSupport"]),
         // The pure pieces of BusBench (histogram, payload codec, /proc parsing, report).
+        .testTarget(name: "BusClientTests", dependencies: ["BusClient", "BusProtocol", "Topics", "Broker", "TestSupport"]),
         .testTarget(name: "BenchTests", dependencies: ["BusBench", "Frames", "BusProtocol"]),
     ],
     swiftLanguageModes: [.v6]

@@ -1,20 +1,21 @@
 #!/usr/bin/env bash
 # Builds the libFuzzer targets and runs each for SECONDS (default 60), one after another.
 #
-#   fuzz/run.sh [SECONDS] [TARGET...]      targets: frame_decoder http_request envelope resume topics auth
+#   fuzz/run.sh [SECONDS] [TARGET...]      targets: frame_decoder http_request envelope resume topics auth history_store
 #   fuzz/run.sh --merge [TARGET...]        minimise what the runs found into the committed corpora
 #
 # Each target is compiled straight from its module's sources (Frames, BusProtocol, Topics are
 # pure: no sockets, no libc beyond the standard library) plus one file in fuzz/targets, with
 # `swiftc -sanitize=fuzzer,address`. `auth` needs Auth plus what it imports (Base64 from Frames,
-# Topics, BusProtocol): their sources are copied into one module with those imports removed.
+# Topics, BusProtocol): their sources are copied into one module with those imports removed;
+# `history_store` likewise takes HistoryStore plus Topics.
 # Seeds come from fuzz/corpus/<target> (committed, never written by a run); new inputs go to
 # fuzz/out/corpus/<target>; crashes to fuzz/out/crashes/; logs to fuzz/out/logs/.
 # Exits non-zero when a target crashes or breaks one of its invariants.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-all_targets=(frame_decoder http_request envelope resume topics auth)
+all_targets=(frame_decoder http_request envelope resume topics auth history_store)
 merge=0
 seconds=60
 if [ "${1:-}" = "--merge" ]; then merge=1; shift
@@ -30,6 +31,7 @@ module_of() {
     resume) echo "BusProtocol ResumeFuzz" ;;
     topics) echo "Topics TopicsFuzz" ;;
     auth) echo "Auth AuthFuzz" ;;
+    history_store) echo "HistoryStore HistoryStoreFuzz" ;;
     *) echo "unknown fuzz target: $1" >&2; exit 2 ;;
   esac
 }
@@ -42,6 +44,7 @@ build() {
   # Rebuild only when a source is newer than the binary.
   local watched=("Sources/$module")
   [ "$target" = auth ] && watched=(Sources/Auth Sources/Topics Sources/BusProtocol Sources/Frames/Base64.swift)
+  [ "$target" = history_store ] && watched=(Sources/HistoryStore Sources/Topics)
   if [ -x "$binary" ] && [ -z "$(find "${watched[@]}" "fuzz/targets/$file.swift" -newer "$binary" -print -quit)" ]; then
     return
   fi
@@ -55,6 +58,13 @@ build() {
         >"fuzz/out/src/auth/$(basename "$(dirname "$source")")_$(basename "$source")"
     done
     sources=(fuzz/out/src/auth/*.swift)
+  elif [ "$target" = history_store ]; then
+    rm -rf fuzz/out/src/history_store && mkdir -p fuzz/out/src/history_store
+    for source in Sources/Topics/*.swift Sources/HistoryStore/*.swift; do
+      sed -E '/^import Topics$/d' "$source" \
+        >"fuzz/out/src/history_store/$(basename "$(dirname "$source")")_$(basename "$source")"
+    done
+    sources=(fuzz/out/src/history_store/*.swift)
   fi
   # -package-name as SwiftPM passes it: the modules share `package` declarations.
   # -I Sources/CZlib: Frames' permessage-deflate imports the system zlib through that module map.

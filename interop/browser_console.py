@@ -1,14 +1,20 @@
 """Browser test of the console at GET /: Debian's chromium, headless, driven by Selenium.
 
 Usage: python3 interop/browser_console.py http://127.0.0.1:PORT BUS_CLI [SCREENSHOT]
-  BUS_CLI     path of the built bus-cli (publishes from outside the page)
-  SCREENSHOT  where to save a PNG of the page (default test-output/console.png)
+  BUS_CLI     path of the built bus-cli (publishes from outside the page); the broker-server
+              next to it (or $BUS_BROKER_SERVER) runs the restart check
+  SCREENSHOT  where to save a PNG of the page (default test-output/console.png; the 400 px
+              wide view goes next to it as *-narrow.png)
 
 Subscribes in the page, publishes with `bus-cli pub` (text, --json, --binary) and from the
 page itself, and checks that each message shows in the page's DOM (binary as hex and
-base64), that payloads are shown as text (never as markup) and that a bad pattern shows the
-server's error. The browser and its driver are named explicitly (/usr/bin/chromium,
-/usr/bin/chromedriver), so Selenium never downloads anything and the test runs offline.
+base64), that payloads are shown as text (never as markup), that a bad pattern shows the
+server's error, that "published" counts acked publishes only, that the page fits 400 px and
+that the browser logged no error (a missing favicon would be a 404). Then, against a
+broker-server of its own on a free port: subscribes, restarts the server, and checks that the
+page reconnects and shows a message published after the restart without any click. The
+browser and its driver are named explicitly (/usr/bin/chromium, /usr/bin/chromedriver), so
+Selenium never downloads anything and the test runs offline.
 
 When selenium or chromium is missing it prints SKIPPED and exits 0, unless BUS_REQUIRE_ALL=1
 (what .ci/run sets), which makes that a failure. Prints 'browser console: N passed, M failed'
@@ -16,6 +22,7 @@ and exits non-zero on any failure.
 """
 import json
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -54,8 +61,97 @@ def start_browser():
     for flag in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu",
                  "--window-size=1280,900", "--no-first-run", "--disable-extensions"):
         options.add_argument(flag)
+    # The page's console messages and failed loads (a 404 favicon), read by browser_errors().
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
     # An explicit driver path: Selenium Manager is never consulted, nothing is downloaded.
     return webdriver.Chrome(service=Service(executable_path=CHROMEDRIVER), options=options)
+
+
+def browser_errors(driver):
+    """Errors the page caused since the last call (failed loads, uncaught exceptions)."""
+    return [entry["message"] for entry in driver.get_log("browser") if entry["level"] == "SEVERE"]
+
+
+class BrokerProcess:
+    """A broker-server of the test's own on a free port, restartable on the same port."""
+
+    def __init__(self, binary):
+        self.binary = binary
+        self.port = 0
+        self.process = None
+
+    def start(self):
+        for _ in range(50):  # the port was ours a moment ago; retry if it is not free yet
+            self.log = tempfile.TemporaryFile()
+            self.process = subprocess.Popen([self.binary, "--port", str(self.port), "--log-level", "info"],
+                                            stdout=subprocess.DEVNULL, stderr=self.log)
+            deadline = time.monotonic() + 10
+            while time.monotonic() < deadline and self.process.poll() is None:
+                self.log.seek(0)
+                found = re.search(rb"msg=listening addresses=127\.0\.0\.1:(\d+)", self.log.read())
+                if found:
+                    self.port = int(found.group(1))
+                    return
+                time.sleep(0.05)
+            self.stop()
+            time.sleep(0.1)
+        raise RuntimeError("broker-server did not start")
+
+    def stop(self):
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(timeout=20)
+
+
+def restart_check(driver, broker_server, bus_cli, tally):
+    """The console reconnects and resumes by itself after a server restart."""
+    check = tally.check
+    broker = BrokerProcess(broker_server)
+    broker.start()
+    try:
+        base = f"http://127.0.0.1:{broker.port}"
+        topic = "restart." + os.urandom(3).hex() + ".t"
+
+        def until(name, condition, seconds=15):
+            try:
+                return WebDriverWait(driver, seconds).until(lambda d: condition(d))
+            except TimeoutException:
+                check(name, False, "(timed out)")
+                return None
+
+        def state(d):
+            return d.find_element(By.ID, "state").get_attribute("data-state")
+
+        def pub(text):
+            result = subprocess.run([bus_cli, "pub", "--url", base.replace("http://", "ws://") + "/bus", topic, text],
+                                    capture_output=True, text=True, timeout=30)
+            check(f"bus-cli pub {text}", result.returncode == 0, result.stderr.strip())
+
+        def shown(text):
+            return lambda d: any(e.text == text for e in d.find_elements(
+                By.CSS_SELECTOR, f'.message[data-topic="{topic}"] .payload'))
+
+        driver.get(base + "/")
+        until("restart: page connects", lambda d: state(d) == "open")
+        driver.find_element(By.ID, "sub-topic").send_keys(topic)
+        driver.find_element(By.ID, "subscribe").click()
+        active = f'#subscriptions li[data-pattern="{topic}"][data-state="active"]'
+        until("restart: subscribe acked", lambda d: d.find_elements(By.CSS_SELECTOR, active))
+        pub("before the restart")
+        until("restart: message before the restart shows", shown("before the restart"))
+
+        broker.stop()
+        until("restart: page sees the server go", lambda d: state(d) in ("reconnecting", "connecting"))
+        broker.start()
+        # No click from here on: bus.js reconnects (full jitter over 3 s, doubling) and resumes.
+        until("restart: page reconnects by itself", lambda d: state(d) == "open", seconds=60)
+        until("restart: subscription active again", lambda d: d.find_elements(By.CSS_SELECTOR, active))
+        pub("after the restart")
+        until("restart: message after the restart shows without a click", shown("after the restart"))
+        until("restart: the new epoch is reported as a gap", lambda d: any(
+            "gap on " + topic in e.text for e in d.find_elements(By.CSS_SELECTOR, "#log li.gap")))
+    finally:
+        broker.stop()
 
 
 def main(base, bus_cli, screenshot):
@@ -181,9 +277,43 @@ def main(base, bus_cli, screenshot):
         received = driver.find_element(By.ID, "stat-received").text
         check("received counter", received == "6", repr(received))
 
+        # "published" counts acked publishes: the two above, not one the server refuses.
+        until("published counter after two acks", lambda d: d.find_element(By.ID, "stat-published").text == "2")
+        Select(driver.find_element(By.ID, "pub-kind")).select_by_value("text")
+        box = driver.find_element(By.ID, "pub-topic")
+        box.clear()
+        box.send_keys(root + ".*")
+        driver.find_element(By.ID, "publish").click()
+        until("refused publish shows its error", lambda d: any(
+            "publish failed: invalid_topic" in e.text for e in d.find_elements(By.CSS_SELECTOR, "#log li.error")))
+        published = driver.find_element(By.ID, "stat-published").text
+        check("a refused publish is not counted", published == "2", repr(published))
+
+        check("no error in the browser console (favicon, scripts)", not browser_errors(driver), browser_errors(driver))
+
         os.makedirs(os.path.dirname(screenshot) or ".", exist_ok=True)
         check("screenshot", driver.save_screenshot(screenshot))
         print(f"screenshot: {screenshot}")
+
+        # 400 px wide (a phone): one column, nothing wider than the screen.
+        driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
+                               {"width": 400, "height": 900, "deviceScaleFactor": 1, "mobile": True})
+        width = driver.execute_script("return document.documentElement.scrollWidth")
+        check("fits 400 px without scrolling sideways", width <= 400, width)
+        narrow = re.sub(r"(\.png)?$", "-narrow.png", screenshot, count=1)
+        check("narrow screenshot", driver.save_screenshot(narrow))
+        print(f"screenshot: {narrow}")
+        driver.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
+
+        broker_server = os.environ.get("BUS_BROKER_SERVER") or os.path.join(os.path.dirname(bus_cli), "broker-server")
+        if os.access(broker_server, os.X_OK):
+            restart_check(driver, broker_server, bus_cli, tally)
+        else:
+            check(f"broker-server for the restart check at {broker_server}", False)
+        # While the server was down, connection attempts failed (expected); nothing else may.
+        unexpected = [e for e in browser_errors(driver)
+                      if "ERR_CONNECTION_REFUSED" not in e and "WebSocket connection to" not in e]
+        check("no error in the browser console across the restart", not unexpected, unexpected)
     finally:
         driver.quit()
     return tally.report()

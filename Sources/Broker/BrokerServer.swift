@@ -20,12 +20,18 @@ public final class BrokerServer: Sendable {
         let fileLimit = Sys.raiseFileLimit()
         loopCount = config.loops > 0 ? config.loops : ServerConfig.automaticLoops(cpus: Sys.cpuCount())
         let authenticator = try config.auth.authenticator()
-        context = ServerContext(config: config, log: log, fileLimit: fileLimit, loopCount: loopCount, authenticator: authenticator)
+        // Before the listeners: a directory locked by another broker ends the start (exit 2)
+        // without taking a port.
+        let loops = loopCount
+        let durable = try config.dataDir.map { _ in try DurableStore.open(config: config, loopCount: loops, log: log) }
+        context = ServerContext(config: config, log: log, fileLimit: fileLimit, loopCount: loopCount, authenticator: authenticator,
+                                durable: durable)
         var listeners: [Listener] = []
         do {
             for host in config.hosts { listeners.append(try Listener(host: host, port: config.port)) }
         } catch {
             listeners.forEach { $0.close() }
+            durable?.close()
             throw error
         }
         self.listeners = listeners
@@ -56,6 +62,8 @@ public final class BrokerServer: Sendable {
             shutdown(timeout: 0)
             throw ConfigError(option: "loops", message: "an event loop could not start: \(failure)")
         }
+        // Recovered history was decoded into buffers the loops have now turned into frames.
+        if durable != nil { Sys.returnFreeHeap() }
         context.advance(to: .ready)
         log.info("listening", [("addresses", addresses.map(\.description).joined(separator: ",")),
                                ("loops", String(loopCount)), ("max_connections", String(context.maxConnections))])
@@ -76,6 +84,8 @@ public final class BrokerServer: Sendable {
         for inbox in inboxes { inbox.post(.shutdown(deadlineNanos: deadline)) }
         stopped.wait()
         listeners.forEach { $0.close() }
+        // Every loop has handed its last records over: write them, sync, mark the stop clean.
+        context.durable?.close()
     }
 
     /// Blocks SIGINT, SIGTERM and SIGPIPE for this thread and every thread started after it.

@@ -7,6 +7,10 @@ final class ServerContext: Sendable {
     let config: ServerConfig
     let log: Log
     let loopCount: Int
+    /// This server life's epoch, the first part of every cursor (Protocol.md "Resuming a
+    /// pattern"): a cursor from another life is recognised as such. Kept in the data dir
+    /// across restarts that lost nothing (`DurableState`).
+    let serverEpoch: String
     /// Connection slots in use across all loops (accepted, not yet closed).
     let openConnections = Atomic<Int>(0)
     let maxConnections: Int
@@ -19,6 +23,8 @@ final class ServerContext: Sendable {
     let proxies: TrustedProxies
     /// Cluster mode's NATS backplane state; nil on a lone node.
     let backplane: BackplaneStatus?
+    /// History on disk (`--data-dir`); nil keeps history in memory only.
+    let durable: DurableStore?
     private let readinessValue = Atomic<UInt8>(Readiness.starting.rawValue)
 
     /// What `GET /readyz` reports: traffic is welcome only while `ready`.
@@ -32,7 +38,10 @@ final class ServerContext: Sendable {
         var name: String { ["starting", "ready", "draining"][Int(rawValue)] }
     }
 
-    init(config: ServerConfig, log: Log, fileLimit: Int, loopCount: Int, authenticator: Authenticator? = nil) {
+    init(config: ServerConfig, log: Log, fileLimit: Int, loopCount: Int, authenticator: Authenticator? = nil,
+         durable: DurableStore? = nil) {
+        self.durable = durable
+        serverEpoch = durable?.state.serverEpochString ?? TopicTable.newEpoch()
         self.config = config
         self.log = log
         self.loopCount = loopCount

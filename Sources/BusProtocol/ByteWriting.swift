@@ -40,6 +40,17 @@ extension Array where Element == UInt8 {
         append(0x7D)
     }
 
+    /// `{"topic":…,"epoch":…,"seq":N}`: a topic position, as resumes and notices carry them.
+    mutating func appendPosition(topic: String, epoch: String, seq: UInt64) {
+        appendLiteral(#"{"topic":"#)
+        appendQuoted(topic)
+        appendLiteral(#","epoch":"#)
+        appendQuoted(epoch)
+        appendLiteral(#","seq":"#)
+        appendDecimal(seq)
+        append(0x7D)
+    }
+
     /// Appends a string as a JSON string token.
     @inline(__always)
     mutating func appendQuoted(_ text: String) {

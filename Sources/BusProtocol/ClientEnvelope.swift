@@ -21,8 +21,30 @@ public enum ClientEnvelope {
         case .last(let count):
             bytes.appendLiteral(#","last":"#)
             bytes.appendDecimal(count)
+        case .cursor(let cursor, let positions):
+            bytes.appendLiteral(#","since":{"cursor":"#)
+            bytes.appendQuoted(cursor.text)
+            if !positions.isEmpty {
+                bytes.appendLiteral(#","positions":["#)
+                for (index, position) in positions.enumerated() {
+                    if index > 0 { bytes.append(0x2C) }
+                    bytes.appendPosition(topic: position.topic, epoch: position.epoch, seq: position.seq)
+                }
+                bytes.append(0x5D)
+            }
+            bytes.append(0x7D)
         }
         bytes.append(0x7D)
+        return bytes
+    }
+
+    /// `{"type":"subscribe","id":"…","topic":"…","checkpoints":true}`: a pattern subscription
+    /// whose ack and `checkpoint` envelopes carry its cursor.
+    public static func subscribe(topic: String, id: String?, checkpoints: Bool) -> [UInt8] {
+        var bytes = request("subscribe", topic: topic, id: id)
+        guard checkpoints else { return bytes }
+        bytes.removeLast()
+        bytes.appendLiteral(#","checkpoints":true}"#)
         return bytes
     }
 

@@ -12,6 +12,7 @@ struct EnvelopeMembers {
     var data: Range<Int>?
     var since: Range<Int>?
     var last: Range<Int>?
+    var checkpoints: Range<Int>?
     /// `id` appeared twice: which one to echo is unclear, so neither is.
     var idDuplicated = false
     /// `topic` appeared twice: neither is reported.
@@ -44,6 +45,8 @@ struct EnvelopeMembers {
             if since == nil { since = value } else { noteDuplicate(key) }
         } else if Self.equals(key, "last") {
             if last == nil { last = value } else { noteDuplicate(key) }
+        } else if Self.equals(key, "checkpoints") {
+            if checkpoints == nil { checkpoints = value } else { noteDuplicate(key) }
         } else if otherKeys == nil {
             otherKeys = [Array(key)]
         } else if !otherKeys!.insert(Array(key)).inserted {

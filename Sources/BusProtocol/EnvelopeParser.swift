@@ -68,13 +68,21 @@ public enum EnvelopeParser {
         guard let topic else { return failure(topicProblem.code, topicProblem.message) }
         if kind == .publish, members.data == nil { return failure(.badRequest, "missing field \"data\"") }
         var resume: ClientRequest.Resume?
+        var checkpoints = false
         if kind == .subscribe {
             switch Self.resume(since: members.since, last: members.last, in: bytes) {
             case .success(let value): resume = value
             case .failure(let problem): return failure(.badRequest, problem.message)
             }
+            if let range = members.checkpoints {
+                let raw = UnsafeRawBufferPointer(rebasing: bytes[range])
+                if EnvelopeMembers.equals(raw, "true") { checkpoints = true } else if !EnvelopeMembers.equals(raw, "false") {
+                    return failure(.badRequest, "\"checkpoints\" must be true or false")
+                }
+            }
         }
-        return .success(ClientRequest(kind: kind, id: id, topic: topic, data: kind == .publish ? members.data : nil, resume: resume))
+        return .success(ClientRequest(kind: kind, id: id, topic: topic, data: kind == .publish ? members.data : nil, resume: resume,
+                                      checkpoints: checkpoints))
     }
 
     /// Reads `since` (`{"epoch":"…","seq":N}`) or `last` (`N`); at most one of them.
@@ -88,37 +96,110 @@ public enum EnvelopeParser {
             return .success(.last(Int(count)))
         }
         guard let since else { return .success(nil) }
-        var epoch: String?
-        var seq: UInt64?
-        var wellFormed = true
-        // Duplicate keys are refused here as in the envelope (Protocol.md), compared unescaped.
-        var keys: Set<[UInt8]> = []
-        var duplicate: String?
+        var fields = SinceFields()
         let object = UnsafeRawBufferPointer(rebasing: bytes[since])
         do throws(JSONError) {
-            try JSON.scanObject(object) { rawKey, value in
-                var key: [UInt8] = []
-                if rawKey.contains(0x5C) { _ = JSON.unescape(rawKey, into: &key) } else { key = Array(rawKey) }
-                guard keys.insert(key).inserted else {
-                    if duplicate == nil { duplicate = key.withUnsafeBytes { EnvelopeMembers.displayName($0) } }
-                    return
-                }
-                let raw = UnsafeRawBufferPointer(rebasing: object[value])
-                if key.elementsEqual("epoch".utf8) {
-                    epoch = raw.first == 0x22 ? JSON.decodeString(raw) : nil
-                } else if key.elementsEqual("seq".utf8) {
-                    seq = JSON.decodeUnsignedInteger(raw)
-                    if seq == nil { wellFormed = false }
-                }
-            }
+            try JSON.scanObject(object) { rawKey, value in fields.record(rawKey, UnsafeRawBufferPointer(rebasing: object[value])) }
         } catch {
-            wellFormed = false
+            fields.wellFormed = false
         }
-        if let duplicate { return .failure(ResumeProblem("duplicate key \(JSONText.quoted(duplicate))")) }
-        guard wellFormed, let epoch, let seq else {
-            return .failure(ResumeProblem("\"since\" must be {\"epoch\": string, \"seq\": non-negative integer}"))
+        if let duplicate = fields.duplicate { return .failure(ResumeProblem("duplicate key \(JSONText.quoted(duplicate))")) }
+        if fields.cursorText != nil || fields.positions != nil {
+            return cursorResume(fields)
+        }
+        guard fields.wellFormed, let epoch = fields.epoch, let seq = fields.seq else {
+            return .failure(ResumeProblem("\"since\" must be {\"epoch\": string, \"seq\": non-negative integer} or {\"cursor\": string}"))
         }
         return .success(.since(epoch: epoch, seq: seq))
+    }
+
+    /// `{"cursor":"…","positions":[…]}`: a pattern subscription's cursor and the positions
+    /// the client holds past it.
+    private static func cursorResume(_ fields: SinceFields) -> Result<ClientRequest.Resume?, ResumeProblem> {
+        guard fields.wellFormed, fields.epoch == nil, fields.seq == nil, let text = fields.cursorText else {
+            return .failure(ResumeProblem("\"since\" with a cursor must be {\"cursor\": string, \"positions\": [{\"topic\", \"epoch\", \"seq\"}]}"))
+        }
+        guard let cursor = Cursor(parsing: text) else {
+            return .failure(ResumeProblem("malformed cursor: use one from an ack or a checkpoint"))
+        }
+        var positions: [ResumePosition] = []
+        if let raw = fields.positions {
+            var problem: ResumeProblem?
+            let scanned: Bool = raw.withUnsafeBytes { array in
+                do throws(JSONError) {
+                    try JSON.scanArray(array, maxDepth: 2) { element in
+                        guard problem == nil else { return }
+                        guard positions.count < ClientRequest.maxResumePositions else {
+                            problem = ResumeProblem("at most \(ClientRequest.maxResumePositions) positions")
+                            return
+                        }
+                        guard let position = Self.position(UnsafeRawBufferPointer(rebasing: array[element])) else {
+                            problem = ResumeProblem("each position must be {\"topic\": string, \"epoch\": string, \"seq\": non-negative integer}")
+                            return
+                        }
+                        positions.append(position)
+                    }
+                    return true
+                } catch {
+                    return false
+                }
+            }
+            guard scanned else { return .failure(ResumeProblem("\"positions\" must be an array")) }
+            if let problem { return .failure(problem) }
+        }
+        return .success(.cursor(cursor, positions: positions))
+    }
+
+    private static func position(_ object: UnsafeRawBufferPointer) -> ResumePosition? {
+        var fields = SinceFields()
+        do throws(JSONError) {
+            try JSON.scanObject(object) { rawKey, value in fields.record(rawKey, UnsafeRawBufferPointer(rebasing: object[value])) }
+        } catch {
+            return nil
+        }
+        guard fields.wellFormed, fields.duplicate == nil, fields.cursorText == nil, fields.positions == nil,
+              let topic = fields.topic, let epoch = fields.epoch, let seq = fields.seq else { return nil }
+        return ResumePosition(topic: topic, epoch: epoch, seq: seq)
+    }
+
+    /// The members of a `since` object (or of one of its positions). Duplicate keys are
+    /// refused here as in the envelope (Protocol.md), compared unescaped; unknown keys are
+    /// ignored.
+    private struct SinceFields {
+        var epoch: String?
+        var seq: UInt64?
+        var topic: String?
+        var cursorText: String?
+        var positions: [UInt8]?
+        var wellFormed = true
+        var keys: Set<[UInt8]> = []
+        var duplicate: String?
+
+        mutating func record(_ rawKey: UnsafeRawBufferPointer, _ raw: UnsafeRawBufferPointer) {
+            var key: [UInt8] = []
+            if rawKey.contains(0x5C) { _ = JSON.unescape(rawKey, into: &key) } else { key = Array(rawKey) }
+            guard keys.insert(key).inserted else {
+                if duplicate == nil { duplicate = key.withUnsafeBytes { EnvelopeMembers.displayName($0) } }
+                return
+            }
+            func string() -> String? {
+                let text = raw.first == 0x22 ? JSON.decodeString(raw) : nil
+                if text == nil { wellFormed = false }
+                return text
+            }
+            if key.elementsEqual("epoch".utf8) {
+                epoch = string()
+            } else if key.elementsEqual("seq".utf8) {
+                seq = JSON.decodeUnsignedInteger(raw)
+                if seq == nil { wellFormed = false }
+            } else if key.elementsEqual("topic".utf8) {
+                topic = string()
+            } else if key.elementsEqual("cursor".utf8) {
+                cursorText = string()
+            } else if key.elementsEqual("positions".utf8) {
+                positions = Array(raw)
+            }
+        }
     }
 
     struct ResumeProblem: Error {

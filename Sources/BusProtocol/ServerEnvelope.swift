@@ -58,6 +58,61 @@ public enum ServerEnvelope {
         return bytes
     }
 
+    /// A pattern subscription's ack when it carries a cursor (Protocol.md "Resuming a
+    /// pattern"): `{"type":"ack","id":…,"op":"subscribe","topic":…,"cursor":…}`, and for a
+    /// resume `"recovered":bool` and `"lost":[{"topic":…,"earliest":{"epoch":…,"seq":N}}]`
+    /// (the topics whose history no longer held every message asked for; `earliest` absent
+    /// when it holds nothing).
+    public static func cursorAck(id: [UInt8]?, topic: String, cursor: String, recovered: Bool?,
+                                 lost: [(topic: String, earliest: (epoch: String, seq: UInt64)?)] = []) -> [UInt8] {
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(96 + topic.utf8.count + cursor.utf8.count + (id?.count ?? 0) + lost.count * 64)
+        bytes.appendLiteral(#"{"type":"ack""#)
+        if let id {
+            bytes.appendLiteral(#","id":"#)
+            bytes.append(contentsOf: id)
+        }
+        bytes.appendLiteral(#","op":"subscribe","topic":"#)
+        bytes.appendQuoted(topic)
+        bytes.appendLiteral(#","cursor":"#)
+        bytes.appendQuoted(cursor)
+        if let recovered {
+            bytes.appendLiteral(recovered ? #","recovered":true"# : #","recovered":false"#)
+            if !lost.isEmpty {
+                bytes.appendLiteral(#","lost":["#)
+                for (index, entry) in lost.enumerated() {
+                    if index > 0 { bytes.append(0x2C) }
+                    bytes.appendLiteral(#"{"topic":"#)
+                    bytes.appendQuoted(entry.topic)
+                    if let earliest = entry.earliest {
+                        bytes.appendLiteral(#","earliest":{"epoch":"#)
+                        bytes.appendQuoted(earliest.epoch)
+                        bytes.appendLiteral(#","seq":"#)
+                        bytes.appendDecimal(earliest.seq)
+                        bytes.append(0x7D)
+                    }
+                    bytes.append(0x7D)
+                }
+                bytes.append(0x5D)
+            }
+        }
+        bytes.append(0x7D)
+        return bytes
+    }
+
+    /// `{"type":"checkpoint","topic":…,"cursor":…}`: every message of the pattern
+    /// subscription `topic` up to `cursor` came before this envelope.
+    public static func checkpoint(topic: String, cursor: String) -> [UInt8] {
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(48 + topic.utf8.count + cursor.utf8.count)
+        bytes.appendLiteral(#"{"type":"checkpoint","topic":"#)
+        bytes.appendQuoted(topic)
+        bytes.appendLiteral(#","cursor":"#)
+        bytes.appendQuoted(cursor)
+        bytes.append(0x7D)
+        return bytes
+    }
+
     /// `{"type":"error","id":…,"code":…,"message":…,"topic":…}`. `id` is the request's raw
     /// JSON token; nil fields are omitted.
     public static func error(_ code: ErrorCode, message: String, id: [UInt8]? = nil, topic: String? = nil) -> [UInt8] {
@@ -89,13 +144,7 @@ public enum ServerEnvelope {
         bytes.appendLiteral(#","positions":["#)
         for (index, position) in positions.enumerated() {
             if index > 0 { bytes.append(0x2C) }
-            bytes.appendLiteral(#"{"topic":"#)
-            bytes.appendQuoted(position.topic)
-            bytes.appendLiteral(#","epoch":"#)
-            bytes.appendQuoted(position.epoch)
-            bytes.appendLiteral(#","seq":"#)
-            bytes.appendDecimal(position.seq)
-            bytes.append(0x7D)
+            bytes.appendPosition(topic: position.topic, epoch: position.epoch, seq: position.seq)
         }
         bytes.appendLiteral("]}")
         return bytes

@@ -14,6 +14,8 @@ public enum ServerMessage: Equatable, Sendable {
     /// `raw` is the whole envelope, for fields only some codes carry (`positions` of
     /// `slow_consumer`).
     case error(code: String, message: String, id: String?, topic: String?, raw: [UInt8])
+    /// Every message of the cursor subscription `topic` up to `cursor` came before this.
+    case checkpoint(topic: String, cursor: String)
 
     /// Reads one text frame; nil if it is not a well-formed server envelope.
     public static func parse(_ bytes: UnsafeRawBufferPointer) -> ServerMessage? {
@@ -54,8 +56,29 @@ public enum ServerMessage: Equatable, Sendable {
             guard let code = fields.string("code"), let message = fields.string("message"),
                   let topic = fields.optional("topic", fields.string) else { return nil }
             return .error(code: code, message: message, id: fields.raw("id"), topic: topic, raw: Array(bytes))
+        case "checkpoint":
+            guard let topic = fields.string("topic"), let cursor = fields.string("cursor") else { return nil }
+            return .checkpoint(topic: topic, cursor: cursor)
         default:
             return nil
+        }
+    }
+
+    /// A string member of one envelope's raw text (an ack's `cursor`), nil when absent.
+    public static func stringField(_ name: String, in text: String) -> String? {
+        var members: [String: Range<Int>] = [:]
+        let bytes = Array(text.utf8)
+        return bytes.withUnsafeBytes { raw -> String? in
+            do throws(JSONError) {
+                try JSON.scanObject(raw) { key, value in
+                    var unescaped: [UInt8] = []
+                    _ = JSON.unescape(key, into: &unescaped)
+                    members[String(decoding: unescaped, as: UTF8.self)] = value
+                }
+            } catch {
+                return nil
+            }
+            return Fields(bytes: raw, members: members).string(name)
         }
     }
 

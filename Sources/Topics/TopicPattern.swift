@@ -106,6 +106,25 @@ public struct TopicPattern: Hashable, Sendable, CustomStringConvertible {
         }
     }
 
+    /// Whether some topic matches both patterns. Segment by segment: `>` in either matches any
+    /// non-empty rest; `*` matches any one segment; two literals must be equal.
+    public func overlaps(_ other: TopicPattern) -> Bool {
+        withUTF8Bytes(string) { mine in
+            withUTF8Bytes(other.string) { theirs in
+                var mySegments = ByteSegments(mine)
+                var theirSegments = ByteSegments(theirs)
+                while true {
+                    let m = mySegments.next()
+                    let t = theirSegments.next()
+                    guard let m, let t else { return m == nil && t == nil }
+                    let (myKind, theirKind) = (TopicSyntax.kind(of: m), TopicSyntax.kind(of: t))
+                    if myKind == .fullWildcard || theirKind == .fullWildcard { return true }
+                    if myKind == .literal && theirKind == .literal && !utf8Equal(m, t) { return false }
+                }
+            }
+        }
+    }
+
     public static func == (lhs: TopicPattern, rhs: TopicPattern) -> Bool {
         utf8Equal(lhs.string, rhs.string)
     }

@@ -1,4 +1,3 @@
-import Broker
 import BusBench
 
 /// The flags of `bus-cli bench`, read into BusBench's `BenchOptions`. Every figure has a flag;

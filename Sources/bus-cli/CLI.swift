@@ -1,5 +1,6 @@
-import Broker
+import BusClient
 import Foundation
+import Frames
 
 /// Shared pieces of the commands: flags, the server URL, errors.
 enum CLI {
@@ -38,20 +39,20 @@ enum CLI {
     /// Whether a TOPIC argument has wildcards (`*` or `>`), so it can deliver many topics.
     static func isPattern(_ topic: String) -> Bool { topic.contains("*") || topic.contains(">") }
 
-    /// `Authorization: Bearer` from `--token`, else the `BUS_TOKEN` environment variable
+    /// The token from `--token`, else the `BUS_TOKEN` environment variable
     /// (which keeps the token out of `ps` and shell history); none when neither is set.
-    static func authHeaders(_ flag: String?) -> [(String, String)] {
-        guard let token = flag ?? ProcessInfo.processInfo.environment["BUS_TOKEN"], !token.isEmpty else { return [] }
-        return [("Authorization", "Bearer \(token)")]
+    static func token(_ flag: String?) -> String? {
+        guard let token = flag ?? ProcessInfo.processInfo.environment["BUS_TOKEN"], !token.isEmpty else { return nil }
+        return token
     }
 
     /// The one line a failure prints: the error in plain words and, where there is one, the
     /// likely fix. The only place that turns connection errors into text for the user.
     static func explain(_ error: any Error) -> String {
         switch error {
-        case WebSocketClient.ClientError.cannotResolve:
+        case BusClientError.cannotResolve:
             return "\(error) — check the host in --url / BUS_URL"
-        case WebSocketClient.ClientError.cannotConnect(_, ECONNREFUSED):
+        case BusClientError.cannotConnect(_, _, refused: true):
             return "\(error) — is broker-server running? (start it with: broker-server, or set --url / BUS_URL)"
         default:
             return "\(error)"

@@ -1,4 +1,4 @@
-import Broker
+import BusClient
 import BusProtocol
 import Foundation
 import Frames
@@ -29,8 +29,7 @@ struct PubCommand {
     static let switches: Set<String> = ["json", "quiet"]
 
     let url: WebSocketURL
-    /// `Authorization: Bearer …` when a token was given.
-    let headers: [(String, String)]
+    let token: String?
     let topic: String
     let message: String?
     let json: Bool
@@ -40,7 +39,7 @@ struct PubCommand {
     init(_ arguments: [String]) throws {
         let flags = try Flags(arguments, options: Self.options, switches: Self.switches, help: Self.help)
         url = try CLI.url(flags.value("url"))
-        headers = CLI.authHeaders(flags.value("token"))
+        token = CLI.token(flags.value("token"))
         binaryFile = flags.value("binary")
         json = flags.has("json")
         quiet = flags.has("quiet")
@@ -58,54 +57,34 @@ struct PubCommand {
         guard valid else { throw UsageError("--json: '\(text)' is not a JSON value") }
     }
 
-    func run() throws {
-        // Offers permessage-deflate, as browsers do: the server compresses what pays (issue 17).
-        let client = try WebSocketClient(url: url, subprotocols: ["bus.v1"], headers: headers, compression: true)
-        defer { try? client.close() }
+    /// Publishes through BusClient, without reconnecting: a refusal or a lost connection is
+    /// the command's failure.
+    func run() async throws {
+        var options = BusClient.Options(token: token)
+        options.reconnect = false
+        let bus = try BusClient(url: url.description, options: options)
+        defer { bus.close() }
         if let binaryFile {
             guard let data = FileManager.default.contents(atPath: binaryFile) else { throw UsageError("--binary: cannot read \(binaryFile)") }
-            try client.send(binary: BinaryLayout.encodePublish(topic: topic, id: "p1", payload: [UInt8](data)))
-            try awaitAck(client, id: "\"p1\"")
+            report(try await bus.publish(topic, binary: [UInt8](data)))
             return
         }
         if message == "-" {
-            var number = 0
             while let line = readLine() {
-                number += 1
                 if json { try Self.checkJSON(line) }
-                try publish(line, id: "p\(number)", on: client)
+                try await publish(line, on: bus)
             }
             return
         }
-        try publish(message!, id: "p1", on: client)
+        try await publish(message!, on: bus)
     }
 
-    private func publish(_ text: String, id: String, on client: WebSocketClient) throws {
-        let data = json ? Array(text.utf8) : Array(JSONText.quoted(text).utf8)
-        try client.send(text: String(decoding: ClientEnvelope.publish(topic: topic, dataJSON: data, id: id), as: UTF8.self))
-        try awaitAck(client, id: "\"\(id)\"")
+    private func publish(_ text: String, on bus: BusClient) async throws {
+        report(try await bus.publish(topic, json: json ? text : JSONText.quoted(text)))
     }
 
-    private func awaitAck(_ client: WebSocketClient, id: String) throws {
-        while true {
-            switch try client.receive(timeout: 10) {
-            case .text(let text):
-                let message = Array(text.utf8).withUnsafeBytes { ServerMessage.parse($0) }
-                switch message {
-                case .ack(let ackID, _, let topic, _, let seq, let subscribers) where ackID == id:
-                    if !quiet { CLI.warn("published to \(topic) seq \(seq ?? 0) (\(CLI.count(subscribers ?? 0, "subscriber")))") }
-                    return
-                case .error(let code, let text, _, _, _):
-                    throw PublishRefused(description: "\(code): \(text)")
-                default:
-                    continue
-                }
-            case .close(let code, let reason):
-                throw ServerClosed(code: code, reason: reason)
-            default:
-                continue
-            }
-        }
+    private func report(_ ack: PublishAck) {
+        if !quiet { CLI.warn("published to \(ack.topic) seq \(ack.seq) (\(CLI.count(ack.subscribers, "subscriber")))") }
     }
 }
 

@@ -1,4 +1,4 @@
-import Broker
+import BusClient
 import BusProtocol
 import Foundation
 import Frames
@@ -24,11 +24,13 @@ struct SubCommand {
           -v, --verbose  start every line with the topic and the message's seq
                          (chat.room1 #42 hello), even for one literal TOPIC
           --count N      exit after N messages
-          --reconnect    reconnect with backoff when the connection drops; topics resume
-                         from the last message printed (patterns just subscribe again)
-          --since EPOCH:SEQ  start with the retained messages after this position
-                         (a literal TOPIC only; positions are in --json output and acks)
-          --last N       start with the newest N retained messages (literal topics)
+          --reconnect    reconnect with backoff when the connection drops; topics and
+                         patterns resume from the last message printed, losing nothing
+                         that history still holds (and saying so when it did not)
+          --since EPOCH:SEQ  start with the retained messages after this position of a
+                         literal TOPIC (positions are in --json and -v output)
+          --last N       start with the newest N retained messages (of each matching
+                         topic, for a pattern)
 
         """
 
@@ -37,8 +39,7 @@ struct SubCommand {
     static let switches: Set<String> = ["json", "raw", "reconnect", "verbose"]
 
     let url: WebSocketURL
-    /// `Authorization: Bearer …` when a token was given.
-    let headers: [(String, String)]
+    let token: String?
     let topics: [String]
     let json: Bool
     let raw: Bool
@@ -49,111 +50,79 @@ struct SubCommand {
     /// Lines start with the topic when the command alone does not say which topic a message
     /// is on: a pattern, or several TOPICs (as `nats sub` and `mosquitto_sub -v` show it).
     let showTopic: Bool
-    /// Where each literal topic resumes: from the flags at first, then the last message printed.
-    private var resumeFrom: [String: ClientRequest.Resume] = [:]
+    /// Where each subscription starts (BusClient resumes it from there on).
+    let start: StartPosition
 
     init(_ arguments: [String]) throws {
         let flags = try Flags(arguments, options: Self.options, switches: Self.switches, help: Self.help, shortSwitches: ["v": "verbose"])
         guard !flags.positional.isEmpty else { throw UsageError("sub needs at least one TOPIC") }
         topics = flags.positional
         url = try CLI.url(flags.value("url"))
-        headers = CLI.authHeaders(flags.value("token"))
+        token = CLI.token(flags.value("token"))
         json = flags.has("json")
         raw = flags.has("raw")
         count = try flags.integer("count")
         reconnect = flags.has("reconnect")
         verbose = flags.has("verbose")
         showTopic = topics.count > 1 || topics.contains(where: CLI.isPattern)
-        var start: ClientRequest.Resume?
+        var start = StartPosition.now
         if let since = flags.value("since") {
             let parts = since.split(separator: ":")
             guard parts.count == 2, let seq = UInt64(parts[1]) else { throw UsageError("--since: '\(since)' is not EPOCH:SEQ") }
-            start = .since(epoch: String(parts[0]), seq: seq)
+            if let pattern = topics.first(where: CLI.isPattern) {
+                throw UsageError("--since EPOCH:SEQ is a topic's position: '\(pattern)' is a pattern (use --last, or --reconnect to resume)")
+            }
+            start = .after(epoch: String(parts[0]), seq: seq)
         }
         if let last = try flags.integer("last") {
-            guard start == nil else { throw UsageError("--since and --last exclude each other") }
+            guard start == .now else { throw UsageError("--since and --last exclude each other") }
             start = .last(last)
         }
-        if let start {
-            // History is per topic today: a pattern cannot resume yet, and saying so beats
-            // subscribing without the history that was asked for.
-            if let pattern = topics.first(where: CLI.isPattern) {
-                throw UsageError("--since and --last need literal topics: '\(pattern)' is a pattern (history is kept per topic)")
-            }
-            for topic in topics { resumeFrom[topic] = start }
-        }
+        self.start = start
     }
 
-    mutating func run() throws {
-        var printed = 0
-        var backoff = 0.1
-        while true {
-            do {
-                let client = try connectAndSubscribe()
-                backoff = 0.1
-                while count.map({ printed < $0 }) ?? true {
-                    if try printNext(from: client) { printed += 1 }
+    /// Subscribes to every TOPIC through BusClient (which resumes each one after any cut
+    /// when `--reconnect` is given) and prints their messages as they come.
+    func run() async throws {
+        var options = BusClient.Options(token: token)
+        options.reconnect = reconnect
+        let bus = try BusClient(url: url.description, options: options)
+        defer { bus.close() }
+        var subscriptions: [Subscription] = []
+        for topic in topics {
+            do { subscriptions.append(try await bus.subscribe(topic, from: start)) } catch .refused(let code, let message) {
+                throw SubscribeRefused(message: "cannot subscribe to '\(topic)': \(code): \(message)")
+            }
+        }
+        let printer = Printer(command: self)
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for subscription in subscriptions {
+                group.addTask {
+                    for try await event in subscription {
+                        if await printer.take(event, from: subscription.pattern) { return }
+                    }
                 }
-                try? client.close()
-                return
-            } catch let error as SubscribeRefused {
-                throw error
-            } catch {
-                guard reconnect else { throw error }
-                CLI.warn("\(CLI.explain(error)); reconnecting in \(String(format: "%.1f", backoff)) s")
-                Thread.sleep(forTimeInterval: backoff * Double.random(in: 0.8...1.2))
-                backoff = min(backoff * 2, 5)
             }
+            // The first to finish (--count reached, or an error) ends them all.
+            try await group.next()
+            group.cancelAll()
         }
     }
 
-    private func connectAndSubscribe() throws -> WebSocketClient {
-        // Offers permessage-deflate, as browsers do: the server compresses what pays (issue 17).
-        let client = try WebSocketClient(url: url, subprotocols: ["bus.v1"], headers: headers, compression: true)
-        for (index, topic) in topics.enumerated() {
-            let request = resumeFrom[topic].map { ClientEnvelope.subscribe(topic: topic, id: "s\(index)", resume: $0) }
-                ?? ClientEnvelope.subscribe(topic: topic, id: "s\(index)")
-            try client.send(text: String(decoding: request, as: UTF8.self))
-        }
-        return client
-    }
-
-    /// Remembers the position of a printed message, for `--reconnect`.
-    private mutating func printed(topic: String, epoch: String, seq: UInt64) {
-        if reconnect && topics.contains(topic) { resumeFrom[topic] = .since(epoch: epoch, seq: seq) }
-    }
-
-    /// Prints the next message; false for anything that is not a message (acks, welcome).
-    private mutating func printNext(from client: WebSocketClient) throws -> Bool {
-        switch try client.receive(timeout: 3600) {
-        case .text(let text):
-            let bytes = Array(text.utf8)
-            guard let message = bytes.withUnsafeBytes({ ServerMessage.parse($0) }) else { return false }
-            switch message {
-            case .message(let topic, let epoch, let seq, let data):
-                printed(topic: topic, epoch: epoch, seq: seq)
-                if json {
-                    output(bytes)
-                } else if let string = data.withUnsafeBytes({ JSON.decodeString($0) }), data.first == UInt8(ascii: "\"") {
-                    output(Array(string.utf8), topic: topic, seq: seq)
-                } else {
-                    output(data, topic: topic, seq: seq)
-                }
-                return true
-            case .ack(_, "subscribe", let topic, _, _, _) where text.contains("\"recovered\":false"):
-                CLI.warn("\(topic): history did not hold every message since the requested position; some were lost")
-                return false
-            case .error(let code, let message, let id, let topic, _):
-                if let id, id.hasPrefix("\"s") { throw SubscribeRefused(message: "cannot subscribe to '\(topic ?? "")': \(code): \(message)") }
-                CLI.warn("server error \(code): \(message)")
-                return false
-            default:
-                return false
+    /// One message's output, as documented: a string payload's text, other JSON as it came,
+    /// binary as base64 (or raw bytes with --raw); whole envelopes with --json.
+    fileprivate func print(_ message: BusMessage) {
+        switch message.payload {
+        case .json(let data):
+            if json {
+                output(ServerEnvelope.messagePrefix(topic: message.topic, epoch: message.epoch, seq: message.seq) + data
+                    + [ServerEnvelope.messageSuffix])
+            } else if data.first == UInt8(ascii: "\""), let string = data.withUnsafeBytes({ JSON.decodeString($0) }) {
+                output(Array(string.utf8), topic: message.topic, seq: message.seq)
+            } else {
+                output(data, topic: message.topic, seq: message.seq)
             }
-        case .binary(let bytes):
-            guard let message = bytes.withUnsafeBytes({ BinaryLayout.parseMessage($0) }) else { return false }
-            let payload = Array(bytes[message.payload])
-            printed(topic: message.topic, epoch: message.epoch, seq: message.seq)
+        case .binary(let payload):
             if json {
                 output(Array(("{\"type\":\"message\",\"topic\":\(JSONText.quoted(message.topic)),\"epoch\":\"\(message.epoch)\","
                     + "\"seq\":\(message.seq),\"binary\":\"\(Base64.encode(payload))\"}").utf8))
@@ -162,11 +131,23 @@ struct SubCommand {
             } else {
                 output(Array(Base64.encode(payload).utf8), topic: message.topic, seq: message.seq)
             }
-            return true
-        case .close(let code, let reason):
-            throw ServerClosed(code: code, reason: reason)
-        case .pong:
-            return false
+        }
+    }
+
+    /// What a gap means, in words: messages *may* have been lost unless history named them.
+    fileprivate func warn(_ gap: BusGap, on pattern: String) {
+        switch gap.cause {
+        case .epochChanged:
+            CLI.warn("\(gap.lost.map(\.topic).joined(separator: ", ")): the topic started a new epoch; messages may have been lost")
+        case .historyIncomplete:
+            let named = gap.lost.filter { $0.earliest != nil }.map(\.topic)
+            if named.isEmpty {
+                CLI.warn("\(pattern): messages since the last one received may have been lost (history no longer held them, "
+                    + "or the server restarted without --data-dir)")
+            } else {
+                CLI.warn("\(pattern): messages since the last one received were lost on \(named.joined(separator: ", ")) "
+                    + "(history no longer held them)")
+            }
         }
     }
 
@@ -178,6 +159,36 @@ struct SubCommand {
     private func output(_ payload: [UInt8], topic: String, seq: UInt64) {
         if verbose { return output(Array("\(topic) #\(seq) ".utf8) + payload) }
         output(showTopic ? Array(topic.utf8) + [UInt8(ascii: " ")] + payload : payload)
+    }
+}
+
+/// Prints the subscriptions' events one at a time, each message once (overlapping TOPICs
+/// both receive it), and counts them for `--count`.
+private actor Printer {
+    let command: SubCommand
+    private var printed = 0
+    /// Recent (topic, epoch, seq) printed, to print a message two subscriptions share once.
+    private var recent: Set<String> = []
+    private var order: [String] = []
+
+    init(command: SubCommand) { self.command = command }
+
+    /// Prints `event`; true once `--count` messages have been printed.
+    func take(_ event: SubscriptionEvent, from pattern: String) -> Bool {
+        switch event {
+        case .gap(let gap):
+            command.warn(gap, on: pattern)
+        case .message(let message):
+            let key = "\(message.epoch) \(message.seq) \(message.topic)"
+            if command.topics.count > 1 {
+                guard recent.insert(key).inserted else { return false }
+                order.append(key)
+                if order.count > 4096 { recent.remove(order.removeFirst()) }
+            }
+            command.print(message)
+            printed += 1
+        }
+        return command.count.map { printed >= $0 } ?? false
     }
 }
 

@@ -9,10 +9,8 @@ let rest = Array(arguments.dropFirst())
 
 do {
     switch command {
-    case "sub":
-        var command = try SubCommand(rest)
-        try command.run()
-    case "pub": try PubCommand(rest).run()
+    case "sub": try await SubCommand(rest).run()
+    case "pub": try await PubCommand(rest).run()
     case "bench": exit(try BenchCommand(rest).run())
     case "completion": try CompletionCommand(rest).run()
     case "--help", "-h", "help": print(CLI.helpText, terminator: "")

@@ -280,7 +280,10 @@ enum BadInputCases {
         EnvelopeCase("unsubscribe from a pattern not held", #"{"type":"unsubscribe","id":"bad","topic":"never.held"}"#, "not_subscribed"),
         EnvelopeCase("since on a pattern", #"{"type":"subscribe","id":"bad","topic":"a.*","since":{"epoch":"x","seq":1}}"#,
                      "resume_requires_topic"),
-        EnvelopeCase("last on a pattern", #"{"type":"subscribe","id":"bad","topic":"a.>","last":5}"#, "resume_requires_topic"),
+        EnvelopeCase("malformed cursor", #"{"type":"subscribe","id":"bad","topic":"a.>","since":{"cursor":"12.3"}}"#, "bad_request"),
+        EnvelopeCase("invalid topic in resume positions",
+                     #"{"type":"subscribe","id":"bad","topic":"a.>","since":{"cursor":"0123456789abcdef.0.0","positions":[{"topic":"a..b","epoch":"e","seq":1}]}}"#,
+                     "invalid_topic"),
         EnvelopeCase(name: "publishing faster than the rate", code: "rate_limited",
                      configure: { $0.publishRate = 1; $0.publishBurst = 2 }) { client in
             for _ in 0..<2 { try client.publish("fast", json: "1") }

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 @testable import Broker
 
 /// bus-cli as a shell user runs it, against a live server.
@@ -122,9 +123,9 @@ import Testing
         #expect(refused.0 == 1 && refused.2.hasPrefix("bus-cli: invalid_topic") && refused.2.split(separator: "\n").count == 1)
         let badJSON = try Self.run(["pub", "t", "{nope", "--json", "--url", url])
         #expect(badJSON.0 == 2)
-        // Issue 19: --last on a pattern was accepted and silently ignored.
-        let lastOnPattern = try Self.run(["sub", "chat.>", "--last", "5", "--url", url])
-        #expect(lastOnPattern.0 == 2 && lastOnPattern.2.contains("'chat.>' is a pattern"), "\(lastOnPattern.2)")
+        // A topic position cannot resume a pattern (issue 19: it was silently ignored).
+        let sinceOnPattern = try Self.run(["sub", "chat.>", "--since", "abc:5", "--url", url])
+        #expect(sinceOnPattern.0 == 2 && sinceOnPattern.2.contains("'chat.>' is a pattern"), "\(sinceOnPattern.2)")
         let usage = try Self.run(["frobnicate"])
         #expect(usage.0 == 2 && usage.2.contains("unknown command"))
         let help = try Self.run(["sub", "--help"])
@@ -206,5 +207,45 @@ import Testing
         #expect(literal.0 == 0 && literal.1 == "v.a #1 one\nv.a #2 two\n")
         let long = try Self.run(["sub", "v.a", "--verbose", "--last", "1", "--count", "1", "--url", url])
         #expect(long.0 == 0 && long.1 == "v.a #2 two\n")
+    }
+
+    /// Issue 15: `sub PATTERN --reconnect` lost what was published while it was cut off.
+    @Test func subOnAPatternResumesAcrossACutWithoutLosingOrRepeating() throws {
+        let server = try LiveServer()
+        defer { server.stop() }
+        let proxy = try CuttingProxy(to: server.port)
+        defer { proxy.stop() }
+        let url = "ws://127.0.0.1:\(server.port)"
+        let subscriber = Process()
+        subscriber.executableURL = Self.binary
+        subscriber.arguments = ["sub", "cut.>", "--reconnect", "--count", "7", "--url", "ws://127.0.0.1:\(proxy.port)"]
+        let out = Pipe(), err = Pipe()
+        subscriber.standardOutput = out
+        subscriber.standardError = err
+        try subscriber.run()
+        #expect(eventually {
+            guard let result = try? Self.run(["pub", "cut.a", "1", "--url", url]) else { return false }
+            return result.2.contains("(1 subscriber)")
+        })
+        #expect(try Self.run(["pub", "cut.b", "2", "--url", url]).0 == 0)
+        Thread.sleep(forTimeInterval: 0.3)  // printed, and checkpointed
+        proxy.cut()
+        // While it is away: an existing topic and a new one, on whichever loops own them.
+        for (topic, text) in [("cut.a", "3"), ("cut.new", "4"), ("cut.b", "5"), ("cut.new", "6")] {
+            #expect(try Self.run(["pub", topic, text, "--url", url]).0 == 0)
+        }
+        Thread.sleep(forTimeInterval: 0.5)  // it reconnects (backoff 0.1 s)
+        #expect(try Self.run(["pub", "cut.a", "7", "--url", url]).0 == 0)
+        subscriber.waitUntilExit()
+        let lines = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self).split(separator: "\n")
+        let warnings = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        // The probes that found the subscription active count too: drop them.
+        let printed = lines.filter { !$0.hasPrefix("cut.a 1") }.map(String.init)
+        #expect(subscriber.terminationStatus == 0, "\(warnings)")
+        #expect(!warnings.contains("lost"), "\(warnings)")
+        #expect(Set(printed) == ["cut.b 2", "cut.a 3", "cut.new 4", "cut.b 5", "cut.new 6", "cut.a 7"], "\(lines)")
+        #expect(printed.count == 6, "a message printed twice: \(lines)")
+        #expect(printed.firstIndex(of: "cut.a 3")! < printed.firstIndex(of: "cut.a 7")!)
+        #expect(printed.firstIndex(of: "cut.new 4")! < printed.firstIndex(of: "cut.new 6")!)
     }
 }

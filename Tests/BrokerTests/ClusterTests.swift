@@ -231,4 +231,44 @@ final class TestCluster {
         onA.close()
         publisher.close()
     }
+
+    /// Issue 15: a node that dropped its NATS interest (its last subscriber left) never got
+    /// what other nodes published meanwhile, so resuming there is not a recovery; while
+    /// another local subscriber keeps the interest, it is.
+    @Test(arguments: [false, true])
+    func aResumeAcrossAnInterestGapIsNotARecovery(interestKept: Bool) throws {
+        let cluster = try TestCluster(nodes: ["a", "b"])
+        defer { cluster.stop() }
+        let (a, b) = (cluster.nodes[0], cluster.nodes[1])
+        #expect(a.waitReady() && b.waitReady())
+        let keeper = try BusClient(port: a.port)
+        if interestKept {
+            try keeper.subscribe("gap.>")
+        }
+        let first = try BusClient(port: a.port)
+        let patternAck = try first.resume("gap.>", #""checkpoints":true"#)
+        var follower = CursorFollower()
+        follower.cursor = try #require(PatternResumeTests.cursor(inAck: patternAck))
+        guard case .ack(_, _, _, let epoch?, _, _) = try first.subscribe("gap.lit") else { Issue.record("literal ack"); return }
+        let publisher = try BusClient(port: b.port)
+        try publisher.publish("gap.lit", json: "1")
+        var literalSeq: UInt64 = 0
+        while literalSeq == 0 || follower.cursor == "" || !follower.positions.isEmpty {
+            let message = try first.next()
+            if case .message(_, let messageEpoch, let seq, _) = message {
+                #expect(messageEpoch == epoch)
+                literalSeq = seq
+            }
+            follower.take(message)
+        }
+        first.close()
+        Thread.sleep(forTimeInterval: 0.5)  // a's last subscriber left: without the keeper, a sends UNSUB
+        try publisher.publish("gap.lit", json: "2")
+        Thread.sleep(forTimeInterval: 0.3)
+        let second = try BusClient(port: a.port)
+        let literal = try second.resume("gap.lit", #""since":{"epoch":"\#(epoch)","seq":\#(literalSeq)}"#)
+        let pattern = try second.resume("gap.>", follower.since)
+        #expect(literal.contains(#""recovered":\#(interestKept)"#), "\(literal)")
+        #expect(pattern.contains(#""recovered":\#(interestKept)"#), "\(pattern)")
+    }
 }

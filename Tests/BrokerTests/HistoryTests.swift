@@ -140,11 +140,12 @@ final class SteadyPublisher: Sendable {
         again.close()
     }
 
-    @Test func resumingAPatternIsRefused() throws {
+    /// A pattern resumes from a cursor (PatternResumeTests); a topic position names one topic.
+    @Test func resumingAPatternFromATopicPositionIsRefused() throws {
         let server = try LiveServer()
         defer { server.stop() }
         let client = try BusClient(port: server.port)
-        try client.socket.send(text: #"{"type":"subscribe","id":1,"topic":"a.*","last":5}"#)
+        try client.socket.send(text: #"{"type":"subscribe","id":1,"topic":"a.*","since":{"epoch":"0123456789abcdef","seq":5}}"#)
         guard case .error("resume_requires_topic", _, "1"?, _, _) = try client.next() else { Issue.record("error"); return }
         client.close()
     }

@@ -98,6 +98,8 @@ import Testing
         ("--history-age SECONDS", "BUS_HISTORY_AGE", "120"),
         ("--history-bytes BYTES", "BUS_HISTORY_BYTES", "67108864"),
         ("--history PATTERN=N[:SECONDS],...", "BUS_HISTORY", "none"),
+        ("--data-dir DIR", "BUS_DATA_DIR", "none (history in memory only)"),
+        ("--durability none|write|fsync", "BUS_DURABILITY", "write"),
         ("--nats nats://HOST:PORT", "BUS_NATS", "none (run alone)"),
         ("--node-name NAME", "BUS_NODE_NAME", "bus-HOSTNAME-PID"),
         ("--auth-jwt-secret SECRET", "BUS_AUTH_JWT_SECRET", "none"),
@@ -130,6 +132,16 @@ import Testing
             #expect(readme.contains("`--\(option.name)"), "README lacks --\(option.name)")
             #expect(readme.contains(option.environment), "README lacks \(option.environment)")
         }
+    }
+
+    @Test func dataDirAndDurabilityParseFromEverySource() throws {
+        let file = Self.file(#"{"data-dir": "/var/lib/bus", "durability": "fsync"}"#)
+        let fromFile = try ServerOptions.parse([], environment: [:], configFile: file)
+        #expect(fromFile.config.dataDir == "/var/lib/bus" && fromFile.config.durability == .fsync)
+        let fromFlags = try ServerOptions.parse(["--data-dir", "/tmp/b", "--durability", "none"], environment: ["BUS_DURABILITY": "fsync"])
+        #expect(fromFlags.config.dataDir == "/tmp/b" && fromFlags.config.durability == Durability.none)
+        #expect(try ServerOptions.parse([], environment: [:]).config.dataDir == nil)
+        #expect(throws: ConfigError.self) { try ServerOptions.parse(["--durability", "sometimes"], environment: [:]) }
     }
 
     // MARK: config file

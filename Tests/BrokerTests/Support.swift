@@ -124,17 +124,21 @@ final class ServerProcess {
     private let errors = Pipe()
 
     /// `fileLimit` runs the server under `ulimit -n` (soft and hard), to exhaust descriptors.
-    init(_ arguments: [String] = [], fileLimit: Int? = nil) throws {
+    /// `environment` adds variables to the child's (the history store's test seams);
+    /// `fileSizeLimit` runs it under `ulimit -f` (512-byte blocks in sh: a full disk, for real).
+    init(_ arguments: [String] = [], fileLimit: Int? = nil, environment: [String: String] = [:], fileSizeLimit: Int? = nil) throws {
         let executable = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
             .deletingLastPathComponent().appendingPathComponent("broker-server")
         let serverArguments = ["--port", "0", "--log-level", "info"] + arguments
-        if let fileLimit {
+        if fileLimit != nil || fileSizeLimit != nil {
+            let limits = (fileLimit.map { ["ulimit -n \($0)"] } ?? []) + (fileSizeLimit.map { ["ulimit -f \($0)"] } ?? [])
             process.executableURL = URL(fileURLWithPath: "/bin/sh")
-            process.arguments = ["-c", "ulimit -n \(fileLimit) && exec \"$0\" \"$@\"", executable.path] + serverArguments
+            process.arguments = ["-c", (limits + ["exec \"$0\" \"$@\""]).joined(separator: " && "), executable.path] + serverArguments
         } else {
             process.executableURL = executable
             process.arguments = serverArguments
         }
+        if !environment.isEmpty { process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 } }
         process.standardError = errors
         process.standardOutput = FileHandle.nullDevice
         try process.run()
@@ -179,6 +183,12 @@ final class ServerProcess {
 
     func stop() {
         process.terminate()
+        process.waitUntilExit()
+    }
+
+    /// SIGKILL: the process dies with no chance to clean up (a crash).
+    func kill() {
+        Glibc.kill(process.processIdentifier, SIGKILL)
         process.waitUntilExit()
     }
 }

@@ -177,3 +177,16 @@ enum SmallSpace {
         }
     }
 }
+
+struct TopicPatternOverlapTests {
+    @Test(arguments: [
+        ("a.b", "a.b", true), ("a.b", "a.c", false), ("a.*", "a.b", true), ("a.*", "*.b", true), ("a.*", "b.*", false),
+        ("a.>", "a.b.c", true), ("a.>", "a", false), (">", "x", true), ("a.*", "a.b.c", false), ("*.*", "a.>", true),
+        ("a.b.>", "a.*.c", true), ("a.b", "a.b.c", false), ("a.*.c", "a.b.d", false),
+    ])
+    func patternsOverlapWhenSomeTopicMatchesBoth(first: String, second: String, expected: Bool) throws {
+        let a = try TopicPattern(first), b = try TopicPattern(second)
+        #expect(a.overlaps(b) == expected)
+        #expect(b.overlaps(a) == expected)
+    }
+}

@@ -56,11 +56,18 @@ final class Backplane {
         if let subscription = patterns[pattern] {
             subscription.loops += 1
             if subscription.confirmed {
-                loop.hub.send(.interestApplied(token: token, position: nil), to: waiter)
+                loop.hub.send(.interestApplied(token: token, position: nil, owner: 0, clock: 0), to: waiter)
             } else {
                 waiters[subscription.token, default: []].append((waiter, token))
             }
             return
+        }
+        // Until now other nodes' messages on it did not come here (unless a wider pattern held
+        // here brought them): every loop marks the gap, before this SUB's confirmation can
+        // ack anyone, so before any resume of it is served.
+        let covered = patterns.contains { $0.value.confirmed && pattern.isSubset(of: $0.key) }
+        if !covered {
+            for target in 0..<loop.context.loopCount { loop.hub.send(.backplaneRegained(pattern), to: target) }
         }
         nextToken += 1
         waiters[nextToken] = [(waiter, token)]
@@ -282,7 +289,7 @@ final class Backplane {
                 for token in tokens {
                     byToken[token]?.confirmed = true
                     for waiter in waiters.removeValue(forKey: token) ?? [] {
-                        loop.hub.send(.interestApplied(token: waiter.token, position: nil), to: waiter.loop)
+                        loop.hub.send(.interestApplied(token: waiter.token, position: nil, owner: 0, clock: 0), to: waiter.loop)
                     }
                 }
             case .serverError(let text):

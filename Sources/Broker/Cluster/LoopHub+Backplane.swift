@@ -13,11 +13,28 @@ extension LoopHub {
     /// somewhere in the process may have missed messages from other nodes, so it starts a new
     /// epoch. Its subscribers see the epoch change on the next message, and a resume from the
     /// old epoch answers `recovered: false`.
+    /// This node just took NATS interest in `pattern` (again, or for the first time): it was
+    /// not receiving other nodes' messages on it, so its topics that no other interest kept
+    /// covered start a new epoch (a resume from their old positions is not a recovery), and
+    /// pattern resumes from before now that overlap it are not either.
+    func renewAfterInterestGap(_ pattern: TopicPattern) {
+        ledger.noteGap(pattern)
+        for name in topics.names where pattern.matches(name) {
+            let covered = interest.match(name).contains { $0.pattern != pattern }
+            guard !covered, let old = topics.peek(name) else { continue }
+            let renewed = topics.renew(name, policy: old.policy)
+            if let evicted = renewed.evicted { ledger.evict(evicted) }
+        }
+    }
+
     func renewEpochsWithSubscribers() {
+        // Topics with no state here missed messages too: pattern resumes from before now
+        // cannot claim a complete recovery.
+        ledger.noteUnknownLossNow()
         for name in topics.names where !interest.match(name).isEmpty {
             guard let old = topics.peek(name) else { continue }
             let renewed = topics.renew(name, policy: old.policy)
-            if let evicted = renewed.evicted { ledger.forget(evicted) }
+            if let evicted = renewed.evicted { ledger.evict(evicted) }
         }
     }
 }

@@ -100,6 +100,11 @@ public struct ServerConfig: Sendable {
     public var compressionMinBytes = 512
     /// Topics never compressed (already compressed payloads, latency-critical ticks).
     public var compressionExclude: [TopicPattern] = []
+    /// History that survives a restart: the directory its segment files go in (created 0700,
+    /// locked by one broker at a time); nil keeps history in memory only.
+    public var dataDir: String?
+    /// What a delivery waits for with `dataDir` (see `Durability`).
+    public var durability = Durability.write
 
     /// A history policy for the topics a pattern matches.
     public struct HistoryOverride: Sendable, Equatable {
@@ -198,6 +203,9 @@ public struct ServerConfig: Sendable {
         if let name = nodeName, name.isEmpty || name.utf8.count > 64
             || !name.unicodeScalars.allSatisfy({ $0.properties.isAlphabetic || ("0"..."9").contains($0) || "-_.".unicodeScalars.contains($0) }) {
             throw ConfigError(option: "node-name", message: "must be 1 to 64 letters, digits, '-', '_' or '.'")
+        }
+        if let dir = dataDir, dir.isEmpty || dir.utf8.contains(0) {
+            throw ConfigError(option: "data-dir", message: "must name a directory")
         }
         try auth.validated()
         return self

@@ -179,6 +179,17 @@ public struct ServerOptions {
                 try historyOverride(item.trimmingCharacters(in: .whitespaces), defaultAge: o.config.historyAge)
             }
         },
+        Option("data-dir", .text, "DIR", default: "none (history in memory only)",
+               "keep history in DIR (created 0700) so it survives a restart; one broker per DIR") { o, v, _ throws(ConfigError) in
+            o.config.dataDir = v.isEmpty ? nil : v
+        },
+        Option("durability", .text, "none|write|fsync", default: ServerConfig().durability.rawValue,
+               "with --data-dir, what a delivery waits for: nothing, the write (survives a crash) or fsync (survives power loss)") { o, v, name throws(ConfigError) in
+            guard let mode = Durability(rawValue: v.lowercased()) else {
+                throw ConfigError(option: name, message: "'\(v)' is not none, write or fsync")
+            }
+            o.config.durability = mode
+        },
         Option("nats", .text, "nats://HOST:PORT", default: "none (run alone)",
                "cluster mode: share topics with other nodes through this NATS server") { o, v, _ throws(ConfigError) in
             o.config.natsURL = v.isEmpty ? nil : v

@@ -60,6 +60,10 @@ struct DeliveryStamp: Sendable {
     let kind: PayloadKind
     let payload: Range<Int>
     let arrival: UInt64
+    /// The loop that sequenced it and its offset there: the message's place in cursors
+    /// (Protocol.md "Resuming a pattern").
+    var owner = 0
+    var offset: UInt64 = 0
 }
 
 /// Which other encoding of a message (see `OutboundBytes.encoding`): a name and a parameter

@@ -2,8 +2,10 @@
 /// patterns, watch messages arrive, publish text, JSON or binary, see the connection's state
 /// and the server's stats.
 ///
-/// One self-contained page (no CDN, no external script, nothing fetched but this server's
-/// `/bus` and `/healthz`), so it works offline and behind any firewall. Every payload is shown
+/// One page and the client it imports (no CDN, nothing fetched but this server's `/bus.js`,
+/// `/bus` and `/healthz`, all by relative URLs), so it works offline, behind any firewall and
+/// behind a proxy that adds a path prefix. It uses bus.js, so it reconnects and resumes its
+/// subscriptions by itself after a drop or a server restart, and reports every gap. Every payload is shown
 /// through `textContent`, never `innerHTML`: a message is data, not markup. Elements carry
 /// stable ids and `data-` attributes because the browser test (interop/browser_console.py)
 /// reads them.
@@ -15,6 +17,7 @@ enum ConsolePage {
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>bus console</title>
+<link rel="icon" href="data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAABAAAAAQCAYAAAAf8/9hAAAAPklEQVR42mNgoDaQVdb+jw9TpBmvIcRqxmoIqZoxDMEmqdcdjoJJMgBdMy5DhrMBFAciXdIC9ZMyVTITOQAAMqUH6HJMiHcAAAAASUVORK5CYII=">
 <style>
   body { font: 14px/1.4 system-ui, sans-serif; margin: 0; background: #f6f7f9; color: #1d232b; }
   header { display: flex; gap: .6em; align-items: center; padding: .6em 1em; background: #1d232b; color: #fff; flex-wrap: wrap; }
@@ -23,7 +26,7 @@ enum ConsolePage {
   #url { width: 22em; }
   #state { padding: .1em .6em; border-radius: 1em; background: #888; }
   #state[data-state="open"] { background: #2e8b57; }
-  #state[data-state="connecting"] { background: #c58a00; }
+  #state[data-state="connecting"], #state[data-state="reconnecting"] { background: #c58a00; }
   #state[data-state="closed"] { background: #b22222; }
   main { display: grid; grid-template-columns: 22em 1fr; gap: 1em; padding: 1em; }
   section { background: #fff; border: 1px solid #d8dce2; border-radius: 6px; padding: .8em; margin-bottom: 1em; }
@@ -43,6 +46,13 @@ enum ConsolePage {
   .hex, .base64 { color: #5b6573; }
   #log { max-height: 20vh; overflow-y: auto; font-family: ui-monospace, monospace; font-size: .85em; }
   #log .error { color: #b22222; }
+  #log .gap { color: #8a5a00; font-weight: 600; }
+  main > div { min-width: 0; }
+  /* Narrow screens (a phone, a side panel): one column, nothing wider than the window. */
+  @media (max-width: 760px) {
+    main { grid-template-columns: 1fr; padding: .5em; }
+    header input, #url { flex: 1 1 100%; width: auto; min-width: 0; }
+  }
 </style>
 </head>
 <body>
@@ -102,29 +112,37 @@ enum ConsolePage {
   </section>
 </div>
 </main>
-<script>
-"use strict";
+<script type="module">
+// The console is a client of bus.js like any other: served next to this page (GET /bus.js)
+// and imported by a relative path, so the page also works behind a proxy that adds a prefix.
+// bus.js reconnects and resumes by itself; this page only shows what it reports.
+import { connect } from "./bus.js";
+
 const $ = (id) => document.getElementById(id);
 const maxShown = 500;  // older messages leave the page so a busy topic cannot eat the tab
-let ws = null;
-let nextId = 1;
+let bus = null;
 let received = 0, published = 0;
+let lastShown = null;  // a message matching two patterns reaches both: show it once
 const subscriptions = new Map();  // pattern -> <li>
 
-const scheme = location.protocol === "https:" ? "wss://" : "ws://";
-$("url").value = scheme + (location.host || "127.0.0.1:8080") + "/bus";
+// ws(s)://<this page's directory>bus: right behind a path-prefixing proxy too.
+const busURL = new URL("bus", location.href);
+busURL.protocol = location.protocol === "https:" ? "wss:" : "ws:";
+busURL.search = "";
+busURL.hash = "";
+$("url").value = busURL.href;
 
-function setState(state) {
+function setState(state, detail) {
   $("state").dataset.state = state;
-  $("state").textContent = state;
+  $("state").textContent = detail ? state + " " + detail : state;
   $("connect").disabled = state !== "closed";
   $("disconnect").disabled = state === "closed";
 }
 
-function log(text, isError) {
+function log(text, kind) {
   const li = document.createElement("li");
   li.textContent = new Date().toLocaleTimeString() + " " + text;
-  if (isError) li.className = "error";
+  if (kind) li.className = kind;
   $("log").prepend(li);
   while ($("log").children.length > 200) $("log").lastChild.remove();
 }
@@ -139,126 +157,103 @@ function base64(bytes) {
   return btoa(s);
 }
 
-function show(topic, epoch, seq, kind, payloadText, bytes) {
+function show(message) {
+  if (message === lastShown) return;
+  lastShown = message;
   received++;
   $("stat-received").textContent = received;
+  const kind = message.binary ? "binary" : typeof message.data === "string" ? "text" : "json";
   const div = document.createElement("div");
   div.className = "message";
-  div.dataset.topic = topic;
-  div.dataset.seq = String(seq);
+  div.dataset.topic = message.topic;
+  div.dataset.seq = String(message.seq);
   div.dataset.kind = kind;
   const meta = document.createElement("div");
   meta.className = "meta";
   const t = document.createElement("span");
   t.className = "topic";
-  t.textContent = topic;
-  meta.append(t, " #" + seq + " · " + new Date().toLocaleTimeString() + " · " + kind);
+  t.textContent = message.topic;
+  meta.append(t, " #" + message.seq + " · " + new Date().toLocaleTimeString() + " · " + kind);
   div.append(meta);
-  if (bytes) {
+  if (message.binary) {
     const h = document.createElement("div");
     h.className = "hex";
-    h.textContent = "hex " + hex(bytes);
+    h.textContent = "hex " + hex(message.data);
     const b = document.createElement("div");
     b.className = "base64";
-    b.textContent = "base64 " + base64(bytes);
+    b.textContent = "base64 " + base64(message.data);
     div.append(h, b);
   } else {
     const p = document.createElement("div");
     p.className = "payload";
-    p.textContent = payloadText;
+    p.textContent = kind === "text" ? message.data : JSON.stringify(message.data);
     div.append(p);
   }
   $("messages").prepend(div);
   while ($("messages").children.length > maxShown) $("messages").lastChild.remove();
 }
 
-// Protocol.md "binary message": 0x02, epoch length, epoch, seq (8 bytes), topic length (2), topic, payload.
-function onBinary(buffer) {
-  const view = new DataView(buffer);
-  const bytes = new Uint8Array(buffer);
-  if (bytes.length < 2 || bytes[0] !== 0x02) { log("unknown binary frame", true); return; }
-  let i = 1;
-  const epochLength = bytes[i++];
-  const epoch = new TextDecoder().decode(bytes.subarray(i, i + epochLength));
-  i += epochLength;
-  const seq = Number(view.getBigUint64(i));
-  i += 8;
-  const topicLength = view.getUint16(i);
-  i += 2;
-  const topic = new TextDecoder().decode(bytes.subarray(i, i + topicLength));
-  i += topicLength;
-  show(topic, epoch, seq, "binary", null, bytes.subarray(i));
+function describeGap(gap) {
+  const what = gap.count !== undefined ? gap.count + " message(s)" : "messages";
+  const reasons = { history: "no longer in history", epoch: "the topic started a new epoch (server restart?)",
+                    seq: "skipped", unknown: "the server could not say which" };
+  return "gap on " + gap.topic + ": " + what + " lost, " + (reasons[gap.reason] || gap.reason);
 }
 
-function onText(text) {
-  let m;
-  try { m = JSON.parse(text); } catch (e) { log("unparsable frame: " + text, true); return; }
-  switch (m.type) {
-    case "welcome":
-      $("stat-max-message").textContent = m.max_message_size;
-      log("welcome: protocol " + m.protocol);
-      break;
-    case "message":
-      if (typeof m.data === "string") show(m.topic, m.epoch, m.seq, "text", m.data, null);
-      else show(m.topic, m.epoch, m.seq, "json", JSON.stringify(m.data), null);
-      break;
-    case "ack":
-      log("ack " + m.op + " " + (m.topic || "") + (m.seq !== undefined ? " seq " + m.seq : ""));
-      if (m.op === "subscribe") markSubscribed(m.topic);
-      break;
-    case "error":
-      log("error " + m.code + ": " + m.message + (m.topic ? " (" + m.topic + ")" : ""), true);
-      if (m.topic && subscriptions.has(m.topic) && subscriptions.get(m.topic).dataset.state === "pending") {
-        subscriptions.get(m.topic).remove();
-        subscriptions.delete(m.topic);
-      }
-      break;
-    default:
-      log("unknown envelope: " + text, true);
-  }
+function startSubscription(pattern) {
+  const li = subscriptions.get(pattern);
+  li.dataset.state = "pending";
+  const sub = bus.subscribe(pattern, {
+    onMessage: show,
+    onGap: (gap) => log(describeGap(gap), "gap"),
+    onError: (e) => {
+      log("error " + e.code + ": " + e.message + " (" + pattern + ")", "error");
+      li.remove();
+      subscriptions.delete(pattern);
+    },
+  });
+  sub.on("ack", (ack) => {
+    li.dataset.state = "active";
+    log("ack subscribe " + pattern + (ack.seq !== undefined ? " seq " + ack.seq : "") +
+        (ack.recovered === true ? " (resumed)" : ""));
+  });
+  li.sub = sub;
 }
 
-function connect() {
+function connectBus() {
   let url = $("url").value.trim();
   const token = $("token").value.trim();
-  if (token) url += (url.includes("?") ? "&" : "?") + "token=" + encodeURIComponent(token);
-  setState("connecting");
   try {
-    ws = new WebSocket(url, "bus.v1");
+    bus = connect(url, token ? { token } : {});
   } catch (e) {
-    log("cannot connect: " + e.message, true);
+    log("cannot connect: " + e.message, "error");
     setState("closed");
     return;
   }
-  ws.binaryType = "arraybuffer";
-  ws.onopen = () => {
-    setState("open");
-    log("connected to " + $("url").value.trim());
-    // Subscriptions survive a reconnect of the page.
-    for (const pattern of subscriptions.keys()) send({ type: "subscribe", topic: pattern }, pattern);
-  };
-  ws.onclose = (e) => {
-    setState("closed");
-    log("closed: " + e.code + (e.reason ? " " + e.reason : ""), e.code !== 1000);
-    for (const li of subscriptions.values()) li.dataset.state = "pending";
-    ws = null;
-  };
-  ws.onerror = () => log("connection error", true);
-  ws.onmessage = (e) => {
-    if (typeof e.data === "string") onText(e.data); else onBinary(e.data);
-  };
-}
-
-function send(envelope) {
-  if (!ws || ws.readyState !== WebSocket.OPEN) { log("not connected", true); return false; }
-  envelope.id = nextId++;
-  ws.send(JSON.stringify(envelope));
-  return true;
-}
-
-function markSubscribed(pattern) {
-  const li = subscriptions.get(pattern);
-  if (li) li.dataset.state = "active";
+  const current = bus;
+  setState("connecting");
+  current.on("state", (state, info) => {
+    if (current !== bus) return;
+    if (state === "connected") {
+      setState("open");
+      log("connected to " + url);
+    } else if (state === "reconnecting") {
+      const seconds = (info.delay / 1000).toFixed(1);
+      setState("reconnecting", "in " + seconds + " s");
+      log("closed: " + info.code + (info.reason ? " " + info.reason : "") + "; reconnecting in " + seconds + " s", "error");
+      for (const li of subscriptions.values()) li.dataset.state = "pending";
+    } else if (state === "closed") {
+      setState("closed");
+      log("closed" + (info.error ? ": " + info.error.code + " " + info.error.message : ""), info.error ? "error" : "");
+      for (const li of subscriptions.values()) li.dataset.state = "pending";
+    }
+  });
+  current.on("welcome", (w) => {
+    $("stat-max-message").textContent = w.max_message_size;
+    log("welcome: protocol " + w.protocol);
+  });
+  current.on("error", (e) => log("error " + e.code + ": " + e.message, "error"));
+  for (const pattern of subscriptions.keys()) startSubscription(pattern);
 }
 
 function subscribe(pattern) {
@@ -271,15 +266,16 @@ function subscribe(pattern) {
   const button = document.createElement("button");
   button.textContent = "unsubscribe";
   button.className = "unsubscribe";
+  button.type = "button";
   button.onclick = () => {
-    send({ type: "unsubscribe", topic: pattern });
+    if (li.sub) li.sub.unsubscribe();
     li.remove();
     subscriptions.delete(pattern);
   };
   li.append(name, button);
   $("subscriptions").append(li);
   subscriptions.set(pattern, li);
-  send({ type: "subscribe", topic: pattern });
+  if (bus && bus.state !== "closed") startSubscription(pattern);
 }
 
 function parseHex(text) {
@@ -290,66 +286,54 @@ function parseHex(text) {
   return bytes;
 }
 
-// Protocol.md "binary publish": 0x01, flags (bit 0: id follows), id length, id, topic length (2), topic, payload.
-function binaryPublish(topic, id, payload) {
-  const enc = new TextEncoder();
-  const t = enc.encode(topic), i = enc.encode(String(id));
-  const frame = new Uint8Array(3 + i.length + 2 + t.length + payload.length);
-  let k = 0;
-  frame[k++] = 0x01;
-  frame[k++] = 0x01;
-  frame[k++] = i.length;
-  frame.set(i, k); k += i.length;
-  frame[k++] = t.length >> 8;
-  frame[k++] = t.length & 0xff;
-  frame.set(t, k); k += t.length;
-  frame.set(payload, k);
-  return frame;
-}
-
-function publish() {
-  if (!ws || ws.readyState !== WebSocket.OPEN) { log("not connected", true); return; }
+async function publish() {
+  if (!bus) { log("not connected", "error"); return; }
   const topic = $("pub-topic").value.trim();
   const kind = $("pub-kind").value;
   const payload = $("pub-payload").value;
-  const id = nextId++;
+  let sending;
   if (kind === "binary") {
     const bytes = parseHex(payload);
-    if (!bytes) { log("binary payload must be hex digits, e.g. 00ff10", true); return; }
-    ws.send(binaryPublish(topic, id, bytes));
+    if (!bytes) { log("binary payload must be hex digits, e.g. 00ff10", "error"); return; }
+    sending = bus.publish(topic, bytes);
   } else if (kind === "json") {
-    try { JSON.parse(payload); } catch (e) { log("not JSON: " + e.message, true); return; }
-    // Sent as typed: the server passes data on byte for byte.
-    ws.send('{"type":"publish","id":' + id + ',"topic":' + JSON.stringify(topic) + ',"data":' + payload + "}");
+    sending = bus.publishJSON(topic, payload);  // as typed: the server passes data on byte for byte
   } else {
-    ws.send(JSON.stringify({ type: "publish", id: id, topic: topic, data: payload }));
+    sending = bus.publish(topic, payload);
   }
-  published++;
-  $("stat-published").textContent = published;
+  try {
+    const ack = await sending;
+    // Counted once the server acked it: a publish refused or lost on the way is not "published".
+    published++;
+    $("stat-published").textContent = published;
+    log("ack publish " + ack.topic + " seq " + ack.seq + " (" + ack.subscribers + " subscriber(s))");
+  } catch (e) {
+    log("publish failed: " + e.code + ": " + e.message, "error");
+  }
 }
 
 async function refreshStats() {
   try {
-    const response = await fetch("/healthz", { cache: "no-store" });
+    const response = await fetch(new URL("healthz", location.href), { cache: "no-store" });
     const health = await response.json();
     $("stat-connections").textContent = health.connections;
     $("stat-loops").textContent = health.loops;
     $("stat-backplane").textContent =
       typeof health.backplane === "string" ? health.backplane : JSON.stringify(health.backplane);
   } catch (e) {
-    $("stat-connections").textContent = "?";
+    for (const id of ["stat-connections", "stat-loops", "stat-backplane"]) $(id).textContent = "?";
   }
 }
 
-$("connect").onclick = connect;
-$("disconnect").onclick = () => { if (ws) ws.close(1000, "bye"); };
+$("connect").onclick = connectBus;
+$("disconnect").onclick = () => { if (bus) { bus.close(); } };
 $("subscribe-form").onsubmit = (e) => { e.preventDefault(); subscribe($("sub-topic").value.trim()); };
 $("publish-form").onsubmit = (e) => { e.preventDefault(); publish(); };
 $("clear").onclick = () => { $("messages").replaceChildren(); };
 setState("closed");
 refreshStats();
 setInterval(refreshStats, 2000);
-connect();
+connectBus();
 </script>
 </body>
 </html>

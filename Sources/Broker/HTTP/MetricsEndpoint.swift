@@ -14,6 +14,7 @@ final class MetricsEndpoint: HTTPEndpoint {
         loop.gatherSnapshots { [unowned loop] snapshots in
             guard let connection = loop.connection(id) else { return }
             let text = MetricsExposition.render(snapshots) + MetricsExposition.render(backplane: loop.context.backplane)
+                + MetricsExposition.render(store: loop.context.durable)
             connection.completeReply(OutboundBytes.copying(Router.response(.ok, text, contentType: MetricsExposition.contentType, head: head)))
         }
     }

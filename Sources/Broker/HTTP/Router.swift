@@ -19,6 +19,7 @@ final class Router {
     let console = PageEndpoint(fixed: ConsolePage.html, contentType: "text/html; charset=utf-8")
     let health: PageEndpoint
     let ready: PageEndpoint
+    let script = ScriptEndpoint()
     let notFound = PageEndpoint(readOnly: false) { head in
         OutboundBytes.copying(Router.response(.notFound, "not found\n", head: head))
     }
@@ -49,6 +50,7 @@ final class Router {
         case "/bus": return .webSocket(bus)
         case "/echo": return .webSocket(echo)
         case "/": return .http(console)
+        case "/bus.js": return .http(script)
         case "/healthz": return .http(health)
         case "/readyz": return .http(ready)
         case "/metrics": return .http(metrics)

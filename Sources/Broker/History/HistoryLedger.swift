@@ -1,3 +1,5 @@
+import Topics
+
 /// A loop's accounting of topic history: the bytes all its topics retain, bounded by the
 /// loop's share of the global budget, and the topics holding history ordered by their last
 /// publish, so the oldest history goes first when the budget is exceeded or it ages out.
@@ -10,17 +12,45 @@ struct HistoryLedger {
     let budget: Int
     /// The longest age any policy allows: a topic idle longer has nothing left to keep.
     let longestAge: UInt64
+    /// The offset of the last message this loop sequenced (retained or not): each gets the
+    /// next one, so a pattern subscription's cursor names, per loop, how far it has been
+    /// sent. It is also the clock losses are timed by (`HistoryRing.droppedAt`).
+    private(set) var published: UInt64 = 0
+    /// The newest offset of a topic whose whole state went (evicted from the topic table,
+    /// or renewed with a new epoch), and when: a pattern resume from before it cannot tell
+    /// what that topic lost.
+    private(set) var unknownLossOffset: UInt64 = 0
+    private(set) var unknownLossAt: UInt64 = 0
+    /// Cluster mode: patterns this node took NATS interest in again (or for the first time),
+    /// each with this loop's offset then. Messages published elsewhere before that never came
+    /// here, so a pattern resume from before it that overlaps the pattern is not complete.
+    /// The newest few are kept; older ones fold into the unknown loss.
+    private(set) var gaps: [(pattern: TopicPattern, offset: UInt64, at: UInt64)] = []
+    static let maxGaps = 64
 
     init(budget: Int, longestAge: UInt64) {
         self.budget = budget
         self.longestAge = longestAge
     }
 
+    /// Start-up with history on disk and the same loops: offsets go on from the last life's.
+    mutating func continueOffsets(after offset: UInt64) { published = max(published, offset) }
+
+    /// The offset of the next message this loop sequences.
+    mutating func nextOffset() -> UInt64 {
+        published += 1
+        return published
+    }
+
     /// Retains `frame` as `state`'s newest message, then enforces age and budget.
     mutating func retain(_ frame: OutboundBytes, in state: TopicState, now: UInt64) {
-        guard state.policy.messages > 0 else { return }
+        state.lastOffset = frame.stamp?.offset ?? state.lastOffset
+        guard state.policy.messages > 0 else {
+            _ = state.history.append(frame, at: now, clock: published)
+            return
+        }
         let countBefore = state.history.count
-        let freed = state.history.append(frame, at: now) + expire(state, now: now)
+        let freed = state.history.append(frame, at: now, clock: published) + expire(state, now: now)
         bytes += frame.count - freed
         messages += state.history.count - countBefore
         state.lastPublished = now
@@ -36,11 +66,50 @@ struct HistoryLedger {
         if state.history.isEmpty { unlink(state) }
     }
 
-    /// Releases a state's whole history (the state is evicted or renewed).
+    /// Releases a state's whole history (it aged out).
     mutating func forget(_ state: TopicState) {
         messages -= state.history.count
-        bytes -= state.history.removeAll()
+        bytes -= state.history.removeAll(clock: published)
         unlink(state)
+    }
+
+    /// The state itself goes (evicted or renewed): its history, and what it knew of losses.
+    mutating func evict(_ state: TopicState) {
+        forget(state)
+        noteUnknownLoss(upTo: state.lastOffset)
+    }
+
+    /// This node was not receiving `pattern`'s messages from other nodes until now.
+    /// The gap takes an offset of its own, so every cursor issued before it is below it and
+    /// every cursor issued after it (acks wait for the owners' clocks) is not.
+    mutating func noteGap(_ pattern: TopicPattern) {
+        if gaps.count == Self.maxGaps { noteUnknownLoss(upTo: gaps.removeFirst().offset) }
+        published += 1
+        gaps.append((pattern, published, published))
+    }
+
+    /// Something no topic records was lost just now (a cluster backplane outage).
+    mutating func noteUnknownLossNow() {
+        published += 1
+        noteUnknownLoss(upTo: published)
+    }
+
+    /// Whether a resume of `pattern` from `offset` crosses a loss no topic records: a state
+    /// evicted, or an interest gap of an overlapping pattern. `since`: only losses noted
+    /// after that clock (a page after its probe).
+    func crossesUnknownLoss(_ pattern: TopicPattern, from offset: UInt64, since clock: UInt64? = nil) -> Bool {
+        if unknownLossOffset > offset && clock.map({ unknownLossAt > $0 }) ?? true { return true }
+        return gaps.contains { gap in
+            gap.offset > offset && clock.map { gap.at > $0 } ?? true && gap.pattern.overlaps(pattern)
+        }
+    }
+
+    /// Messages up to `offset` may have been lost in ways no topic state records (a state
+    /// evicted, or a cluster node that was not receiving a pattern's messages).
+    mutating func noteUnknownLoss(upTo offset: UInt64) {
+        guard offset > unknownLossOffset else { return }
+        unknownLossOffset = offset
+        unknownLossAt = published
     }
 
     /// Drops the history of topics idle for longer than any policy keeps messages.
@@ -51,11 +120,11 @@ struct HistoryLedger {
     private func expire(_ state: TopicState, now: UInt64) -> Int {
         let age = state.policy.ageNanos
         guard now > age else { return 0 }
-        return state.history.expire(before: now - age)
+        return state.history.expire(before: now - age, clock: published)
     }
 
     private mutating func dropOldestMessage(of state: TopicState) {
-        bytes -= state.history.dropOldest()
+        bytes -= state.history.dropOldest(clock: published)
         messages -= 1
         if state.history.isEmpty { unlink(state) }
     }

@@ -9,6 +9,11 @@ struct HistoryRing {
     private(set) var count = 0
     /// Bytes of all retained frames.
     private(set) var bytes = 0
+    /// The owner offset of the newest message this topic no longer holds (pushed out, aged
+    /// out, or never kept), and the owner's offset clock when that happened: a pattern
+    /// resume reads what is lost from them (see `LoopHub+PatternResume`).
+    private(set) var droppedOffset: UInt64 = 0
+    private(set) var droppedAt: UInt64 = 0
     let capacity: Int
 
     init(capacity: Int) { self.capacity = capacity }
@@ -19,10 +24,13 @@ struct HistoryRing {
     var firstSeq: UInt64? { count == 0 ? nil : frames[head]!.stamp!.position.seq }
 
     /// Appends a frame published at `time`; returns the bytes freed by pushing out the oldest.
-    mutating func append(_ frame: OutboundBytes, at time: UInt64) -> Int {
-        guard capacity > 0 else { return 0 }
+    mutating func append(_ frame: OutboundBytes, at time: UInt64, clock: UInt64 = 0) -> Int {
+        guard capacity > 0 else {
+            noteDropped(frame, clock: clock)
+            return 0
+        }
         var freed = 0
-        if count == capacity { freed = dropOldest() }
+        if count == capacity { freed = dropOldest(clock: clock) }
         if count == frames.count { grow() }
         let slot = (head + count) % frames.count
         frames[slot] = frame
@@ -34,9 +42,10 @@ struct HistoryRing {
 
     /// Removes the oldest message; returns its bytes.
     @discardableResult
-    mutating func dropOldest() -> Int {
+    mutating func dropOldest(clock: UInt64 = 0) -> Int {
         guard count > 0 else { return 0 }
         let size = frames[head]!.count
+        noteDropped(frames[head]!, clock: clock)
         frames[head] = nil
         head = (head + 1) % frames.count
         count -= 1
@@ -45,14 +54,15 @@ struct HistoryRing {
     }
 
     /// Drops messages published before `cutoff`; returns the bytes freed.
-    mutating func expire(before cutoff: UInt64) -> Int {
+    mutating func expire(before cutoff: UInt64, clock: UInt64 = 0) -> Int {
         var freed = 0
-        while count > 0 && times[head] < cutoff { freed += dropOldest() }
+        while count > 0 && times[head] < cutoff { freed += dropOldest(clock: clock) }
         return freed
     }
 
     /// Drops everything; returns the bytes freed.
-    mutating func removeAll() -> Int {
+    mutating func removeAll(clock: UInt64 = 0) -> Int {
+        if count > 0 { noteDropped(frames[(head + count - 1) % frames.count]!, clock: clock) }
         let freed = bytes
         frames = []
         times = []
@@ -79,6 +89,31 @@ struct HistoryRing {
             page.append(frame)
         }
         return page
+    }
+
+    /// The frame `index` places after the oldest retained one.
+    func frame(at index: Int) -> OutboundBytes { frames[(head + index) % frames.count]! }
+
+    /// The index of the oldest retained frame with an offset above `offset` and a seq of at
+    /// least `seq` (both grow along the ring), or nil.
+    func firstIndex(offsetAbove offset: UInt64, seqAtLeast seq: UInt64) -> Int? {
+        var low = 0
+        var high = count
+        while low < high {
+            let middle = (low + high) / 2
+            let stamp = frame(at: middle).stamp!
+            if stamp.offset > offset && stamp.position.seq >= seq { high = middle } else { low = middle + 1 }
+        }
+        return low < count ? low : nil
+    }
+
+    /// Messages up to `offset` are not held (start-up: history on disk did not keep them).
+    mutating func noteLost(upTo offset: UInt64) { droppedOffset = max(droppedOffset, offset) }
+
+    private mutating func noteDropped(_ frame: OutboundBytes, clock: UInt64) {
+        guard let offset = frame.stamp?.offset, offset > droppedOffset else { return }
+        droppedOffset = offset
+        droppedAt = clock
     }
 
     private mutating func grow() {

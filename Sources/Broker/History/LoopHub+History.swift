@@ -5,6 +5,8 @@ struct ReplayProgress {
     let connection: UInt64
     let topic: TopicName
     let requestID: [UInt8]?
+    /// Where the first page starts.
+    var start: ReplayStart = .last(0)
     var first = true
     /// Where the next page starts.
     var next: (epoch: String, seq: UInt64)?
@@ -26,10 +28,44 @@ extension LoopHub {
         addSubscription(session, TopicPattern(topic))
         session.setFloor(.max, for: topic)
         nextToken += 1
-        replays[nextToken] = ReplayProgress(connection: session.connection.id, topic: topic, requestID: requestID)
-        send(.replay(ReplayRequest(topic: topic, start: start, limit: replayPageSize, maxBytes: replayPageBytes,
-                                   replyLoop: index, token: nextToken)),
-             to: owner(of: topic))
+        replays[nextToken] = ReplayProgress(connection: session.connection.id, topic: topic, requestID: requestID, start: start)
+        askForPage(nextToken, for: session)
+    }
+
+    /// Replays share their connection's queue, so they take turns: one page out per
+    /// connection, the next asked for once its frames are written (`pageWritten`). Two
+    /// replays at once (a topic and a pattern) would otherwise each fill half the queue and
+    /// together overflow it.
+    func askForPage(_ token: UInt64, for session: Subscriber) {
+        guard session.pageOwner == nil else {
+            if !session.pendingReplays.contains(token) { session.pendingReplays.append(token) }
+            return
+        }
+        if let replay = patternReplays[token] {
+            session.pageOwner = token
+            return continuePatternReplay(replay)
+        }
+        guard let progress = replays[token] else { return }
+        session.pageOwner = token
+        let start = progress.next.map { ReplayStart.from(epoch: $0.epoch, seq: $0.seq) } ?? progress.start
+        sendOnceActive(TopicPattern(progress.topic), .replay(ReplayRequest(topic: progress.topic, start: start, limit: replayPageSize,
+                                                                           maxBytes: replayPageBytes, replyLoop: index, token: token)),
+                       to: owner(of: progress.topic))
+    }
+
+    /// A page was handed to `session` (or the replay ended): its turn ends once the queue
+    /// is written out; `wantsMore` puts the replay back in line.
+    func pageDelivered(to session: Subscriber, token: UInt64, wantsMore: Bool) {
+        if wantsMore && !session.pendingReplays.contains(token) { session.pendingReplays.append(token) }
+        session.connection.notifyWhenDrained()
+    }
+
+    /// `session`'s queue was written out: the next replay in line asks for its page.
+    func pageWritten(by session: Subscriber) {
+        session.pageOwner = nil
+        while session.pageOwner == nil && !session.pendingReplays.isEmpty {
+            askForPage(session.pendingReplays.removeFirst(), for: session)
+        }
     }
 
     /// GET /history/<topic>: one page for an HTTP connection of this loop, at most `maxBytes`
@@ -41,21 +77,12 @@ extension LoopHub {
              to: owner(of: topic))
     }
 
-    /// The endpoint is ready for the next page (a subscriber's queue drained).
-    func continueReplay(_ token: UInt64) {
-        guard let progress = replays[token], let next = progress.next else { return }
-        send(.replay(ReplayRequest(topic: progress.topic, start: .from(epoch: next.epoch, seq: next.seq),
-                                   limit: replayPageSize, maxBytes: replayPageBytes, replyLoop: index, token: token)),
-             to: owner(of: progress.topic))
-    }
-
     /// A session left: forget the replays it was receiving.
     func forgetReplays(of session: Subscriber) {
-        if let token = session.pendingReplay {
-            replays[token] = nil
-            replays.shrinkIfSparse()
-        }
-        session.pendingReplay = nil
+        for token in session.pendingReplays + [session.pageOwner].compactMap({ $0 }) { replays[token] = nil }
+        session.pendingReplays = []
+        session.pageOwner = nil
+        replays.shrinkIfSparse()
     }
 
     /// The owner's side: a page of retained frames from the requested position.
@@ -77,11 +104,16 @@ extension LoopHub {
     func receivePage(_ page: ReplayPage) {
         guard var progress = replays.removeValue(forKey: page.token) else { return }
         replays.shrinkIfSparse()
-        guard let endpoint = loop.endpoint(progress.connection), endpoint.received(page, of: progress),
-              !page.done, let last = page.frames.last?.stamp?.position else { return }
-        progress.first = false
-        progress.next = (last.epoch, last.seq + 1)
-        replays[page.token] = progress
+        guard let endpoint = loop.endpoint(progress.connection) else { return }
+        var wantsMore = endpoint.received(page, of: progress)
+        if wantsMore, !page.done, let last = page.frames.last?.stamp?.position {
+            progress.first = false
+            progress.next = (last.epoch, last.seq + 1)
+            replays[page.token] = progress
+        } else {
+            wantsMore = false
+        }
+        if let session = endpoint as? Subscriber { pageDelivered(to: session, token: page.token, wantsMore: wantsMore) }
     }
 }
 

@@ -7,14 +7,15 @@ import Topics
 /// raw bytes. Built once per publish by the topic's owner, then shared.
 enum DeliveryFrame {
     static func make(kind: PayloadKind, topic: TopicName, position: TopicPosition, payload: UnsafeRawBufferPointer,
-                     arrival: UInt64) -> OutboundBytes {
+                     arrival: UInt64, owner: Int = 0, offset: UInt64 = 0) -> OutboundBytes {
         switch kind {
         case .json:
             let prefix = ServerEnvelope.messagePrefix(topic: topic.string, epoch: position.epoch, seq: position.seq)
             let length = prefix.count + payload.count + 1
             let header = FrameEncoder.headerSize(payloadLength: length, masked: false)
             let start = header + prefix.count
-            let stamp = DeliveryStamp(topic: topic, position: position, kind: kind, payload: start..<(start + payload.count), arrival: arrival)
+            let stamp = DeliveryStamp(topic: topic, position: position, kind: kind, payload: start..<(start + payload.count), arrival: arrival,
+                                      owner: owner, offset: offset)
             return OutboundBytes.make(count: header + length, stamp: stamp) { destination in
                 var at = destination.baseAddress!
                 at += FrameEncoder.writeHeader(opcode: .text, fin: true, payloadLength: length, maskKey: nil, to: at)
@@ -29,7 +30,8 @@ enum DeliveryFrame {
             let length = headerLength + payload.count
             let header = FrameEncoder.headerSize(payloadLength: length, masked: false)
             let start = header + headerLength
-            let stamp = DeliveryStamp(topic: topic, position: position, kind: kind, payload: start..<(start + payload.count), arrival: arrival)
+            let stamp = DeliveryStamp(topic: topic, position: position, kind: kind, payload: start..<(start + payload.count), arrival: arrival,
+                                      owner: owner, offset: offset)
             return OutboundBytes.make(count: header + length, stamp: stamp) { destination in
                 var at = destination.baseAddress!
                 at += FrameEncoder.writeHeader(opcode: .binary, fin: true, payloadLength: length, maskKey: nil, to: at)

@@ -10,7 +10,7 @@ protocol HubEndpoint: AnyObject {
     /// A publish made here was sequenced by its topic's owner.
     func published(requestID: [UInt8]?, outcome: PublishOutcome)
     /// A page of the replay `replay` asked for. Returns true to receive the next page: the
-    /// endpoint then asks for it (`LoopHub.continueReplay`) when it is ready for more.
+    /// hub asks for it once the page has been written out (`LoopHub.askForPage`).
     func received(_ page: ReplayPage, of replay: ReplayProgress) -> Bool
 }
 

@@ -61,8 +61,9 @@ enum HubMessage: Sendable {
     /// A sequenced message for the loop to fan out to its subscribers.
     case fanOut(frame: OutboundBytes, topic: TopicName)
     case interest(InterestUpdate)
-    /// The reply to an interest update with a token; `position` for a literal pattern's owner.
-    case interestApplied(token: UInt64, position: TopicPosition?)
+    /// The reply to an interest update with a token; `position` for a literal pattern's owner;
+    /// `clock`, the replying loop's offset clock then (see `LoopHub.heard`).
+    case interestApplied(token: UInt64, position: TopicPosition?, owner: Int, clock: UInt64)
     /// Asks a topic's owner for its position (a subscribe ack on an already-active literal).
     case position(topic: TopicName, replyLoop: Int, token: UInt64)
     case positionReply(token: UInt64, position: TopicPosition)
@@ -70,6 +71,9 @@ enum HubMessage: Sendable {
     /// Asks a topic's owner for a page of its history (a resume, or GET /history).
     case replay(ReplayRequest)
     case replayPage(ReplayPage)
+    /// A pattern resume's probe or page request, and the owner's answer.
+    case patternReplay(PatternReplayRequest)
+    case patternPage(PatternReplayPage)
     /// To loop 0 (cluster mode): a loop's first subscriber to a pattern (`add`, answered with
     /// `interestApplied(token)` once NATS has the SUB) or its last leaving.
     case backplaneInterest(pattern: TopicPattern, loop: Int, token: UInt64, add: Bool)
@@ -77,6 +81,8 @@ enum HubMessage: Sendable {
     case backplanePublish([UInt8])
     /// The backplane went down or came back: topics with subscribers start a new epoch.
     case backplaneEpoch
+    /// From loop 0: the node took NATS interest in a pattern it did not hold.
+    case backplaneRegained(TopicPattern)
 }
 
 /// Where a replay starts.

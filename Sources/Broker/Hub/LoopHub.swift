@@ -36,6 +36,14 @@ final class LoopHub {
     var nextToken: UInt64 = 0
     /// Replays this loop's sessions are receiving, by token.
     var replays: [UInt64: ReplayProgress] = [:]
+    /// Pattern resumes of this loop's sessions, by token.
+    var patternReplays: [UInt64: PatternReplay] = [:]
+    /// This server life's epoch: the first part of every cursor.
+    let serverEpoch: String
+    /// Per owner loop, the offset of the last message heard from it (see `LoopHub+PatternResume`).
+    var heard: [UInt64]
+    /// Sessions with a cursor subscription that received messages this turn.
+    var checkpointsDue: [Subscriber] = []
 
     /// Pattern → loops with subscribers (with their counts, for publish acks).
     let interest = SubscriptionTrie<InterestEntry>()
@@ -56,9 +64,14 @@ final class LoopHub {
 
     /// Cluster mode: interest and publishes also go to the NATS backplane.
     let clustered: Bool
+    /// `--data-dir`: this loop's side of the history store (records, and deliveries waiting
+    /// for the disk); nil keeps history in memory only. Set once, before the loop runs.
+    var durable: DurableHub?
 
-    init(index: Int, peers: [LoopInbox], config: ServerConfig) {
+    init(index: Int, peers: [LoopInbox], config: ServerConfig, serverEpoch: String = TopicTable.newEpoch()) {
         self.index = index
+        self.serverEpoch = serverEpoch
+        heard = Array(repeating: 0, count: peers.count)
         clustered = config.nats != nil
         self.peers = peers
         self.config = config
@@ -78,7 +91,7 @@ final class LoopHub {
     /// The owner's state of `topic`, created if absent; an evicted state's history is freed.
     func state(of topic: TopicName) -> TopicState {
         let (state, evicted) = topics.state(for: topic, policy: config.historyPolicy(for: topic))
-        if let evicted { ledger.forget(evicted) }
+        if let evicted { ledger.evict(evicted) }
         return state
     }
 
@@ -109,6 +122,7 @@ final class LoopHub {
             own.removeAllReusingCapacity()
             spareOwn = own
         }
+        if !checkpointsDue.isEmpty { sendCheckpoints() }
         guard !outboxTargets.isEmpty else { return }
         for target in outboxTargets {
             peers[target].post(contentsOf: outbox[target])
@@ -129,7 +143,8 @@ final class LoopHub {
     // MARK: subscribing
 
     /// Adds the subscription and acks it once active (see Protocol.md, subscribe).
-    func subscribe(_ session: Subscriber, to pattern: TopicPattern, requestID: [UInt8]?) {
+    func subscribe(_ session: Subscriber, to pattern: TopicPattern, requestID: [UInt8]?, checkpoints: Bool = false) {
+        if checkpoints { return followCursor(session, pattern: pattern, requestID: requestID) }
         addSubscription(session, pattern)
         let waiter = SubscribeWaiter(connection: session.connection.id, requestID: requestID, pattern: pattern)
         if let token = patterns[pattern]?.announcing {
@@ -154,6 +169,10 @@ final class LoopHub {
     func unsubscribe(_ session: Subscriber, from pattern: TopicPattern) -> Bool {
         guard session.patterns.remove(pattern) != nil else { return false }
         if let topic = pattern.literal { session.liveFloors?[topic] = nil }
+        if let subscription = session.cursorSubscription(for: pattern) {
+            if let replay = subscription.replay { forget(replay) }
+            session.removeCursorSubscription(for: pattern)
+        }
         subscriptions.remove(session, for: pattern)
         changeLocalCount(pattern, by: -1)
         return true
@@ -162,6 +181,10 @@ final class LoopHub {
     /// A session's connection left: every subscription goes.
     func remove(_ session: Subscriber) {
         forgetReplays(of: session)
+        if let cursors = session.cursors {
+            for case let replay? in cursors.map(\.replay) { forget(replay) }
+            session.cursors = nil
+        }
         guard !session.patterns.isEmpty else { return }
         subscriptions.removeAll(session, for: session.patterns)
         for pattern in session.patterns { changeLocalCount(pattern, by: -1) }
@@ -194,6 +217,17 @@ final class LoopHub {
         for target in targets(of: pattern) { send(.interest(update), to: target) }
     }
 
+    /// Sends `message` once `pattern` is active everywhere it must be. In cluster mode a first
+    /// subscriber's resume waits for NATS to route the pattern here, so that the owners have
+    /// marked the gap before them (`backplaneRegained`) when they serve it; alone, interest
+    /// and the request travel the same FIFO path and it goes at once.
+    func sendOnceActive(_ pattern: TopicPattern, _ message: HubMessage, to target: Int) {
+        guard clustered, let token = patterns[pattern]?.announcing, announcements[token] != nil else {
+            return send(message, to: target)
+        }
+        announcements[token]!.deferred.append((message, target))
+    }
+
     /// The loops that may own a topic the pattern matches: one for a literal, all otherwise.
     private func targets(of pattern: TopicPattern) -> Range<Int> {
         guard let topic = pattern.literal else { return 0..<loopCount }
@@ -211,7 +245,7 @@ final class LoopHub {
     /// topic (no copy of the payload), else copied once and sent to the owner.
     func publish(topic: TopicName, kind: PayloadKind, payload: UnsafeRawBufferPointer, origin: PublishOrigin) {
         let owner = owner(of: topic)
-        if owner == index {
+        if owner == index && durable?.holdsPublishes != true {
             sequence(topic: topic, kind: kind, payload: payload, origin: origin)
         } else {
             send(.publish(PublishRequest(topic: topic, kind: kind, payload: Array(payload), origin: origin)), to: owner)
@@ -224,15 +258,28 @@ final class LoopHub {
         var seq = state.next()
         if seq == nil {
             let renewed = topics.renew(topic, policy: state.policy)
-            if let old = renewed.evicted { ledger.forget(old) }
+            if let old = renewed.evicted { ledger.evict(old) }
             state = renewed.state
             seq = state.next()
         }
         let position = TopicPosition(epoch: state.epoch, seq: seq!)
-        let frame = DeliveryFrame.make(kind: kind, topic: topic, position: position, payload: payload, arrival: origin.arrival)
+        let frame = DeliveryFrame.make(kind: kind, topic: topic, position: position, payload: payload, arrival: origin.arrival,
+                                       owner: index, offset: ledger.nextOffset())
+        topics.markPublished(state)
         loop.metrics.published[kind] &+= 1
         loop.metrics.publishedBytes[kind] &+= UInt64(payload.count)
-        ledger.retain(frame, in: state, now: loop.now)
+        // --data-dir: the record goes to the disk; in the modes that wait, delivery follows it.
+        if let durable, durable.record(frame, state: state, kind: kind, payload: payload, origin: origin) { return }
+        deliver(frame, state: state, payload: payload, origin: origin)
+    }
+
+    /// Retains a sequenced message, fans it out and acks it (at once, or once it is on disk).
+    /// `retain` is false for a state evicted while its message waited for the disk.
+    func deliver(_ frame: OutboundBytes, state: TopicState, payload: UnsafeRawBufferPointer, origin: PublishOrigin, retain: Bool = true) {
+        let topic = state.topic
+        guard let stamp = frame.stamp else { return }
+        let (kind, position) = (stamp.kind, stamp.position)
+        if retain { ledger.retain(frame, in: state, now: loop.now) }
         var subscribers = 0
         for entry in interestedLoops(in: state) {
             subscribers += entry.count
@@ -270,8 +317,14 @@ final class LoopHub {
     /// (once per session). A session resuming this topic skips live messages its replay covers.
     func fanOut(_ frame: OutboundBytes, topic: TopicName) {
         var queued: UInt64 = 0
+        let stamp = frame.stamp
+        if let stamp, stamp.offset > heard[stamp.owner] { heard[stamp.owner] = stamp.offset }
         for session in subscriptions.match(topic) {
             if session.liveFloors != nil && !session.acceptsLive(frame, topic: topic) { continue }
+            if session.cursors != nil {
+                if skipsDuringReplay(session, frame, topic: topic) { continue }
+                noteDelivery(to: session, topic: topic)
+            }
             if session.deliver(frame) { queued += 1 }
         }
         guard queued > 0, let kind = frame.stamp?.kind else { return }
@@ -279,9 +332,20 @@ final class LoopHub {
         loop.metrics.deliveredBytes[kind] &+= queued &* UInt64(frame.count)
     }
 
+    /// A session resuming a pattern skips live messages its replay will carry.
+    private func skipsDuringReplay(_ session: Subscriber, _ frame: OutboundBytes, topic: TopicName) -> Bool {
+        guard let owner = frame.stamp?.owner else { return false }
+        for subscription in session.cursors! where subscription.skips(owner: owner, topic: topic, keepsHistory: {
+            config.historyPolicy(for: topic).messages > 0
+        }) { return true }
+        return false
+    }
+
     // MARK: messages from other loops
 
     func receive(_ message: HubMessage) {
+        // --data-dir: what would observe topics' state waits while their messages are being written.
+        if let durable, durable.holds(message) { return }
         switch message {
         case .publish(let request):
             request.payload.withUnsafeBytes {
@@ -291,7 +355,8 @@ final class LoopHub {
             fanOut(frame, topic: topic)
         case .interest(let update):
             apply(update)
-        case .interestApplied(let token, let position):
+        case .interestApplied(let token, let position, let owner, let clock):
+            heard[owner] = max(heard[owner], clock)
             guard var announcement = announcements[token] else { return }
             announcement.repliesLeft -= 1
             if let position { announcement.position = position }
@@ -303,12 +368,17 @@ final class LoopHub {
             announcements.shrinkIfSparse()
             if patterns[announcement.pattern]?.announcing == token { patterns[announcement.pattern]?.announcing = nil }
             for waiter in announcement.waiters { acknowledge(waiter, position: announcement.position) }
+            for (message, target) in announcement.deferred { send(message, to: target) }
         case .position(let topic, let replyLoop, let token):
             send(.positionReply(token: token, position: state(of: topic).position), to: replyLoop)
         case .replay(let request):
             serveReplay(request)
         case .replayPage(let page):
             receivePage(page)
+        case .patternReplay(let request):
+            servePatternReplay(request)
+        case .patternPage(let page):
+            receivePatternPage(page)
         case .positionReply(let token, let position):
             guard let waiter = positionWaiters.removeValue(forKey: token) else { return }
             positionWaiters.shrinkIfSparse()
@@ -321,6 +391,8 @@ final class LoopHub {
             loop.backplane?.send(publish: bytes)
         case .backplaneEpoch:
             renewEpochsWithSubscribers()
+        case .backplaneRegained(let pattern):
+            renewAfterInterestGap(pattern)
         }
     }
 
@@ -334,14 +406,14 @@ final class LoopHub {
         } else if let entry = interestEntries[key] {
             entry.count = update.count
         } else {
-            let entry = InterestEntry(loop: update.loop, count: update.count)
+            let entry = InterestEntry(loop: update.loop, pattern: update.pattern, count: update.count)
             interestEntries[key] = entry
             interest.insert(entry, for: update.pattern)
         }
         guard update.token != 0 else { return }
         // A literal pattern's only target is its owner, which answers with the position.
         let position = update.pattern.literal.map { state(of: $0).position }
-        send(.interestApplied(token: update.token, position: position), to: update.loop)
+        send(.interestApplied(token: update.token, position: position, owner: index, clock: ledger.published), to: update.loop)
     }
 }
 
@@ -358,6 +430,8 @@ private struct Announcement {
     var repliesLeft: Int
     var waiters: [SubscribeWaiter] = []
     var position: TopicPosition?
+    /// Requests that wait for the pattern to be active (see `sendOnceActive`).
+    var deferred: [(HubMessage, Int)] = []
 }
 
 /// A subscribe waiting for its ack.
@@ -375,9 +449,11 @@ private struct InterestKey: Hashable {
 /// One loop's interest in one pattern, as the interest trie stores it.
 final class InterestEntry: Hashable {
     let loop: Int
+    let pattern: TopicPattern
     var count: Int
-    init(loop: Int, count: Int) {
+    init(loop: Int, pattern: TopicPattern, count: Int) {
         self.loop = loop
+        self.pattern = pattern
         self.count = count
     }
     static func == (a: InterestEntry, b: InterestEntry) -> Bool { a === b }

@@ -11,8 +11,16 @@ class Subscriber: Hashable {
     /// come from) the replay and are skipped; UInt64.max while the replay is in progress.
     /// nil for a subscriber resuming nothing, so a delivery costs one nil check.
     final var liveFloors: [TopicName: UInt64]?
-    /// The replay waiting for this connection's queue to drain before its next page.
-    final var pendingReplay: UInt64?
+    /// Replays of this connection waiting for their turn to ask for a page, and the one whose
+    /// page is out (asked for, or queued and not yet written): one page per connection at a
+    /// time (see `LoopHub.askForPage`).
+    final var pendingReplays: [UInt64] = []
+    final var pageOwner: UInt64?
+    /// Subscriptions followed by cursor (Protocol.md "Resuming a pattern"); nil when none,
+    /// so a delivery to everyone else costs one nil check.
+    final var cursors: [CursorSubscription]?
+    /// Listed for a checkpoint at the end of this turn.
+    final var checkpointQueued = false
 
     init(connection: Connection) { self.connection = connection }
 
@@ -36,6 +44,22 @@ class Subscriber: Hashable {
         if liveFloors == nil { liveFloors = [:] }
         liveFloors![topic] = floor
     }
+
+    final func cursorSubscription(for pattern: TopicPattern) -> CursorSubscription? {
+        cursors?.first { $0.pattern == pattern }
+    }
+
+    final func removeCursorSubscription(for pattern: TopicPattern) {
+        cursors?.removeAll { $0.pattern == pattern }
+        if cursors?.isEmpty == true { cursors = nil }
+    }
+
+    /// A cursor subscription's ack: its cursor, and for a resume whether history held
+    /// everything asked for and which topics it did not (`lost`).
+    func acknowledgeCursor(requestID: [UInt8]?, pattern: TopicPattern, cursor: String, recovered: Bool?, lost: [LostTopic]) {}
+
+    /// Every message of `pattern` up to `cursor` has been queued before this.
+    func checkpoint(pattern: TopicPattern, cursor: String) {}
 
     static func == (a: Subscriber, b: Subscriber) -> Bool { a === b }
     func hash(into hasher: inout Hasher) { hasher.combine(ObjectIdentifier(self)) }

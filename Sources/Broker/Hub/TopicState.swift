@@ -14,6 +14,11 @@ final class TopicState {
     var history: HistoryRing
     /// When the last message was published (monotonic ns): orders the history ledger.
     var lastPublished: UInt64 = 0
+    /// The owner offset of its last message (0 before the first).
+    var lastOffset: UInt64 = 0
+    /// Position in the topic table's list of states by last publish (pattern resumes walk
+    /// it from the newest back to the cursor).
+    var recency = ListLinks()
     /// Position in the topic table's least-recently-used list.
     var lru = ListLinks()
     /// Position in the history ledger's list (topics holding history, by last publish).

@@ -101,10 +101,11 @@ final class EventLoop {
             context.log.info("io_uring is unavailable here: writing with sendmsg", [])
         }
         events = .allocate(capacity: Int(Self.eventCapacity))
-        hub = LoopHub(index: index, peers: peers, config: context.config)
+        hub = LoopHub(index: index, peers: peers, config: context.config, serverEpoch: context.serverEpoch)
         compression = LoopCompression(config: context.config)
         router = Router(context: context, hub: hub)
         hub.loop = self
+        if let store = context.durable { hub.restoreHistory(from: store) }
         if index == 0, let status = context.backplane, let server = context.config.nats {
             backplane = Backplane(loop: self, status: status, server: server)
         }
@@ -140,9 +141,11 @@ final class EventLoop {
             fireTimers()
             backplane?.tick(now: now)
             hub.tick(now: now)
+            hub.durable?.tick(now: now)
             if listenersPausedUntil != 0 && now >= listenersPausedUntil { resumeListening() }
             // Other loops start on this turn's messages while this one writes its sockets.
             hub.postOutbox()
+            hub.durable?.submit()
             if flushDelay == 0 || now &- dirtySince >= flushDelay { flushDirty() }
             backplane?.flush()
             heapRelease.bytesHeld(queuedBytes + reassemblyBytes)
@@ -151,6 +154,7 @@ final class EventLoop {
             if let deadline = draining, connections.isEmpty || now >= deadline { finishShutdown() }
             // What writing and the backplane produced (a failed write closes a subscriber).
             hub.postOutbox()
+            hub.durable?.submit(final: stopped)
         }
     }
 
@@ -247,6 +251,7 @@ final class EventLoop {
             case .hub(let message): hub.receive(message)
             case .run(let body): body(self)
             case .shutdown(let deadline): beginShutdown(deadline: deadline)
+            case .persisted(let token): hub.durable?.persisted(token)
             }
         }
         commands.removeAllReusingCapacity()

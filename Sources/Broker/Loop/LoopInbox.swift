@@ -10,6 +10,9 @@ enum LoopCommand: Sendable {
     case shutdown(deadlineNanos: UInt64)
     /// Topic traffic between the loops' hubs.
     case hub(HubMessage)
+    /// From the history writer (`--data-dir`): the loop's records handed over last are on
+    /// disk; the deliveries waiting for them can go (`DurableHub.persisted`).
+    case persisted(UInt64)
 
     /// Roughly the memory a queued command holds: a publish carries its payload; everything
     /// else is a few words or shares bytes that exist anyway.

@@ -13,6 +13,9 @@ final class BusService: WebSocketEndpoint {
     private let limits: TopicLimits
     /// Identical for every client of this server: built once.
     private let welcome: OutboundBytes
+    /// The checkpoint frame last made per pattern: every live subscriber of a pattern on this
+    /// loop gets the same one in a turn (see `LoopHub.sendCheckpoints`). Bounded.
+    private var checkpointFrames: [TopicPattern: (cursor: String, frame: OutboundBytes)] = [:]
 
     init(hub: LoopHub, config: ServerConfig) {
         self.hub = hub
@@ -52,7 +55,7 @@ final class BusService: WebSocketEndpoint {
             let id = request.id.map { Array(payload[$0]) }
             guard withinRate(session, publishing: request.kind == .publish, id: id, topic: request.topic) else { return }
             switch request.kind {
-            case .subscribe: subscribe(session, request.topic, resume: request.resume, id: id)
+            case .subscribe: subscribe(session, request.topic, resume: request.resume, checkpoints: request.checkpoints, id: id)
             case .unsubscribe: unsubscribe(session, request.topic, id: id)
             case .publish:
                 guard let topic = publishTopic(request.topic, id: id, session: session) else { return }
@@ -86,7 +89,7 @@ final class BusService: WebSocketEndpoint {
         return false
     }
 
-    private func subscribe(_ session: BusSession, _ text: String, resume: ClientRequest.Resume?, id: [UInt8]?) {
+    private func subscribe(_ session: BusSession, _ text: String, resume: ClientRequest.Resume?, checkpoints: Bool, id: [UInt8]?) {
         let connection = session.connection
         let pattern: TopicPattern
         do { pattern = try TopicPattern(text, limits: limits) } catch {
@@ -100,13 +103,28 @@ final class BusService: WebSocketEndpoint {
             return sendError(.tooManySubscriptions, "at most \(config.maxSubscriptions) subscriptions per connection",
                              id: id, topic: text, to: session)
         }
-        guard let resume else { return hub.subscribe(session, to: pattern, requestID: id) }
-        guard let topic = pattern.literal else {
-            return sendError(.resumeRequiresTopic, "resuming from history needs a topic, not a pattern", id: id, topic: text, to: session)
-        }
-        switch resume {
-        case .since(let epoch, let seq): hub.resume(session, topic: topic, from: .since(epoch: epoch, seq: seq), requestID: id)
-        case .last(let count): hub.resume(session, topic: topic, from: .last(count), requestID: id)
+        guard let resume else { return hub.subscribe(session, to: pattern, requestID: id, checkpoints: checkpoints) }
+        switch (resume, pattern.literal) {
+        case (.since(let epoch, let seq), let topic?):
+            hub.resume(session, topic: topic, from: .since(epoch: epoch, seq: seq), requestID: id)
+        case (.since, nil):
+            sendError(.resumeRequiresTopic, "a pattern resumes from a cursor (\"since\":{\"cursor\":…}), not a topic position",
+                      id: id, topic: text, to: session)
+        case (.last(let count), let topic?) where !checkpoints:
+            hub.resume(session, topic: topic, from: .last(count), requestID: id)
+        case (.last(let count), _):
+            hub.resumePattern(session, pattern: pattern, cursor: nil, last: count, positions: [:], requestID: id)
+        case (.cursor(let cursor, let positions), _):
+            var held: [TopicName: TopicPosition] = [:]
+            for position in positions {
+                // Only the pattern's own topics count; each through the one validator.
+                guard let topic = try? TopicName(position.topic, limits: limits) else {
+                    return sendError(.invalidTopic, "positions: \(JSONText.quoted(position.topic)) is not a valid topic",
+                                     id: id, topic: text, to: session)
+                }
+                if pattern.matches(topic) { held[topic] = TopicPosition(epoch: position.epoch, seq: position.seq) }
+            }
+            hub.resumePattern(session, pattern: pattern, cursor: cursor, last: nil, positions: held, requestID: id)
         }
     }
 
@@ -164,6 +182,14 @@ final class BusService: WebSocketEndpoint {
     }
 
     // MARK: replies
+
+    func checkpointFrame(pattern: TopicPattern, cursor: String) -> OutboundBytes {
+        if let known = checkpointFrames[pattern], known.cursor == cursor { return known.frame }
+        let frame = WireFrame.make(opcode: .text, payload: ServerEnvelope.checkpoint(topic: pattern.string, cursor: cursor))
+        if checkpointFrames.count >= 1024 { checkpointFrames = [:] }
+        checkpointFrames[pattern] = (cursor, frame)
+        return frame
+    }
 
     /// Refuses a request with an error envelope, unless the connection has had too many
     /// refused in a row (see `FloodPolicy`): then it is closed with 1008, so a client sending

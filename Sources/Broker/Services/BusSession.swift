@@ -23,6 +23,19 @@ final class BusSession: Subscriber {
         super.init(connection: connection)
     }
 
+    /// A cursor subscription's ack (Protocol.md "Resuming a pattern").
+    override func acknowledgeCursor(requestID: [UInt8]?, pattern: TopicPattern, cursor: String, recovered: Bool?, lost: [LostTopic]) {
+        guard connection.isOpen else { return }
+        let lost = lost.map { (topic: $0.topic.string, earliest: $0.earliest.map { (epoch: $0.epoch, seq: $0.seq) }) }
+        let ack = ServerEnvelope.cursorAck(id: requestID, topic: pattern.string, cursor: cursor, recovered: recovered, lost: lost)
+        connection.enqueue(WireFrame.make(opcode: .text, payload: ack))
+    }
+
+    override func checkpoint(pattern: TopicPattern, cursor: String) {
+        guard connection.isOpen else { return }
+        connection.enqueue(service.checkpointFrame(pattern: pattern, cursor: cursor))
+    }
+
     /// The error envelope before a 4008 close stays small whatever the client subscribed to.
     static let maxReportedPositions = 100
 }
@@ -36,9 +49,7 @@ extension BusSession: WebSocketService {
 
     /// The queue drained: the replay in progress sends its next page.
     func drained(_ connection: Connection) {
-        guard let token = pendingReplay else { return }
-        pendingReplay = nil
-        service.hub.continueReplay(token)
+        service.hub.pageWritten(by: self)
     }
 
     /// Per topic, the last position the client was sent: the first one of each topic it will
@@ -100,12 +111,9 @@ extension BusSession: HubEndpoint {
             guard connection.isOpen else { return false }
         }
         if page.done {
-            pendingReplay = nil
             setFloor(page.position.seq, for: replay.topic)
             return false
         }
-        pendingReplay = page.token
-        connection.notifyWhenDrained()
         return true
     }
 }

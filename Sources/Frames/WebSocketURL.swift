@@ -1,5 +1,3 @@
-import Frames
-
 /// A `ws://host[:port][/path][?query]` URL. `wss://` is refused with a hint: TLS ends at a
 /// reverse proxy in front of the broker.
 public struct WebSocketURL: Sendable, Equatable, CustomStringConvertible {
@@ -9,10 +7,10 @@ public struct WebSocketURL: Sendable, Equatable, CustomStringConvertible {
     public var target: String
 
     /// Parses `text`; a URL without a path gets `defaultPath`.
-    public init(_ text: String, defaultPath: String = "/") throws(ConfigError) {
+    public init(_ text: String, defaultPath: String = "/") throws(WebSocketURLError) {
         guard text.hasPrefix("ws://") else {
             let hint = text.hasPrefix("wss://") ? " (TLS is terminated by a reverse proxy; use ws:// to reach the broker)" : ""
-            throw ConfigError(option: "url", message: "'\(text)' is not a ws:// URL\(hint)")
+            throw WebSocketURLError("'\(text)' is not a ws:// URL\(hint)")
         }
         var rest = Substring(text.dropFirst(5))
         var authority = rest
@@ -26,22 +24,22 @@ public struct WebSocketURL: Sendable, Equatable, CustomStringConvertible {
         port = 80
         if authority.hasPrefix("[") {
             guard let close = authority.firstIndex(of: "]") else {
-                throw ConfigError(option: "url", message: "'\(text)' has an unterminated IPv6 address")
+                throw WebSocketURLError("'\(text)' has an unterminated IPv6 address")
             }
             hostPart = authority[authority.index(after: authority.startIndex)..<close]
             let after = authority[authority.index(after: close)...]
             if after.hasPrefix(":") {
-                guard let value = Self.port(after.dropFirst()) else { throw ConfigError(option: "url", message: "'\(text)' has a bad port") }
+                guard let value = Self.port(after.dropFirst()) else { throw WebSocketURLError("'\(text)' has a bad port") }
                 port = value
             }
         } else if let colon = authority.lastIndex(of: ":") {
             hostPart = authority[..<colon]
             guard let value = Self.port(authority[authority.index(after: colon)...]) else {
-                throw ConfigError(option: "url", message: "'\(text)' has a bad port")
+                throw WebSocketURLError("'\(text)' has a bad port")
             }
             port = value
         }
-        guard !hostPart.isEmpty else { throw ConfigError(option: "url", message: "'\(text)' has no host") }
+        guard !hostPart.isEmpty else { throw WebSocketURLError("'\(text)' has no host") }
         host = String(hostPart)
     }
 
@@ -57,4 +55,11 @@ public struct WebSocketURL: Sendable, Equatable, CustomStringConvertible {
     static func port(_ text: Substring) -> UInt16? {
         DecimalNumber.unsigned(text).flatMap { UInt16(exactly: $0) }
     }
+}
+
+/// Why a ws:// URL was refused, in words for the person who typed it.
+public struct WebSocketURLError: Error, Sendable, Equatable, CustomStringConvertible {
+    public let message: String
+    public init(_ message: String) { self.message = message }
+    public var description: String { message }
 }

@@ -1,5 +1,5 @@
 import Testing
-@testable import Broker
+import Frames
 
 @Suite struct WebSocketURLTests {
     @Test func parsesHostPortAndPath() throws {
@@ -13,6 +13,6 @@ import Testing
 
     @Test(arguments: ["http://a", "wss://a", "ws://", "ws://a:b", "ws://[::1", "ws://a:+80", "ws://[::1]:+80", "ws://a:-0", "ws://a:"])
     func rejectsWhatItCannotReach(text: String) {
-        #expect(throws: ConfigError.self) { try WebSocketURL(text) }
+        #expect(throws: WebSocketURLError.self) { try WebSocketURL(text) }
     }
 }
