@@ -11,6 +11,8 @@ let speed: [SwiftSetting] = [
 
 let package = Package(
     name: "bus",
+    // Linux is what CI builds; macOS is declared for BusClient (Synchronization's Mutex needs 15).
+    platforms: [.macOS(.v15)],
     products: [
         .executable(name: "broker-server", targets: ["broker-server"]),
         .executable(name: "bus-cli", targets: ["bus-cli"]),

@@ -6,8 +6,10 @@
 /// subscriber.
 public enum ServerEnvelope {
     /// `{"type":"message","topic":…,"epoch":…,"seq":N,"data":` — the message envelope up to
-    /// its data. The publisher's raw data follows, then `messageSuffix`.
-    public static func messagePrefix(topic: String, epoch: String, seq: UInt64) -> [UInt8] {
+    /// its data. The publisher's raw data follows, then `messageSuffix`. With `binary` the last
+    /// key is `"binary":` instead, for a binary payload as a base64 string where only JSON
+    /// travels (Server-Sent Events, like GET /history).
+    public static func messagePrefix(topic: String, epoch: String, seq: UInt64, binary: Bool = false) -> [UInt8] {
         var bytes: [UInt8] = []
         bytes.reserveCapacity(60 + topic.utf8.count + epoch.utf8.count)
         bytes.appendLiteral(#"{"type":"message","topic":"#)
@@ -16,7 +18,7 @@ public enum ServerEnvelope {
         bytes.appendQuoted(epoch)
         bytes.appendLiteral(#","seq":"#)
         bytes.appendDecimal(seq)
-        bytes.appendLiteral(#","data":"#)
+        if binary { bytes.appendLiteral(#","binary":"#) } else { bytes.appendLiteral(#","data":"#) }
         return bytes
     }
 

@@ -17,6 +17,8 @@ public struct HTTPStatus: Sendable, Equatable, Hashable, CustomStringConvertible
     public static let switchingProtocols = HTTPStatus(code: 101, reason: "Switching Protocols")
     /// 200 (RFC 9110 §15.3.1).
     public static let ok = HTTPStatus(code: 200, reason: "OK")
+    /// 204: a CORS preflight's answer (RFC 9110 §15.3.5): headers, never a body.
+    public static let noContent = HTTPStatus(code: 204, reason: "No Content")
     /// 400: malformed request or handshake (RFC 9110 §15.5.1).
     public static let badRequest = HTTPStatus(code: 400, reason: "Bad Request")
     /// 401: missing or invalid credentials (RFC 9110 §15.5.2).

@@ -68,6 +68,13 @@ package enum Sys {
         _ = setsockopt(fd, SOL_SOCKET, SO_LINGER, &linger, socklen_t(MemoryLayout<Glibc.linger>.size))
     }
 
+    /// `TCP_USER_TIMEOUT` (RFC 5482): the connection is dropped when data it wrote stays
+    /// unacknowledged this long, so a peer that vanished is noticed by the next write.
+    package static func setUserTimeout(_ fd: Int32, milliseconds: UInt32) {
+        var value = milliseconds
+        _ = setsockopt(fd, Int32(IPPROTO_TCP), TCP_USER_TIMEOUT, &value, socklen_t(MemoryLayout<UInt32>.size))
+    }
+
     package static func setNoDelay(_ fd: Int32) {
         var one: Int32 = 1
         _ = setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))

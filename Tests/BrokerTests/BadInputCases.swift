@@ -17,6 +17,8 @@ enum Answer: Hashable, Sendable, CustomStringConvertible {
     case readingPaused
     /// A resume acked with `recovered: false` and nothing replayed.
     case notRecovered
+    /// A Server-Sent Events stream gets a named event, then ends.
+    case streamEnds
 
     var description: String {
         switch self {
@@ -26,6 +28,7 @@ enum Answer: Hashable, Sendable, CustomStringConvertible {
         case .error(let code): "error \(code)"
         case .connectionClosed: "connection closed"
         case .notRecovered: "recovered: false"
+        case .streamEnds: "the stream ends"
         }
     }
 }
@@ -359,6 +362,8 @@ enum BadInputCases {
         answers.insert(.http(401))  // AuthTests.upgradeWithoutAValidTokenGets401 (and its HTTP publish case)
         answers.insert(.error("forbidden"))  // AuthTests: subscribe and publish outside the token's patterns
         answers.insert(.notRecovered)  // HardeningTests.resumeBeyondTheTopicsLastSeqReplaysNothing
+        // EventStreamTests: slowStreamGetsANamedEvent…, expiredTokenEndsTheStreamWithANamedEvent
+        answers.insert(.streamEnds)
         return answers
     }
 }
@@ -396,6 +401,7 @@ enum ProtocolTables {
             if answer.contains("connection closed") { answers.append(.connectionClosed) }
             if answer.contains("stops reading") { answers.append(.readingPaused) }
             if answer.contains("`recovered: false`") { answers.append(.notRecovered) }
+            if answer.contains("the stream ends") { answers.append(.streamEnds) }
             return Row(text: cells.joined(separator: " | "), answers: answers)
         }
     }

@@ -69,6 +69,7 @@ import Testing
         ("--handshake-timeout SECONDS", "BUS_HANDSHAKE_TIMEOUT", "10"),
         ("--ping-interval SECONDS", "BUS_PING_INTERVAL", "25"),
         ("--idle-timeout SECONDS", "BUS_IDLE_TIMEOUT", "60"),
+        ("--sse-heartbeat SECONDS", "BUS_SSE_HEARTBEAT", "15"),
         ("--close-timeout SECONDS", "BUS_CLOSE_TIMEOUT", "5"),
         ("--slow-consumer-grace SECONDS", "BUS_SLOW_CONSUMER_GRACE", "30"),
         ("--send-queue-messages N", "BUS_SEND_QUEUE_MESSAGES", "256"),

@@ -145,13 +145,16 @@ final class ServerProcess {
         // The first log line names the bound address: listening addresses=127.0.0.1:PORT ...
         var text = ""
         let handle = errors.fileHandleForReading
-        while !text.contains("listening") || !text.contains("\n") {
+        while !(text.range(of: "listening").map { text[$0.upperBound...].contains("\n") } ?? false) {
             let data = handle.availableData
             if data.isEmpty { break }
             text += String(decoding: data, as: UTF8.self)
         }
-        guard let range = text.range(of: #"127\.0\.0\.1:(\d+)"#, options: .regularExpression),
-              let port = UInt16(text[range].split(separator: ":").last!) else {
+        // The port on the "listening" line itself: other lines (a NATS backplane's address,
+        // logged first in a cluster) name other ports.
+        let listening = text.split(separator: "\n").first { $0.contains("listening") }.map(String.init) ?? ""
+        guard let range = listening.range(of: #"127\.0\.0\.1:(\d+)"#, options: .regularExpression),
+              let port = UInt16(listening[range].split(separator: ":").last!) else {
             process.terminate()
             throw WebSocketClient.ClientError.handshake("server did not start: \(text)")
         }

@@ -23,6 +23,29 @@ final class TestServer {
     func stop() { server.shutdown(timeout: 1) }
 }
 
+/// A server, a cutting proxy in front of it, a client through the proxy and a publisher
+/// straight to the server: the cut-off tests' cast.
+struct ProxiedRig {
+    let server: TestServer
+    let proxy: CuttingProxy
+    let bus: BusClient
+    let publisher: BusClient
+
+    init(_ configure: (inout ServerConfig) -> Void = { _ in }) throws {
+        server = try TestServer(configure)
+        proxy = try CuttingProxy(to: server.port)
+        bus = try BusClient(url: "ws://127.0.0.1:\(proxy.port)/bus")
+        publisher = try BusClient(url: server.url)
+    }
+
+    func stop() {
+        bus.close()
+        publisher.close()
+        proxy.stop()
+        server.stop()
+    }
+}
+
 /// Reads events until `count` messages arrived (or `timeout`), keeping gaps too.
 func collect(_ subscription: Subscription, messages count: Int, timeout: Double = 10) async throws -> [SubscriptionEvent] {
     try await withThrowingTaskGroup(of: [SubscriptionEvent].self) { group in
@@ -97,14 +120,9 @@ func waitActive(_ publisher: BusClient, _ subscription: Subscription, topic: Str
     /// The core: cut off by the network while messages keep coming on a topic and a
     /// pattern; every message exactly once, in order per topic.
     @Test func aCutLosesNothingOnTopicsAndPatterns() async throws {
-        let server = try TestServer()
-        defer { server.stop() }
-        let proxy = try CuttingProxy(to: server.port)
-        defer { proxy.stop() }
-        let bus = try BusClient(url: "ws://127.0.0.1:\(proxy.port)/bus")
-        defer { bus.close() }
-        let publisher = try BusClient(url: server.url)
-        defer { publisher.close() }
+        let rig = try ProxiedRig()
+        defer { rig.stop() }
+        let (proxy, bus, publisher) = (rig.proxy, rig.bus, rig.publisher)
         let literal = try await bus.subscribe("feed.one")
         let pattern = try await bus.subscribe("feed.>")
         #expect(await connected(bus))
@@ -189,14 +207,9 @@ func waitActive(_ publisher: BusClient, _ subscription: Subscription, topic: Str
     }
 
     @Test func historyTooShortIsAGapThatNamesWhatWasLost() async throws {
-        let server = try TestServer { $0.historyMessages = 2 }
-        defer { server.stop() }
-        let proxy = try CuttingProxy(to: server.port)
-        defer { proxy.stop() }
-        let bus = try BusClient(url: "ws://127.0.0.1:\(proxy.port)/bus")
-        defer { bus.close() }
-        let publisher = try BusClient(url: server.url)
-        defer { publisher.close() }
+        let rig = try ProxiedRig { $0.historyMessages = 2 }
+        defer { rig.stop() }
+        let (proxy, bus, publisher) = (rig.proxy, rig.bus, rig.publisher)
         let literal = try await bus.subscribe("short.a")
         let pattern = try await bus.subscribe("short.>")
         #expect(await connected(bus))
@@ -319,5 +332,24 @@ func waitActive(_ publisher: BusClient, _ subscription: Subscription, topic: Str
         }
         for n in 1...3 { try await bus.publish("sensors.room\(n)", json: "\(n)") }
         #expect(Set(try await reader.value) == ["sensors.room1", "sensors.room2", "sensors.room3"])
+    }
+}
+
+@Suite struct BusClientCodableTests {
+    struct Reading: Codable, Equatable {
+        let room: String
+        let celsius: Double
+    }
+
+    @Test func encodablesArePublishedAsJSONAndDecodeBack() async throws {
+        let server = try TestServer()
+        defer { server.stop() }
+        let bus = try BusClient(url: server.url)
+        defer { bus.close() }
+        let readings = try await bus.subscribe("readings.>")
+        let ack = try await bus.publish("readings.kitchen", value: Reading(room: "kitchen", celsius: 21.5))
+        #expect(ack.seq == 1)
+        let received = messages(try await collect(readings, messages: 1))
+        #expect(try received.first?.decode(Reading.self) == Reading(room: "kitchen", celsius: 21.5))
     }
 }

@@ -31,6 +31,8 @@ EXPECTED = {
     "bus_messages_delivered": "counter",
     "bus_delivered_bytes": "counter",
     "bus_slow_consumer_drops": "counter",
+    "bus_sse_streams": "gauge",
+    "bus_sse_streams_opened": "counter",
     "bus_auth_failures": "counter",
     "bus_permission_denied": "counter",
     "bus_send_queue_depth_messages": "histogram",

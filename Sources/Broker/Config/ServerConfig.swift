@@ -20,7 +20,12 @@ public struct ServerConfig: Sendable {
     /// The server pings an open connection this often, keeping NAT and proxy state alive.
     public var pingInterval: Double = 25
     /// A connection from which nothing at all (pongs included) arrived for this long is dead.
+    /// An event stream, which never sends, is dead when what it was sent stays unacknowledged
+    /// this long (TCP_USER_TIMEOUT), or its queue does not move.
     public var idleTimeout: Double = 60
+    /// An event stream (GET /sse) is written an empty event this often when quiet: it keeps
+    /// proxies from timing the stream out (many cut at 30 to 60 s) and proves the peer alive.
+    public var sseHeartbeat: Double = 15
     /// After sending a close frame, how long to wait for the peer's close before dropping TCP.
     public var closeTimeout: Double = 5
     /// How long a subscriber dropped as a slow consumer has to read the rest of its queue, its
@@ -155,7 +160,7 @@ public struct ServerConfig: Sendable {
         }
         for (name, value) in [("handshake-timeout", handshakeTimeout), ("ping-interval", pingInterval),
                               ("idle-timeout", idleTimeout), ("close-timeout", closeTimeout),
-                              ("slow-consumer-grace", slowConsumerGrace)]
+                              ("slow-consumer-grace", slowConsumerGrace), ("sse-heartbeat", sseHeartbeat)]
         where !(value > 0 && value <= 86_400) {
             throw ConfigError(option: name, message: "must be a number of seconds above 0 and at most 86400")
         }

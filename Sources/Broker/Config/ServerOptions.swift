@@ -121,6 +121,7 @@ public struct ServerOptions {
         .number("handshake-timeout", .seconds, "SECONDS", \.handshakeTimeout, "time to complete an HTTP request (head and publish body)"),
         .number("ping-interval", .seconds, "SECONDS", \.pingInterval, "ping a quiet connection this often"),
         .number("idle-timeout", .seconds, "SECONDS", \.idleTimeout, "drop a peer silent this long, pongs included"),
+        .number("sse-heartbeat", .seconds, "SECONDS", \.sseHeartbeat, "write a quiet Server-Sent Events stream an empty event this often"),
         .number("close-timeout", .seconds, "SECONDS", \.closeTimeout, "wait this long for the peer's close frame"),
         .number("slow-consumer-grace", .seconds, "SECONDS", \.slowConsumerGrace, "time a dropped slow consumer has to read its notice and close"),
         .number("send-queue-messages", .integer, "N", \.sendQueueMessages, "per-connection send queue bound in messages"),

@@ -50,6 +50,8 @@ extension Connection {
                 }
                 webSocket.nextPing = now + Self.nanos(config.pingInterval)
             }
+        case .streaming:
+            if streamTimerFired(now: now) { return }
         case .closeSent, .failing, .lingering, .closingAfterFlush:
             if now >= phaseDeadline { return closeNow(reason: "close timeout") }
         case .closed:
@@ -66,6 +68,7 @@ extension Connection {
         switch phase {
         case .open:
             deadline = min(webSocket.nextPing, readPaused ? .max : lastReceived &+ Self.nanos(config.idleTimeout), webSocket.authExpiry ?? .max)
+        case .streaming: deadline = streamDeadline
         case .closed: return
         default: deadline = phaseDeadline
         }

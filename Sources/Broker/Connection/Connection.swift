@@ -15,6 +15,9 @@ final class Connection: QueueHolder {
         case http
         /// WebSocket open: frames flow both ways.
         case open
+        /// A Server-Sent Events stream (`Connection+EventStream`): events flow out; input is
+        /// read only to see EOF, and discarded.
+        case streaming
         /// We sent a close frame; waiting for the peer's close (or the deadline) to drop TCP.
         case closeSent
         /// The peer broke the protocol: our close frame goes out, then we shut our side and
@@ -50,6 +53,8 @@ final class Connection: QueueHolder {
 
     /// The WebSocket phase's state, from the upgrade to the end of the closing handshake.
     var webSocket = WebSocketState()
+    /// The event-stream phase's state (Server-Sent Events).
+    var eventStream = EventStreamState()
     /// Who waits for the hub's answers to this connection's requests (see `HubEndpoint`).
     var endpoint: HubEndpoint?
     /// It has published: backpressure between loops pauses publishers only.
@@ -103,6 +108,8 @@ final class Connection: QueueHolder {
     var queuedBytes: Int { queue.byteCount }
     var queuedMessages: Int { queue.count }
     var isOpen: Bool { phase == .open }
+    /// It takes the hub's deliveries: an open WebSocket or an event stream.
+    var takesDeliveries: Bool { phase == .open || phase == .streaming }
 
     // MARK: reading
 
@@ -151,6 +158,9 @@ final class Connection: QueueHolder {
             case .open, .closeSent:
                 consumeFrames(rest)
                 return
+            case .streaming:
+                discardStreamInput(rest.count)
+                return
             case .failing, .lingering, .closingAfterFlush, .closed:
                 return  // input after the end of the conversation is discarded
             }
@@ -175,8 +185,10 @@ final class Connection: QueueHolder {
     }
 
     /// Replies count against the byte bound only; deliveries against the message bound too.
+    /// An event stream queues each delivery as two entries (its shared data, its own id).
     private func queueWouldOverflow(adding bytes: Int, countingMessages: Bool) -> Bool {
-        queue.wouldOverflow(adding: bytes, maxMessages: countingMessages ? loop.queueMessagesLimit : .max, maxBytes: loop.queueBytesLimit)
+        let messages = !countingMessages ? Int.max : phase == .streaming ? 2 * loop.queueMessagesLimit : loop.queueMessagesLimit
+        return queue.wouldOverflow(adding: bytes, maxMessages: messages, maxBytes: loop.queueBytesLimit)
     }
 
     /// The loop's share of the server's send-queue budget would be exceeded.
@@ -189,7 +201,7 @@ final class Connection: QueueHolder {
     /// side has finished. Returns whether the bytes were queued.
     @discardableResult
     func enqueue(_ bytes: OutboundBytes, countingMessages: Bool = false) -> Bool {
-        guard phase == .http || phase == .open || phase == .closeSent else { return false }
+        guard acceptsBytes else { return false }
         if queueWouldOverflow(adding: bytes.count, countingMessages: countingMessages) || queueBudgetExceeded(adding: bytes.count) {
             guard admit(bytes, countingMessages: countingMessages) else { return false }
         }
@@ -203,7 +215,7 @@ final class Connection: QueueHolder {
     /// does not fit is dropped and false returned.
     func admit(_ bytes: OutboundBytes, countingMessages: Bool) -> Bool {
         flush()
-        guard phase == .http || phase == .open || phase == .closeSent else { return false }
+        guard acceptsBytes else { return false }
         if queueWouldOverflow(adding: bytes.count, countingMessages: countingMessages) {
             overflowed(by: bytes, cause: "send queue overflow")
             return false
@@ -212,13 +224,18 @@ final class Connection: QueueHolder {
             overflowed(by: bytes, cause: "server send-queue budget exhausted")
             return false
         }
-        return phase == .http || phase == .open || phase == .closeSent
+        return acceptsBytes
     }
+
+    /// Queues still take replies and deliveries (not once our side has finished).
+    private var acceptsBytes: Bool { phase == .http || phase == .open || phase == .closeSent || phase == .streaming }
 
     /// `bytes` do not fit: a WebSocket is dropped as a slow consumer, anything else closed.
     private func overflowed(by bytes: OutboundBytes?, cause: String) {
         if phase == .open {
             dropSlowConsumer(overflowing: bytes, cause: cause)
+        } else if phase == .streaming {
+            dropSlowEventStream(overflowing: bytes, cause: cause)
         } else {
             log.info("send queue overflow: closing", peerFields + [("id", String(id)), ("cause", cause),
                                                      ("queued_bytes", String(queue.byteCount))])
@@ -249,7 +266,9 @@ final class Connection: QueueHolder {
         loop.queuedBytes += bytes.count
         queueChanged()
         markDirty()
-        if (queue.byteCount > loop.backlogBytes || queue.count > loop.backlogMessages) && !pauses.contains(.backlogged) {
+        // An event stream's input is only read to see EOF: never paused for its backlog.
+        if (queue.byteCount > loop.backlogBytes || queue.count > loop.backlogMessages) && !pauses.contains(.backlogged)
+            && phase != .streaming {
             pause(.backlogged)
             loop.metrics.backlogPauses &+= 1
         }
@@ -345,6 +364,7 @@ final class Connection: QueueHolder {
         if drainNoticeWanted {
             drainNoticeWanted = false
             webSocket.service?.drained(self)
+            eventStream.stream?.drained()
         }
         if pauses.contains(.backlogged) && queue.byteCount <= loop.backlogBytes / 2 && queue.count <= loop.backlogMessages / 2 {
             resume(.backlogged)
@@ -435,13 +455,15 @@ final class Connection: QueueHolder {
         markDirty()
     }
 
-    private func enterClosingPhase(_ next: Phase, timeout: Double? = nil) {
+    func enterClosingPhase(_ next: Phase, timeout: Double? = nil) {
         let wasOpen = phase == .open
+        let wasStreaming = phase == .streaming
         phase = next
         http.parser = nil
         phaseDeadline = loop.now + Self.nanos(timeout ?? config.closeTimeout)
         rescheduleTimer()
         if wasOpen { notifyServiceClosed() }
+        if wasStreaming { endEventStream() }
         markDirty()
     }
 
@@ -449,6 +471,7 @@ final class Connection: QueueHolder {
     func shutdown() {
         switch phase {
         case .open: close(.shuttingDown)
+        case .streaming: closeAfterFlush()
         case .http: closeNow(reason: "shutdown")
         default: break
         }
@@ -458,6 +481,7 @@ final class Connection: QueueHolder {
     func closeNow(reason: String) {
         guard phase != .closed else { return }
         let wasOpen = phase == .open
+        let wasStreaming = phase == .streaming
         phase = .closed
         if wasOpen && closeCode == nil { closeCode = CloseCode.abnormalClosure.rawValue }  // no close frame either way
         loop.queuedBytes -= queue.byteCount
@@ -468,6 +492,7 @@ final class Connection: QueueHolder {
         webSocket.decoder = nil
         http = HTTPExchange()
         if wasOpen { notifyServiceClosed() }
+        if wasStreaming { endEventStream() }
         endpoint = nil
         Sys.close(fd)
         loop.remove(self)
@@ -498,6 +523,16 @@ final class Connection: QueueHolder {
         rescheduleTimer()
         webSocket.service = endpoint.open(self)
     }
+
+    /// Switches to an event stream after its response head was queued (`Connection+EventStream`).
+    func becomeEventStream() {
+        phase = .streaming
+        http = HTTPExchange()
+    }
+
+    /// The entry being written, when part of it already went out: a dropped stream completes
+    /// the event it belongs to.
+    var partlyWritten: OutboundBytes? { queue.headOffset > 0 ? queue.first : nil }
 
     /// The service hears (`drained`) once everything queued now has been written.
     func notifyWhenDrained() {

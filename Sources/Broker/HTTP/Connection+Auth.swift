@@ -16,8 +16,10 @@ extension Connection {
         switch authenticator.authenticate(Self.presentedToken(request), now: now) {
         case .success(let credential):
             grant = credential.grant
-            if webSocket, let expiresAt = credential.expiresAt {
-                self.webSocket.authExpiry = ExpiryDeadline.monotonicNanos(expiresAt: expiresAt, wallNow: now, monotonicNow: loop.now)
+            if let expiresAt = credential.expiresAt {
+                let deadline = ExpiryDeadline.monotonicNanos(expiresAt: expiresAt, wallNow: now, monotonicNow: loop.now)
+                // An event stream, like a WebSocket, lives past its request: it ends at expiry.
+                if webSocket { self.webSocket.authExpiry = deadline } else { http.tokenExpiry = deadline }
             }
             return true
         case .failure(let error):

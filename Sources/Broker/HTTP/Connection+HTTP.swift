@@ -59,7 +59,7 @@ extension Connection {
             guard admitted(request, webSocket: true) else { return }
             upgrade(request, to: endpoint)
         case .http(let endpoint):
-            guard !endpoint.isGuarded || admitted(request, webSocket: false) else { return }
+            guard !endpoint.isGuarded || admitted(request, webSocket: false, token: endpoint.needsToken) else { return }
             http.request = request
             http.endpoint = endpoint
             endpoint.serve(request, on: self)
@@ -67,8 +67,10 @@ extension Connection {
     }
 
     /// The guards of everything that reaches topics: the origin policy (403), then the token
-    /// (401) when auth is configured. False when refused (the answer is queued).
-    private func admitted(_ request: HTTPRequest, webSocket: Bool) -> Bool {
+    /// (401) when auth is configured and `token`. False when refused (the answer is queued).
+    /// An allowed origin on a path CORS opens is echoed in every answer from here on (the 401
+    /// included, so a page can read it): see `CrossOrigin`.
+    private func admitted(_ request: HTTPRequest, webSocket: Bool, token: Bool = true) -> Bool {
         if case .refuse(let why) = loop.context.originPolicy.check(
             origin: request.headers["Origin"], host: request.headers["Host"], loopbackListener: loop.context.loopbackOnly) {
             log.info("request refused by origin policy", peerFields + [("origin", request.headers["Origin"] ?? ""),
@@ -78,7 +80,10 @@ extension Connection {
                                                               contentType: "application/json", keepAlive: true))
             return false
         }
-        return authenticate(request, webSocket: webSocket)
+        if !webSocket, let origin = request.headers["Origin"], CrossOrigin.methods(forPath: request.path) != nil {
+            http.crossOrigin = CrossOrigin.responseLines(origin: origin)
+        }
+        return !token || authenticate(request, webSocket: webSocket)
     }
 
     private func upgrade(_ request: HTTPRequest, to endpoint: WebSocketEndpoint) {
@@ -105,6 +110,7 @@ extension Connection {
     }
 
     func reply(_ response: OutboundBytes, to request: HTTPRequest) {
+        let response = http.crossOrigin.map { CrossOrigin.splice($0, into: response) } ?? response
         let bodyUnread = Self.hasBody(request) && !http.bodyRead
         http = HTTPExchange(pendingInput: http.pendingInput)
         guard enqueue(response) else { return }
@@ -120,7 +126,8 @@ extension Connection {
     /// Answers and closes: the request cannot be skipped (its body was not read) or the
     /// connection cannot go on.
     func replyAndClose(_ bytes: [UInt8]) {
-        enqueue(OutboundBytes.copying(bytes))
+        let response = OutboundBytes.copying(bytes)
+        enqueue(http.crossOrigin.map { CrossOrigin.splice($0, into: response) } ?? response)
         closeAfterFlush()
     }
 
@@ -209,4 +216,8 @@ struct HTTPExchange {
     var awaitingOutcome = false
     /// Bytes of pipelined requests read while the connection was paused.
     var pendingInput: [UInt8] = []
+    /// The CORS header lines every answer to `request` carries (its `Origin` was allowed).
+    var crossOrigin: [UInt8]?
+    /// Loop time at which the request's token expires (an event stream ends then).
+    var tokenExpiry: UInt64?
 }

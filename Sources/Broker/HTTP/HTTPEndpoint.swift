@@ -7,6 +7,8 @@ import Frames
 protocol HTTPEndpoint: AnyObject {
     /// It reaches topics: the origin policy and the token (when auth is on) apply, as on `/bus`.
     var isGuarded: Bool { get }
+    /// Of a guarded endpoint: the token is checked too (a CORS preflight carries none).
+    var needsToken: Bool { get }
     func serve(_ request: HTTPRequest, on connection: Connection)
     /// The body `serve` asked for.
     func received(body: [UInt8], of request: HTTPRequest, on connection: Connection)
@@ -14,6 +16,7 @@ protocol HTTPEndpoint: AnyObject {
 
 extension HTTPEndpoint {
     var isGuarded: Bool { false }
+    var needsToken: Bool { isGuarded }
     func received(body: [UInt8], of request: HTTPRequest, on connection: Connection) {}
 
     /// `{"code":…,"message":…}` with `status`: the errors of the JSON endpoints.

@@ -15,7 +15,9 @@ final class Router {
     let bus: BusService
     let publish: PublishEndpoint
     let history: HistoryEndpoint
+    let eventStream: EventStreamEndpoint
     let metrics = MetricsEndpoint()
+    let preflight = PreflightEndpoint()
     let console = PageEndpoint(fixed: ConsolePage.html, contentType: "text/html; charset=utf-8")
     let health: PageEndpoint
     let ready: PageEndpoint
@@ -29,6 +31,7 @@ final class Router {
         bus = BusService(hub: hub, config: context.config)
         publish = PublishEndpoint(config: context.config, hub: hub)
         history = HistoryEndpoint(config: context.config, hub: hub)
+        eventStream = EventStreamEndpoint(config: context.config, hub: hub)
         health = PageEndpoint { [unowned context] head in
             let body = HTTPBody.health(connections: context.openConnections.load(ordering: .relaxed), loops: context.loopCount,
                                        backplane: context.backplane?.healthJSON ?? "\"none\"")
@@ -55,8 +58,11 @@ final class Router {
         case "/readyz": return .http(ready)
         case "/metrics": return .http(metrics)
         default:
+            // A CORS preflight is answered for the path, whatever endpoint serves its method.
+            if request.method == "OPTIONS" && CrossOrigin.methods(forPath: path) != nil { return .http(preflight) }
             if path.hasPrefix(PublishEndpoint.prefix) { return .http(publish) }
             if path.hasPrefix(HistoryEndpoint.prefix) { return .http(history) }
+            if path.hasPrefix(EventStreamEndpoint.prefix) { return .http(eventStream) }
             return .http(notFound)
         }
     }

@@ -95,7 +95,7 @@ extension LoopHub {
         heard[page.owner] = max(heard[page.owner], page.clock)
         guard let replay = patternReplays[page.token] else { return }
         let session = replay.session
-        guard session.connection.isOpen else { return forget(replay) }
+        guard session.connection.takesDeliveries else { return forget(replay) }
         if replay.owner < 0 {
             replay.probesLeft -= 1
             replay.probeClocks[page.owner] = page.clock
@@ -123,9 +123,10 @@ extension LoopHub {
             return
         }
         for frame in page.frames {
-            session.deliver(frame)
-            guard session.connection.isOpen else { return forget(replay) }
+            // Sent first: a stream's event id, made in `deliver`, counts this frame in.
             replay.sent = frame.stamp?.offset ?? replay.sent
+            session.deliver(frame)
+            guard session.connection.takesDeliveries else { return forget(replay) }
         }
         if !page.frames.isEmpty { noteDelivery(to: session, pattern: replay.subscription) }
         if page.done {
@@ -248,7 +249,7 @@ extension LoopHub {
         var live: String?
         for session in checkpointsDue {
             session.checkpointQueued = false
-            guard session.connection.isOpen, let cursors = session.cursors else { continue }
+            guard session.connection.takesDeliveries, let cursors = session.cursors else { continue }
             for subscription in cursors where subscription.dirty {
                 subscription.dirty = false
                 guard subscription.acked else { continue }

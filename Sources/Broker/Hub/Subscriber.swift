@@ -26,9 +26,9 @@ class Subscriber: Hashable {
 
     /// Queues one message (the canonical WebSocket frame, shared by every subscriber);
     /// false when it was not queued (the connection is closing, or was dropped as slow).
-    /// Final while every subscriber is a WebSocket: a kind that needs another encoding (an
-    /// event stream, a compressed frame) overrides it, taking `frame.encoding(_:_:)`.
-    final func deliver(_ frame: OutboundBytes) -> Bool { connection.deliver(frame) }
+    /// A kind that needs another encoding (`EventStream`, a compressed frame) overrides it,
+    /// taking `frame.encoding(_:_:)`; a `/bus` session does not (`BusSession` is final).
+    func deliver(_ frame: OutboundBytes) -> Bool { connection.deliver(frame) }
 
     /// Whether a live message of `topic` goes to this subscriber; the first one above the
     /// floor ends the filtering (the owner's messages arrive in order).

@@ -391,6 +391,8 @@ final class EventLoop {
     var largestQueues = LargestQueues<Connection>()
     /// Slow consumers dropped whose notice and close frame are still on their way.
     var slowConsumersClosing = 0
+    /// Open Server-Sent Events streams.
+    var eventStreams = 0
 
     /// Makes room for `bytes` more in this loop's share of `--max-queued-bytes` by dropping
     /// the connections that hold the most (as slow consumers), not `asker`, which is dropped
@@ -424,7 +426,8 @@ final class EventLoop {
     func snapshot() -> LoopSnapshot {
         LoopSnapshot(loop: index, metrics: metrics, connections: connections.count,
                      subscriptions: hub.subscriptionCount, topics: hub.topicStateCount,
-                     queuedBytes: queuedBytes, reassemblyBytes: reassemblyBytes, slowConsumersClosing: slowConsumersClosing)
+                     queuedBytes: queuedBytes, reassemblyBytes: reassemblyBytes, slowConsumersClosing: slowConsumersClosing,
+                     eventStreams: eventStreams)
     }
 
     /// Asks every loop for its snapshot through its inbox (as loops ask each other everything)

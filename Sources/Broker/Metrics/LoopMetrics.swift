@@ -26,6 +26,8 @@ struct LoopMetrics: Sendable {
     var compressionSavedBytes: UInt64 = 0
 
     var slowConsumerDrops: UInt64 = 0
+    /// Server-Sent Events streams started (GET /sse answered 200).
+    var eventStreamsOpened: UInt64 = 0
     /// Times the server stopped reading a connection whose send queue was half full.
     var backlogPauses: UInt64 = 0
     /// Connections closed for sending too many requests that were refused in a row.
@@ -69,4 +71,6 @@ struct LoopSnapshot: Sendable {
     let reassemblyBytes: Int
     /// Slow consumers dropped whose notice and close frame are still on their way.
     var slowConsumersClosing = 0
+    /// Open Server-Sent Events streams (also counted in `connections`).
+    var eventStreams = 0
 }

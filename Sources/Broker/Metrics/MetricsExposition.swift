@@ -21,6 +21,7 @@ enum MetricsExposition {
             total.compressionSkipped &+= m.compressionSkipped
             total.compressionNanos &+= m.compressionNanos
             total.compressionSavedBytes &+= m.compressionSavedBytes
+            total.eventStreamsOpened &+= m.eventStreamsOpened
             total.authFailures &+= m.authFailures
             total.permissionDenied &+= m.permissionDenied
             total.rateLimited &+= m.rateLimited
@@ -33,6 +34,9 @@ enum MetricsExposition {
         out.gauge("bus_loops", "Event loop threads.", UInt64(loops.count))
         out.gauge("bus_connections", "Open client connections (WebSocket and plain HTTP).",
                   UInt64(loops.reduce(0) { $0 + $1.connections }))
+        out.gauge("bus_sse_streams", "Open Server-Sent Events streams (GET /sse), also counted in bus_connections.",
+                  UInt64(loops.reduce(0) { $0 + $1.eventStreams }))
+        out.counter("bus_sse_streams_opened_total", "Server-Sent Events streams started.", total.eventStreamsOpened)
         out.counter("bus_connections_accepted_total", "Connections accepted.", total.connectionsAccepted)
         out.counter("bus_connections_refused_total", "Connections refused with 503 at the connection limit.",
                     total.connectionsRefused)
