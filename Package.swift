@@ -25,7 +25,10 @@ let package = Package(
         // The libc calls both the server and the bench's client loop make (sockets, epoll,
         // the monotonic clock, addresses): written once; Broker re-exports them in System/.
         .target(name: "SystemCalls", dependencies: ["CLinux"], swiftSettings: speed),
-        .target(name: "Frames", swiftSettings: speed),
+        // The system's zlib (zlib1g, headers from zlib1g-dev): permessage-deflate for the server and
+        // the client alike. A module map, no package.
+        .systemLibrary(name: "CZlib", path: "Sources/CZlib"),
+        .target(name: "Frames", dependencies: ["CZlib"], swiftSettings: speed),
         .target(name: "Topics", swiftSettings: speed),
         // History segment files without I/O: record codec, CRC-32C, the meta file and the
         // recovery fold, tested on bytes like Frames (data files are hostile input).

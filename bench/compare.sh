@@ -7,7 +7,11 @@
 #
 # Each DIR holds a release bus-cli and broker-server (e.g. .build/release of two worktrees).
 # RUNS defaults to 2; scenarios default to fanout topics churn saturate. Extra flags for every
-# run go in BENCH_FLAGS (e.g. BENCH_FLAGS="--duration 5"). Exits non-zero if any run failed.
+# run go in BENCH_FLAGS (e.g. BENCH_FLAGS="--duration 5"), for one side only in BEFORE_FLAGS
+# and AFTER_FLAGS: the same build with an option off and on, e.g. compression (issue 17):
+#   BENCH_FLAGS="--json --payloads bench/payloads --compression" \
+#   BEFORE_FLAGS="--server-args --compression=off" bench/compare.sh .build/release .build/release 3 fanout topics
+# Exits non-zero if any run failed.
 set -euo pipefail
 [ $# -ge 2 ] || { sed -n 2,10p "$0"; exit 2; }
 before=$1 after=$2
@@ -22,10 +26,11 @@ for scenario in "${scenarios[@]}"; do
     order=(before after)
     (( run % 2 == 0 )) && order=(after before)
     for side in "${order[@]}"; do
-      dir=$before; [ "$side" = after ] && dir=$after
-      echo "== $scenario run $run: $side ($dir)" >&2
+      dir=$before; side_flags=${BEFORE_FLAGS:-}
+      [ "$side" = after ] && dir=$after && side_flags=${AFTER_FLAGS:-}
+      echo "== $scenario run $run: $side ($dir $side_flags)" >&2
       # shellcheck disable=SC2086
-      if ! "$dir/bus-cli" bench "$scenario" ${BENCH_FLAGS:-} >"$out/log" 2>&1; then failed=1; fi
+      if ! "$dir/bus-cli" bench "$scenario" ${BENCH_FLAGS:-} $side_flags >"$out/log" 2>&1; then failed=1; fi
       grep '^{' "$out/log" | tail -1 | sed "s/^/$side $scenario /" >>"$out/results"
     done
   done
@@ -33,8 +38,8 @@ done
 python3 - "$out/results" <<'EOF'
 import json, statistics, sys
 figures = {
-    "fanout": ["server_ns_per_delivery", "latency_p99_ms", "server_rss_bytes"],
-    "topics": ["server_ns_per_delivery", "latency_p99_ms", "server_rss_bytes"],
+    "fanout": ["server_ns_per_delivery", "latency_p99_ms", "server_rss_bytes", "wire_bytes_per_delivery", "compress_ns_per_message"],
+    "topics": ["server_ns_per_delivery", "latency_p99_ms", "server_rss_bytes", "wire_bytes_per_delivery", "compress_ns_per_message"],
     "saturate": ["deliveries_per_second", "server_ns_per_delivery"],
     "churn": ["cycles_per_second", "server_us_per_cycle"],
     "idle": ["rss_bytes_per_connection", "connections_per_second"],

@@ -17,6 +17,9 @@ fi
 runs=(
     "fanout --subscribers 50 --rate 200 --warmup 0.5 --duration 1 --drain 3"
     "fanout --subscribers 50 --rate 200 --warmup 0.5 --duration 1 --drain 3 --json"
+    # The JSON corpus with permessage-deflate: the bench client negotiates and inflates.
+    "fanout --subscribers 50 --rate 200 --warmup 0.5 --duration 1 --drain 3 --payloads bench/payloads --compression"
+    "topics --topics 200 --publishers 2 --rate 1000 --warmup 0.5 --duration 1 --drain 3 --payloads bench/payloads --compression"
     "saturate --subscribers 50 --warmup 0.5 --duration 1 --drain 3"
     "topics --topics 200 --publishers 2 --rate 1000 --warmup 0.5 --duration 1 --drain 3"
     "idle --connections 300 --hold 0.5"

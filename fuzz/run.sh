@@ -67,7 +67,8 @@ build() {
     sources=(fuzz/out/src/history_store/*.swift)
   fi
   # -package-name as SwiftPM passes it: the modules share `package` declarations.
-  swiftc -sanitize=fuzzer,address -parse-as-library -swift-version 6 -O -g -package-name bus \
+  # -I Sources/CZlib: Frames' permessage-deflate imports the system zlib through that module map.
+  swiftc -sanitize=fuzzer,address -parse-as-library -swift-version 6 -O -g -package-name bus -I Sources/CZlib -lz \
     -module-name "Fuzz$module" "${sources[@]}" "fuzz/targets/$file.swift" -o "$binary" 2>&1 \
     | grep -v "Cannot export local symbol '__asan" || true
   [ -x "$binary" ] || { echo "build of $target failed"; exit 1; }

@@ -227,6 +227,20 @@ def main(base, bus_cli, screenshot):
             check("binary hex", hex_text == "hex 00 ff 10 80 7f 0a", repr(hex_text))
             check("binary base64", b64_text == "base64 AP8QgH8K", repr(b64_text))
 
+        # permessage-deflate (issue 17): Chromium offers it on every WebSocket, the console's
+        # included. A socket of the page's own negotiates it and a 60 KB JSON text comes back
+        # through /echo intact (compressed both ways).
+        result = driver.execute_async_script("""
+            const done = arguments[arguments.length - 1];
+            const ws = new WebSocket(arguments[0]);
+            const text = JSON.stringify(Array.from({length: 1000}, (_, i) => ({i, user: 'u' + (i % 7), text: 'κόσμε line ' + i})));
+            ws.onopen = () => ws.send(text);
+            ws.onmessage = (event) => { done({extensions: ws.extensions, intact: event.data === text, size: text.length}); ws.close(); };
+            ws.onerror = () => done({extensions: ws.extensions, intact: false, size: 0});
+        """, base.replace("http://", "ws://") + "/echo")
+        check("chromium negotiates permessage-deflate", (result or {}).get("extensions", "").startswith("permessage-deflate"), result)
+        check("chromium: compressed echo intact", (result or {}).get("intact") is True, result)
+
         # A payload that looks like markup is shown as text, never parsed.
         markup = '<img src=x onerror="document.title=\'owned\'">'
         pub(root + ".markup", markup)

@@ -120,6 +120,10 @@ async def main(url):
     async with websockets.connect(url, subprotocols=["bus.v1"], max_size=None) as sub, \
             websockets.connect(url, subprotocols=["bus.v1"], max_size=None) as pub:
         check("subprotocol bus.v1 selected", sub.subprotocol == "bus.v1" and pub.subprotocol == "bus.v1")
+        # websockets offers permessage-deflate by default: every message below goes both ways
+        # compressed (issue 17), the large random payloads compressed by the client too.
+        extensions = [ws.response.headers.get("Sec-WebSocket-Extensions", "") for ws in (sub, pub)]
+        check("permessage-deflate negotiated", all(e.startswith("permessage-deflate") for e in extensions), extensions)
         for name, ws in (("subscriber", sub), ("publisher", pub)):
             _, welcome = await recv_json(ws)
             check(f"{name} welcome", welcome.get("type") == "welcome" and welcome.get("protocol") == "bus.v1"

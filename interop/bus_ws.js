@@ -82,6 +82,10 @@ function parseBinaryMessage(frame) {
 async function main() {
   const sub = await open(), pub = await open();
   check('subprotocol bus.v1 selected', sub.protocol === 'bus.v1' && pub.protocol === 'bus.v1', [sub.protocol, pub.protocol]);
+  // ws offers permessage-deflate by default (issue 17): negotiated, so messages of 1 KiB and
+  // more go both ways compressed.
+  check('permessage-deflate negotiated', [sub, pub].every((ws) => ws.extensions.startsWith('permessage-deflate')),
+        [sub.extensions, pub.extensions]);
   let maxPayload = 0;
   for (const ws of [sub, pub]) {
     const { value } = await ws.nextJSON();

@@ -11,8 +11,12 @@ const cases = [
   ['binary', crypto.randomBytes(126)], ['binary', crypto.randomBytes(65536)],
   ['binary', crypto.randomBytes(500000)],
 ];
+cases.push(['text', JSON.stringify(Array.from({ length: 300 }, (_, i) => ({ user: `u${i % 7}`, text: `line ${i} of a chat`, ts: i })))]);
 let passed = 0, failed = 0, index = 0;
-const ws = new WebSocket(url);
+// permessage-deflate (issue 17): ws offers it by default (threshold 0: every message compressed
+// both ways); `plain` as the second argument turns it off.
+const plain = process.argv[3] === 'plain';
+const ws = new WebSocket(url, { perMessageDeflate: plain ? false : { threshold: 0 } });
 const timer = setTimeout(() => { console.log('FAILED: timeout'); finish(1); }, 20000);
 
 function finish(extra) {
@@ -26,7 +30,11 @@ function sendNext() {
   const [kind, payload] = cases[index];
   ws.send(payload, { binary: kind === 'binary' });
 }
-ws.on('open', sendNext);
+ws.on('open', () => {
+  const negotiated = ws.extensions.startsWith('permessage-deflate');
+  if (negotiated === !plain) passed++; else { failed++; console.log(`FAILED: extensions ${JSON.stringify(ws.extensions)}`); }
+  sendNext();
+});
 ws.on('message', (data, isBinary) => {
   const [kind, payload] = cases[index];
   const ok = (kind === 'binary') === isBinary && Buffer.compare(Buffer.from(data), Buffer.from(payload)) === 0;

@@ -11,11 +11,19 @@ package struct BenchOptions {
     package let serverArguments: [String]
     /// Publish JSON text envelopes instead of binary frames.
     package let json: Bool
+    /// Publish these JSON values in turn (a corpus, `--payloads`) instead of padding: JSON
+    /// text envelopes whose `data` is `{"sent":"<send time>","msg":<value>}`.
+    package let corpus: BenchCorpus?
+    /// Offer permessage-deflate (RFC 7692) and inflate what the server compresses.
+    package let compression: Bool
     private let integers: [String: Int]
     private let durations: [String: Double]
 
     package init(scenario: String, attachTo: (endpoint: BenchEndpoint, pid: Int32)?, publishTo: BenchEndpoint?,
-                 serverArguments: [String], json: Bool, integers: [String: Int], seconds: [String: Double]) {
+                 serverArguments: [String], json: Bool, integers: [String: Int], seconds: [String: Double],
+                corpus: BenchCorpus? = nil, compression: Bool = false) {
+        self.corpus = corpus
+        self.compression = compression
         self.scenario = scenario
         self.attachTo = attachTo
         self.publishTo = publishTo

@@ -8,8 +8,18 @@ import Frames
 /// hold it as 8 little-endian bytes; JSON payloads are a string of 20 decimal digits then
 /// padding (`"00000001234567890123xxxx…"`), so `size` counts the same bytes either way.
 enum BenchPayload {
-    /// A whole masked client frame publishing `size` payload bytes to `topic`.
-    static func publishFrame(topic: String, size: Int, json: Bool, sentAt: UInt64) -> [UInt8] {
+    /// A whole masked client frame publishing `size` payload bytes to `topic`, or with a
+    /// corpus its next message: `{"sent":"<20 digits>","msg":<message>}` (`size` unused).
+    static func publishFrame(topic: String, size: Int, json: Bool, corpus: BenchCorpus? = nil, sentAt: UInt64) -> [UInt8] {
+        if let corpus {
+            var data = corpusPrefix
+            data += digits(sentAt)
+            data += corpusMiddle
+            data += corpus.take()
+            data.append(UInt8(ascii: "}"))
+            let envelope = ClientEnvelope.publish(topic: topic, dataJSON: data, id: nil)
+            return FrameEncoder.encode(opcode: .text, payload: envelope, maskKey: .random())
+        }
         if json {
             var data: [UInt8] = [UInt8(ascii: "\"")]
             var digits = [UInt8](repeating: UInt8(ascii: "0"), count: 20)
@@ -28,6 +38,19 @@ enum BenchPayload {
         for index in 0..<8 { payload[index] = UInt8(truncatingIfNeeded: sentAt >> (8 * UInt64(index))) }
         let publish = BinaryLayout.encodePublish(topic: topic, id: nil, payload: payload)
         return FrameEncoder.encode(opcode: .binary, payload: publish, maskKey: .random())
+    }
+
+    private static let corpusPrefix = Array(#"{"sent":""#.utf8)
+    private static let corpusMiddle = Array(#"","msg":"#.utf8)
+
+    private static func digits(_ value: UInt64) -> [UInt8] {
+        var digits = [UInt8](repeating: UInt8(ascii: "0"), count: 20)
+        var value = value
+        for index in stride(from: 19, through: 0, by: -1) {
+            digits[index] = UInt8(ascii: "0") + UInt8(value % 10)
+            value /= 10
+        }
+        return digits
     }
 
     /// A delivered message's sequence number and send time.
@@ -52,7 +75,7 @@ enum BenchPayload {
 
     private static let messagePrefix = Array(#"{"type":"message","#.utf8)
     private static let seqKey = Array(#""seq":"#.utf8)
-    private static let dataKey = Array(#""data":""#.utf8)
+    private static let dataKey = Array(#""data":"#.utf8)
 
     /// Reads a text `message` envelope. The server always writes its keys in the order of
     /// Protocol.md (`type`, `topic`, `epoch`, `seq`, `data`), which is what makes a scan enough.
@@ -65,7 +88,10 @@ enum BenchPayload {
             seq = seq * 10 + UInt64(bytes[index] - 0x30)
             index += 1
         }
-        guard var start = find(dataKey, in: bytes, from: index), bytes.count >= start + 20 else { return nil }
+        guard var start = find(dataKey, in: bytes, from: index) else { return nil }
+        // `"data":"<digits>…"` (padding) or `"data":{"sent":"<digits>",…}` (a corpus message).
+        if start < bytes.count, bytes[start] == UInt8(ascii: "{") { start += corpusPrefix.count } else { start += 1 }
+        guard bytes.count >= start + 20 else { return nil }
         var sentAt: UInt64 = 0
         for _ in 0..<20 {
             sentAt = sentAt &* 10 &+ UInt64(bytes[start] &- 0x30)

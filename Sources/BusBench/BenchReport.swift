@@ -65,6 +65,9 @@ package struct BenchReport {
     }
 
     mutating func fail(_ why: String) { failures.append(why) }
+
+    /// Adds another report's rows (figures taken earlier, e.g. before the connections closed).
+    mutating func append(_ other: BenchReport) { rows += other.rows }
     mutating func note(_ text: String) { notes.append(text) }
 
     package var passed: Bool { failures.isEmpty }

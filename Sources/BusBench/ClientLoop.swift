@@ -34,10 +34,17 @@ final class ClientLoop {
     var connectionCount: Int { connections.count }
 
     let subprotocols: [String]
+    /// Connections offer permessage-deflate; those whose server agreed (without context
+    /// takeover, as bus always answers) share `inflater`.
+    let compression: Bool
+    private lazy var inflater = Inflater()
+    /// Bytes read from every socket (wire bytes, compressed or not): scenarios difference it.
+    private(set) var bytesRead = 0
 
     /// Connections go to `endpoint`, or to `path` on the same server (the echo service),
     /// offering `subprotocols`.
-    init(endpoint: BenchEndpoint, path: String? = nil, subprotocols: [String] = ["bus.v1"]) throws {
+    init(endpoint: BenchEndpoint, path: String? = nil, subprotocols: [String] = ["bus.v1"], compression: Bool = false) throws {
+        self.compression = compression
         address = try SocketAddress.resolve(host: endpoint.host, port: endpoint.port)
         hostHeader = endpoint.hostHeader
         self.path = path ?? endpoint.path
@@ -78,7 +85,7 @@ final class ClientLoop {
         Sys.setNoDelay(fd)
         if let receiveBuffer { BenchSys.setReceiveBuffer(fd, receiveBuffer) }
         let handshake = ClientHandshake(host: elsewhere?.hostHeader ?? hostHeader, path: elsewhere?.path ?? path,
-                                        subprotocols: subprotocols)
+                                        subprotocols: subprotocols, offersDeflate: compression)
         let connection = BenchConnection(id: nextID, fd: fd, handshake: handshake)
         nextID += 1
         connection.tag = tag
@@ -188,6 +195,7 @@ final class ClientLoop {
             case .bytes(let n):
                 // Latency is measured from here: one clock read per read call, not per turn.
                 now = BenchClock.now()
+                bytesRead &+= n
                 consume(connection, UnsafeMutableRawBufferPointer(rebasing: readBuffer[0..<n]))
                 if connection.state == .closed || !connection.reading { return }
                 if n < readBuffer.count { return }
@@ -214,6 +222,10 @@ final class ClientLoop {
                     _ = try connection.handshake.validate(head)
                 } catch {
                     return finish(connection, why: "handshake: \(error.message)")
+                }
+                if let agreement = connection.handshake.deflateAgreement(head) {
+                    connection.decoder = FrameDecoder(role: .client, maxMessageSize: connection.decoder.maxMessageSize,
+                                                      inflater: agreement.serverNoContextTakeover ? inflater : Inflater(keepsContext: true))
                 }
                 connection.state = .open
                 connection.openedAt = now

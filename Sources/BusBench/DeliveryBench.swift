@@ -28,7 +28,7 @@ class DeliveryBench: ClientLoopDelegate {
     init(server: ServerUnderTest, options: BenchOptions) throws {
         self.server = server
         self.options = options
-        loop = try ClientLoop(endpoint: server.endpoint)
+        loop = try ClientLoop(endpoint: server.endpoint, compression: options.compression)
         loop.delegate = self
     }
 
@@ -180,8 +180,22 @@ class DeliveryBench: ClientLoopDelegate {
         }
     }
 
+    /// Wire bytes the bench read per delivery in the window (compressed or not), and the
+    /// server's permessage-deflate counters (read from /metrics while it still runs).
+    func addCompressionFigures(_ report: inout BenchReport, wireBytes: Int, deliveries: Int) {
+        report.add("compression", "permessage-deflate offered", .text(options.compression ? "on" : "off"))
+        report.add("wire_bytes_per_delivery", "wire bytes read per delivery",
+                   .number(deliveries > 0 ? Double(wireBytes) / Double(deliveries) : .nan, digits: 1), "bytes")
+        if let count = server.metric("bus_compressed_messages_total"), count > 0,
+           let seconds = server.metric("bus_compression_seconds_total") {
+            report.add("compressed_messages", "messages compressed by the server", .int(Int(count)))
+            report.add("compress_ns_per_message", "server time per compressed message", .number(seconds * 1e9 / count, digits: 0), "ns")
+        }
+    }
+
     func addCommon(_ report: inout BenchReport) {
-        report.add("payload", "payload", .text(options.json ? "json" : "binary"))
+        let corpus = options.corpus.map { "corpus (\($0.messages.count) messages, mean \(Int($0.meanSize)) B)" }
+        report.add("payload", "payload", .text(corpus ?? (options.json ? "json" : "binary")))
         report.add("load_average", "machine load (1 min)", .number(ProcessFigures.loadAverage(), digits: 2))
         report.add("lost_connections", "subscribers disconnected", .int(lost.count))
         if let first = lost.first { report.fail("\(lost.count) connection(s) dropped, first: \(first.closeWhy)") }

@@ -44,6 +44,7 @@ final class FanoutBench: DeliveryBench {
         var before: ProcessFigures?
         var clientBefore: ProcessFigures?
         var deliveredAtStart = 0
+        var wireAtStart = 0, wireAtEnd = 0
         var publishedAtStart = 0
         var after: ProcessFigures!
         var clientAfter: ProcessFigures?
@@ -51,7 +52,7 @@ final class FanoutBench: DeliveryBench {
         var publishedAtEnd = 0
 
         func publish(_ now: UInt64) {
-            loop.enqueue(BenchPayload.publishFrame(topic: topic, size: size, json: options.json, sentAt: now), on: publisher)
+            loop.enqueue(BenchPayload.publishFrame(topic: topic, size: size, json: options.json, corpus: options.corpus, sentAt: now), on: publisher)
             published += 1
         }
 
@@ -61,12 +62,14 @@ final class FanoutBench: DeliveryBench {
                 before = try serverSample()
                 clientBefore = ProcessFigures.sample(pid: Sys.processID())
                 deliveredAtStart = delivered
+                wireAtStart = loop.bytesRead
                 publishedAtStart = published
             }
             if now >= windowEnd {
                 after = try serverSample()
                 clientAfter = ProcessFigures.sample(pid: Sys.processID())
                 deliveredAtEnd = delivered
+                wireAtEnd = loop.bytesRead
                 publishedAtEnd = published
                 break
             }
@@ -102,6 +105,8 @@ final class FanoutBench: DeliveryBench {
         let breaks = subscribers.reduce(0) { $0 + $1.seqBreaks }
         let seconds = Double(after.at - before!.at) / 1e9
         let windowDeliveries = deliveredAtEnd - deliveredAtStart
+        var compressionReport = BenchReport(scenario: "")
+        addCompressionFigures(&compressionReport, wireBytes: wireAtEnd - wireAtStart, deliveries: windowDeliveries)
         finish()
 
         report.add("subscribers", "subscribers", .int(count))
@@ -123,6 +128,7 @@ final class FanoutBench: DeliveryBench {
         report.add("seq_breaks", "sequence gaps or reorders", .int(breaks))
         addLatency(&report, histogram)
         addServerFigures(&report, before: before!, after: after, client: (clientBefore, clientAfter), deliveries: windowDeliveries)
+        report.append(compressionReport)
         if !saturate { report.add("publisher_max_lag_ms", "publisher max lag behind schedule", .number(Double(maxLag) / 1e6, digits: 2), "ms") }
         if missing > 0 { report.fail("\(missing) deliveries missing after a \(drain) s drain") }
         if breaks > 0 { report.fail("\(breaks) sequence gaps or reorders") }

@@ -34,6 +34,7 @@ final class TopicsBench: DeliveryBench {
         var before: ProcessFigures?
         var clientBefore: ProcessFigures?
         var deliveredAtStart = 0
+        var wireAtStart = 0, wireAtEnd = 0
         var after: ProcessFigures!
         var clientAfter: ProcessFigures?
         var deliveredAtEnd = 0
@@ -44,11 +45,13 @@ final class TopicsBench: DeliveryBench {
                 before = try serverSample()
                 clientBefore = ProcessFigures.sample(pid: Sys.processID())
                 deliveredAtStart = delivered
+                wireAtStart = loop.bytesRead
             }
             if now >= windowEnd {
                 after = try serverSample()
                 clientAfter = ProcessFigures.sample(pid: Sys.processID())
                 deliveredAtEnd = delivered
+                wireAtEnd = loop.bytesRead
                 break
             }
             if let gone = publishers.first(where: { $0.state == .closed }) {
@@ -57,7 +60,7 @@ final class TopicsBench: DeliveryBench {
             while next <= Double(now) {
                 maxLag = max(maxLag, now - UInt64(next))
                 let topic = published % topicCount
-                loop.enqueue(BenchPayload.publishFrame(topic: names[topic], size: size, json: options.json, sentAt: BenchClock.now()),
+                loop.enqueue(BenchPayload.publishFrame(topic: names[topic], size: size, json: options.json, corpus: options.corpus, sentAt: BenchClock.now()),
                              on: publishers[topic % publisherCount])
                 publishedPerTopic[topic] += 1
                 published += 1
@@ -76,6 +79,8 @@ final class TopicsBench: DeliveryBench {
         let breaks = subscribers.reduce(0) { $0 + $1.seqBreaks }
         let seconds = Double(after.at - before!.at) / 1e9
         let windowDeliveries = deliveredAtEnd - deliveredAtStart
+        var compressionReport = BenchReport(scenario: "")
+        addCompressionFigures(&compressionReport, wireBytes: wireAtEnd - wireAtStart, deliveries: windowDeliveries)
         finish()
 
         report.add("topics", "topics (one subscriber each)", .int(topicCount))
@@ -93,6 +98,7 @@ final class TopicsBench: DeliveryBench {
         report.add("seq_breaks", "sequence gaps or reorders", .int(breaks))
         addLatency(&report, histogram)
         addServerFigures(&report, before: before!, after: after, client: (clientBefore, clientAfter), deliveries: windowDeliveries)
+        report.append(compressionReport)
         report.add("publisher_max_lag_ms", "publisher max lag behind schedule", .number(Double(maxLag) / 1e6, digits: 2), "ms")
         if missing > 0 { report.fail("\(missing) deliveries missing after a \(drain) s drain") }
         if breaks > 0 { report.fail("\(breaks) sequence gaps or reorders") }

@@ -11,12 +11,15 @@ public struct ClientHandshake: Sendable {
     public let headers: [(String, String)]
     /// The `Sec-WebSocket-Key` sent: base64 of 16 random bytes (RFC 6455 §4.1 item 7).
     public let key: String
+    /// Offers permessage-deflate (RFC 7692) with `PerMessageDeflate.clientOffer`.
+    public let offersDeflate: Bool
 
     /// A handshake for `host` and `path`. With `key: nil` a fresh nonce is drawn from the
     /// system generator, as §4.1 item 7 requires a new random one per connection; pass a
     /// key only in tests.
     public init(host: String, path: String, subprotocols: [String] = [], headers: [(String, String)] = [],
-                key: String? = nil) {
+                key: String? = nil, offersDeflate: Bool = false) {
+        self.offersDeflate = offersDeflate
         self.host = host
         self.path = path.isEmpty ? "/" : path
         self.subprotocols = subprotocols
@@ -44,6 +47,7 @@ public struct ClientHandshake: Sendable {
         if !subprotocols.isEmpty {
             fields.append(("Sec-WebSocket-Protocol", subprotocols.joined(separator: ", ")))
         }
+        if offersDeflate { fields.append(("Sec-WebSocket-Extensions", PerMessageDeflate.clientOffer)) }
         fields += headers
         for (name, value) in fields {
             lines += "\(name): \(value)\r\n"
@@ -58,9 +62,19 @@ public struct ClientHandshake: Sendable {
     /// Fails unless: the status is 101 (the error message names the status received);
     /// `Upgrade` lists `websocket` and `Connection` lists `upgrade` (any case); there is one
     /// `Sec-WebSocket-Accept` equal to `ServerHandshake.acceptValue(forKey: key)`; no
-    /// extension was selected (we offer none, §4.1 item 5 of the response checks); and a
+    /// extension was selected unless we offered permessage-deflate, and then only a valid
+    /// answer to that offer (§4.1 item 5 of the response checks, RFC 7692 §7.1); and a
     /// `Sec-WebSocket-Protocol`, if present, is a single value we offered (item 6). Errors
     /// carry the status the server answered with.
+    /// What permessage-deflate the server agreed to, in a response `validate` accepted; nil
+    /// when it declined (or we did not offer).
+    public func deflateAgreement(_ response: HTTPResponseHead) -> DeflateAgreement? {
+        guard offersDeflate, case .success(let agreement) = PerMessageDeflate.accept(response: response.headers.values("Sec-WebSocket-Extensions")) else {
+            return nil
+        }
+        return agreement
+    }
+
     public func validate(_ response: HTTPResponseHead) throws(HandshakeError) -> String? {
         let status = response.status
         let fields = response.headers
@@ -81,7 +95,11 @@ public struct ClientHandshake: Sendable {
         guard accepts == [expected] else {
             throw failure(accepts.isEmpty ? "missing Sec-WebSocket-Accept" : "wrong Sec-WebSocket-Accept")
         }
-        guard fields.tokens("Sec-WebSocket-Extensions").isEmpty else {
+        if offersDeflate {
+            if case .failure(let error) = PerMessageDeflate.accept(response: fields.values("Sec-WebSocket-Extensions")) {
+                throw failure(error.message)
+            }
+        } else if !fields.tokens("Sec-WebSocket-Extensions").isEmpty {
             throw failure("server selected an extension that was not offered")
         }
         let selected = fields.values("Sec-WebSocket-Protocol")

@@ -1,8 +1,16 @@
 /// Every way a peer's byte stream can break RFC 6455 framing. Once thrown, the connection
 /// must be closed with `closeCode` (§7.1.7 "Fail the WebSocket Connection").
 public enum FrameError: Error, Equatable, Sendable {
-    /// RSV1–3 set while no extension was negotiated (§5.2).
+    /// RSV1–3 set while no extension was negotiated (§5.2), or RSV2/RSV3 whatever was.
     case reservedBitsSet
+    /// RSV1 ("compressed", RFC 7692 §6) on a control frame (§6.1: only data messages are compressed).
+    case compressedControlFrame
+    /// RSV1 on a continuation frame: it belongs on a message's first frame only (RFC 7692 §6.1).
+    case compressedContinuation
+    /// A compressed message zlib cannot inflate, or one that stops inside a block (RFC 7692 §7.2.2).
+    case invalidCompressedData
+    /// Bytes after a compressed message's final block (BFINAL, RFC 7692 §7.2.3.4).
+    case dataAfterFinalBlock
     /// Opcode 3–7 or 0xB–0xF (§5.2); carries the raw 4-bit value.
     case unknownOpcode(UInt8)
     /// A server received a frame without the MASK bit (§5.1).
@@ -32,13 +40,13 @@ public enum FrameError: Error, Equatable, Sendable {
 
     /// The close code to send back. The one place this mapping lives.
     ///
-    /// Only an invalid text *message* is 1007; a bad close reason is a framing error of the
+    /// Only an invalid text *message* (or a compressed one that does not inflate) is 1007; a bad close reason is a framing error of the
     /// close frame and answers 1002, as Autobahn case 7.5.1 expects.
     public var closeCode: CloseCode {
         switch self {
         case .messageTooBig: .messageTooBig
-        case .invalidUTF8: .invalidPayload
-        case .reservedBitsSet, .unknownOpcode, .unmaskedClientFrame, .maskedServerFrame,
+        case .invalidUTF8, .invalidCompressedData, .dataAfterFinalBlock: .invalidPayload
+        case .reservedBitsSet, .compressedControlFrame, .compressedContinuation, .unknownOpcode, .unmaskedClientFrame, .maskedServerFrame,
              .controlFrameTooLong, .fragmentedControlFrame, .continuationWithoutMessage,
              .dataFrameInsideFragmentedMessage, .lengthTooLarge, .invalidClosePayload,
              .invalidCloseCode, .invalidCloseReason:
@@ -51,6 +59,10 @@ public enum FrameError: Error, Equatable, Sendable {
     public var reason: String {
         switch self {
         case .reservedBitsSet: "reserved bits set"
+        case .compressedControlFrame: "compressed control frame"
+        case .compressedContinuation: "RSV1 on a continuation frame"
+        case .invalidCompressedData: "invalid compressed data"
+        case .dataAfterFinalBlock: "data after the final deflate block"
         case .unknownOpcode(let raw): "unknown opcode \(raw)"
         case .unmaskedClientFrame: "client frame not masked"
         case .maskedServerFrame: "server frame masked"

@@ -33,6 +33,25 @@ final class MessageBuffer {
         count += piece.count
     }
 
+    /// Room after the stored bytes, for a producer writing in place (the inflater).
+    var capacity: Int { storage.count }
+    var spare: UnsafeMutableRawBufferPointer { UnsafeMutableRawBufferPointer(rebasing: storage[count...]) }
+
+    /// Grows the storage to `newCapacity` bytes (never shrinks).
+    func grow(to newCapacity: Int) {
+        guard newCapacity > storage.count else { return }
+        let larger = UnsafeMutableRawBufferPointer.allocate(byteCount: newCapacity, alignment: 1)
+        larger.copyMemory(from: bytes)
+        storage.deallocate()
+        storage = larger
+    }
+
+    /// Counts `n` bytes written into `spare` as stored.
+    func commit(_ n: Int) {
+        precondition(count + n <= storage.count)
+        count += n
+    }
+
     /// Drops the last `n` bytes (an interleaved control frame taken out, RFC 6455 §5.4).
     func removeLast(_ n: Int) {
         precondition(n <= count)

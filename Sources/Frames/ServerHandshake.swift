@@ -65,7 +65,8 @@ public enum ServerHandshake {
                 if !name.isEmpty { offered.append(String(name)) }
             }
         }
-        return UpgradeRequest(key: key, offeredSubprotocols: offered)
+        return UpgradeRequest(key: key, offeredSubprotocols: offered,
+                              extensionHeaders: headers.values("Sec-WebSocket-Extensions"))
     }
 
     /// `base64(SHA-1(key + GUID))`, the `Sec-WebSocket-Accept` value (RFC 6455 §4.2.2 item 5.4).
@@ -93,10 +94,13 @@ public enum ServerHandshake {
     private static let switchingHead = Array(
         "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ".utf8)
     private static let protocolField = Array("\r\nSec-WebSocket-Protocol: ".utf8)
+    private static let extensionsField = Array("\r\nSec-WebSocket-Extensions: ".utf8)
 
     /// The 101 response bytes (RFC 6455 §4.2.2 item 5), with `Sec-WebSocket-Protocol` when
-    /// `subprotocol` is given; it must be one the client offered (§4.2.2 item 5.4).
-    public static func response(key: String, subprotocol: String?) -> [UInt8] {
+    /// `subprotocol` is given; it must be one the client offered (§4.2.2 item 5.4). With
+    /// `Sec-WebSocket-Extensions` when `extensions` is given (§4.2.2 item 5.5, the answer of
+    /// `PerMessageDeflate.negotiate`).
+    public static func response(key: String, subprotocol: String?, extensions: String? = nil) -> [UInt8] {
         var out: [UInt8] = []
         out.reserveCapacity(switchingHead.count + 28 + protocolField.count + (subprotocol?.utf8.count ?? 0) + 4)
         out += switchingHead
@@ -104,6 +108,10 @@ public enum ServerHandshake {
         if let subprotocol {
             out += protocolField
             HTTPResponseHead.appendSanitized(subprotocol, to: &out)
+        }
+        if let extensions {
+            out += extensionsField
+            HTTPResponseHead.appendSanitized(extensions, to: &out)
         }
         out += [HTTPSyntax.cr, HTTPSyntax.lf, HTTPSyntax.cr, HTTPSyntax.lf]
         return out

@@ -7,11 +7,14 @@ public struct UpgradeRequest: Sendable, Equatable {
     /// `Sec-WebSocket-Protocol` line, comma-split and trimmed, case preserved (RFC 6455
     /// §4.1 item 10, §11.3.4: subprotocol names are compared exactly).
     public let offeredSubprotocols: [String]
+    /// Every `Sec-WebSocket-Extensions` line as sent, for `PerMessageDeflate.negotiate`.
+    public let extensionHeaders: [String]
 
     /// A validated upgrade.
-    public init(key: String, offeredSubprotocols: [String]) {
+    public init(key: String, offeredSubprotocols: [String], extensionHeaders: [String] = []) {
         self.key = key
         self.offeredSubprotocols = offeredSubprotocols
+        self.extensionHeaders = extensionHeaders
     }
 
     /// The first offered subprotocol that the server supports, or nil.

@@ -52,6 +52,10 @@ struct BenchArguments {
           --rate N            messages per second (fanout, topics: total, slow)
           --size BYTES        payload bytes, including the 8-byte send time [128]
           --json              publish JSON text envelopes instead of binary frames
+          --payloads PATH     publish these JSON values in turn (a .jsonl file, or a
+                              directory of them such as bench/payloads) instead of padding
+          --compression       offer permessage-deflate and inflate what the server
+                              compresses (wire bytes per delivery, ns per compression)
           --warmup SECONDS    before the measured window [2; slow 3, echo 1]
           --duration SECONDS  measured window (fanout, saturate, topics [10]; churn, echo [5];
                               slow: the longest stall [10])
@@ -75,8 +79,8 @@ struct BenchArguments {
     private static let secondsNames = ["warmup", "duration", "drain", "hold"]
 
     /// The flags that take a value and those that do not: the parser and `completion` read both.
-    static let options = Set(["url", "publish-url", "server-pid", "server-args"] + integerNames + secondsNames)
-    static let switches: Set<String> = ["json"]
+    static let options = Set(["url", "publish-url", "server-pid", "server-args", "payloads"] + integerNames + secondsNames)
+    static let switches: Set<String> = ["json", "compression"]
 
     let scenario: String
     let url: String?
@@ -116,7 +120,9 @@ struct BenchArguments {
         if let url, let serverPID { attachTo = (try Self.endpoint(url), serverPID) }  // both or neither
         return BenchOptions(scenario: scenario, attachTo: attachTo,
                             publishTo: try publishURL.map(Self.endpoint),
-                            serverArguments: serverArguments, json: json, integers: integers, seconds: seconds)
+                            serverArguments: serverArguments, json: json, integers: integers, seconds: seconds,
+                            corpus: try flags.value("payloads").map { try BenchCorpus(path: $0) },
+                            compression: flags.has("compression"))
     }
 
     /// A whole-number flag, at least 1; nil when not given.

@@ -92,6 +92,24 @@ struct BenchPayloadTests {
         #expect(delivery == BenchPayload.Delivery(seq: 7, sentAt: 987_654_321_012))
     }
 
+    @Test func corpusMessagesArePublishedInTurnAndParseBack() throws {
+        let corpus = BenchCorpus(messages: [Array(#"{"a":1}"#.utf8), Array(#"[2,{"b":"c"}]"#.utf8)])
+        var values: [String] = []
+        for index in 0..<3 {
+            let frame = BenchPayload.publishFrame(topic: "bench.t", size: 64, json: false, corpus: corpus, sentAt: 1_000 + UInt64(index))
+            let (opcode, envelope) = try serverView(frame)
+            #expect(opcode == .text)
+            let text = String(decoding: envelope, as: UTF8.self)
+            let data = try #require(text.range(of: #""data":"#)).upperBound
+            let value = String(text[data...].dropLast())
+            values.append(value)
+            let message = Array(#"{"type":"message","topic":"bench.t","epoch":"e1","seq":\#(index + 1),"data":\#(value)}"#.utf8)
+            #expect(message.withUnsafeBytes { BenchPayload.parseText($0) } == BenchPayload.Delivery(seq: UInt64(index + 1), sentAt: 1_000 + UInt64(index)))
+        }
+        #expect(values == [#"{"sent":"00000000000000001000","msg":{"a":1}}"#, #"{"sent":"00000000000000001001","msg":[2,{"b":"c"}]}"#,
+                           #"{"sent":"00000000000000001002","msg":{"a":1}}"#])
+    }
+
     @Test func otherEnvelopesAreNotDeliveries() {
         for text in [#"{"type":"ack","id":"s1","op":"subscribe","topic":"a"}"#, #"{"type":"welcome","protocol":"bus.v1"}"#, "{}"] {
             #expect(Array(text.utf8).withUnsafeBytes { BenchPayload.parseText($0) } == nil)

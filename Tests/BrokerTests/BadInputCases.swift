@@ -51,6 +51,8 @@ struct FrameCase: Sendable, CustomTestStringConvertible {
     var configure: @Sendable (inout ServerConfig) -> Void = { _ in }
     /// Sent first on another connection, to use up a server-wide budget.
     var heldElsewhere: [UInt8]? = nil
+    /// The upgrade offers permessage-deflate (which the server accepts).
+    var deflate = false
     var testDescription: String { name }
 }
 
@@ -149,6 +151,16 @@ enum BadInputCases {
 
     static let json = Array(#"{"type":"publish","topic":"t","data":"#.utf8)
 
+    /// A frame with RSV1 set: compressed, for permessage-deflate (RFC 7692 §6).
+    static func compressed(_ opcode: Opcode, fin: Bool = true, _ payload: [UInt8]) -> [UInt8] {
+        var bytes = frame(opcode, fin: fin, payload)
+        bytes[0] |= 0x40
+        return bytes
+    }
+
+    /// 1 MiB of zeros compressed: about 1 KiB on the wire.
+    static let bomb = Deflater(level: 9).compress([UInt8](repeating: 0, count: 1 << 20))
+
     static let frames: [FrameCase] = [
         FrameCase(name: "unmasked client frame", frames: [[0x81, 0x02, 0x68, 0x69]], code: 1002),
         FrameCase(name: "reserved bit RSV1", frames: [[0xC1, 0x80, 0, 0, 0, 0]], code: 1002),
@@ -195,6 +207,19 @@ enum BadInputCases {
                   frames: [frame(.binary, fin: false, [UInt8](repeating: 1, count: 3000))], code: 1009,
                   configure: { $0.loops = 1; $0.maxMessageSize = 4096; $0.maxReassemblyBytes = 5000 },
                   heldElsewhere: frame(.binary, fin: false, [UInt8](repeating: 2, count: 3000))),
+        // permessage-deflate (issue 17): the rows of Protocol.md's compressed-input lines.
+        FrameCase(name: "RSV1 on a ping (deflate negotiated)", frames: [compressed(.ping, [1])], code: 1002, deflate: true),
+        FrameCase(name: "RSV1 on a continuation (deflate negotiated)",
+                  frames: [compressed(.text, fin: false, Array(Deflater().compress(json + [0x31, 0x7D]).prefix(3))),
+                           compressed(.continuation, Array(Deflater().compress(json + [0x31, 0x7D]).dropFirst(3)))],
+                  code: 1002, deflate: true),
+        FrameCase(name: "compressed text that is not UTF-8 once inflated",
+                  frames: [compressed(.text, Deflater().compress(json + [0x22, 0xC0, 0xAF, 0x22, 0x7D]))], code: 1007, deflate: true),
+        FrameCase(name: "compressed data that does not inflate", frames: [compressed(.binary, [0xFF, 0xFF, 0xFF])], code: 1007, deflate: true),
+        FrameCase(name: "data after the final deflate block",
+                  frames: [compressed(.text, [0xF3, 0x48, 0xCD, 0xC9, 0xC9, 0x07, 0x00, 0x41, 0x42])], code: 1007, deflate: true),
+        FrameCase(name: "inflate bomb: a 1 KiB frame inflating past max_message_size",
+                  frames: [compressed(.binary, bomb)], code: 1009, configure: { $0.maxMessageSize = 65536 }, deflate: true),
     ]
 
     static let envelopes: [EnvelopeCase] = [

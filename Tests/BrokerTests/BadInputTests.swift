@@ -66,7 +66,9 @@ import Testing
             return holder
         }
         let raw = try RawSocket(port: server.port)
-        #expect(raw.upgrade(path: "/bus").hasPrefix("HTTP/1.1 101"))
+        let head = raw.upgrade(path: "/bus", extensions: row.deflate ? "permessage-deflate" : nil)
+        #expect(head.hasPrefix("HTTP/1.1 101"))
+        #expect(head.contains("permessage-deflate") == row.deflate)
         for frame in row.frames { raw.send(frame) }
         let reply = raw.read(timeout: 7) { bytes in SlowConsumerTests.frames(bytes).contains { $0.0 == .close } }
         let close = SlowConsumerTests.frames(reply.bytes).first { $0.0 == .close }

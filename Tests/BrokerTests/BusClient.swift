@@ -13,9 +13,11 @@ final class BusClient {
     private var nextID = 0
 
     /// `path` may carry a query (`/bus?token=…`); `headers` go with the upgrade request.
-    init(port: UInt16, subprotocols: [String] = ["bus.v1"], path: String = "/bus", headers: [(String, String)] = []) throws {
+    /// `compression` offers permessage-deflate (the server answers it unless turned off).
+    init(port: UInt16, subprotocols: [String] = ["bus.v1"], path: String = "/bus", headers: [(String, String)] = [],
+         compression: Bool = false) throws {
         socket = try WebSocketClient(url: try WebSocketURL("ws://127.0.0.1:\(port)\(path)"), subprotocols: subprotocols,
-                                     headers: headers)
+                                     headers: headers, compression: compression)
         welcome = try receiveOne(timeout: 5)
     }
 

@@ -86,9 +86,11 @@ final class RawSocket {
         return socket
     }
 
-    /// Performs a valid upgrade to `path` and returns the 101 head.
-    func upgrade(path: String = "/echo") -> String {
+    /// Performs a valid upgrade to `path` and returns the 101 head; `extensions` is sent as
+    /// `Sec-WebSocket-Extensions`.
+    func upgrade(path: String = "/echo", extensions: String? = nil) -> String {
         send("GET \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+             + (extensions.map { "Sec-WebSocket-Extensions: \($0)\r\n" } ?? "")
              + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n")
         return readHTTPHead()
     }

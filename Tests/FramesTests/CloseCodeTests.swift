@@ -38,6 +38,8 @@ struct CloseCodeTests {
         (.continuationWithoutMessage, 1002), (.dataFrameInsideFragmentedMessage, 1002),
         (.lengthTooLarge, 1002), (.messageTooBig, 1009), (.invalidUTF8, 1007),
         (.invalidClosePayload, 1002), (.invalidCloseCode(1005), 1002), (.invalidCloseReason, 1002),
+        (.compressedControlFrame, 1002), (.compressedContinuation, 1002), (.invalidCompressedData, 1007),
+        (.dataAfterFinalBlock, 1007),
     ] as [(FrameError, UInt16)])
     func frameErrorMapsToOneCloseCode(error: FrameError, code: UInt16) {
         #expect(error.closeCode.rawValue == code)

@@ -49,9 +49,10 @@ struct DecodeOutcome: Equatable {
 /// buffer as separate reads would be. Also checks that a failed decoder keeps failing.
 /// With `pausing`, the caller stops after every event and resumes from a copy of the
 /// unconsumed rest in a fresh buffer, which only works if the decoder left it untouched.
+/// With `compressed`, permessage-deflate was negotiated (the decoder has an inflater).
 func decodeFrames(_ input: [UInt8], cuts: [Int], role: Role = .server, maxMessageSize: Int = 1 << 20,
-                  pausing: Bool = false) -> DecodeOutcome {
-    var decoder = FrameDecoder(role: role, maxMessageSize: maxMessageSize)
+                  pausing: Bool = false, compressed: Bool = false) -> DecodeOutcome {
+    var decoder = FrameDecoder(role: role, maxMessageSize: maxMessageSize, inflater: compressed ? Inflater() : nil)
     var outcome = DecodeOutcome()
     let bounds = [0] + cuts + [input.count]
     do {
@@ -93,21 +94,21 @@ func drain(_ decoder: inout FrameDecoder, _ bytes: UnsafeMutableRawBufferPointer
 /// Decodes `input` whole, in two halves at every split point (spread samples for long
 /// inputs) and one byte at a time, and expects identical outcomes (gorilla `TestFraming`).
 @discardableResult
-func decodeEveryWay(_ input: [UInt8], role: Role = .server, maxMessageSize: Int = 1 << 20,
+func decodeEveryWay(_ input: [UInt8], role: Role = .server, maxMessageSize: Int = 1 << 20, compressed: Bool = false,
                     sourceLocation: SourceLocation = #_sourceLocation) -> DecodeOutcome {
-    let whole = decodeFrames(input, cuts: [], role: role, maxMessageSize: maxMessageSize)
+    let whole = decodeFrames(input, cuts: [], role: role, maxMessageSize: maxMessageSize, compressed: compressed)
     let splits: [Int] = input.count <= 600
         ? Array(0...input.count)
         : Array(0...20) + stride(from: 21, to: input.count - 20, by: input.count / 50) + Array(input.count - 20...input.count)
     for split in splits {
-        let halves = decodeFrames(input, cuts: [split], role: role, maxMessageSize: maxMessageSize)
+        let halves = decodeFrames(input, cuts: [split], role: role, maxMessageSize: maxMessageSize, compressed: compressed)
         #expect(halves == whole, "split at \(split)", sourceLocation: sourceLocation)
         if halves != whole { break }
     }
     let bytewise = decodeFrames(input, cuts: input.indices.count > 1 ? Array(1..<input.count) : [],
-                          role: role, maxMessageSize: maxMessageSize)
+                          role: role, maxMessageSize: maxMessageSize, compressed: compressed)
     #expect(bytewise == whole, "one byte at a time", sourceLocation: sourceLocation)
-    let paused = decodeFrames(input, cuts: [], role: role, maxMessageSize: maxMessageSize, pausing: true)
+    let paused = decodeFrames(input, cuts: [], role: role, maxMessageSize: maxMessageSize, pausing: true, compressed: compressed)
     #expect(paused == whole, "stopping after each event and resuming", sourceLocation: sourceLocation)
     return whole
 }

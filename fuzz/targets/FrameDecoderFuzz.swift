@@ -1,6 +1,7 @@
 /// libFuzzer target for `FrameDecoder` (built with the Frames sources; see fuzz/run.sh).
 ///
-/// Input: byte 0 picks the role and the message-size limit, bytes 1–3 give chunk sizes,
+/// Input: byte 0 picks the role, the message-size limit and (bit 7) whether permessage-deflate
+/// was negotiated (RSV1 messages are inflated, RFC 7692), bytes 1–3 give chunk sizes,
 /// the rest is the byte stream. Beyond "no crash", it checks that decoding the stream in
 /// one call, in fuzzer-chosen chunks and byte by byte gives the same events and the same
 /// error (the decoder's zero-copy and buffered paths must agree), and that every event
@@ -23,8 +24,9 @@ func isUTF8(_ bytes: UnsafeRawBufferPointer) -> Bool {
 }
 
 /// Decodes `stream` fed in pieces of the sizes `chunkSizes` cycles through (0 = whole).
-func decode(_ stream: [UInt8], role: Role, limit: Int, chunkSizes: [Int]) -> Outcome {
-    var decoder = FrameDecoder(role: role, maxMessageSize: limit)
+func decode(_ stream: [UInt8], role: Role, limit: Int, chunkSizes: [Int], compressed: Bool) -> Outcome {
+    var decoder = FrameDecoder(role: role, maxMessageSize: limit, inflater: compressed ? Inflater() : nil)
+    let held = compressed ? limit + FrameDecoder.compressedSlack(limit) : limit
     var outcome = Outcome()
     var copy = stream  // the decoder unmasks in place
     copy.withUnsafeMutableBytes { all in
@@ -79,7 +81,7 @@ func decode(_ stream: [UInt8], role: Role, limit: Int, chunkSizes: [Int]) -> Out
                 return
             }
             // Held bytes: at most one message plus one control frame and a header.
-            precondition(decoder.bufferedByteCount <= limit + 125 + 14, "decoder buffer unbounded")
+            precondition(decoder.bufferedByteCount <= held + 125 + 14, "decoder buffer unbounded")
             start = end
         }
     }
@@ -95,12 +97,13 @@ public func fuzzFrameDecoder(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt 
     let limit = limits[Int(input[0] >> 1) % limits.count]
     let chunkSizes = input[1...3].map { Int($0 % 32) + 1 }
     let stream = Array(input[4...])
+    let compressed = input[0] & 0x80 != 0
 
-    let whole = decode(stream, role: role, limit: limit, chunkSizes: [0])
-    let chunked = decode(stream, role: role, limit: limit, chunkSizes: chunkSizes)
+    let whole = decode(stream, role: role, limit: limit, chunkSizes: [0], compressed: compressed)
+    let chunked = decode(stream, role: role, limit: limit, chunkSizes: chunkSizes, compressed: compressed)
     precondition(whole == chunked, "whole and chunked decoding differ: \(whole) vs \(chunked)")
     if stream.count <= 1024 {
-        let bytewise = decode(stream, role: role, limit: limit, chunkSizes: [1])
+        let bytewise = decode(stream, role: role, limit: limit, chunkSizes: [1], compressed: compressed)
         precondition(whole == bytewise, "whole and byte-by-byte decoding differ: \(whole) vs \(bytewise)")
     }
     return 0

@@ -38,6 +38,14 @@ public final class WebSocketClient {
 
     public let url: WebSocketURL
     public private(set) var subprotocol: String?
+    /// What permessage-deflate the server agreed to (RFC 7692), when we offered it.
+    public private(set) var deflate: DeflateAgreement?
+    /// Messages the server sent compressed (RSV1): tests see the extension at work.
+    public private(set) var compressedMessagesReceived = 0
+    /// With the extension agreed, text and binary messages are sent compressed (each from an
+    /// empty window, which any agreement allows) unless this is turned off.
+    public var compressesOutgoing = true
+    private var deflater: Deflater?
     private let fd: Int32
     private var decoder: FrameDecoder
     private var pending: [Message] = []
@@ -46,8 +54,9 @@ public final class WebSocketClient {
     /// Bytes that arrived behind the handshake response.
     private var leftover: [UInt8] = []
 
+    /// `compression` offers permessage-deflate (RFC 7692); see `deflate` for the answer.
     public init(url: WebSocketURL, subprotocols: [String] = [], headers: [(String, String)] = [],
-                maxMessageSize: Int = 64 << 20, timeout: Double = 10) throws {
+                maxMessageSize: Int = 64 << 20, timeout: Double = 10, compression: Bool = false) throws {
         self.url = url
         let address: SocketAddress
         do { address = try SocketAddress.resolve(host: url.host, port: url.port) } catch let error as SystemError {
@@ -61,7 +70,16 @@ public final class WebSocketClient {
                 throw ClientError.cannotConnect(address: "\(shownHost):\(url.port)", errno: error.errno)
             }
             Sys.setNoDelay(fd)
-            try handshake(subprotocols: subprotocols, headers: headers, timeout: timeout)
+            try handshake(subprotocols: subprotocols, headers: headers, timeout: timeout, compression: compression)
+            if let deflate {
+                // A server that keeps its context (not ours) needs an inflater of our own that keeps it too.
+                decoder = FrameDecoder(role: .client, maxMessageSize: maxMessageSize,
+                                       inflater: Inflater(keepsContext: !deflate.serverNoContextTakeover))
+                // zlib has no 8-bit window: a server that asks for one gets plain messages.
+                if deflate.clientWindowBits >= PerMessageDeflate.smallestWindowBits {
+                    deflater = Deflater(windowBits: deflate.clientWindowBits)
+                }
+            }
         } catch {
             Sys.close(fd)
             throw error
@@ -70,8 +88,9 @@ public final class WebSocketClient {
 
     deinit { if !closed { Sys.close(fd) } }
 
-    private func handshake(subprotocols: [String], headers: [(String, String)], timeout: Double) throws {
-        let request = ClientHandshake(host: url.hostHeader, path: url.target, subprotocols: subprotocols, headers: headers)
+    private func handshake(subprotocols: [String], headers: [(String, String)], timeout: Double, compression: Bool) throws {
+        let request = ClientHandshake(host: url.hostHeader, path: url.target, subprotocols: subprotocols, headers: headers,
+                                      offersDeflate: compression)
         try sendAll(request.requestBytes())
         var parser = HTTPResponseParser()
         while true {
@@ -84,6 +103,7 @@ public final class WebSocketClient {
                 throw ClientError.handshake(why)
             case .complete(let head, let consumed):
                 do { subprotocol = try request.validate(head) } catch { throw ClientError.handshake(error.message) }
+                deflate = request.deflateAgreement(head)
                 leftover = Array(readBuffer[consumed..<n])
                 return
             }
@@ -96,8 +116,14 @@ public final class WebSocketClient {
     public func send(binary: [UInt8]) throws { try send(.binary, binary) }
     public func ping(_ payload: [UInt8] = []) throws { try send(.ping, payload) }
 
-    /// Sends one frame, masked with a fresh key (RFC 6455 §5.3).
+    /// Sends one frame, masked with a fresh key (RFC 6455 §5.3). A whole text or binary
+    /// message is compressed (RSV1, RFC 7692 §6) when the extension was agreed.
     public func send(_ opcode: Opcode, _ payload: [UInt8], fin: Bool = true) throws {
+        if fin, compressesOutgoing, let deflater, opcode == .text || opcode == .binary {
+            var frame = FrameEncoder.encode(opcode: opcode, fin: true, payload: deflater.compress(payload), maskKey: .random())
+            frame[0] |= 0x40
+            return try sendAll(frame)
+        }
         try sendAll(FrameEncoder.encode(opcode: opcode, fin: fin, payload: payload, maskKey: .random()))
     }
 
@@ -142,6 +168,7 @@ public final class WebSocketClient {
         var rest = bytes
         do {
             while let event = try decoder.next(&rest) {
+                if decoder.lastMessageWasCompressed { compressedMessagesReceived += 1 }
                 switch event {
                 case .text(let p): pending.append(.text(String(decoding: p, as: UTF8.self)))
                 case .binary(let p): pending.append(.binary(Array(p)))

@@ -139,6 +139,22 @@ public struct ServerOptions {
             default: throw ConfigError(option: name, message: "'\(v)' is not on or off")
             }
         },
+        Option("compression", .text, "on|off", default: ServerConfig().compression ? "on" : "off",
+               "permessage-deflate for clients that offer it, each message compressed once") { o, v, name throws(ConfigError) in
+            switch v.lowercased() {
+            case "on", "true", "1": o.config.compression = true
+            case "off", "false", "0": o.config.compression = false
+            default: throw ConfigError(option: name, message: "'\(v)' is not on or off")
+            }
+        },
+        .number("compression-min-bytes", .integer, "BYTES", \.compressionMinBytes, "frames shorter than this are sent uncompressed"),
+        Option("compression-exclude", .list, "PATTERN[,PATTERN]", default: "none",
+               "topics whose messages are never compressed") { o, v, name throws(ConfigError) in
+            o.config.compressionExclude = try v.split(separator: ",").map { (item: Substring) throws(ConfigError) -> TopicPattern in
+                let text = item.trimmingCharacters(in: .whitespaces)
+                do throws(TopicError) { return try TopicPattern(text) } catch { throw ConfigError(option: name, message: "'\(text)': \(error.message)") }
+            }
+        },
         .number("max-connections", .integer, "N", \.maxConnections, derived: "file limit - 64", "most open connections; beyond it HTTP 503"),
         .number("max-subscriptions", .integer, "N", \.maxSubscriptions, "patterns one connection may hold"),
         .number("max-topic-length", .integer, "BYTES", \.maxTopicLength, "longest topic name"),

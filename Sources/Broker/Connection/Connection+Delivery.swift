@@ -8,9 +8,11 @@ extension Connection {
     /// socket would take it. Only a socket that refuses the bytes makes a slow consumer.
     /// Returns whether the frame was queued.
     /// Past the server's budget (--max-queued-bytes) the largest queues give way first.
+    /// A connection that negotiated permessage-deflate gets the message's shared compressed
+    /// encoding instead (`wireEncoding(of:)`).
     @discardableResult
     func deliver(_ frame: OutboundBytes) -> Bool {
-        isOpen && enqueue(frame, countingMessages: true)
+        isOpen && enqueue(wireEncoding(of: frame), countingMessages: true)
     }
 
     /// Frees the queue at once (but for a frame already partly written), sends the

@@ -8,6 +8,9 @@ extension Connection {
         guard var frames = webSocket.decoder else { return }
         webSocket.decoder = nil  // taken out while decoding, so handlers never see a half-updated copy
         let heldBefore = frames.bufferedByteCount
+        // A compressed message is inflated whole, next to every partly received message the
+        // loop holds: together they stay within the reassembly budget.
+        if frames.inflater != nil { frames.inflateLimit = max(0, loop.reassemblyBytesBudget - loop.reassemblyBytes) }
         var rest = bytes
         do {
             while let event = try frames.next(&rest) {

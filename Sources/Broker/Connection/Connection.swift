@@ -511,11 +511,14 @@ final class Connection: QueueHolder {
         return WireFrame.make(opcode: .close, payload: payload)
     }
 
-    /// Switches to WebSocket framing after a successful upgrade.
-    func becomeOpen(_ endpoint: WebSocketEndpoint) {
+    /// Switches to WebSocket framing after a successful upgrade, with permessage-deflate when
+    /// it was agreed (the loop's shared inflater; our frames compressed for its window).
+    func becomeOpen(_ endpoint: WebSocketEndpoint, compression: DeflateAgreement? = nil) {
         phase = .open
         http = HTTPExchange()
-        webSocket.decoder = FrameDecoder(role: .server, maxMessageSize: config.maxMessageSize)
+        webSocket.decoder = FrameDecoder(role: .server, maxMessageSize: config.maxMessageSize,
+                                         inflater: compression == nil ? nil : loop.compression.inflater)
+        webSocket.deflateWindowBits = UInt8(compression?.serverWindowBits ?? 0)
         webSocket.nextPing = loop.now + Self.nanos(config.pingInterval)
         rescheduleTimer()
         webSocket.service = endpoint.open(self)

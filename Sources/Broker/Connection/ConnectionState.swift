@@ -18,6 +18,9 @@ extension Connection {
 /// WebSocket's own deadlines.
 struct WebSocketState {
     var decoder: FrameDecoder?
+    /// The LZ77 window the client agreed for our compressed frames (permessage-deflate, RFC
+    /// 7692); 0 when the extension was not negotiated.
+    var deflateWindowBits: UInt8 = 0
     /// Where the messages go (the protocol spoken over the socket).
     var service: WebSocketService?
     /// Loop time at which the token presented with the upgrade expires (close 1008).

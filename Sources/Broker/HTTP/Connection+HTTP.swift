@@ -90,8 +90,10 @@ extension Connection {
         do throws(HandshakeError) {
             let upgrade = try ServerHandshake.validate(request)
             let subprotocol = try endpoint.negotiate(upgrade.offeredSubprotocols)
-            enqueue(OutboundBytes.copying(ServerHandshake.response(key: upgrade.key, subprotocol: subprotocol)))
-            becomeOpen(endpoint)
+            let deflate = negotiateCompression(upgrade)
+            enqueue(OutboundBytes.copying(ServerHandshake.response(key: upgrade.key, subprotocol: subprotocol,
+                                                                   extensions: deflate?.response)))
+            becomeOpen(endpoint, compression: deflate?.agreement)
         } catch {
             replyAndClose(error.response())
             log.debug("handshake refused", peerFields + [("status", String(error.status.code)),

@@ -1,8 +1,8 @@
 import Topics
 
 /// What the hub delivers to: one connection's subscriptions, whatever it speaks (the `/bus`
-/// WebSocket session today; a Server-Sent Events stream or a compressed WebSocket subclass it
-/// and override `deliver`). Hashable by identity so the loop's trie can hold it.
+/// WebSocket session, compressed or not; a Server-Sent Events stream subclasses it and
+/// overrides `deliver`). Hashable by identity so the loop's trie can hold it.
 class Subscriber: Hashable {
     unowned let connection: Connection
     /// The exact patterns held; subscribing twice to one is idempotent.
@@ -26,8 +26,10 @@ class Subscriber: Hashable {
 
     /// Queues one message (the canonical WebSocket frame, shared by every subscriber);
     /// false when it was not queued (the connection is closing, or was dropped as slow).
-    /// A kind that needs another encoding (`EventStream`, a compressed frame) overrides it,
-    /// taking `frame.encoding(_:_:)`; a `/bus` session does not (`BusSession` is final).
+    /// A kind that needs another encoding (`EventStream`) overrides it, taking
+    /// `frame.encoding(_:_:)`; a `/bus` session does not (`BusSession` is final): its
+    /// compressed frame, when it negotiated permessage-deflate, is picked by
+    /// `Connection.deliver` from the connection's window (`wireEncoding(of:)`).
     func deliver(_ frame: OutboundBytes) -> Bool { connection.deliver(frame) }
 
     /// Whether a live message of `topic` goes to this subscriber; the first one above the

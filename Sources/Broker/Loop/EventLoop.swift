@@ -24,6 +24,8 @@ final class EventLoop {
     let inbox: LoopInbox
     let router: Router
     let hub: LoopHub
+    /// permessage-deflate's per-loop state: the shared inflater and one deflater per window size.
+    let compression: LoopCompression
     /// Loop 0's NATS connection in cluster mode; nil on other loops and on a lone node.
     private(set) var backplane: Backplane?
     /// Send queue bounds, read on every delivery: plain integers, not a trip through the
@@ -100,6 +102,7 @@ final class EventLoop {
         }
         events = .allocate(capacity: Int(Self.eventCapacity))
         hub = LoopHub(index: index, peers: peers, config: context.config, serverEpoch: context.serverEpoch)
+        compression = LoopCompression(config: context.config)
         router = Router(context: context, hub: hub)
         hub.loop = self
         if let store = context.durable { hub.restoreHistory(from: store) }

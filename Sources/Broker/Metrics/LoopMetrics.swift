@@ -17,6 +17,14 @@ struct LoopMetrics: Sendable {
     var delivered = ByKind()
     var deliveredBytes = ByKind()
 
+    /// permessage-deflate: encodings made (one per message per window size), messages left
+    /// uncompressed after trying (not smaller, or an excluded topic), time spent in deflate,
+    /// and bytes the compressed frames saved on the wire, counted per delivery.
+    var compressedMessages: UInt64 = 0
+    var compressionSkipped: UInt64 = 0
+    var compressionNanos: UInt64 = 0
+    var compressionSavedBytes: UInt64 = 0
+
     var slowConsumerDrops: UInt64 = 0
     /// Server-Sent Events streams started (GET /sse answered 200).
     var eventStreamsOpened: UInt64 = 0

@@ -17,6 +17,10 @@ enum MetricsExposition {
             total.delivered = total.delivered + m.delivered
             total.deliveredBytes = total.deliveredBytes + m.deliveredBytes
             total.slowConsumerDrops &+= m.slowConsumerDrops
+            total.compressedMessages &+= m.compressedMessages
+            total.compressionSkipped &+= m.compressionSkipped
+            total.compressionNanos &+= m.compressionNanos
+            total.compressionSavedBytes &+= m.compressionSavedBytes
             total.eventStreamsOpened &+= m.eventStreamsOpened
             total.authFailures &+= m.authFailures
             total.permissionDenied &+= m.permissionDenied
@@ -49,6 +53,17 @@ enum MetricsExposition {
         out.byKind("bus_messages_delivered_total", "Messages queued to subscribers (one per subscriber), by payload kind.",
                    total.delivered)
         out.byKind("bus_delivered_bytes_total", "Bytes of the frames queued to subscribers, by payload kind.", total.deliveredBytes)
+        out.counter("bus_compressed_messages_total",
+                    "Messages compressed for permessage-deflate (once per message and window size, whatever the fan-out).",
+                    total.compressedMessages)
+        out.counter("bus_compression_skipped_total",
+                    "Messages tried for permessage-deflate but sent plain (not smaller, or an excluded topic).",
+                    total.compressionSkipped)
+        out.family("bus_compression_seconds_total", "counter", "Time spent compressing messages for permessage-deflate.")
+        out.sample("bus_compression_seconds_total", "", MetricsExposition.seconds(total.compressionNanos))
+        out.counter("bus_compression_saved_bytes_total",
+                    "Wire bytes saved by compressed frames, per delivery (bus_delivered_bytes_total counts uncompressed frames).",
+                    total.compressionSavedBytes)
         out.counter("bus_slow_consumer_drops_total", "Subscribers dropped (close 4008) because their send queue overflowed.",
                     total.slowConsumerDrops)
         out.gauge("bus_slow_consumers_closing",

@@ -34,6 +34,9 @@ public final class BusClient: Sendable {
         public var connectTimeout = 10.0
         public var maxPendingPublishes = 1000
         public var maxMessageSize = 64 << 20
+        /// Offer permessage-deflate (RFC 7692), as browsers do: messages the server compresses
+        /// arrive smaller and are inflated here; publishes go out as they are.
+        public var compression = true
         /// Off: the first failure to connect, or the end of the connection, ends the client
         /// (every subscription and publish fails with the reason) instead of reconnecting.
         public var reconnect = true

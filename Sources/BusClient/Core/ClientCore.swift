@@ -212,7 +212,8 @@ final class ClientCore: @unchecked Sendable {
         var headers: [(String, String)] = []
         if let token { headers.append(("Authorization", "Bearer \(token)")) }
         do {
-            let link = try WebSocketLink.open(url, headers: headers, maxMessageSize: options.maxMessageSize, timeout: options.connectTimeout)
+            let link = try WebSocketLink.open(url, headers: headers, maxMessageSize: options.maxMessageSize, timeout: options.connectTimeout,
+                                              compression: options.compression)
             self.link = link
             triedFreshToken = false
             policy.connected(at: Self.now())

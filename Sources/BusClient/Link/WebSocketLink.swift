@@ -11,6 +11,8 @@ final class WebSocketLink {
     private var readBuffer = [UInt8](repeating: 0, count: 64 << 10)
     private var leftover: [UInt8] = []
     private(set) var closeSent = false
+    /// What permessage-deflate the server agreed to, when offered (RFC 7692).
+    private(set) var deflate: DeflateAgreement?
 
     /// What came in, in order.
     enum Incoming {
@@ -34,12 +36,14 @@ final class WebSocketLink {
     }
 
     /// Connects and upgrades within `timeout` seconds.
-    static func open(_ url: WebSocketURL, headers: [(String, String)], maxMessageSize: Int, timeout: Double) throws(Failure) -> WebSocketLink {
+    /// With `compression`, offers permessage-deflate and inflates what the server compresses.
+    static func open(_ url: WebSocketURL, headers: [(String, String)], maxMessageSize: Int, timeout: Double,
+                     compression: Bool = false) throws(Failure) -> WebSocketLink {
         let socket: ClientSocket
         do { socket = try ClientSocket.connect(host: url.host, port: url.port, timeout: timeout) } catch { throw .socket(error) }
         let link = WebSocketLink(socket: socket, maxMessageSize: maxMessageSize)
         do {
-            try link.handshake(url, headers: headers, timeout: timeout)
+            try link.handshake(url, headers: headers, timeout: timeout, compression: compression)
         } catch {
             socket.close()
             throw error
@@ -47,8 +51,9 @@ final class WebSocketLink {
         return link
     }
 
-    private func handshake(_ url: WebSocketURL, headers: [(String, String)], timeout: Double) throws(Failure) {
-        let request = ClientHandshake(host: url.hostHeader, path: url.target, subprotocols: ["bus.v1"], headers: headers)
+    private func handshake(_ url: WebSocketURL, headers: [(String, String)], timeout: Double, compression: Bool) throws(Failure) {
+        let request = ClientHandshake(host: url.hostHeader, path: url.target, subprotocols: ["bus.v1"], headers: headers,
+                                      offersDeflate: compression)
         let deadline = ContinuousClock.now + .seconds(timeout)
         outbound = request.requestBytes()
         while hasOutbound {
@@ -77,6 +82,13 @@ final class WebSocketLink {
                     throw .refused(status: Int(head.status.code), reason: head.status.reason, retryAfter: retry)
                 }
                 do { _ = try request.validate(head) } catch { throw .handshake(error.message) }
+                if let agreement = request.deflateAgreement(head) {
+                    deflate = agreement
+                    // bus answers server_no_context_takeover; a server that keeps its context
+                    // needs the window kept here too.
+                    decoder = FrameDecoder(role: .client, maxMessageSize: decoder.maxMessageSize,
+                                           inflater: Inflater(keepsContext: !agreement.serverNoContextTakeover))
+                }
                 leftover = Array(readBuffer[consumed..<count])
                 return
             }
