@@ -157,6 +157,7 @@ func waitActive(_ publisher: BusClient, _ subscription: Subscription, topic: Str
         defer { server.stop() }
         var options = BusClient.Options()
         options.bufferSize = 8
+        options.compression = false  // the flood must fill the socket buffers, not shrink into them
         let bus = try BusClient(url: server.url, options: options)
         defer { bus.close() }
         let publisher = try BusClient(url: server.url)
