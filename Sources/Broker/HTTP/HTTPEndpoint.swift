@@ -20,6 +20,20 @@ extension HTTPEndpoint {
     func received(body: [UInt8], of request: HTTPRequest, on connection: Connection) {}
 
     /// `{"code":…,"message":…}` with `status`: the errors of the JSON endpoints.
+    /// For a read-only endpoint: refuses (and answers) anything but a bodiless GET; true when
+    /// it did. A body closes the connection (it cannot be skipped safely).
+    func refusedUnlessPlainGet(_ request: HTTPRequest, on connection: Connection) -> Bool {
+        if Connection.hasBody(request) {
+            connection.replyAndClose(Self.jsonError(.badRequest, .badRequest, "a GET has no body"))
+            return true
+        }
+        guard request.method == "GET" else {
+            connection.reply(Self.jsonError(.methodNotAllowed, "method_not_allowed", "use GET", headers: [("Allow", "GET")]), to: request)
+            return true
+        }
+        return false
+    }
+
     static func jsonError(_ status: HTTPStatus, _ code: ErrorCode, _ message: String, headers: [(String, String)] = []) -> [UInt8] {
         jsonError(status, code.rawValue, message, headers: headers)
     }

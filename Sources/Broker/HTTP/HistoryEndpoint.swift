@@ -19,13 +19,7 @@ final class HistoryEndpoint: HTTPEndpoint {
     var isGuarded: Bool { true }
 
     func serve(_ request: HTTPRequest, on connection: Connection) {
-        guard !Connection.hasBody(request) else {
-            return connection.replyAndClose(Self.jsonError(.badRequest, .badRequest, "a GET has no body"))
-        }
-        guard request.method == "GET" else {
-            return connection.reply(Self.jsonError(.methodNotAllowed, "method_not_allowed", "use GET", headers: [("Allow", "GET")]),
-                                    to: request)
-        }
+        if refusedUnlessPlainGet(request, on: connection) { return }
         let name = PercentDecoding.decode(request.path.utf8.dropFirst(Self.prefix.utf8.count))
         let topic: TopicName
         do { topic = try TopicName(validating: name, limits: config.topicLimits) } catch {

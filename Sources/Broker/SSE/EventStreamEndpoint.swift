@@ -24,13 +24,7 @@ final class EventStreamEndpoint: HTTPEndpoint {
     var isGuarded: Bool { true }
 
     func serve(_ request: HTTPRequest, on connection: Connection) {
-        guard !Connection.hasBody(request) else {
-            return connection.replyAndClose(Self.jsonError(.badRequest, .badRequest, "a GET has no body"))
-        }
-        guard request.method == "GET" else {
-            return connection.reply(Self.jsonError(.methodNotAllowed, "method_not_allowed", "use GET", headers: [("Allow", "GET")]),
-                                    to: request)
-        }
+        if refusedUnlessPlainGet(request, on: connection) { return }
         let patterns: [TopicPattern]
         switch Self.patterns(of: request, limits: config.topicLimits, max: config.maxSubscriptions) {
         case .failure(let refusal):
