@@ -156,6 +156,47 @@ import Topics
         narrow.close()
     }
 
+    /// A compressed copy kept with a retained message counts against --history-bytes like the
+    /// frame itself (it used to be left out: the budget then held up to twice its bytes).
+    @Test(arguments: [1, 2])
+    func compressedCopiesCountAgainstTheHistoryBudget(loops: Int) throws {
+        let server = try LiveServer { $0.loops = loops }
+        defer { server.stop() }
+        let subscriber = try BusClient(port: server.port, compression: true)
+        try subscriber.subscribe("chat.room")
+        let publisher = try BusClient(port: server.port)
+        let count = 6
+        for _ in 0..<count { try publisher.publish("chat.room", json: Self.document) }
+        for _ in 0..<count { _ = try subscriber.next() }
+        #expect(subscriber.socket.compressedMessagesReceived == count)
+        // The plain frame of one message: the envelope around the document, and its header.
+        let envelope = #"{"type":"message","topic":"chat.room","epoch":""#.utf8.count
+        let plainFrames = count * (Self.document.utf8.count + envelope + 60)
+        // The owner compresses at publish for its compressing subscribers and charges it then.
+        let metrics = try HTTPResult(port: server.port, "/metrics")
+        #expect(metrics.sample("bus_history_messages") == Double(count))
+        let held = metrics.sample("bus_history_bytes") ?? 0
+        #expect(held > Double(plainFrames), "history holds \(held) bytes; the plain frames alone are about \(plainFrames)")
+        #expect(held < Double(plainFrames) * 1.5)
+    }
+
+    /// The windows a loop tells owners to compress for: set while any subscription holds one.
+    @Test func deflateWindowMaskFollowsTheSubscriptionsHoldingEachWindow() {
+        var counts = DeflateWindowCounts()
+        #expect(counts.mask == 0)
+        counts.change(window: 15, by: 1)
+        counts.change(window: 15, by: 1)
+        counts.change(window: 10, by: 1)
+        #expect(counts.mask == (1 << 15) | (1 << 10))
+        counts.change(window: 15, by: -1)
+        #expect(counts.mask == (1 << 15) | (1 << 10))
+        counts.change(window: 15, by: -1)
+        counts.change(window: 8, by: 1)  // not a window the server answers: ignored
+        #expect(counts.mask == 1 << 10)
+        counts.change(window: 10, by: -1)
+        #expect(counts.mask == 0)
+    }
+
     @Test func excludedTopicsGoOutPlain() throws {
         let server = try LiveServer { $0.compressionExclude = [try! TopicPattern("raw.>")] }
         defer { server.stop() }

@@ -240,6 +240,34 @@ final class SteadyPublisher: Sendable {
         #expect(ledger.messages > 0)
     }
 
+    /// Another encoding made after a message was retained (a compressed copy, an event) is
+    /// charged while the message is held, pushes older messages out past the budget, and is
+    /// given back with the message; a charge for a message no longer held is ignored.
+    @Test func encodingsMadeLaterCountWhileTheirMessageIsHeld() throws {
+        var table = TopicTable(capacity: 10)
+        var ledger = HistoryLedger(budget: 1_000, longestAge: 120_000_000_000)
+        let policy = HistoryPolicy(messages: 100, maxAge: 120)
+        let topic = try TopicName("t")
+        let state = table.state(for: topic, policy: policy).state
+        let frames = (1...3).map { Self.frame(topic, seq: UInt64($0), size: 200) }
+        for frame in frames { ledger.retain(frame, in: state, now: 1) }
+        let plain = frames.reduce(0) { $0 + $1.count }
+        #expect(ledger.bytes == plain && ledger.messages == 3)
+        ledger.charge(frames[1], bytes: 100, in: state)
+        #expect(ledger.bytes == plain + 100)
+        // Past the budget: the oldest message goes.
+        let extra = 1_000 - plain - 100 + 1
+        ledger.charge(frames[2], bytes: extra, in: state)
+        #expect(ledger.messages == 2 && ledger.bytes == plain - frames[0].count + 100 + extra)
+        let unrelated = Self.frame(topic, seq: 2, size: 200)
+        ledger.charge(unrelated, bytes: 50, in: state)  // same seq, another frame: not held
+        ledger.charge(frames[0], bytes: 50, in: state)  // dropped already
+        #expect(state.history.bytes == ledger.bytes)
+        // The charged messages take their charges with them.
+        ledger.forget(state)
+        #expect(ledger.bytes == 0 && ledger.messages == 0)
+    }
+
     @Test func idleTopicsExpireAndEvictedStatesReleaseTheirHistory() throws {
         var table = TopicTable(capacity: 2)
         var ledger = HistoryLedger(budget: 1 << 30, longestAge: 1_000)

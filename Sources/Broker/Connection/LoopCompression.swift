@@ -58,33 +58,41 @@ extension Connection {
 
     /// The bytes this connection sends for `frame`: the frame compressed for its window when
     /// it negotiated permessage-deflate and the frame is worth it, else the frame itself.
-    /// The compressed frame is made once per message and window size, by whichever loop asks
-    /// first, and shared by every subscriber (`OutboundBytes.encoding`).
+    /// A topic message's owner usually compressed it already, at publish, for the windows of
+    /// the subscribers its interest names (`LoopHub.precompress`); otherwise (a replay of
+    /// older history, a subscriber newer than the publish, /echo) it is made here, once per
+    /// message and window size, and shared by every subscriber (`OutboundBytes.encoding`).
     @inline(__always)
     func wireEncoding(of frame: OutboundBytes) -> OutboundBytes {
         guard webSocket.deflateWindowBits != 0, frame.count >= loop.compression.minFrameBytes else { return frame }
-        return compressed(frame, windowBits: Int(webSocket.deflateWindowBits))
+        guard let made = loop.compressedEncoding(of: frame, windowBits: Int(webSocket.deflateWindowBits)) else { return frame }
+        loop.metrics.compressionSavedBytes &+= UInt64(frame.count - made.count)
+        return made
     }
+}
 
-    private func compressed(_ frame: OutboundBytes, windowBits: Int) -> OutboundBytes {
-        let loop = self.loop
+extension EventLoop {
+    /// `frame` compressed for a `windowBits` window, made by whichever loop asks first and
+    /// shared by every loop after it; nil when it is not worth sending compressed (excluded
+    /// topic, or no smaller). The bytes a topic message's copy adds to what history keeps
+    /// are charged to its owner's budget (`LoopHub.chargeEncoding`).
+    func compressedEncoding(of frame: OutboundBytes, windowBits: Int) -> OutboundBytes? {
         let made = frame.encoding(LoopCompression.key(windowBits: windowBits)) {
-            if let topic = frame.stamp?.topic, loop.compression.excluded.contains(where: { $0.matches(topic) }) {
-                loop.metrics.compressionSkipped &+= 1
+            if let topic = frame.stamp?.topic, compression.excluded.contains(where: { $0.matches(topic) }) {
+                metrics.compressionSkipped &+= 1
                 return LoopCompression.plain
             }
             let start = Sys.monotonicNanos()
-            let result = WireFrame.compressing(frame, with: loop.compression.deflater(windowBits: windowBits))
-            loop.metrics.compressionNanos &+= Sys.monotonicNanos() &- start
+            let result = WireFrame.compressing(frame, with: compression.deflater(windowBits: windowBits))
+            metrics.compressionNanos &+= Sys.monotonicNanos() &- start
             guard let result else {
-                loop.metrics.compressionSkipped &+= 1
+                metrics.compressionSkipped &+= 1
                 return LoopCompression.plain
             }
-            loop.metrics.compressedMessages &+= 1
+            metrics.compressedMessages &+= 1
+            hub.chargeEncoding(of: frame, bytes: result.count)
             return result
         }
-        if made === LoopCompression.plain { return frame }
-        loop.metrics.compressionSavedBytes &+= UInt64(frame.count - made.count)
-        return made
+        return made === LoopCompression.plain ? nil : made
     }
 }

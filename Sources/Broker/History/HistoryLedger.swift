@@ -58,6 +58,14 @@ struct HistoryLedger {
         while bytes > budget, let victim = oldest { dropOldestMessage(of: victim) }
     }
 
+    /// Another encoding of a message `state` may still hold was made elsewhere (compressed,
+    /// or as an event): its bytes count against the budget like the frame's own.
+    mutating func charge(_ frame: OutboundBytes, bytes extra: Int, in state: TopicState) {
+        guard state.inLedger else { return }
+        bytes += state.history.charge(frame, bytes: extra)
+        while bytes > budget, let victim = oldest { dropOldestMessage(of: victim) }
+    }
+
     /// Drops what `state` holds past its policy's age (before a replay reads it).
     mutating func trim(_ state: TopicState, now: UInt64) {
         let countBefore = state.history.count

@@ -1,13 +1,14 @@
 /// A topic's recent messages: the already-encoded frames (shared with the subscribers' queues,
-/// never copied), oldest first, with the time each was published. Bounded by its policy's
+/// never copied), oldest first, with the time each was published and the bytes it holds
+/// (the frame and its other encodings made so far: a compressed copy, an event-stream one). Bounded by its policy's
 /// message count; storage grows by doubling up to that bound, so a quiet topic holding one
 /// message costs one slot, not a hundred.
 struct HistoryRing {
     private var frames: [OutboundBytes?] = []
-    private var times: [UInt64] = []
+    private var slots: [Slot] = []
     private var head = 0
     private(set) var count = 0
-    /// Bytes of all retained frames.
+    /// Bytes of all retained frames and their other encodings.
     private(set) var bytes = 0
     /// The owner offset of the newest message this topic no longer holds (pushed out, aged
     /// out, or never kept), and the owner's offset clock when that happened: a pattern
@@ -34,7 +35,7 @@ struct HistoryRing {
         if count == frames.count { grow() }
         let slot = (head + count) % frames.count
         frames[slot] = frame
-        times[slot] = time
+        slots[slot] = Slot(time: time, bytes: frame.count)
         count += 1
         bytes += frame.count
         return freed
@@ -44,7 +45,7 @@ struct HistoryRing {
     @discardableResult
     mutating func dropOldest(clock: UInt64 = 0) -> Int {
         guard count > 0 else { return 0 }
-        let size = frames[head]!.count
+        let size = slots[head].bytes
         noteDropped(frames[head]!, clock: clock)
         frames[head] = nil
         head = (head + 1) % frames.count
@@ -56,7 +57,7 @@ struct HistoryRing {
     /// Drops messages published before `cutoff`; returns the bytes freed.
     mutating func expire(before cutoff: UInt64, clock: UInt64 = 0) -> Int {
         var freed = 0
-        while count > 0 && times[head] < cutoff { freed += dropOldest(clock: clock) }
+        while count > 0 && slots[head].time < cutoff { freed += dropOldest(clock: clock) }
         return freed
     }
 
@@ -65,7 +66,7 @@ struct HistoryRing {
         if count > 0 { noteDropped(frames[(head + count - 1) % frames.count]!, clock: clock) }
         let freed = bytes
         frames = []
-        times = []
+        slots = []
         head = 0
         count = 0
         bytes = 0
@@ -107,6 +108,17 @@ struct HistoryRing {
         return low < count ? low : nil
     }
 
+    /// Another encoding of `frame` (`bytes` long) was made: if this ring still holds it, the
+    /// bytes count as held; returns them, or 0.
+    mutating func charge(_ frame: OutboundBytes, bytes extra: Int) -> Int {
+        guard let seq = frame.stamp?.position.seq, let first = firstSeq, seq >= first, seq - first < UInt64(count) else { return 0 }
+        let slot = (head + Int(seq - first)) % frames.count
+        guard frames[slot] === frame else { return 0 }
+        slots[slot].bytes += extra
+        bytes += extra
+        return extra
+    }
+
     /// Messages up to `offset` are not held (start-up: history on disk did not keep them).
     mutating func noteLost(upTo offset: UInt64) { droppedOffset = max(droppedOffset, offset) }
 
@@ -119,15 +131,21 @@ struct HistoryRing {
     private mutating func grow() {
         let size = min(capacity, max(4, frames.count * 2))
         var newFrames = [OutboundBytes?](repeating: nil, count: size)
-        var newTimes = [UInt64](repeating: 0, count: size)
+        var newSlots = [Slot](repeating: Slot(time: 0, bytes: 0), count: size)
         for index in 0..<count {
             newFrames[index] = frames[(head + index) % frames.count]
-            newTimes[index] = times[(head + index) % frames.count]
+            newSlots[index] = slots[(head + index) % frames.count]
         }
         frames = newFrames
-        times = newTimes
+        slots = newSlots
         head = 0
     }
+}
+
+/// When a retained message was published, and the bytes it holds.
+private struct Slot {
+    var time: UInt64
+    var bytes: Int
 }
 
 /// How much history a topic keeps: messages and age. Zero messages turns history off.

@@ -50,6 +50,9 @@ struct InterestUpdate: Sendable {
     let loop: Int
     /// Local subscriptions to the pattern on `loop`; 0 withdraws the interest.
     let count: Int
+    /// The permessage-deflate windows (bit n: an n-bit window) some of those subscriptions
+    /// negotiated: their owner compresses each message for them once, at publish.
+    let deflateWindows: UInt16
     /// Non-zero when the sender waits for `interestApplied` (a first subscriber's ack).
     let token: UInt64
 }
@@ -83,6 +86,9 @@ enum HubMessage: Sendable {
     case backplaneEpoch
     /// From loop 0: the node took NATS interest in a pattern it did not hold.
     case backplaneRegained(TopicPattern)
+    /// To a message's owner: another encoding of it (`bytes` long) was made, which its
+    /// history keeps with it while it holds the message (`HistoryLedger.charge`).
+    case encodingMade(frame: OutboundBytes, bytes: Int)
 }
 
 /// Where a replay starts.

@@ -161,7 +161,7 @@ final class LoopHub {
     func addSubscription(_ session: Subscriber, _ pattern: TopicPattern) {
         if session.patterns.insert(pattern).inserted {
             subscriptions.insert(session, for: pattern)
-            changeLocalCount(pattern, by: 1)
+            changeLocalCount(pattern, by: 1, deflateWindow: session.deflateWindow)
         }
     }
 
@@ -174,7 +174,7 @@ final class LoopHub {
             session.removeCursorSubscription(for: pattern)
         }
         subscriptions.remove(session, for: pattern)
-        changeLocalCount(pattern, by: -1)
+        changeLocalCount(pattern, by: -1, deflateWindow: session.deflateWindow)
         return true
     }
 
@@ -187,15 +187,16 @@ final class LoopHub {
         }
         guard !session.patterns.isEmpty else { return }
         subscriptions.removeAll(session, for: session.patterns)
-        for pattern in session.patterns { changeLocalCount(pattern, by: -1) }
+        for pattern in session.patterns { changeLocalCount(pattern, by: -1, deflateWindow: session.deflateWindow) }
         session.patterns.removeAll()
     }
 
-    private func changeLocalCount(_ pattern: TopicPattern, by delta: Int) {
+    private func changeLocalCount(_ pattern: TopicPattern, by delta: Int, deflateWindow: Int) {
         subscriptionCount += delta
         var state = patterns[pattern] ?? LocalPattern()
         let before = state.count
         state.count += delta
+        if deflateWindow != 0 { state.deflateWindows.change(window: deflateWindow, by: delta) }
         var token: UInt64 = 0
         if state.count == 0 {
             patterns[pattern] = nil
@@ -213,7 +214,7 @@ final class LoopHub {
         if clustered && (before == 0) != (state.count == 0) {
             send(.backplaneInterest(pattern: pattern, loop: index, token: token, add: state.count > 0), to: 0)
         }
-        let update = InterestUpdate(pattern: pattern, loop: index, count: state.count, token: token)
+        let update = InterestUpdate(pattern: pattern, loop: index, count: state.count, deflateWindows: state.deflateWindows.mask, token: token)
         for target in targets(of: pattern) { send(.interest(update), to: target) }
     }
 
@@ -281,13 +282,16 @@ final class LoopHub {
         let (kind, position) = (stamp.kind, stamp.position)
         if retain { ledger.retain(frame, in: state, now: loop.now) }
         var subscribers = 0
+        var deflateWindows: UInt16 = 0
         for entry in interestedLoops(in: state) {
             subscribers += entry.count
+            deflateWindows |= entry.deflateWindows
             if !loopMarks[entry.loop] {
                 loopMarks[entry.loop] = true
                 loopsToSend.append(entry.loop)
             }
         }
+        if deflateWindows != 0 { precompress(frame, for: deflateWindows) }
         for target in loopsToSend {
             loopMarks[target] = false
             if target == index { fanOut(frame, topic: topic) } else { send(.fanOut(frame: frame, topic: topic), to: target) }
@@ -302,6 +306,34 @@ final class LoopHub {
                 send(.published(connection: origin.connection, requestID: origin.requestID, outcome: outcome), to: origin.loop)
             }
         }
+    }
+
+    /// Compresses a message once per window its compressing subscribers negotiated, before
+    /// it leaves the owner: the subscriber loops then only pick the shared bytes up.
+    private func precompress(_ frame: OutboundBytes, for windows: UInt16) {
+        guard loop.compression.enabled, frame.count >= loop.compression.minFrameBytes else { return }
+        var windows = windows
+        while windows != 0 {
+            let bits = windows.trailingZeroBitCount
+            windows &= windows - 1
+            _ = loop.compressedEncoding(of: frame, windowBits: bits)
+        }
+    }
+
+    /// Another encoding of a message was made (on this loop): it counts against its owner's
+    /// history budget while the owner holds the message.
+    func chargeEncoding(of frame: OutboundBytes, bytes: Int) {
+        guard let stamp = frame.stamp else { return }
+        if stamp.owner == index {
+            chargeOwnEncoding(of: frame, bytes: bytes)
+        } else {
+            send(.encodingMade(frame: frame, bytes: bytes), to: stamp.owner)
+        }
+    }
+
+    private func chargeOwnEncoding(of frame: OutboundBytes, bytes: Int) {
+        guard let stamp = frame.stamp, let state = topics.peek(stamp.topic) else { return }
+        ledger.charge(frame, bytes: bytes, in: state)
     }
 
     /// The loops interested in the state's topic, remembered on the state until interest changes.
@@ -393,6 +425,8 @@ final class LoopHub {
             renewEpochsWithSubscribers()
         case .backplaneRegained(let pattern):
             renewAfterInterestGap(pattern)
+        case .encodingMade(let frame, let bytes):
+            chargeOwnEncoding(of: frame, bytes: bytes)
         }
     }
 
@@ -405,8 +439,10 @@ final class LoopHub {
             }
         } else if let entry = interestEntries[key] {
             entry.count = update.count
+            entry.deflateWindows = update.deflateWindows
         } else {
             let entry = InterestEntry(loop: update.loop, pattern: update.pattern, count: update.count)
+            entry.deflateWindows = update.deflateWindows
             interestEntries[key] = entry
             interest.insert(entry, for: update.pattern)
         }
@@ -420,6 +456,8 @@ final class LoopHub {
 /// A loop's own count of subscriptions to one pattern.
 private struct LocalPattern {
     var count = 0
+    /// How many of them negotiated each permessage-deflate window.
+    var deflateWindows = DeflateWindowCounts()
     /// The token of the announcement still in flight, nil once every target has applied it.
     var announcing: UInt64?
 }
@@ -451,6 +489,8 @@ final class InterestEntry: Hashable {
     let loop: Int
     let pattern: TopicPattern
     var count: Int
+    /// The windows its compressing subscribers negotiated (see `InterestUpdate`).
+    var deflateWindows: UInt16 = 0
     init(loop: Int, pattern: TopicPattern, count: Int) {
         self.loop = loop
         self.pattern = pattern
@@ -458,4 +498,18 @@ final class InterestEntry: Hashable {
     }
     static func == (a: InterestEntry, b: InterestEntry) -> Bool { a === b }
     func hash(into hasher: inout Hasher) { hasher.combine(ObjectIdentifier(self)) }
+}
+
+/// Subscriptions per permessage-deflate window size (9–15 bits), and the mask of those held.
+struct DeflateWindowCounts {
+    private var counts: [Int32] = []
+
+    private(set) var mask: UInt16 = 0
+
+    mutating func change(window: Int, by delta: Int) {
+        guard (9...15).contains(window) else { return }
+        if counts.isEmpty { counts = Array(repeating: 0, count: 16) }
+        counts[window] += Int32(delta)
+        if counts[window] > 0 { mask |= 1 << window } else { mask &= ~(1 << window) }
+    }
 }

@@ -24,6 +24,10 @@ class Subscriber: Hashable {
 
     init(connection: Connection) { self.connection = connection }
 
+    /// The permessage-deflate window its connection negotiated, 0 for none: its messages'
+    /// owners compress them for it once, at publish. An event stream's connection has none.
+    final var deflateWindow: Int { Int(connection.webSocket.deflateWindowBits) }
+
     /// Queues one message (the canonical WebSocket frame, shared by every subscriber);
     /// false when it was not queued (the connection is closing, or was dropped as slow).
     /// A kind that needs another encoding (`EventStream`) overrides it, taking

@@ -427,7 +427,7 @@ final class EventLoop {
         LoopSnapshot(loop: index, metrics: metrics, connections: connections.count,
                      subscriptions: hub.subscriptionCount, topics: hub.topicStateCount,
                      queuedBytes: queuedBytes, reassemblyBytes: reassemblyBytes, slowConsumersClosing: slowConsumersClosing,
-                     eventStreams: eventStreams)
+                     eventStreams: eventStreams, historyMessages: hub.ledger.messages, historyBytes: hub.ledger.bytes)
     }
 
     /// Asks every loop for its snapshot through its inbox (as loops ask each other everything)

@@ -73,4 +73,8 @@ struct LoopSnapshot: Sendable {
     var slowConsumersClosing = 0
     /// Open Server-Sent Events streams (also counted in `connections`).
     var eventStreams = 0
+    /// What this loop's topics retain: messages, and their bytes (frames and the other
+    /// encodings kept with them), within its share of `--history-bytes`.
+    var historyMessages = 0
+    var historyBytes = 0
 }

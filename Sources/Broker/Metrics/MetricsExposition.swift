@@ -44,6 +44,11 @@ enum MetricsExposition {
                   UInt64(loops.reduce(0) { $0 + $1.subscriptions }))
         out.gauge("bus_topics", "Topic states held (epoch and sequence number), at most max-topics.",
                   UInt64(loops.reduce(0) { $0 + $1.topics }))
+        out.gauge("bus_history_messages", "Messages retained as topic history.",
+                  UInt64(loops.reduce(0) { $0 + $1.historyMessages }))
+        out.gauge("bus_history_bytes",
+                  "Bytes of retained history: frames and the encodings kept with them (budget: history-bytes).",
+                  UInt64(loops.reduce(0) { $0 + $1.historyBytes }))
         out.gauge("bus_send_queue_bytes", "Bytes queued for clients' sockets, all connections (budget: max-queued-bytes).",
                   UInt64(loops.reduce(0) { $0 + $1.queuedBytes }))
         out.gauge("bus_reassembly_bytes", "Bytes of partly received messages, all connections (budget: max-reassembly-bytes).",

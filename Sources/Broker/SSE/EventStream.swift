@@ -35,7 +35,11 @@ final class EventStream: Subscriber {
     /// A message, as an event: the shared data lines, then this stream's id.
     override func deliver(_ frame: OutboundBytes) -> Bool {
         guard let stamp = frame.stamp else { return false }
-        let data = frame.encoding(EventStreamEncoding.key) { EventStreamEncoding.dataLines(of: frame) }
+        let data = frame.encoding(EventStreamEncoding.key) {
+            let lines = EventStreamEncoding.dataLines(of: frame)
+            hub.chargeEncoding(of: frame, bytes: lines.count)
+            return lines
+        }
         let id = position.advance(past: stamp)
         return connection.enqueueEvent(data, tail: EventStreamEncoding.tail(id: id))
     }
