@@ -207,6 +207,43 @@ func waitActive(_ publisher: BusClient, _ subscription: Subscription, topic: Str
         #expect(fromPattern.map(\.seq) == Array(1...200))
     }
 
+    /// A path that dies without a reset (bytes stop, the socket stays up) is noticed by the
+    /// silence alone and replaced; nothing published meanwhile is lost. The server's pings
+    /// keep a quiet but live connection from being taken for dead.
+    @Test func aSilentPathIsTakenForDeadAndReplaced() async throws {
+        let server = try TestServer { $0.pingInterval = 0.5 }
+        defer { server.stop() }
+        let proxy = try CuttingProxy(to: server.port)
+        defer { proxy.stop() }
+        var options = BusClient.Options()
+        options.silenceTimeout = 1.5
+        let bus = try BusClient(url: "ws://127.0.0.1:\(proxy.port)/bus", options: options)
+        defer { bus.close() }
+        let publisher = try BusClient(url: server.url)
+        defer { publisher.close() }
+        let feed = try await bus.subscribe("quiet.feed")
+        // Quiet for three silence limits: the server's pings arrive, the link stays.
+        #expect(bus.state == .connected)
+        try await Task.sleep(for: .seconds(4.5))
+        #expect(bus.state == .connected)
+        // The path goes silent: the client drops it by itself and reconnects when it can.
+        proxy.hold()
+        try await publisher.publish("quiet.feed", json: "1")
+        var waited = 0
+        while bus.state == .connected && waited < 100 {
+            try await Task.sleep(for: .milliseconds(100))
+            waited += 1
+        }
+        guard bus.state != .connected else {
+            Issue.record("the silent link was kept for 10 s")
+            return
+        }
+        proxy.cut()  // the held connection goes; new ones pass again
+        try await publisher.publish("quiet.feed", json: "2")
+        let received = messages(try await collect(feed, messages: 2))
+        #expect(received.map(\.seq) == [1, 2])
+    }
+
     @Test func historyTooShortIsAGapThatNamesWhatWasLost() async throws {
         let rig = try ProxiedRig { $0.historyMessages = 2 }
         defer { rig.stop() }

@@ -37,6 +37,10 @@ public final class BusClient: Sendable {
         /// Offer permessage-deflate (RFC 7692), as browsers do: messages the server compresses
         /// arrive smaller and are inflated here; publishes go out as they are.
         public var compression = true
+        /// A connection from which nothing at all has arrived for this long is taken for dead
+        /// (a cut path sends no reset) and replaced. nil: the server's `ping_interval` (from
+        /// its welcome; it pings a quiet connection that often) plus 10 seconds.
+        public var silenceTimeout: Double?
         /// Off: the first failure to connect, or the end of the connection, ends the client
         /// (every subscription and publish fails with the reason) instead of reconnecting.
         public var reconnect = true

@@ -43,6 +43,11 @@ final class ClientCore: @unchecked Sendable {
     private var awaitingToken = false
     private var triedFreshToken = false
     private var stoppedWith: BusClientError?
+    /// When the link last brought any bytes, and how long it may stay silent (see
+    /// `Options.silenceTimeout`): the server pings quiet connections, so longer means dead.
+    private var lastHeard = 0.0
+    private var silenceLimit = ClientCore.silenceBeforeWelcome
+    static let silenceBeforeWelcome = 60.0
 
     private struct ActiveSubscription {
         var tracker: ResumeTracker
@@ -150,11 +155,20 @@ final class ClientCore: @unchecked Sendable {
             }
             let paused = subscriptions.values.contains { $0.channel.isFull }
             let watched = paused && !link.hasOutbound ? nil : link.socket
+            // While paused (a full subscription buffer) the client is not reading: silence is its own.
+            if !paused && Self.now() - lastHeard > silenceLimit {
+                drop(cause: .dropped, why: "nothing from the server for \(Int(silenceLimit)) s")
+                continue
+            }
             let ready = pollSocket(watched, reading: !paused, writing: link.hasOutbound, wake: wake, timeout: nextDeadline(now))
             do {
                 if link.hasOutbound { try link.flush() }
                 if ready.readable || (ready.hungUp && !paused) {
-                    for incoming in try link.read() { receive(incoming) }
+                    let incoming = try link.read()
+                    lastHeard = Self.now()
+                    for message in incoming { receive(message) }
+                } else if paused {
+                    lastHeard = Self.now()
                 } else if ready.hungUp {
                     throw WebSocketLink.Failure.socket(.closed)
                 }
@@ -215,6 +229,8 @@ final class ClientCore: @unchecked Sendable {
             let link = try WebSocketLink.open(url, headers: headers, maxMessageSize: options.maxMessageSize, timeout: options.connectTimeout,
                                               compression: options.compression)
             self.link = link
+            lastHeard = Self.now()
+            silenceLimit = options.silenceTimeout ?? Self.silenceBeforeWelcome
             triedFreshToken = false
             policy.connected(at: Self.now())
             setState(.connected)
@@ -326,7 +342,7 @@ final class ClientCore: @unchecked Sendable {
 
     private func nextDeadline(_ now: Double) -> Double {
         let deadlines = waiting.map(\.deadline) + inFlight.values.map(\.deadline)
-        return max(0.001, min(deadlines.min().map { $0 - now } ?? 1, 1))
+        return max(0.001, min(deadlines.min().map { $0 - now } ?? 1, 1, silenceLimit))
     }
 
     // MARK: receiving
@@ -356,6 +372,10 @@ final class ClientCore: @unchecked Sendable {
 
     private func receive(_ message: ServerMessage, raw: [UInt8]) {
         switch message {
+        case .welcome(let fields):
+            if options.silenceTimeout == nil, let interval = fields["ping_interval"].flatMap(Double.init), interval > 0, interval < 86_400 {
+                silenceLimit = interval + 10
+            }
         case .message(let topic, let epoch, let seq, let data):
             deliver(BusMessage(topic: topic, epoch: epoch, seq: seq, payload: .json(data)))
         case .ack(let id?, "publish", let topic, let epoch?, let seq?, let subscribers):
