@@ -28,48 +28,12 @@ import sys
 import tempfile
 import time
 
+import browser
 from tally import Tally
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMEDRIVER = "/usr/bin/chromedriver"
-
-
-def missing(what):
-    if os.environ.get("BUS_REQUIRE_ALL") == "1":
-        print(f"FAILED: {what} is missing, and BUS_REQUIRE_ALL=1 makes that a failure")
-        sys.exit(1)
-    print(f"SKIPPED: browser console test: {what} is missing (apt-get install chromium chromium-driver; pip install selenium)")
-    sys.exit(0)
-
-
-try:
-    from selenium import webdriver
-    from selenium.common.exceptions import TimeoutException
-    from selenium.webdriver.chrome.service import Service
-    from selenium.webdriver.common.by import By
-    from selenium.webdriver.support.ui import Select, WebDriverWait
-except ImportError:
-    missing("python selenium")
-for path in (CHROMIUM, CHROMEDRIVER):
-    if not os.access(path, os.X_OK):
-        missing(path)
-
-
-def start_browser():
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for flag in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu",
-                 "--window-size=1280,900", "--no-first-run", "--disable-extensions"):
-        options.add_argument(flag)
-    # The page's console messages and failed loads (a 404 favicon), read by browser_errors().
-    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    # An explicit driver path: Selenium Manager is never consulted, nothing is downloaded.
-    return webdriver.Chrome(service=Service(executable_path=CHROMEDRIVER), options=options)
-
-
-def browser_errors(driver):
-    """Errors the page caused since the last call (failed loads, uncaught exceptions)."""
-    return [entry["message"] for entry in driver.get_log("browser") if entry["level"] == "SEVERE"]
+browser.require("browser console test")
+from selenium.webdriver.common.by import By  # noqa: E402
+from selenium.webdriver.support.ui import Select  # noqa: E402
 
 
 class BrokerProcess:
@@ -106,18 +70,12 @@ class BrokerProcess:
 def restart_check(driver, broker_server, bus_cli, tally):
     """The console reconnects and resumes by itself after a server restart."""
     check = tally.check
+    until = browser.waiter(driver, check, seconds=15)
     broker = BrokerProcess(broker_server)
     broker.start()
     try:
         base = f"http://127.0.0.1:{broker.port}"
         topic = "restart." + os.urandom(3).hex() + ".t"
-
-        def until(name, condition, seconds=15):
-            try:
-                return WebDriverWait(driver, seconds).until(lambda d: condition(d))
-            except TimeoutException:
-                check(name, False, "(timed out)")
-                return None
 
         def state(d):
             return d.find_element(By.ID, "state").get_attribute("data-state")
@@ -165,15 +123,8 @@ def main(base, bus_cli, screenshot):
         result = subprocess.run([bus_cli, "pub", "--url", ws_url, *args], capture_output=True, text=True, timeout=30)
         check(f"bus-cli pub {' '.join(args)}", result.returncode == 0, result.stderr.strip())
 
-    driver = start_browser()
-    wait = WebDriverWait(driver, 15)
-
-    def until(name, condition):
-        try:
-            return wait.until(lambda d: condition(d))
-        except TimeoutException:
-            check(name, False, "(timed out)")
-            return None
+    driver = browser.start("--window-size=1280,900")
+    until = browser.waiter(driver, check, seconds=15)
 
     def message(topic):
         """The payload element(s) of the newest message on `topic`, once it shows."""
@@ -289,7 +240,7 @@ def main(base, bus_cli, screenshot):
         published = driver.find_element(By.ID, "stat-published").text
         check("a refused publish is not counted", published == "2", repr(published))
 
-        check("no error in the browser console (favicon, scripts)", not browser_errors(driver), browser_errors(driver))
+        check("no error in the browser console (favicon, scripts)", not browser.errors(driver), browser.errors(driver))
 
         os.makedirs(os.path.dirname(screenshot) or ".", exist_ok=True)
         check("screenshot", driver.save_screenshot(screenshot))
@@ -311,7 +262,7 @@ def main(base, bus_cli, screenshot):
         else:
             check(f"broker-server for the restart check at {broker_server}", False)
         # While the server was down, connection attempts failed (expected); nothing else may.
-        unexpected = [e for e in browser_errors(driver)
+        unexpected = [e for e in browser.errors(driver)
                       if "ERR_CONNECTION_REFUSED" not in e and "WebSocket connection to" not in e]
         check("no error in the browser console across the restart", not unexpected, unexpected)
     finally:

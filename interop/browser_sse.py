@@ -20,30 +20,10 @@ import sys
 import threading
 import urllib.request
 
+import browser
 from tally import Tally
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMEDRIVER = "/usr/bin/chromedriver"
-
-
-def missing(what):
-    if os.environ.get("BUS_REQUIRE_ALL") == "1":
-        print(f"FAILED: {what} is missing, and BUS_REQUIRE_ALL=1 makes that a failure")
-        sys.exit(1)
-    print(f"SKIPPED: browser sse test: {what} is missing (apt-get install chromium chromium-driver; pip install selenium)")
-    sys.exit(0)
-
-
-try:
-    from selenium import webdriver
-    from selenium.common.exceptions import TimeoutException
-    from selenium.webdriver.chrome.service import Service
-    from selenium.webdriver.support.ui import WebDriverWait
-except ImportError:
-    missing("python selenium")
-for path in (CHROMIUM, CHROMEDRIVER):
-    if not os.access(path, os.X_OK):
-        missing(path)
+browser.require("browser sse test")
 
 
 class Relay:
@@ -98,15 +78,6 @@ class Relay:
         return len(pairs)
 
 
-def start_browser():
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for flag in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu",
-                 "--no-first-run", "--disable-extensions"):
-        options.add_argument(flag)
-    return webdriver.Chrome(service=Service(executable_path=CHROMEDRIVER), options=options)
-
-
 # Each stream records what the page saw: messages (topic, seq, lastEventId), named events,
 # opens and errors.
 OPEN_STREAM = """
@@ -139,18 +110,11 @@ def main(base):
         with urllib.request.urlopen(request, timeout=10) as answer:
             return json.loads(answer.read())
 
-    driver = start_browser()
-    wait = WebDriverWait(driver, 40)
+    driver = browser.start()
+    until = browser.waiter(driver, check, seconds=40)
 
     def stream(name):
         return driver.execute_script("return window.streams[arguments[0]];", name)
-
-    def until(label, condition):
-        try:
-            return wait.until(lambda d: condition())
-        except TimeoutException:
-            check(label, False, "(timed out)")
-            return None
 
     try:
         # A page of the server's own origin (through the relay): the EventSource is same-origin.
@@ -158,7 +122,7 @@ def main(base):
         single, pair = f"{root}.one", [f"{root}.a", f"{root}.b"]
         driver.execute_script(OPEN_STREAM, "single", f"/sse/{single}")
         driver.execute_script(OPEN_STREAM, "pair", f"/sse/{pair[0]}?topic={pair[1]}")
-        until("both streams open", lambda: stream("single")["opens"] == 1 and stream("pair")["opens"] == 1)
+        until("both streams open", lambda _: stream("single")["opens"] == 1 and stream("pair")["opens"] == 1)
 
         sent_single, sent_pair = [], []
 
@@ -170,16 +134,16 @@ def main(base):
                 sent_pair.append((topic, publish(topic, {"n": n})["seq"]))
 
         send(5)
-        until("live messages arrive", lambda: len(stream("single")["messages"]) == 5 and len(stream("pair")["messages"]) == 5)
+        until("live messages arrive", lambda _: len(stream("single")["messages"]) == 5 and len(stream("pair")["messages"]) == 5)
 
         cut = relay.cut()
         check("relay cut the streams", cut >= 2, f"{cut} connections")
         # Published while the browser is away (it waits 1 to 10 s, the stream's retry).
         send(5)
-        until("browser reconnects by itself", lambda: stream("single")["opens"] == 2 and stream("pair")["opens"] == 2)
-        until("missed messages arrive", lambda: len(stream("single")["messages"]) >= 10 and len(stream("pair")["messages"]) >= 10)
+        until("browser reconnects by itself", lambda _: stream("single")["opens"] == 2 and stream("pair")["opens"] == 2)
+        until("missed messages arrive", lambda _: len(stream("single")["messages"]) >= 10 and len(stream("pair")["messages"]) >= 10)
         send(2)
-        until("live again", lambda: len(stream("single")["messages"]) >= 12 and len(stream("pair")["messages"]) >= 12)
+        until("live again", lambda _: len(stream("single")["messages"]) >= 12 and len(stream("pair")["messages"]) >= 12)
 
         single_seen = stream("single")
         seqs = [m["seq"] for m in single_seen["messages"]]

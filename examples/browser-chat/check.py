@@ -5,6 +5,9 @@ Usage: python3 examples/browser-chat/check.py BROKER_SERVER BUS_CLI   (.ci/run r
 Serves this directory on a free port (the page's origin), starts broker-server with that
 origin allowed, opens the page, sends a line from it and one with bus-cli, and checks both
 show. Prints 'example browser-chat: N passed, M failed'; exits non-zero on any failure.
+
+When selenium or chromium is missing it prints SKIPPED and exits 0, unless BUS_REQUIRE_ALL=1
+(what .ci/run sets), which makes that a failure (interop/browser.py).
 """
 import functools
 import http.server
@@ -16,11 +19,13 @@ import tempfile
 import threading
 import time
 
-from selenium import webdriver
-from selenium.common.exceptions import TimeoutException
-from selenium.webdriver.chrome.service import Service
-from selenium.webdriver.common.by import By
-from selenium.webdriver.support.ui import WebDriverWait
+# interop/ holds what every browser check shares: the chromium set-up and the pass/fail tally.
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "interop"))
+import browser  # noqa: E402
+from tally import Tally  # noqa: E402
+
+browser.require("example browser-chat test")
+from selenium.webdriver.common.by import By  # noqa: E402
 
 
 def start_broker(binary, allowed_origin):
@@ -38,15 +43,8 @@ def start_broker(binary, allowed_origin):
 
 
 def main(broker_server, bus_cli):
-    passed, failed = 0, 0
-
-    def check(name, ok, detail=""):
-        nonlocal passed, failed
-        if ok:
-            passed += 1
-        else:
-            failed += 1
-            print(f"FAILED: {name} {detail}")
+    tally = Tally("example browser-chat")
+    check = tally.check
 
     here = os.path.dirname(os.path.abspath(__file__))
     class Quiet(http.server.SimpleHTTPRequestHandler):
@@ -59,23 +57,11 @@ def main(broker_server, bus_cli):
     page_port = static.server_address[1]
     broker, port = start_broker(broker_server, f"127.0.0.1:{page_port}")
 
-    options = webdriver.ChromeOptions()
-    options.binary_location = "/usr/bin/chromium"
-    for flag in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu"):
-        options.add_argument(flag)
-    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    driver = webdriver.Chrome(service=Service(executable_path="/usr/bin/chromedriver"), options=options)
+    driver = browser.start()
     room = "r" + os.urandom(3).hex()
     try:
         driver.get(f"http://127.0.0.1:{page_port}/?server=http://127.0.0.1:{port}&room={room}")
-        wait = WebDriverWait(driver, 20)
-
-        def until(name, condition):
-            try:
-                wait.until(lambda d: condition(d))
-                check(name, True)
-            except TimeoutException:
-                check(name, False, "(timed out)")
+        until = browser.waiter(driver, check, seconds=20, count_pass=True)
 
         until("page connects (bus.js from the broker, cross-origin)",
               lambda d: d.find_element(By.ID, "state").get_attribute("data-state") == "connected")
@@ -91,15 +77,14 @@ def main(broker_server, bus_cli):
         check("bus-cli pub", result.returncode == 0, result.stderr)
         until("bus-cli's line shows", lambda d: any(
             li.text == "bob hi ann" for li in d.find_elements(By.CSS_SELECTOR, "#chat li")))
-        errors = [e["message"] for e in driver.get_log("browser") if e["level"] == "SEVERE"]
+        errors = browser.errors(driver)
         check("no error in the browser console", not errors, errors)
     finally:
         driver.quit()
         broker.terminate()
         broker.wait(timeout=20)
         static.shutdown()
-    print(f"example browser-chat: {passed} passed, {failed} failed")
-    return failed == 0
+    return tally.report() == 0
 
 
 if __name__ == "__main__":
