@@ -1,6 +1,5 @@
 import Auth
 import Dispatch
-import Foundation
 import Synchronization
 
 /// The running server: listening sockets plus `EventLoop` threads (one per core but one). Construct it
@@ -42,20 +41,23 @@ public final class BrokerServer: Sendable {
         for index in 0..<loopCount {
             stopped.enter()
             let (context, peers, listeners, stopped, startFailure) = (context, inboxes, listeners, stopped, startFailure)
-            let thread = Thread {
-                do {
-                    let loop = try EventLoop(index: index, context: context, peers: peers, listeners: listeners)
-                    ready.signal()
-                    loop.run()
-                } catch {
-                    startFailure.record("\(error)")
-                    ready.signal()
+            do {
+                try Sys.startThread(name: "bus-loop-\(index)", stackSize: 1 << 20) {
+                    do {
+                        let loop = try EventLoop(index: index, context: context, peers: peers, listeners: listeners)
+                        ready.signal()
+                        loop.run()
+                    } catch {
+                        startFailure.record("\(error)")
+                        ready.signal()
+                    }
+                    stopped.leave()
                 }
+            } catch {
+                startFailure.record("\(error)")
+                ready.signal()
                 stopped.leave()
             }
-            thread.name = "bus-loop-\(index)"
-            thread.stackSize = 1 << 20
-            thread.start()
         }
         for _ in 0..<loopCount { ready.wait() }
         if let failure = startFailure.first {

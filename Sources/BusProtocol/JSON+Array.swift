@@ -11,11 +11,11 @@ extension JSON {
     ) throws(JSONError) {
         let count = bytes.count
         var index = JSONLexer.skipWhitespace(bytes, from: 0)
-        guard index < count, bytes[index] == 0x5B else { throw .syntax(offset: index) }
+        guard index < count, bytes[index] == 0x5B else { throw .syntax(offset: index, expected: .array) }
         index = JSONLexer.skipWhitespace(bytes, from: index + 1)
         if index < count, bytes[index] == 0x5D {
             index = JSONLexer.skipWhitespace(bytes, from: index + 1)
-            guard index == count else { throw .syntax(offset: index) }
+            guard index == count else { throw .syntax(offset: index, expected: .end) }
             return
         }
         try JSONValueScanner.withStack(maxDepth: maxDepth, count: count) { stack throws(JSONError) in
@@ -24,14 +24,14 @@ extension JSON {
                 index = try JSONValueScanner.scan(bytes, from: start, maxDepth: maxDepth, stack: stack)
                 try element(start ..< index)
                 index = JSONLexer.skipWhitespace(bytes, from: index)
-                guard index < count else { throw .syntax(offset: count) }
+                guard index < count else { throw .syntax(offset: count, expected: .commaOrBracket) }
                 let separator = bytes[index]
-                guard separator == 0x2C || separator == 0x5D else { throw .syntax(offset: index) }
+                guard separator == 0x2C || separator == 0x5D else { throw .syntax(offset: index, expected: .commaOrBracket) }
                 index = JSONLexer.skipWhitespace(bytes, from: index + 1)
                 if separator == 0x5D { break }
             }
         }
-        guard index == count else { throw .syntax(offset: index) }
+        guard index == count else { throw .syntax(offset: index, expected: .end) }
     }
 
     /// Whether the raw key bytes of a `scanObject` member (still escaped) spell `name`.

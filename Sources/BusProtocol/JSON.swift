@@ -22,7 +22,7 @@ public enum JSON {
                 let start = JSONLexer.skipWhitespace(bytes, from: 0)
                 let end = try JSONValueScanner.scan(bytes, from: start, maxDepth: maxDepth, stack: stack)
                 let rest = JSONLexer.skipWhitespace(bytes, from: end)
-                return rest == bytes.count ? nil : .syntax(offset: rest)
+                return rest == bytes.count ? nil : .syntax(offset: rest, expected: .end)
             } catch {
                 return error
             }
@@ -50,30 +50,30 @@ public enum JSON {
         index = JSONLexer.skipWhitespace(bytes, from: index + 1)
         if index < count, bytes[index] == 0x7D {
             index = JSONLexer.skipWhitespace(bytes, from: index + 1)
-            guard index == count else { throw .syntax(offset: index) }
+            guard index == count else { throw .syntax(offset: index, expected: .end) }
             return
         }
         try JSONValueScanner.withStack(maxDepth: maxDepth, count: count) { stack throws(JSONError) in
             while true {
-                guard index < count else { throw .syntax(offset: count) }
-                guard bytes[index] == 0x22 else { throw .syntax(offset: index) }
+                guard index < count else { throw .syntax(offset: count, expected: .memberName) }
+                guard bytes[index] == 0x22 else { throw .syntax(offset: index, expected: .memberName) }
                 let keyStart = index + 1
                 index = try JSONLexer.scanString(bytes, from: index)
                 let key = UnsafeRawBufferPointer(rebasing: bytes[keyStart ..< index - 1])
                 index = JSONLexer.skipWhitespace(bytes, from: index)
-                guard index < count else { throw .syntax(offset: count) }
-                guard bytes[index] == 0x3A else { throw .syntax(offset: index) }
+                guard index < count else { throw .syntax(offset: count, expected: .colon) }
+                guard bytes[index] == 0x3A else { throw .syntax(offset: index, expected: .colon) }
                 let valueStart = JSONLexer.skipWhitespace(bytes, from: index + 1)
                 index = try JSONValueScanner.scan(bytes, from: valueStart, maxDepth: maxDepth, stack: stack)
                 try field(key, valueStart ..< index)
                 index = JSONLexer.skipWhitespace(bytes, from: index)
-                guard index < count else { throw .syntax(offset: count) }
+                guard index < count else { throw .syntax(offset: count, expected: .commaOrBrace) }
                 let separator = bytes[index]
-                guard separator == 0x2C || separator == 0x7D else { throw .syntax(offset: index) }
+                guard separator == 0x2C || separator == 0x7D else { throw .syntax(offset: index, expected: .commaOrBrace) }
                 index = JSONLexer.skipWhitespace(bytes, from: index + 1)
                 if separator == 0x7D { break }
             }
         }
-        guard index == count else { throw .syntax(offset: index) }
+        guard index == count else { throw .syntax(offset: index, expected: .end) }
     }
 }

@@ -3,7 +3,8 @@
 ///
 /// Every function takes the index of the token's first byte and returns the index just past
 /// it, or throws `JSONError.syntax` at the first byte that cannot continue the token (the
-/// input's count when it ends too early). Callers guarantee `start < bytes.count`.
+/// input's count when it ends too early), with what the token needed there. Callers
+/// guarantee `start < bytes.count`.
 enum JSONLexer {
     /// Bytes 0x01 repeated: the SWAR constants below test all 8 lanes of a word at once.
     static let ones: UInt64 = 0x0101_0101_0101_0101
@@ -48,14 +49,14 @@ enum JSONLexer {
                   !needsAttention(bytes.loadUnaligned(fromByteOffset: index, as: UInt64.self)) {
                 index += 8
             }
-            guard index < count else { throw .syntax(offset: count) }
+            guard index < count else { throw .syntax(offset: count, expected: .closingQuote) }
             let byte = bytes[index]
             if byte == 0x22 {
                 return index + 1
             } else if byte == 0x5C {
                 index = try scanEscape(bytes, from: index)
             } else if byte < 0x20 {
-                throw .syntax(offset: index)
+                throw .syntax(offset: index, expected: .escapedControl)
             } else if byte < 0x80 {
                 index += 1
             } else {
@@ -68,18 +69,18 @@ enum JSONLexer {
     @inline(__always)
     static func scanEscape(_ bytes: UnsafeRawBufferPointer, from start: Int) throws(JSONError) -> Int {
         let count = bytes.count
-        guard start + 1 < count else { throw .syntax(offset: count) }
+        guard start + 1 < count else { throw .syntax(offset: count, expected: .escape) }
         switch bytes[start + 1] {
         case 0x22, 0x5C, 0x2F, 0x62, 0x66, 0x6E, 0x72, 0x74: // " \ / b f n r t
             return start + 2
         case 0x75: // u
             for offset in start + 2 ..< start + 6 {
-                guard offset < count else { throw .syntax(offset: count) }
-                guard hexValue(bytes[offset]) != nil else { throw .syntax(offset: offset) }
+                guard offset < count else { throw .syntax(offset: count, expected: .hexDigit) }
+                guard hexValue(bytes[offset]) != nil else { throw .syntax(offset: offset, expected: .hexDigit) }
             }
             return start + 6
         default:
-            throw .syntax(offset: start + 1)
+            throw .syntax(offset: start + 1, expected: .escape)
         }
     }
 
@@ -110,14 +111,14 @@ enum JSONLexer {
         case 0xF0: length = 4; low = 0x90
         case 0xF1...0xF3: length = 4
         case 0xF4: length = 4; high = 0x8F
-        default: throw .syntax(offset: start)
+        default: throw .syntax(offset: start, expected: .utf8)
         }
         let count = bytes.count
         for offset in start + 1 ..< start + length {
-            guard offset < count else { throw .syntax(offset: count) }
+            guard offset < count else { throw .syntax(offset: count, expected: .utf8) }
             let byte = bytes[offset]
             let ok = offset == start + 1 ? (low...high).contains(byte) : (0x80...0xBF).contains(byte)
-            guard ok else { throw .syntax(offset: offset) }
+            guard ok else { throw .syntax(offset: offset, expected: .utf8) }
         }
         return start + length
     }
@@ -129,14 +130,14 @@ enum JSONLexer {
         let count = bytes.count
         var index = start
         if bytes[index] == 0x2D { index += 1 } // -
-        guard index < count else { throw .syntax(offset: count) }
+        guard index < count else { throw .syntax(offset: count, expected: .digit) }
         switch bytes[index] {
         case 0x30:
             index += 1
         case 0x31...0x39:
             index = skipDigits(bytes, from: index + 1)
         default:
-            throw .syntax(offset: index)
+            throw .syntax(offset: index, expected: .digit)
         }
         if index < count, bytes[index] == 0x2E { // .
             index = try requireDigits(bytes, from: index + 1)
@@ -159,8 +160,8 @@ enum JSONLexer {
     /// One or more digits.
     @inline(__always)
     static func requireDigits(_ bytes: UnsafeRawBufferPointer, from start: Int) throws(JSONError) -> Int {
-        guard start < bytes.count else { throw .syntax(offset: bytes.count) }
-        guard bytes[start] &- 0x30 < 10 else { throw .syntax(offset: start) }
+        guard start < bytes.count else { throw .syntax(offset: bytes.count, expected: .digit) }
+        guard bytes[start] &- 0x30 < 10 else { throw .syntax(offset: start, expected: .digit) }
         return skipDigits(bytes, from: start + 1)
     }
 
@@ -174,9 +175,9 @@ enum JSONLexer {
         }
         let length = literal.utf8CodeUnitCount
         for offset in 0 ..< length {
-            guard start + offset < bytes.count else { throw .syntax(offset: bytes.count) }
+            guard start + offset < bytes.count else { throw .syntax(offset: bytes.count, expected: .literal) }
             guard bytes[start + offset] == literal.utf8Start[offset] else {
-                throw .syntax(offset: start + offset)
+                throw .syntax(offset: start + offset, expected: .literal)
             }
         }
         return start + length

@@ -35,7 +35,7 @@ enum JSONValueScanner {
 
         while true {
             // At a value: `index` is at its first byte (or at the end of the input).
-            guard index < count else { throw .syntax(offset: count) }
+            guard index < count else { throw .syntax(offset: count, expected: .value) }
             let byte = bytes[index]
             switch byte {
             case 0x7B, 0x5B: // { [
@@ -60,21 +60,21 @@ enum JSONValueScanner {
             case 0x74, 0x66, 0x6E:
                 index = try JSONLexer.scanLiteral(bytes, from: index)
             default:
-                throw .syntax(offset: index)
+                throw .syntax(offset: index, expected: .value)
             }
 
             // After a complete value: a separator, a closer, or the end of the outermost value.
             while true {
                 if depth == 0 { return index }
                 index = JSONLexer.skipWhitespace(bytes, from: index)
-                guard index < count else { throw .syntax(offset: count) }
+                guard index < count else { throw .syntax(offset: count, expected: inObject ? .commaOrBrace : .commaOrBracket) }
                 let next = bytes[index]
                 if next == 0x2C { // ,
                     index = JSONLexer.skipWhitespace(bytes, from: index + 1)
                     if inObject { index = try scanMemberName(bytes, from: index) }
                     break
                 }
-                guard next == (inObject ? 0x7D : 0x5D) else { throw .syntax(offset: index) }
+                guard next == (inObject ? 0x7D : 0x5D) else { throw .syntax(offset: index, expected: inObject ? .commaOrBrace : .commaOrBracket) }
                 index += 1
                 depth -= 1
                 inObject = depth > 0 && isObject(stack, level: depth - 1)
@@ -91,11 +91,11 @@ enum JSONValueScanner {
     /// member's value.
     @inline(__always)
     static func scanMemberName(_ bytes: UnsafeRawBufferPointer, from start: Int) throws(JSONError) -> Int {
-        guard start < bytes.count else { throw .syntax(offset: bytes.count) }
-        guard bytes[start] == 0x22 else { throw .syntax(offset: start) }
+        guard start < bytes.count else { throw .syntax(offset: bytes.count, expected: .memberName) }
+        guard bytes[start] == 0x22 else { throw .syntax(offset: start, expected: .memberName) }
         var index = JSONLexer.skipWhitespace(bytes, from: try JSONLexer.scanString(bytes, from: start))
-        guard index < bytes.count else { throw .syntax(offset: bytes.count) }
-        guard bytes[index] == 0x3A else { throw .syntax(offset: index) }
+        guard index < bytes.count else { throw .syntax(offset: bytes.count, expected: .colon) }
+        guard bytes[index] == 0x3A else { throw .syntax(offset: index, expected: .colon) }
         index = JSONLexer.skipWhitespace(bytes, from: index + 1)
         return index
     }

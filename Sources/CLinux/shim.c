@@ -6,6 +6,7 @@
 #include <pthread.h>
 #include <sched.h>
 #include <signal.h>
+#include <string.h>
 #include <sys/signalfd.h>
 #include <unistd.h>
 
@@ -23,6 +24,12 @@ int bus_cpu_count(void) {
 
 int bus_iov_max(void) { return IOV_MAX; }
 int bus_malloc_trim(void) { return malloc_trim(0); }
+void bus_set_thread_name(const char *name) {
+    char truncated[16];
+    strncpy(truncated, name, sizeof(truncated) - 1);
+    truncated[sizeof(truncated) - 1] = 0;
+    pthread_setname_np(pthread_self(), truncated);
+}
 unsigned int bus_epollexclusive(void) { return EPOLLEXCLUSIVE; }
 unsigned int bus_epollrdhup(void) { return EPOLLRDHUP; }
 

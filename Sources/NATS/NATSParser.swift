@@ -1,3 +1,4 @@
+import BusProtocol
 /// Incremental parser for what a NATS server sends: feed it whatever `read` returned (an
 /// operation split anywhere, or many packed together) and it returns every operation completed
 /// so far, keeping the unfinished tail for the next feed.
@@ -62,7 +63,7 @@ public struct NATSParser: Sendable {
         case "+OK": start = bodyStart; return .ok
         case "-ERR":
             start = bodyStart
-            var text = rest.trimmingSpaces
+            var text = rest.trimmingWhitespace
             if text.first == "'" && text.last == "'" && text.count >= 2 { text = text.dropFirst().dropLast() }
             return .err(String(text))
         case "INFO":
@@ -117,21 +118,12 @@ public struct NATSParser: Sendable {
     /// The verb and the rest of a control line (tabs count as spaces, as for the server).
     private static func split(_ line: String) -> (Substring, Substring) {
         let normalised = line.contains("\t") ? line.replacingTabs : line
-        let trimmed = Substring(normalised).trimmingSpaces
+        let trimmed = Substring(normalised).trimmingWhitespace
         guard let space = trimmed.firstIndex(of: " ") else { return (trimmed, "") }
-        return (trimmed[..<space], trimmed[trimmed.index(after: space)...].trimmingSpaces)
+        return (trimmed[..<space], trimmed[trimmed.index(after: space)...].trimmingWhitespace)
     }
 }
 
 extension String {
     var replacingTabs: String { String(map { $0 == "\t" ? " " : $0 }) }
-}
-
-extension Substring {
-    var trimmingSpaces: Substring {
-        var value = self
-        while value.first == " " { value = value.dropFirst() }
-        while value.last == " " { value = value.dropLast() }
-        return value
-    }
 }

@@ -1,3 +1,4 @@
+import BusProtocol
 /// Our topics as NATS subjects. Topic syntax is NATS subject syntax (dot-separated segments,
 /// `*` for one segment, `>` for the rest; no spaces or control characters), so a topic maps
 /// unchanged under a prefix: `chat.room1` ⇄ `bus.chat.room1`, and patterns likewise
@@ -44,8 +45,8 @@ public struct SubjectMapping: Sendable, Equatable {
         let text = String(decoding: headers, as: UTF8.self)
         for line in text.split(separator: "\r\n").dropFirst() {
             guard let colon = line.firstIndex(of: ":") else { continue }
-            let name = line[..<colon].trimmingSpaces
-            let value = line[line.index(after: colon)...].trimmingSpaces
+            let name = line[..<colon].trimmingWhitespace
+            let value = line[line.index(after: colon)...].trimmingWhitespace
             if name.lowercased() == kindHeader.lowercased() && value.lowercased() == binaryKind { return true }
         }
         return false

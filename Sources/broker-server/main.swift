@@ -1,6 +1,6 @@
 import Broker
 import BusProtocol
-import Foundation
+import Glibc
 
 // `--version` anywhere on the line answers before the options are read, so it works even
 // beside a bad option or an unreadable config file (what someone checking an install runs).
@@ -15,9 +15,9 @@ let signalFD = BrokerServer.blockSignals()
 
 let options: ServerOptions
 do {
-    options = try ServerOptions.load(Array(CommandLine.arguments.dropFirst()), environment: ProcessInfo.processInfo.environment)
+    options = try ServerOptions.load(Array(CommandLine.arguments.dropFirst()), environment: ServerOptions.processEnvironment)
 } catch {
-    FileHandle.standardError.write("broker-server: \(error)\n".data(using: .utf8)!)
+    Sys.writeStandardError("broker-server: \(error)\n")
     exit(2)
 }
 if options.showHelp {
@@ -29,7 +29,7 @@ do {
     server.runUntilSignalled(signalFD: signalFD, shutdownTimeout: options.config.closeTimeout)
     exit(0)
 } catch {
-    FileHandle.standardError.write("broker-server: \(error)\(hint(for: error))\n".data(using: .utf8)!)
+    Sys.writeStandardError("broker-server: \(error)\(hint(for: error))\n")
     exit(error is ConfigError ? 2 : 1)
 }
 

@@ -260,7 +260,7 @@ struct AuthHelperTests {
             _ = try ServerOptions.parse([], environment: [:], configFile: file)
             Issue.record("accepted")
         } catch {
-            #expect(error.description.hasPrefix("bus.json: auth.tokens: tokens[0]: unknown key"), "\(error)")
+            #expect(error.description.hasPrefix("bus.json: line 1, column 19: auth.tokens: tokens[0]: unknown key"), "\(error)")
         }
     }
 }

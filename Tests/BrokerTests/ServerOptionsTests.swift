@@ -183,21 +183,21 @@ import Testing
     }
 
     @Test(arguments: [
-        (#"{"prot": 9000}"#, "prot", "bus.json: prot: unknown option"),
-        (#"{"port": "9000"}"#, "port", "bus.json: port: must be a whole number"),
-        (#"{"port": 70000}"#, "port", "bus.json: port: '70000' is out of range: 0 to 65535"),
-        (#"{"port": true}"#, "port", "bus.json: port: must be a whole number"),
-        (#"{"loops": 1.5}"#, "loops", "bus.json: loops: '1.5' is not a valid whole number"),
-        (#"{"idle-timeout": 0}"#, "idle-timeout", "bus.json: idle-timeout: must be a number of seconds above 0 and at most 86400"),
-        (#"{"host": [1]}"#, "host", "bus.json: host: must be a string or an array of strings"),
-        (#"{"host": "localhost"}"#, "host", "bus.json: host: 'localhost' is not a numeric IPv4 or IPv6 address"),
-        (#"{"log-level": 3}"#, "log-level", "bus.json: log-level: must be a string"),
+        (#"{"prot": 9000}"#, "prot", "bus.json: line 1, column 2: prot: unknown option"),
+        (#"{"port": "9000"}"#, "port", "bus.json: line 1, column 10: port: must be a whole number"),
+        (#"{"port": 70000}"#, "port", "bus.json: line 1, column 10: port: '70000' is out of range: 0 to 65535"),
+        (#"{"port": true}"#, "port", "bus.json: line 1, column 10: port: must be a whole number"),
+        (#"{"loops": 1.5}"#, "loops", "bus.json: line 1, column 11: loops: '1.5' is not a valid whole number"),
+        (#"{"idle-timeout": 0}"#, "idle-timeout", "bus.json: line 1, column 18: idle-timeout: must be a number of seconds above 0 and at most 86400"),
+        (#"{"host": [1]}"#, "host", "bus.json: line 1, column 11: host: must be a string or an array of strings"),
+        (#"{"host": "localhost"}"#, "host", "bus.json: line 1, column 10: host: 'localhost' is not a numeric IPv4 or IPv6 address"),
+        (#"{"log-level": 3}"#, "log-level", "bus.json: line 1, column 15: log-level: must be a string"),
         (#"{"max-message-size": 1048576, "send-queue-bytes": 1000}"#, "send-queue-bytes",
-         "bus.json: send-queue-bytes: must hold two maximum-size messages: at least 2097180"),
-        (#"{"config": "other.json"}"#, "config", "bus.json: config: a config file cannot name another"),
-        (#"{"port": 9000"#, "config", "bus.json: is not valid JSON: the file ends too early (line 1, column 14)"),
-        ("{\n  \"port\": 9000,\n  \"loops\": ,\n}", "config", "bus.json: is not valid JSON: line 3, column 12"),
-        (#"[1, 2]"#, "config", "bus.json: must hold one JSON object"),
+         "bus.json: line 1, column 51: send-queue-bytes: must hold two maximum-size messages: at least 2097180"),
+        (#"{"config": "other.json"}"#, "config", "bus.json: line 1, column 2: config: a config file cannot name another"),
+        (#"{"port": 9000"#, "config", "bus.json: line 1, column 14: the file ends too early: expected ',' or '}' after the member"),
+        ("{\n  \"port\": 9000,\n  \"loops\": ,\n}", "config", "bus.json: line 3, column 12: expected a value (object, array, string, number, true, false or null), found ','"),
+        (#"[1, 2]"#, "config", "bus.json: line 1, column 1: expected one JSON object ('{'), found '['"),
     ])
     func badConfigFileValuesNameTheFileAndTheOption(json: String, option: String, line: String) {
         do {
@@ -237,13 +237,13 @@ import Testing
             _ = try ServerOptions.parse([], environment: [:], configFile: Self.file(#"{"demo": {"secrte": "x"}}"#), options: options)
             Issue.record("accepted an unknown key in a section")
         } catch {
-            #expect(error.description == "bus.json: demo.secrte: unknown option")
+            #expect(error.description == "bus.json: line 1, column 11: demo.secrte: unknown option")
         }
         do {
             _ = try ServerOptions.parse([], environment: [:], configFile: Self.file(#"{"demo": "x"}"#), options: options)
             Issue.record("accepted a section that is not an object")
         } catch {
-            #expect(error.description == "bus.json: demo: must be an object")
+            #expect(error.description == "bus.json: line 1, column 10: demo: must be an object")
         }
     }
 

@@ -31,7 +31,7 @@ struct ErrorCodeTests {
     }
 
     @Test func jsonErrorsAreAllBadJSON() {
-        for error in [JSONError.syntax(offset: 0), .tooDeep(offset: 1, maxDepth: 64), .notObject] {
+        for error in [JSONError.syntax(offset: 0, expected: .value), .tooDeep(offset: 1, maxDepth: 64), .notObject] {
             #expect(error.code == .badJSON)
         }
     }

@@ -26,10 +26,17 @@ struct JSONScanObjectTests {
     }
 
     static let broken: [(String, JSONError)] = [
-        ("{", .syntax(offset: 1)), ("{}x", .syntax(offset: 2)), ("{} {}", .syntax(offset: 3)),
-        ("{\"a\":1,}", .syntax(offset: 7)), ("{\"a\" 1}", .syntax(offset: 5)), ("{\"a\":1 \"b\":2}", .syntax(offset: 7)),
-        ("{\"a\":[1,]}", .syntax(offset: 8)), ("{\"a\":01}", .syntax(offset: 6)), ("{a:1}", .syntax(offset: 1)),
-        ("{\"a\":1", .syntax(offset: 6)), ("{\"a\":\"\\q\"}", .syntax(offset: 7)),
+        ("{", .syntax(offset: 1, expected: .memberName)),
+        ("{}x", .syntax(offset: 2, expected: .end)),
+        ("{} {}", .syntax(offset: 3, expected: .end)),
+        ("{\"a\":1,}", .syntax(offset: 7, expected: .memberName)),
+        ("{\"a\" 1}", .syntax(offset: 5, expected: .colon)),
+        ("{\"a\":1 \"b\":2}", .syntax(offset: 7, expected: .commaOrBrace)),
+        ("{\"a\":[1,]}", .syntax(offset: 8, expected: .value)),
+        ("{\"a\":01}", .syntax(offset: 6, expected: .commaOrBrace)),
+        ("{a:1}", .syntax(offset: 1, expected: .memberName)),
+        ("{\"a\":1", .syntax(offset: 6, expected: .commaOrBrace)),
+        ("{\"a\":\"\\q\"}", .syntax(offset: 7, expected: .escape)),
     ]
 
     @Test(arguments: broken)

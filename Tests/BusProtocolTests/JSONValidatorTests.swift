@@ -123,13 +123,13 @@ struct JSONValidatorTests {
 
     @Test func errorOffsetsPointAtTheFirstBadByte() {
         func error(_ input: String) -> JSONError? { utf8(input).withUnsafeBytes { JSON.valueError($0) } }
-        #expect(error("[1,]") == .syntax(offset: 3))
-        #expect(error("01") == .syntax(offset: 1))
-        #expect(error("1.") == .syntax(offset: 2))
-        #expect(error("\"\\x\"") == .syntax(offset: 2))
-        #expect(error("") == .syntax(offset: 0))
-        #expect(error("[1] x") == .syntax(offset: 4))
-        #expect(error("tru") == .syntax(offset: 3))
+        #expect(error("[1,]") == .syntax(offset: 3, expected: .value))
+        #expect(error("01") == .syntax(offset: 1, expected: .end))
+        #expect(error("1.") == .syntax(offset: 2, expected: .digit))
+        #expect(error("\"\\x\"") == .syntax(offset: 2, expected: .escape))
+        #expect(error("") == .syntax(offset: 0, expected: .value))
+        #expect(error("[1] x") == .syntax(offset: 4, expected: .end))
+        #expect(error("tru") == .syntax(offset: 3, expected: .literal))
         #expect(error("[1]") == nil)
     }
 }

@@ -1,5 +1,4 @@
 import Auth
-import Foundation
 
 /// The `auth` section of the configuration: where a server's `Authenticator` comes from.
 ///
@@ -33,10 +32,10 @@ public struct AuthSettings: Sendable {
     func authenticator() throws(ConfigError) -> Authenticator {
         var secret = jwtSecret.map { Array($0.utf8) }
         if let path = jwtSecretFile {
-            guard let data = FileManager.default.contents(atPath: path) else {
-                throw ConfigError(option: "auth-jwt-secret-file", message: "'\(path)' cannot be read")
+            var bytes: [UInt8]
+            do throws(Sys.FileReadFailure) { bytes = try Sys.readWholeFile(path) } catch {
+                throw ConfigError(option: "auth-jwt-secret-file", message: "'\(path)' \(error)")
             }
-            var bytes = [UInt8](data)
             while let last = bytes.last, last == 0x0A || last == 0x0D { bytes.removeLast() }
             guard bytes.count >= Authenticator.minimumSecretLength else {
                 throw ConfigError(option: "auth-jwt-secret-file", message: "the secret must be at least \(Authenticator.minimumSecretLength) bytes")

@@ -1,3 +1,4 @@
+import BusProtocol
 import NATS
 import Topics
 
@@ -226,8 +227,8 @@ public struct ConfigError: Error, CustomStringConvertible, Sendable {
         case flag
         case environment(variable: String)
         /// `key` is the option's place in the file, e.g. `port` or `auth.jwt-secret`; nil when
-        /// the whole file is wrong.
-        case file(path: String, key: String?)
+        /// the whole file is wrong. `at` is the line and column of the value (or of what broke).
+        case file(path: String, key: String?, at: TextPosition?)
     }
 
     /// The option's flag name (`max-message-size`), whatever the source.
@@ -245,8 +246,8 @@ public struct ConfigError: Error, CustomStringConvertible, Sendable {
         switch source {
         case nil, .flag: "--\(option): \(message)"
         case .environment(let variable): "\(variable): \(message)"
-        case .file(let path, let key?): "\(path): \(key): \(message)"
-        case .file(let path, nil): "\(path): \(message)"
+        case .file(let path, let key, let position):
+            [path, position?.description, key, message].compactMap { $0 }.joined(separator: ": ")
         }
     }
 

@@ -1,5 +1,5 @@
 import Auth
-import Foundation
+import BusProtocol
 import Topics
 
 /// broker-server's configuration from four places, each overriding the one before:
@@ -60,7 +60,7 @@ public struct ServerOptions {
 
         /// The flag name (without `--`), also the name errors use.
         var name: String { section.map { "\($0)-\(key)" } ?? key }
-        var environment: String { "BUS_" + name.uppercased().replacingOccurrences(of: "-", with: "_") }
+        var environment: String { "BUS_" + String(name.uppercased().map { $0 == "-" ? "_" : $0 }) }
         /// Where the option sits in a config file, for messages: `port`, `auth.jwt-secret`.
         var fileKey: String { section.map { "\($0).\(key)" } ?? key }
 
@@ -89,7 +89,7 @@ public struct ServerOptions {
                          empty: String = "none", _ help: String) -> Option {
             let defaults = ServerConfig()[keyPath: path]
             return Option(key, .list, value, default: defaults.isEmpty ? empty : defaults.joined(separator: ","), help) { o, v, _ throws(ConfigError) in
-                o.config[keyPath: path] = v.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+                o.config[keyPath: path] = v.split(separator: ",").map { String($0.trimmingWhitespace) }.filter { !$0.isEmpty }
             }
         }
 
@@ -151,7 +151,7 @@ public struct ServerOptions {
         Option("compression-exclude", .list, "PATTERN[,PATTERN]", default: "none",
                "topics whose messages are never compressed") { o, v, name throws(ConfigError) in
             o.config.compressionExclude = try v.split(separator: ",").map { (item: Substring) throws(ConfigError) -> TopicPattern in
-                let text = item.trimmingCharacters(in: .whitespaces)
+                let text = String(item.trimmingWhitespace)
                 do throws(TopicError) { return try TopicPattern(text) } catch { throw ConfigError(option: name, message: "'\(text)': \(error.message)") }
             }
         },
@@ -177,7 +177,7 @@ public struct ServerOptions {
         Option("history", .list, "PATTERN=N[:SECONDS],...", default: "none",
                "history for topics matching PATTERN (first match wins; N=0 turns it off)") { o, v, _ throws(ConfigError) in
             o.config.historyOverrides = try v.split(separator: ",").map { item throws(ConfigError) in
-                try historyOverride(item.trimmingCharacters(in: .whitespaces), defaultAge: o.config.historyAge)
+                try historyOverride(String(item.trimmingWhitespace), defaultAge: o.config.historyAge)
             }
         },
         Option("data-dir", .text, "DIR", default: "none (history in memory only)",
@@ -247,7 +247,7 @@ public struct ServerOptions {
     }
 
     static func number<T: LosslessStringConvertible>(_ text: String, _ option: String, _: T.Type) throws(ConfigError) -> T {
-        let trimmed = text.trimmingCharacters(in: .whitespaces)
+        let trimmed = String(text.trimmingWhitespace)
         guard let value = T(trimmed) else {
             // A whole number the option's type cannot hold (`--port 99999`) is out of range,
             // not malformed: say which range.
@@ -262,7 +262,7 @@ public struct ServerOptions {
 
     /// `0`, `250us`, `1ms`, `0.5ms`, `0.002s` → nanoseconds.
     static func duration(_ text: String, _ option: String) throws(ConfigError) -> UInt64 {
-        let trimmed = text.trimmingCharacters(in: .whitespaces)
+        let trimmed = String(text.trimmingWhitespace)
         for (unit, scale) in [("us", 1e3), ("ms", 1e6), ("s", 1e9)] where trimmed.hasSuffix(unit) {
             // Below 2^64 ns before converting: UInt64(Double) traps past it (validation bounds it further).
             if let value = Double(trimmed.dropLast(unit.count)), value >= 0, value * scale < 18_446_744_073_709_551_616.0 {
@@ -339,8 +339,8 @@ public struct ServerOptions {
             sources[option.name] = source
         }
         if let configFile {
-            for (option, value) in try configFile.settings(for: options) {
-                try apply(option, value, .file(path: configFile.path, key: option.fileKey))
+            for setting in try configFile.settings(for: options) {
+                try apply(setting.option, setting.value, .file(path: configFile.path, key: setting.option.fileKey, at: setting.position))
             }
         }
         for option in options {
@@ -352,6 +352,9 @@ public struct ServerOptions {
         }
         return parsed
     }
+
+    /// This process's environment (`environ`), what `load` takes in `main`.
+    public static var processEnvironment: [String: String] { Sys.environment() }
 
     /// `parse` with the config file read from disk (unless only help was asked for).
     public static func load(_ arguments: [String], environment: [String: String]) throws(ConfigError) -> ServerOptions {

@@ -52,7 +52,7 @@ struct OriginPolicy: Sendable {
 
     /// `https://a.example.com:8443/path` → `a.example.com:8443`.
     static func authority(of origin: String) -> String? {
-        guard let schemeEnd = origin.range(of: "://") else { return nil }
+        guard let schemeEnd = origin.firstRange(of: "://") else { return nil }
         let rest = origin[schemeEnd.upperBound...]
         return String(rest.prefix { $0 != "/" })
     }

@@ -1,4 +1,5 @@
 import Auth
+import BusProtocol
 import Frames
 
 /// `GET /bus.js`: the JavaScript client (`BusScript`, embedded from clients/js/bus.js), open to
@@ -51,19 +52,10 @@ final class ScriptEndpoint: HTTPEndpoint {
     /// RFC 9110 §13.1.2: `*`, or a list of entity tags compared weakly (a `W/` prefix ignored).
     static func matches(_ condition: String, _ etag: String) -> Bool {
         condition.split(separator: ",").contains { member in
-            var tag = member.trimmingSpaces
+            var tag = member.trimmingWhitespace
             if tag == "*" { return true }
             if tag.hasPrefix("W/") { tag = tag.dropFirst(2) }
             return tag == etag[...]
         }
-    }
-}
-
-private extension Substring {
-    var trimmingSpaces: Substring {
-        var s = self
-        while s.first == " " || s.first == "\t" { s = s.dropFirst() }
-        while s.last == " " || s.last == "\t" { s = s.dropLast() }
-        return s
     }
 }

@@ -1,4 +1,4 @@
-import Foundation
+import BusProtocol
 
 /// The reverse proxies whose `X-Forwarded-For` header is believed (`--trusted-proxy`), and the
 /// rule that finds a request's real client address from it.
@@ -68,7 +68,7 @@ struct TrustedProxies: Sendable, Equatable {
         guard let forwardedFor, trusts(peer) else { return peer }
         var client = peer
         for hop in forwardedFor.split(separator: ",").reversed() {
-            let address = Self.stripPort(hop.trimmingCharacters(in: .whitespaces))
+            let address = Self.stripPort(String(hop.trimmingWhitespace))
             guard let bytes = Self.parse(address) else { return client }
             client = Self.format(bytes)
             if !blocks.contains(where: { $0.contains(bytes) }) { return client }

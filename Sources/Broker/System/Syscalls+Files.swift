@@ -74,19 +74,40 @@ extension Sys {
 
     /// The whole file, or nil if it cannot be read. Start-up only.
     package static func readFile(_ path: String) -> [UInt8]? {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { return nil }
-        defer { Glibc.close(fd) }
+        try? readWholeFile(path)
+    }
+
+    /// Why `readWholeFile` failed, in the words of a start-up error: "'PATH' does not exist".
+    package enum FileReadFailure: Error, CustomStringConvertible {
+        case missing
+        case unreadable(errno: Int32)
+
+        package var description: String {
+            switch self {
+            case .missing: "does not exist"
+            case .unreadable(let code): "cannot be read: \(String(cString: strerror(code)))"
+            }
+        }
+    }
+
+    /// The whole file (the config file, a secret file, history metadata). Reads until end of
+    /// file rather than trusting `st_size`, so files in /proc and pipes read whole too. Start-up only.
+    package static func readWholeFile(_ path: String) throws(FileReadFailure) -> [UInt8] {
+        let (fd, openError) = retrying { Int(open(path, O_RDONLY | O_CLOEXEC)) }
+        guard fd >= 0 else { throw openError == ENOENT ? .missing : .unreadable(errno: openError) }
+        defer { Glibc.close(Int32(fd)) }
         var info = stat()
-        guard fstat(fd, &info) == 0 else { return nil }
-        var out = [UInt8](repeating: 0, count: Int(info.st_size))
+        var out = [UInt8](repeating: 0, count: fstat(Int32(fd), &info) == 0 ? max(Int(info.st_size), 0) + 1 : 4096)
         var done = 0
-        while done < out.count {
-            let (n, _) = out.withUnsafeMutableBytes { raw in retrying { Glibc.read(fd, raw.baseAddress! + done, raw.count - done) } }
-            if n <= 0 { break }
+        while true {
+            if done == out.count { out.append(contentsOf: repeatElement(0, count: out.count)) }
+            let (n, code) = out.withUnsafeMutableBytes { raw in retrying { Glibc.read(Int32(fd), raw.baseAddress! + done, raw.count - done) } }
+            if n < 0 { throw .unreadable(errno: code) }
+            if n == 0 { break }
             done += n
         }
-        return Array(out.prefix(done))
+        out.removeLast(out.count - done)
+        return out
     }
 
     /// Runs `body` on the file's bytes mapped read-only (start-up reads segments this way:
@@ -150,4 +171,20 @@ extension Sys {
 
     /// An environment variable (the store's test-only fault seams).
     package static func environment(_ name: String) -> String? { getenv(name).map { String(cString: $0) } }
+
+    /// The whole environment (`environ`), for the options' `BUS_*` variables. A variable
+    /// given twice keeps its first value, as `getenv` would return.
+    package static func environment() -> [String: String] {
+        var variables: [String: String] = [:]
+        var entry = environ
+        while let pointer = entry.pointee {
+            let text = String(cString: pointer)
+            if let equals = text.firstIndex(of: "=") {
+                let name = String(text[..<equals])
+                if variables[name] == nil { variables[name] = String(text[text.index(after: equals)...]) }
+            }
+            entry += 1
+        }
+        return variables
+    }
 }

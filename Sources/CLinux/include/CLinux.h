@@ -23,6 +23,9 @@ int bus_read_signalfd(int fd);
 /// malloc_trim(0): free heap pages of every arena back to the kernel (glibc's malloc.h,
 /// which Glibc's module leaves out).
 int bus_malloc_trim(void);
+/// Names the calling thread (pthread_setname_np needs _GNU_SOURCE, which Swift's Glibc
+/// module does not define); Linux keeps the first 15 bytes.
+void bus_set_thread_name(const char *name);
 
 /// A minimal io_uring for batched socket writes (see BatchedWriter.swift). Opaque to Swift.
 typedef struct bus_uring bus_uring;
