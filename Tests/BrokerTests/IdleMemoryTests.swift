@@ -34,6 +34,13 @@ import Testing
         #expect(eventually { (try? Self.topicStates(server)) == 1 })
     }
 
+    @Test func aHistoryRequestForATopicWithNoMessageAndNoSubscriberLeavesNoState() throws {
+        let server = try LiveServer()
+        defer { server.stop() }
+        for n in 0..<10 { #expect(try HTTPResult(port: server.port, "/history/idle.nobody.t\(n)").status == 200) }
+        #expect(eventually { (try? Self.topicStates(server)) == 0 })
+    }
+
     /// Forgetting loses nothing a client holds: the same epoch comes back (until a state that
     /// may have had messages is evicted or renewed), so a resume from seq 0 is complete.
     @Test func aForgottenTopicComesBackWithTheEpochItsSubscribersWereGiven() throws {
