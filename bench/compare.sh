@@ -42,7 +42,7 @@ figures = {
     "topics": ["server_ns_per_delivery", "latency_p99_ms", "server_rss_bytes", "wire_bytes_per_delivery", "compress_ns_per_message"],
     "saturate": ["deliveries_per_second", "server_ns_per_delivery"],
     "churn": ["cycles_per_second", "server_us_per_cycle"],
-    "idle": ["rss_bytes_per_connection", "connections_per_second"],
+    "idle": ["server_rss_per_connection", "server_rss_before_bytes", "server_rss_after_close_bytes", "connections_per_second"],
     "echo": ["round_trips_per_second", "server_ns_per_round_trip"],
     "slow": ["healthy_p99_after_ms"],
 }

@@ -23,6 +23,7 @@ runs=(
     "saturate --subscribers 50 --warmup 0.5 --duration 1 --drain 3"
     "topics --topics 200 --publishers 2 --rate 1000 --warmup 0.5 --duration 1 --drain 3"
     "idle --connections 300 --hold 0.5"
+    "idle --connections 300 --hold 0.5 --topic-per-connection"
     "churn --concurrency 8 --duration 1"
     "echo --connections 10 --warmup 0.5 --duration 1"
     # A small server send buffer makes the stalled subscriber overflow within a second.

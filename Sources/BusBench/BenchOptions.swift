@@ -16,13 +16,16 @@ package struct BenchOptions {
     package let corpus: BenchCorpus?
     /// Offer permessage-deflate (RFC 7692) and inflate what the server compresses.
     package let compression: Bool
+    /// idle: each connection subscribes to a topic of its own (the per-topic cost).
+    package let topicPerConnection: Bool
     private let integers: [String: Int]
     private let durations: [String: Double]
 
     package init(scenario: String, attachTo: (endpoint: BenchEndpoint, pid: Int32)?, publishTo: BenchEndpoint?,
                  serverArguments: [String], json: Bool, integers: [String: Int], seconds: [String: Double],
-                corpus: BenchCorpus? = nil, compression: Bool = false) {
+                corpus: BenchCorpus? = nil, compression: Bool = false, topicPerConnection: Bool = false) {
         self.corpus = corpus
+        self.topicPerConnection = topicPerConnection
         self.compression = compression
         self.scenario = scenario
         self.attachTo = attachTo

@@ -1,12 +1,14 @@
 import SystemCalls
 
 /// `idle`: how much an open, subscribed, silent connection costs the server, and how fast
-/// it accepts them. RSS per connection is the server's RSS growth over the connections.
+/// it accepts them. RSS per connection is the server's RSS growth over the connections. With
+/// `--topic-per-connection` each subscribes to a topic of its own, so the figure is one
+/// connection plus one topic (no message is ever published to it).
 final class IdleBench: DeliveryBench {
     func run() throws -> BenchReport {
         let count = options.integer("connections", 10_000)
         let concurrency = options.integer("concurrency", 500)
-        let topicCount = options.integer("topics", 1)
+        let topicCount = options.topicPerConnection ? count : options.integer("topics", 1)
         let hold = options.seconds("hold", 2)
         var report = BenchReport(scenario: "idle")
 

@@ -3,16 +3,26 @@ import Glibc
 /// An IPv4 or IPv6 socket address. Lives beside `Sys` because converting addresses is libc's job
 /// (`inet_pton`, `inet_ntop`, `getaddrinfo`); nothing here does I/O on a socket. Broker
 /// re-exports it (`Broker.SocketAddress`), so its public API keeps the name.
+///
+/// Holds a `sockaddr_in6` (28 bytes), which either family fits in, rather than the 128 bytes of
+/// a `sockaddr_storage`: every open connection keeps its peer's address.
 public struct SocketAddress: CustomStringConvertible, Sendable {
-    fileprivate var storage: sockaddr_storage
+    fileprivate var storage: sockaddr_in6
 
-    package init(storage: sockaddr_storage) { self.storage = storage }
+    /// What `accept` or `getsockname` filled in; only AF_INET and AF_INET6 are kept whole.
+    package init(storage: sockaddr_storage) {
+        var compact = sockaddr_in6()
+        withUnsafeMutableBytes(of: &compact) { destination in
+            withUnsafeBytes(of: storage) { destination.copyMemory(from: UnsafeRawBufferPointer(rebasing: $0[0..<destination.count])) }
+        }
+        self.storage = compact
+    }
 
     /// A numeric IPv4 (`127.0.0.1`) or IPv6 (`::1`, `[::1]`) address; nil if `host` is neither.
     public init?(numericHost host: String, port: UInt16) {
         var trimmed = host
         if trimmed.hasPrefix("[") && trimmed.hasSuffix("]") { trimmed = String(trimmed.dropFirst().dropLast()) }
-        var storage = sockaddr_storage()
+        var storage = sockaddr_in6()
         var v4 = in_addr()
         var v6 = in6_addr()
         if inet_pton(AF_INET, trimmed, &v4) == 1 {
@@ -50,12 +60,13 @@ public struct SocketAddress: CustomStringConvertible, Sendable {
         defer { freeaddrinfo(list) }
         var storage = sockaddr_storage()
         withUnsafeMutableBytes(of: &storage) { destination in
-            destination.copyMemory(from: UnsafeRawBufferPointer(start: first.pointee.ai_addr, count: Int(first.pointee.ai_addrlen)))
+            destination.copyMemory(from: UnsafeRawBufferPointer(start: first.pointee.ai_addr,
+                                                                count: min(Int(first.pointee.ai_addrlen), destination.count)))
         }
         return SocketAddress(storage: storage)
     }
 
-    public var family: Int32 { Int32(storage.ss_family) }
+    public var family: Int32 { Int32(storage.sin6_family) }
     public var isIPv6: Bool { family == AF_INET6 }
 
     public var port: UInt16 {

@@ -17,6 +17,13 @@ extension SubscriptionTrie {
     /// then walks. The ranges borrow the topic's bytes, which outlive the walk.
     func walk(_ topic: TopicName) -> MatchResult<Value> {
         var collector = Collector()
+        if !exact.isEmpty, let values = exact[topic] { collector.add(values) }
+        // Only patterns with a wildcard are in the tree; without any, nothing to walk.
+        if !root.isEmpty { walkTree(topic, into: &collector) }
+        return MatchResult(values: collector.values)
+    }
+
+    private func walkTree(_ topic: TopicName, into collector: inout Collector) {
         withUTF8Bytes(topic.string) { bytes in
             withUnsafeTemporaryAllocation(of: UnsafeBufferPointer<UInt8>.self, capacity: topic.segmentCount) { buffer in
                 var count = 0
@@ -30,7 +37,6 @@ extension SubscriptionTrie {
                 Self.collect(from: root, initialized, at: 0, into: &collector)
             }
         }
-        return MatchResult(values: collector.values)
     }
 
     /// Follows literal children iteratively and recurses only into `*` children; a `>` child
@@ -42,7 +48,7 @@ extension SubscriptionTrie {
         var node = start
         var index = first
         while index < segments.count {
-            if let full = node.fullWildcard { collector.add(full) }
+            if let full = node.fullWildcard { collector.add(full.values) }
             if let star = node.star { collect(from: star, segments, at: index + 1, into: &collector) }
             guard !node.literals.isEmpty, let next = node.literals[SegmentKey(probing: segments[index])] else {
                 return
@@ -50,11 +56,11 @@ extension SubscriptionTrie {
             node = next
             index += 1
         }
-        collector.add(node)
+        collector.add(node.values)
     }
 
-    /// Gathers values from matching nodes, deduplicating only once a second node contributes:
-    /// a value may sit at several nodes (`a.*` and `a.>`), but within one node it is unique.
+    /// Gathers values from matching patterns, deduplicating only once a second one contributes:
+    /// a value may sit under several (`a.b`, `a.*` and `a.>`), but within one it is unique.
     struct Collector {
         /// Below this many values a linear scan beats building a `Set`.
         private static var linearLimit: Int { 16 }
@@ -63,19 +69,19 @@ extension SubscriptionTrie {
         private var seen: Set<Value>?
         private var contributors = 0
 
-        mutating func add(_ node: Node) {
-            guard !node.values.isEmpty else { return }
+        mutating func add(_ found: SmallSet<Value>) {
+            guard !found.isEmpty else { return }
             contributors += 1
             if contributors == 1 {
-                values.append(contentsOf: node.values)
-            } else if seen == nil && values.count + node.values.count <= Self.linearLimit {
+                values.append(contentsOf: found)
+            } else if seen == nil && values.count + found.count <= Self.linearLimit {
                 let existing = values.count
-                for value in node.values where !values[..<existing].contains(value) {
+                for value in found where !values[..<existing].contains(value) {
                     values.append(value)
                 }
             } else {
                 var seen = self.seen.take() ?? Set(values)
-                for value in node.values where seen.insert(value).inserted {
+                for value in found where seen.insert(value).inserted {
                     values.append(value)
                 }
                 self.seen = seen

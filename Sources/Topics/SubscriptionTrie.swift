@@ -1,11 +1,16 @@
 /// An index from subscription patterns to the values subscribed with them, answering "who
 /// wants this topic?" (NATS `server/sublist.go`, generic like `server/gsl/gsl.go`).
 ///
-/// Each node has a dictionary of literal segments plus separate `star` and `fullWildcard`
-/// children, and holds the values whose pattern ends there. `match` walks the topic's
-/// segments, forking only into `*` branches, so its cost grows with topic depth and wildcard
-/// branches, not with the number of subscriptions. Nodes left empty by `remove` are pruned,
-/// so memory goes back as subscriptions go.
+/// Patterns with a wildcard live in a tree: each node has a dictionary of literal segments plus
+/// separate `star` and `fullWildcard` children, and holds the values whose pattern ends there.
+/// `match` walks the topic's segments, forking only into `*` branches, so its cost grows with
+/// topic depth and wildcard branches, not with the number of subscriptions. Nodes left empty
+/// by `remove` are pruned, so memory goes back as subscriptions go.
+///
+/// A literal pattern (no wildcard) matches one topic, so it needs no tree: it is a key of
+/// `exact`, found with one hash of the whole topic. With a topic per user or per room most
+/// patterns are literal, and a node per segment (an object, and a slot in its parent's table)
+/// cost about 150 bytes per topic per trie more than one dictionary entry.
 ///
 /// A bounded cache keeps recent match results by topic (see `MatchCache` for how it stays
 /// correct under mutation).
@@ -17,8 +22,9 @@ public final class SubscriptionTrie<Value: Hashable> {
         var literals: [SegmentKey: Node] = [:]
         var star: Node?
         var fullWildcard: Node?
-        /// Values whose pattern ends at this node.
-        var values: Set<Value> = []
+        /// Values whose pattern ends at this node: often exactly one (a topic with one
+        /// subscriber, one interested loop), which costs no allocation (`SmallSet`).
+        var values = SmallSet<Value>()
 
         var isEmpty: Bool {
             values.isEmpty && literals.isEmpty && star == nil && fullWildcard == nil
@@ -55,6 +61,8 @@ public final class SubscriptionTrie<Value: Hashable> {
     }
 
     let root = Node()
+    /// Literal patterns, by the one topic each matches.
+    var exact: [TopicName: SmallSet<Value>] = [:]
     var cache: MatchCache<Value>
 
     /// Number of (value, pattern) pairs stored.
@@ -92,13 +100,17 @@ public final class SubscriptionTrie<Value: Hashable> {
     /// Adds `value` under `pattern`. Returns false, changing nothing, if the pair is present.
     @discardableResult
     public func insert(_ value: Value, for pattern: TopicPattern) -> Bool {
-        let node = withUTF8Bytes(pattern.string) { bytes in
-            var node = root
-            var segments = ByteSegments(bytes)
-            while let segment = segments.next() { node = node.childCreating(segment) }
-            return node
+        if let topic = pattern.literal {
+            guard exact[topic, default: SmallSet()].insert(value) else { return false }
+        } else {
+            let node = withUTF8Bytes(pattern.string) { bytes in
+                var node = root
+                var segments = ByteSegments(bytes)
+                while let segment = segments.next() { node = node.childCreating(segment) }
+                return node
+            }
+            guard node.values.insert(value) else { return false }
         }
-        guard node.values.insert(value).inserted else { return false }
         count += 1
         generation &+= 1
         cache.invalidate(matching: pattern)
@@ -128,13 +140,22 @@ public final class SubscriptionTrie<Value: Hashable> {
 
     /// Whether `value` is stored under exactly `pattern` (not merely matched by it).
     public func contains(_ value: Value, for pattern: TopicPattern) -> Bool {
-        node(for: pattern)?.values.contains(value) ?? false
+        if let topic = pattern.literal { return exact[topic]?.contains(value) ?? false }
+        return node(for: pattern)?.values.contains(value) ?? false
     }
 
     /// How many values are stored under exactly `pattern`: lets an owner see the first
     /// subscriber to a pattern arrive and the last one leave (interest propagation).
     public func count(for pattern: TopicPattern) -> Int {
-        node(for: pattern)?.values.count ?? 0
+        if let topic = pattern.literal { return exact[topic]?.count ?? 0 }
+        return node(for: pattern)?.values.count ?? 0
+    }
+
+    /// The first value stored under exactly `pattern` that `predicate` accepts (an owner's few
+    /// values per pattern are scanned, not indexed).
+    public func first(for pattern: TopicPattern, where predicate: (Value) -> Bool) -> Value? {
+        if let topic = pattern.literal { return exact[topic]?.first(where: predicate) }
+        return node(for: pattern)?.values.first(where: predicate)
     }
 
     private func node(for pattern: TopicPattern) -> Node? {
@@ -151,9 +172,18 @@ public final class SubscriptionTrie<Value: Hashable> {
 
     /// Removes the pair from the tree and counts it, leaving the cache to the caller.
     private func detach(_ value: Value, for pattern: TopicPattern) -> Bool {
-        let removed = withUTF8Bytes(pattern.string) { bytes in
-            var segments = ByteSegments(bytes)
-            return Self.remove(value, below: root, &segments)
+        let removed: Bool
+        if let topic = pattern.literal {
+            removed = exact[topic]?.remove(value) ?? false
+            if removed && exact[topic]!.isEmpty {
+                exact[topic] = nil
+                exact.shrinkIfSparse()
+            }
+        } else {
+            removed = withUTF8Bytes(pattern.string) { bytes in
+                var segments = ByteSegments(bytes)
+                return Self.remove(value, below: root, &segments)
+            }
         }
         guard removed else { return false }
         count -= 1
@@ -164,9 +194,7 @@ public final class SubscriptionTrie<Value: Hashable> {
     /// Recursion depth is the pattern's segment count, bounded by `TopicLimits.maxDepth`.
     private static func remove(_ value: Value, below node: Node, _ segments: inout ByteSegments) -> Bool {
         guard let segment = segments.next() else {
-            guard node.values.remove(value) != nil else { return false }
-            node.values.shrinkIfSparse()
-            return true
+            return node.values.remove(value)
         }
         guard let child = node.child(segment) else { return false }
         let removed = remove(value, below: child, &segments)
@@ -186,10 +214,11 @@ public final class SubscriptionTrie<Value: Hashable> {
             if let full = node.fullWildcard { total += held(full) }
             return total
         }
-        return held(root)
+        return exact.values.reduce(held(root) + exact.capacity) { $0 + $1.capacity }
     }
 
-    /// Nodes below the root; 0 once every pair is removed. For tests of pruning.
+    /// Nodes below the root (literal patterns make none); 0 once every pair is removed. For
+    /// tests of pruning.
     var nodeCount: Int {
         func nodes(below node: Node) -> Int {
             var total = 0

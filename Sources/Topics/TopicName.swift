@@ -8,7 +8,9 @@ public struct TopicName: Hashable, Sendable, CustomStringConvertible {
     /// The topic as given; always native, contiguous UTF-8.
     public let string: String
     /// Number of segments, known from validation so matching can size its stack buffer.
-    public let segmentCount: Int
+    public var segmentCount: Int { Int(depth) }
+    /// Stored narrow: names are keys of the loops' tables, 24 bytes with this rather than 32.
+    private let depth: UInt32
 
     public init(_ string: String, limits: TopicLimits = .default) throws(TopicError) {
         var string = string
@@ -36,7 +38,7 @@ public struct TopicName: Hashable, Sendable, CustomStringConvertible {
     /// For strings already proven valid (a literal pattern, a trie path).
     init(unchecked string: String, segmentCount: Int) {
         self.string = string
-        self.segmentCount = segmentCount
+        depth = UInt32(segmentCount)
     }
 
     /// The dot-separated segments, in order; never empty, none empty.

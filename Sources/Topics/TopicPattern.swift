@@ -6,7 +6,9 @@
 public struct TopicPattern: Hashable, Sendable, CustomStringConvertible {
     /// The pattern as given; always native, contiguous UTF-8.
     public let string: String
-    public let segmentCount: Int
+    public var segmentCount: Int { Int(depth) }
+    /// Stored narrow: patterns are keys of the loops' tables, 24 bytes with this rather than 32.
+    private let depth: UInt32
     /// No segment is a wildcard, so the pattern matches exactly one topic.
     public let isLiteral: Bool
     /// The last segment is `>`.
@@ -31,14 +33,14 @@ public struct TopicPattern: Hashable, Sendable, CustomStringConvertible {
     /// The literal pattern matching exactly `topic`; a valid name is always a valid pattern.
     public init(_ topic: TopicName) {
         self.string = topic.string
-        self.segmentCount = topic.segmentCount
+        depth = UInt32(topic.segmentCount)
         self.isLiteral = true
         self.endsWithFullWildcard = false
     }
 
     private init(unchecked string: String, shape: TopicSyntax.Shape) {
         self.string = string
-        self.segmentCount = shape.segmentCount
+        depth = UInt32(shape.segmentCount)
         self.isLiteral = !shape.hasWildcard
         self.endsWithFullWildcard = shape.endsWithFullWildcard
     }

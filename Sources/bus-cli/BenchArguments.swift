@@ -25,6 +25,8 @@ struct BenchArguments {
                     a total --rate [10000] msg/s round-robin over the topics.
           idle      opens --connections [10000] subscribers (--concurrency [500] connecting at
                     once) and holds them --hold [2] s: server RSS per connection, connections/s.
+                    All subscribe to one topic, or spread over --topics N, or each to a topic
+                    of its own with --topic-per-connection (the cost of a connection and a topic).
                     Needs that many descriptors here and in the server: the soft RLIMIT_NOFILE
                     is raised to the hard one; raise the hard one with `ulimit -Hn` (as root)
                     or /etc/security/limits.conf when it is too low.
@@ -62,6 +64,7 @@ struct BenchArguments {
           --drain SECONDS     longest wait for the last deliveries after publishing [5]
           --topics N          topics scenario: topics [9000]; idle: topics the subscribers
                               spread over [1]
+          --topic-per-connection  idle: each connection subscribes to a topic of its own
           --publishers N      publisher connections (topics scenario)
           --window N          saturate: messages in flight past the slowest sample
           --samples N         saturate: subscribers sampled for the window
@@ -80,7 +83,7 @@ struct BenchArguments {
 
     /// The flags that take a value and those that do not: the parser and `completion` read both.
     static let options = Set(["url", "publish-url", "server-pid", "server-args", "payloads"] + integerNames + secondsNames)
-    static let switches: Set<String> = ["json", "compression"]
+    static let switches: Set<String> = ["json", "compression", "topic-per-connection"]
 
     let scenario: String
     let url: String?
@@ -103,6 +106,9 @@ struct BenchArguments {
         serverArguments = flags.value("server-args").map { $0.split(separator: " ").map(String.init) } ?? []
         json = flags.has("json")
         if url != nil && serverPID == nil { throw UsageError("--url needs --server-pid (the figures come from /proc/PID)") }
+        if flags.has("topic-per-connection") && (scenario != "idle" || flags.value("topics") != nil) {
+            throw UsageError("--topic-per-connection is for idle, instead of --topics")
+        }
         if url == nil && serverPID != nil { throw UsageError("--server-pid needs --url") }
         if let serverPID, !Bench.canMeasure(pid: serverPID) {
             throw UsageError("--server-pid \(serverPID): no such process readable in /proc")
@@ -122,7 +128,7 @@ struct BenchArguments {
                             publishTo: try publishURL.map(Self.endpoint),
                             serverArguments: serverArguments, json: json, integers: integers, seconds: seconds,
                             corpus: try flags.value("payloads").map { try BenchCorpus(path: $0) },
-                            compression: flags.has("compression"))
+                            compression: flags.has("compression"), topicPerConnection: flags.has("topic-per-connection"))
     }
 
     /// A whole-number flag, at least 1; nil when not given.

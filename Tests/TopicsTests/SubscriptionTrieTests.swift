@@ -65,12 +65,45 @@ func removingEverythingPrunesEveryNode(cacheCapacity: Int) throws {
 
 @Test func removingALeafKeepsItsStillUsedAncestors() throws {
     let trie = SubscriptionTrie<Int>()
-    trie.insert(1, for: try p("a.b"))
-    trie.insert(2, for: try p("a.b.c.d"))
+    trie.insert(1, for: try p("a.*"))
+    trie.insert(2, for: try p("a.*.c.>"))
     #expect(trie.nodeCount == 4)
-    trie.remove(2, for: try p("a.b.c.d"))
+    trie.remove(2, for: try p("a.*.c.>"))
     #expect(trie.nodeCount == 2)
     #expect(trie.match(try t("a.b")).values == [1])
+}
+
+/// A literal pattern is one dictionary entry, not a node per segment: with a topic per user
+/// that was about 150 bytes per topic per trie. Matching still combines it with wildcards.
+@Test(arguments: [0, 1024])
+func literalPatternsMakeNoNodes(cacheCapacity: Int) throws {
+    let trie = SubscriptionTrie<Int>(cacheCapacity: cacheCapacity)
+    for n in 0..<100 { trie.insert(n, for: try p("user.u\(n).inbox")) }
+    #expect(trie.nodeCount == 0)
+    let seven = try p("user.u7.inbox")
+    #expect(trie.count(for: seven) == 1)
+    #expect(trie.contains(7, for: seven) && !trie.contains(8, for: seven))
+    #expect(trie.first(for: seven) { _ in true } == 7)
+    trie.insert(100, for: try p("user.*.inbox"))
+    trie.insert(7, for: try p("user.>"))
+    #expect(Set(trie.match(try t("user.u7.inbox")).values) == [7, 100])
+    #expect(trie.match(try t("user.u7.inbox")).count == 2, "7 once, though two of its patterns match")
+    for n in 0..<100 { #expect(trie.remove(n, for: try p("user.u\(n).inbox"))) }
+    #expect(!trie.remove(1, for: try p("user.u1.inbox")))
+    #expect(trie.match(try t("user.u7.inbox")).values.sorted() == [7, 100])
+    #expect(trie.count == 2)
+}
+
+/// Most sets hold one element: it lives inline, and a `Set` exists only from the second.
+@Test func aSmallSetAllocatesOnlyForASecondElement() {
+    var set = SmallSet<Int>()
+    #expect(set.insert(1) && !set.insert(1))
+    #expect(set.count == 1 && set.capacity == 0)
+    #expect(set.insert(2) && set.capacity > 0)
+    #expect(Set(set) == [1, 2] && set.contains(2))
+    #expect(set.remove(1) && !set.remove(1))
+    #expect(Array(set) == [2] && set.capacity == 0, "the last one out gives the storage back")
+    #expect(set.remove(2) && set.isEmpty && Array(set).isEmpty)
 }
 
 @Test func removeAllRemovesEachPairOfTheValue() throws {

@@ -19,6 +19,8 @@ extension LoopHub {
     /// pattern resumes from before now that overlap it are not either.
     func renewAfterInterestGap(_ pattern: TopicPattern) {
         ledger.noteGap(pattern)
+        // States forgotten meanwhile (never published here) come back with new epochs too.
+        topics.startNewGeneration()
         for name in topics.names where pattern.matches(name) {
             let covered = interest.match(name).contains { $0.pattern != pattern }
             guard !covered, let old = topics.peek(name) else { continue }
@@ -31,6 +33,7 @@ extension LoopHub {
         // Topics with no state here missed messages too: pattern resumes from before now
         // cannot claim a complete recovery.
         ledger.noteUnknownLossNow()
+        topics.startNewGeneration()
         for name in topics.names where !interest.match(name).isEmpty {
             guard let old = topics.peek(name) else { continue }
             let renewed = topics.renew(name, policy: old.policy)

@@ -44,6 +44,7 @@ extension Connection {
                 return close(.tokenExpired)
             }
             if now >= webSocket.nextPing {
+                releaseIdleStorage()
                 // Ping only a quiet peer: anything received already proves it is alive.
                 if !readPaused && now &- lastReceived >= Self.nanos(config.pingInterval) {
                     enqueue(WireFrame.make(opcode: .ping, payload: []))

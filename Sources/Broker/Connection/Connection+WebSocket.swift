@@ -5,8 +5,15 @@ extension Connection {
     /// each complete message or control frame, until the bytes are used up or an event
     /// ended the connection (the rest is then dropped unread).
     func consumeFrames(_ bytes: UnsafeMutableRawBufferPointer) {
-        guard var frames = webSocket.decoder else { return }
-        webSocket.decoder = nil  // taken out while decoding, so handlers never see a half-updated copy
+        guard webSocket.decoding else { return }
+        // Taken out while decoding, so handlers never see a half-updated copy; a partial
+        // frame's decoder is swapped out of its box, so its buffer stays uniquely referenced.
+        webSocket.decoding = false
+        var frames = FrameDecoder(role: .server, maxMessageSize: config.maxMessageSize,
+                                  inflater: webSocket.inflates ? loop.compression.inflater : nil)
+        let box = webSocket.partial
+        webSocket.partial = nil
+        if let box { swap(&frames, &box.decoder) }
         let heldBefore = frames.bufferedByteCount
         // A compressed message is inflated whole, next to every partly received message the
         // loop holds: together they stay within the reassembly budget.
@@ -26,7 +33,19 @@ extension Connection {
                 fail(.messageTooBig)
                 return
             }
-            if phase == .open || phase == .closeSent { webSocket.decoder = frames } else { loop.reassemblyBytes -= held }
+            guard phase == .open || phase == .closeSent else {
+                loop.reassemblyBytes -= held
+                return
+            }
+            webSocket.decoding = true
+            // Between messages nothing needs keeping: the next read starts a fresh decoder.
+            guard !frames.isIdle else { return }
+            if let box {
+                swap(&frames, &box.decoder)
+                webSocket.partial = box
+            } else {
+                webSocket.partial = PartialFrame(frames)
+            }
         } catch {
             loop.reassemblyBytes -= heldBefore
             fail(error)

@@ -30,60 +30,34 @@ final class Connection: QueueHolder {
         case closed
     }
 
+    // Stored properties are laid out in declaration order: words first, then the narrower
+    // fields, so an idle open connection's object stays a few hundred bytes (see bench/README.md,
+    // "idle connections and topics"). What only one phase needs lives in a box of its own,
+    // allocated for that phase: `httpExchange`, `eventStreamState`, a partial frame's decoder.
     let id: UInt64
-    let fd: Int32
-    let peer: SocketAddress
+    /// `unowned(unsafe)`: the loop owns its connections and outlives every one of them, and
+    /// a checked `unowned` costs a retain and a release on each of the dozen `loop.` reads per
+    /// delivery (`swift_unownedRetainStrong` was 7 % of a fanout profile, bench/README.md).
+    unowned(unsafe) let loop: EventLoop
     /// The client's address: the peer's, or behind a trusted proxy the one its
     /// `X-Forwarded-For` names (see `TrustedProxies`). Logs and per-address limits use it.
     var clientAddress: String
     /// The address this connection is counted under in the per-address limits, if any.
     var countedAddress: String?
-    /// Part of the queue is in the loop's io_uring submission (see `BatchedWriter`).
-    var batchedWriteInFlight = false
-
-    /// How logs name the other end: the peer, and the client behind it when a proxy forwarded.
-    var peerFields: [(String, String)] {
-        clientAddress == peer.host ? [("peer", peer.description)] : [("peer", peer.description), ("client", clientAddress)]
-    }
-    /// `unowned(unsafe)`: the loop owns its connections and outlives every one of them, and
-    /// a checked `unowned` costs a retain and a release on each of the dozen `loop.` reads per
-    /// delivery (`swift_unownedRetainStrong` was 7 % of a fanout profile, bench/README.md).
-    unowned(unsafe) let loop: EventLoop
-    private(set) var phase: Phase = .http
 
     /// The WebSocket phase's state, from the upgrade to the end of the closing handshake.
     var webSocket = WebSocketState()
-    /// The event-stream phase's state (Server-Sent Events).
-    var eventStream = EventStreamState()
     /// Who waits for the hub's answers to this connection's requests (see `HubEndpoint`).
     var endpoint: HubEndpoint?
-    /// It has published: backpressure between loops pauses publishers only.
-    var publishes = false
-    /// The service asked to hear when the queue has been written out (a replay's next page).
-    private var drainNoticeWanted = false
-    /// The HTTP phase's state: the request head being read, the request being served (its
-    /// body, an answer from other loops), pipelined input. Reset when the phase ends.
-    var http = HTTPExchange()
-    /// The WebSocket close code that ended the conversation: ours, or the peer's when the peer
-    /// closed first (nil for plain HTTP and for connections that just vanished). Logged.
-    var closeCode: UInt16?
     /// What the token presented with the upgrade (or the current HTTP request) allows; nil
     /// when no auth is configured and everything is allowed.
     var grant: Grant?
+    /// The HTTP phase's state (`http`); nil once the phase is over.
+    private var httpExchange: HTTPExchange?
+    /// The event-stream phase's state (`eventStream`); nil unless the connection is one.
+    private var eventStreamState: EventStreamState?
 
     private var queue = SendQueue()
-    private var isDirty = false
-    private var writableArmed = false
-    /// Why the server is not reading this connection now; it reads again once none holds.
-    private(set) var pauses: ReadPauses = []
-    var readPaused: Bool { !pauses.isEmpty }
-    /// When the current pause began: time paused by the server is not idle time.
-    private var pausedSince: UInt64 = 0
-    /// This connection's place in the loop's index of the largest send queues.
-    var queueClass: UInt8 = 0
-    var queueClassSlot: Int32 = 0
-    /// Dropped as a slow consumer: its notice and close frame are still on their way.
-    private(set) var droppedSlow = false
 
     /// Loop time of the last bytes received: the liveness rule's only input.
     var lastReceived: UInt64
@@ -92,6 +66,60 @@ final class Connection: QueueHolder {
     var lastWritten: UInt64 = 0
     var phaseDeadline: UInt64 = 0
     var timerTick: UInt64 = 0
+    /// When the current pause began: time paused by the server is not idle time.
+    private var pausedSince: UInt64 = 0
+
+    let peer: SocketAddress
+    let fd: Int32
+    /// This connection's place in the loop's index of the largest send queues.
+    var queueClassSlot: Int32 = 0
+    var queueClass: UInt8 = 0
+    private(set) var phase: Phase = .http
+    /// Why the server is not reading this connection now; it reads again once none holds.
+    private(set) var pauses: ReadPauses = []
+    /// The WebSocket close code that ended the conversation: ours, or the peer's when the peer
+    /// closed first (nil for plain HTTP and for connections that just vanished). Logged.
+    var closeCode: UInt16?
+    /// Part of the queue is in the loop's io_uring submission (see `BatchedWriter`).
+    var batchedWriteInFlight = false
+    /// It has published: backpressure between loops pauses publishers only.
+    var publishes = false
+    /// The service asked to hear when the queue has been written out (a replay's next page).
+    private var drainNoticeWanted = false
+    private var isDirty = false
+    private var writableArmed = false
+    /// Dropped as a slow consumer: its notice and close frame are still on their way.
+    private(set) var droppedSlow = false
+
+    /// How logs name the other end: the peer, and the client behind it when a proxy forwarded.
+    var peerFields: [(String, String)] {
+        clientAddress == peer.host ? [("peer", peer.description)] : [("peer", peer.description), ("client", clientAddress)]
+    }
+    var readPaused: Bool { !pauses.isEmpty }
+
+    /// The HTTP phase's state: the request head being read, the request being served (its
+    /// body, an answer from other loops), pipelined input. Made on first use and let go when the
+    /// phase ends, so an open WebSocket holds none.
+    var http: HTTPExchange {
+        get {
+            if let httpExchange { return httpExchange }
+            let exchange = HTTPExchange()
+            httpExchange = exchange
+            return exchange
+        }
+        set { httpExchange = newValue }
+    }
+
+    /// Requests read while reading was paused wait here (never while open: no exchange then).
+    var hasPendingInput: Bool { httpExchange.map { !$0.pendingInput.isEmpty } ?? false }
+
+    /// The event-stream phase's state (Server-Sent Events), made on first use.
+    var eventStream: EventStreamState {
+        if let eventStreamState { return eventStreamState }
+        let state = EventStreamState()
+        eventStreamState = state
+        return state
+    }
 
     init(id: UInt64, fd: Int32, peer: SocketAddress, loop: EventLoop) {
         self.id = id
@@ -119,7 +147,7 @@ final class Connection: QueueHolder {
             return
         }
         // Requests read earlier and held back while paused go first, in order.
-        if !http.pendingInput.isEmpty { consumePendingInput() }
+        if hasPendingInput { consumePendingInput() }
         var budget = EventLoop.readBudget
         while budget > 0 && phase != .closed && !readPaused {
             budget -= 1
@@ -169,7 +197,7 @@ final class Connection: QueueHolder {
 
     /// Feeds the requests held back while reading was paused (see `consume`).
     func consumePendingInput() {
-        guard !readPaused, phase == .http, !http.pendingInput.isEmpty else { return }
+        guard !readPaused, phase == .http, hasPendingInput else { return }
         var input: [UInt8] = []
         swap(&input, &http.pendingInput)
         input.withUnsafeMutableBytes { consume($0) }
@@ -364,7 +392,7 @@ final class Connection: QueueHolder {
         if drainNoticeWanted {
             drainNoticeWanted = false
             webSocket.service?.drained(self)
-            eventStream.stream?.drained()
+            eventStreamState?.stream?.drained()
         }
         if pauses.contains(.backlogged) && queue.byteCount <= loop.backlogBytes / 2 && queue.count <= loop.backlogMessages / 2 {
             resume(.backlogged)
@@ -410,7 +438,7 @@ final class Connection: QueueHolder {
         // The peer could not be heard while we were not reading it.
         lastReceived = min(loop.now, lastReceived &+ (loop.now &- pausedSince))
         updateInterest()
-        if !http.pendingInput.isEmpty { loop.inputReady(self) }
+        if hasPendingInput { loop.inputReady(self) }
     }
 
     private func updateInterest() {
@@ -437,8 +465,8 @@ final class Connection: QueueHolder {
     func fail(_ error: FrameError) {
         guard phase == .open || phase == .closeSent else { return }
         let wasOpen = phase == .open
-        if let decoder = webSocket.decoder { loop.reassemblyBytes -= decoder.bufferedByteCount }
-        webSocket.decoder = nil
+        webSocket.decoding = false
+        loop.reassemblyBytes -= webSocket.dropPartialFrame()
         if wasOpen {
             enqueueFinal(Self.closeFrame(code: error.closeCode, reason: error.reason))
             closeCode = error.closeCode.rawValue
@@ -459,7 +487,7 @@ final class Connection: QueueHolder {
         let wasOpen = phase == .open
         let wasStreaming = phase == .streaming
         phase = next
-        http.parser = nil
+        httpExchange?.parser = nil
         phaseDeadline = loop.now + Self.nanos(timeout ?? config.closeTimeout)
         rescheduleTimer()
         if wasOpen { notifyServiceClosed() }
@@ -488,9 +516,9 @@ final class Connection: QueueHolder {
         queue.removeAll()
         queueChanged()
         if droppedSlow { loop.slowConsumersClosing -= 1 }
-        if let decoder = webSocket.decoder { loop.reassemblyBytes -= decoder.bufferedByteCount }
-        webSocket.decoder = nil
-        http = HTTPExchange()
+        webSocket.decoding = false
+        loop.reassemblyBytes -= webSocket.dropPartialFrame()
+        httpExchange = nil
         if wasOpen { notifyServiceClosed() }
         if wasStreaming { endEventStream() }
         endpoint = nil
@@ -515,9 +543,9 @@ final class Connection: QueueHolder {
     /// it was agreed (the loop's shared inflater; our frames compressed for its window).
     func becomeOpen(_ endpoint: WebSocketEndpoint, compression: DeflateAgreement? = nil) {
         phase = .open
-        http = HTTPExchange()
-        webSocket.decoder = FrameDecoder(role: .server, maxMessageSize: config.maxMessageSize,
-                                         inflater: compression == nil ? nil : loop.compression.inflater)
+        httpExchange = nil
+        webSocket.decoding = true
+        webSocket.inflates = compression != nil
         webSocket.deflateWindowBits = UInt8(compression?.serverWindowBits ?? 0)
         webSocket.nextPing = loop.now + Self.nanos(config.pingInterval)
         rescheduleTimer()
@@ -527,8 +555,14 @@ final class Connection: QueueHolder {
     /// Switches to an event stream after its response head was queued (`Connection+EventStream`).
     func becomeEventStream() {
         phase = .streaming
-        http = HTTPExchange()
+        httpExchange = nil
     }
+
+    /// Once per ping interval: a queue found empty gives its ring back (see `SendQueue`).
+    func releaseIdleStorage() { queue.releaseIdleStorage() }
+
+    /// Ring slots the send queue holds (tests: an idle connection holds none).
+    var queueStorageSlots: Int { queue.ringCapacity }
 
     /// The entry being written, when part of it already went out: a dropped stream completes
     /// the event it belongs to.

@@ -1,27 +1,48 @@
-
 /// A connection's outgoing buffers: a FIFO of shared `OutboundBytes`, bounded by message count
 /// and by bytes. The queue never copies: it holds references and the write offset into the
-/// first one. An idle connection's queue owns no heap memory; storage is allocated on the first
-/// backlog and then kept, at most `maxMessages` references.
+/// first one.
+///
+/// An idle connection's queue owns no heap memory. Up to two entries at a time (an ack, a
+/// delivery to a subscriber that keeps up, the upgrade's 101 with the ack of a subscribe sent
+/// right behind it) live inline in `inline`; the ring is allocated only when a third is queued
+/// behind them, then kept while the connection is busy (no allocation per message) and given
+/// back by `releaseIdleStorage` once the queue has been empty a while.
 struct SendQueue {
+    /// The entries while the ring is unallocated (then the queue holds at most two).
+    private var inline: (OutboundBytes?, OutboundBytes?)
+    /// Power-of-two storage once two entries were queued at once; empty otherwise.
     private var ring: [OutboundBytes?] = []
-    private var head = 0
-    private(set) var count = 0
     /// Bytes of the first entry already written to the socket.
     private(set) var headOffset = 0
     /// Unsent bytes across all entries.
     private(set) var byteCount = 0
+    private var head: Int32 = 0
+    private var entries: Int32 = 0
 
-    var isEmpty: Bool { count == 0 }
+    var count: Int { Int(entries) }
+    var isEmpty: Bool { entries == 0 }
+
+    /// Slots of ring storage held (0 while the entries fit inline): tests of laziness.
+    var ringCapacity: Int { ring.count }
 
     /// The entry being written (or next to be), if any.
-    var first: OutboundBytes? { count > 0 ? ring[head] : nil }
+    var first: OutboundBytes? { ring.isEmpty ? inline.0 : entries > 0 ? ring[Int(head)] : nil }
+
+    /// The entry `index` places behind the first.
+    private func entry(_ index: Int) -> OutboundBytes {
+        if ring.isEmpty { return (index == 0 ? inline.0 : inline.1).unsafelyUnwrapped }
+        return ring[(Int(head) + index) & (ring.count - 1)].unsafelyUnwrapped
+    }
 
     /// Appends unconditionally; callers check `wouldOverflow` first where a bound applies.
     mutating func append(_ bytes: OutboundBytes) {
-        if count == ring.count { grow() }
-        ring[(head + count) & (ring.count - 1)] = bytes
-        count += 1
+        if ring.isEmpty && entries < 2 {
+            if entries == 0 { inline.0 = bytes } else { inline.1 = bytes }
+        } else {
+            if ring.isEmpty || count == ring.count { grow() }
+            ring[(Int(head) + count) & (ring.count - 1)] = bytes
+        }
+        entries += 1
         byteCount += bytes.count
     }
 
@@ -33,16 +54,15 @@ struct SendQueue {
     /// valid frame sequence). Returns the bytes released.
     @discardableResult
     mutating func dropUnstarted() -> Int {
-        let keepHead = headOffset > 0
+        let keep = headOffset > 0 ? 1 : 0
         let before = byteCount
-        var index = keepHead ? 1 : 0
+        var index = keep
         while index < count {
-            let slot = (head + index) & (ring.count - 1)
-            byteCount -= ring[slot]!.count
-            ring[slot] = nil
+            byteCount -= entry(index).count
+            clear(index)
             index += 1
         }
-        count = keepHead ? 1 : 0
+        entries = Int32(min(keep, count))
         return before - byteCount
     }
 
@@ -50,21 +70,29 @@ struct SendQueue {
     func forEachUnstarted(_ body: (OutboundBytes) -> Void) {
         var index = headOffset > 0 ? 1 : 0
         while index < count {
-            body(ring[(head + index) & (ring.count - 1)]!)
+            body(entry(index))
             index += 1
         }
     }
 
     mutating func removeAll() {
-        for index in 0..<count { ring[(head + index) & (ring.count - 1)] = nil }
-        head = 0; count = 0; headOffset = 0; byteCount = 0
+        for index in 0..<count { clear(index) }
+        head = 0; entries = 0; headOffset = 0; byteCount = 0
+    }
+
+    /// The queue has been empty a while (the connection's timer saw it idle): its ring goes
+    /// back to the allocator. A busy queue keeps it, so steady traffic allocates nothing.
+    mutating func releaseIdleStorage() {
+        guard entries == 0, !ring.isEmpty else { return }
+        ring = []
+        head = 0
     }
 
     /// Fills up to `capacity` iovecs with the unsent bytes, in order; returns how many.
     func fill(_ vectors: UnsafeMutablePointer<iovec>, capacity: Int) -> Int {
         let n = min(count, capacity)
         for index in 0..<n {
-            let bytes = ring[(head + index) & (ring.count - 1)]!
+            let bytes = entry(index)
             let skip = index == 0 ? headOffset : 0
             vectors[index] = iovec(iov_base: UnsafeMutableRawPointer(mutating: bytes.baseAddress + skip),
                                    iov_len: bytes.count - skip)
@@ -77,32 +105,43 @@ struct SendQueue {
         var remaining = written
         byteCount -= written
         while remaining > 0 {
-            let bytes = ring[head]!
-            let left = bytes.count - headOffset
+            let left = entry(0).count - headOffset
             if remaining < left {
                 headOffset += remaining
                 return
             }
             remaining -= left
-            ring[head] = nil
-            head = (head + 1) & (ring.count - 1)
-            count -= 1
-            headOffset = 0
+            popFirst()
         }
         // Zero-length entries (e.g. an empty frame never exists, but be safe) are released too.
-        while count > 0, let first = ring[head], first.count == headOffset {
-            ring[head] = nil
-            head = (head + 1) & (ring.count - 1)
-            count -= 1
-            headOffset = 0
+        while entries > 0, entry(0).count == headOffset { popFirst() }
+    }
+
+    private mutating func popFirst() {
+        if ring.isEmpty {
+            inline = (inline.1, nil)
+        } else {
+            ring[Int(head)] = nil
+            head = Int32((Int(head) + 1) & (ring.count - 1))
+        }
+        entries -= 1
+        headOffset = 0
+    }
+
+    private mutating func clear(_ index: Int) {
+        if ring.isEmpty {
+            if index == 0 { inline.0 = nil } else { inline.1 = nil }
+        } else {
+            ring[(Int(head) + index) & (ring.count - 1)] = nil
         }
     }
 
     private mutating func grow() {
         let capacity = max(4, ring.count * 2)  // powers of two, so indexes wrap with a mask
         var bigger = [OutboundBytes?](repeating: nil, count: capacity)
-        for index in 0..<count { bigger[index] = ring[(head + index) & (ring.count - 1)] }
+        for index in 0..<count { bigger[index] = entry(index) }
         ring = bigger
+        inline = (nil, nil)
         head = 0
     }
 }

@@ -202,8 +202,9 @@ extension Connection {
 }
 
 /// The HTTP phase's state: the request head being read, the request in progress (its body,
-/// an answer from other loops), and pipelined input.
-struct HTTPExchange {
+/// an answer from other loops), and pipelined input. A class the connection holds only
+/// during the phase (`Connection.http`), so an open WebSocket carries none of it.
+final class HTTPExchange {
     /// Reads the next request head; nil while a request is being served.
     var parser: HTTPRequestParser?
     var request: HTTPRequest?
@@ -220,4 +221,6 @@ struct HTTPExchange {
     var crossOrigin: [UInt8]?
     /// Loop time at which the request's token expires (an event stream ends then).
     var tokenExpiry: UInt64?
+
+    init(pendingInput: [UInt8] = []) { self.pendingInput = pendingInput }
 }

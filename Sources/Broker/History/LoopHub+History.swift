@@ -97,6 +97,8 @@ extension LoopHub {
         let page = ReplayPage(token: request.token, frames: frames, position: state.position, recovered: recovered,
                               earliest: first.map { TopicPosition(epoch: state.epoch, seq: $0) }, done: done)
         send(.replayPage(page), to: request.replyLoop)
+        // A GET /history of a topic nobody subscribes to and nobody published to leaves nothing.
+        if state.seq == 0 { forgetIfUnused(request.topic) }
     }
 
     /// The asking loop's side: the endpoint takes the page (a subscriber's ack and frames, or

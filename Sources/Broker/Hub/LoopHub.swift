@@ -28,9 +28,14 @@ final class LoopHub {
     /// only for topics actually published. (A wildcard subscribe or unsubscribe voids it at
     /// once rather than scanning it: see `MatchCache`.)
     let subscriptions = SubscriptionTrie<Subscriber>(cacheCapacity: 16384)
-    /// This loop's subscribed patterns: how many local sessions hold each, and whether its
-    /// announcement to the other loops is still in flight.
-    private var patterns: [TopicPattern: LocalPattern] = [:]
+    /// This loop's patterns whose announcement to the other loops is still in flight, and its
+    /// token. How many local sessions hold a pattern is the local trie's count (no table of
+    /// its own: with a topic per subscriber, one more entry per topic).
+    private var announcing: [TopicPattern: UInt64] = [:]
+    /// Patterns held by sessions that negotiated permessage-deflate: how many per window, so
+    /// owners compress each message once for them (`InterestUpdate.deflateWindows`). Empty
+    /// while no compressing session subscribes.
+    private var deflateWindows: [TopicPattern: DeflateWindowCounts] = [:]
     private var announcements: [UInt64: Announcement] = [:]
     private var positionWaiters: [UInt64: SubscribeWaiter] = [:]
     var nextToken: UInt64 = 0
@@ -47,7 +52,6 @@ final class LoopHub {
 
     /// Pattern → loops with subscribers (with their counts, for publish acks).
     let interest = SubscriptionTrie<InterestEntry>()
-    private var interestEntries: [InterestKey: InterestEntry] = [:]
     private var loopMarks: [Bool]
     private var loopsToSend: [Int] = []
 
@@ -147,7 +151,7 @@ final class LoopHub {
         if checkpoints { return followCursor(session, pattern: pattern, requestID: requestID) }
         addSubscription(session, pattern)
         let waiter = SubscribeWaiter(connection: session.connection.id, requestID: requestID, pattern: pattern)
-        if let token = patterns[pattern]?.announcing {
+        if let token = announcing[pattern] {
             announcements[token]?.waiters.append(waiter)
         } else if let topic = pattern.literal {
             nextToken += 1
@@ -159,7 +163,7 @@ final class LoopHub {
     }
 
     func addSubscription(_ session: Subscriber, _ pattern: TopicPattern) {
-        if session.patterns.insert(pattern).inserted {
+        if session.patterns.insert(pattern) {
             subscriptions.insert(session, for: pattern)
             changeLocalCount(pattern, by: 1, deflateWindow: session.deflateWindow)
         }
@@ -167,7 +171,7 @@ final class LoopHub {
 
     /// Removes one subscription; false when the session does not hold the pattern.
     func unsubscribe(_ session: Subscriber, from pattern: TopicPattern) -> Bool {
-        guard session.patterns.remove(pattern) != nil else { return false }
+        guard session.patterns.remove(pattern) else { return false }
         if let topic = pattern.literal { session.liveFloors?[topic] = nil }
         if let subscription = session.cursorSubscription(for: pattern) {
             if let replay = subscription.replay { forget(replay) }
@@ -191,31 +195,39 @@ final class LoopHub {
         session.patterns.removeAll()
     }
 
+    /// `delta` local sessions joined or left `pattern` (the trie already holds the change).
     private func changeLocalCount(_ pattern: TopicPattern, by delta: Int, deflateWindow: Int) {
         subscriptionCount += delta
-        var state = patterns[pattern] ?? LocalPattern()
-        let before = state.count
-        state.count += delta
-        if deflateWindow != 0 { state.deflateWindows.change(window: deflateWindow, by: delta) }
+        let count = subscriptions.count(for: pattern)
+        let before = count - delta
+        let windows = deflateWindow == 0 ? deflateWindows[pattern]?.mask ?? 0 : changeDeflateWindow(pattern, deflateWindow, by: delta)
         var token: UInt64 = 0
-        if state.count == 0 {
-            patterns[pattern] = nil
-            patterns.shrinkIfSparse()
-        } else {
-            if before == 0 {
-                nextToken += 1
-                token = nextToken
-                state.announcing = token
-                // In cluster mode the backplane's SUB is one more reply to wait for.
-                announcements[token] = Announcement(pattern: pattern, repliesLeft: targets(of: pattern).count + (clustered ? 1 : 0))
-            }
-            patterns[pattern] = state
+        if count == 0 {
+            if announcing.removeValue(forKey: pattern) != nil { announcing.shrinkIfSparse() }
+        } else if before == 0 {
+            nextToken += 1
+            token = nextToken
+            announcing[pattern] = token
+            // In cluster mode the backplane's SUB is one more reply to wait for.
+            announcements[token] = Announcement(pattern: pattern, repliesLeft: targets(of: pattern).count + (clustered ? 1 : 0))
         }
-        if clustered && (before == 0) != (state.count == 0) {
-            send(.backplaneInterest(pattern: pattern, loop: index, token: token, add: state.count > 0), to: 0)
+        if clustered && (before == 0) != (count == 0) {
+            send(.backplaneInterest(pattern: pattern, loop: index, token: token, add: count > 0), to: 0)
         }
-        let update = InterestUpdate(pattern: pattern, loop: index, count: state.count, deflateWindows: state.deflateWindows.mask, token: token)
+        let update = InterestUpdate(pattern: pattern, loop: index, count: count, deflateWindows: windows, token: token)
         for target in targets(of: pattern) { send(.interest(update), to: target) }
+    }
+
+    /// Counts a compressing session joining or leaving `pattern`; the pattern's windows after.
+    private func changeDeflateWindow(_ pattern: TopicPattern, _ window: Int, by delta: Int) -> UInt16 {
+        var counts = deflateWindows[pattern] ?? DeflateWindowCounts()
+        counts.change(window: window, by: delta)
+        if counts.mask == 0 {
+            if deflateWindows.removeValue(forKey: pattern) != nil { deflateWindows.shrinkIfSparse() }
+        } else {
+            deflateWindows[pattern] = counts
+        }
+        return counts.mask
     }
 
     /// Sends `message` once `pattern` is active everywhere it must be. In cluster mode a first
@@ -223,7 +235,7 @@ final class LoopHub {
     /// marked the gap before them (`backplaneRegained`) when they serve it; alone, interest
     /// and the request travel the same FIFO path and it goes at once.
     func sendOnceActive(_ pattern: TopicPattern, _ message: HubMessage, to target: Int) {
-        guard clustered, let token = patterns[pattern]?.announcing, announcements[token] != nil else {
+        guard clustered, let token = announcing[pattern], announcements[token] != nil else {
             return send(message, to: target)
         }
         announcements[token]!.deferred.append((message, target))
@@ -398,7 +410,10 @@ final class LoopHub {
             }
             announcements[token] = nil
             announcements.shrinkIfSparse()
-            if patterns[announcement.pattern]?.announcing == token { patterns[announcement.pattern]?.announcing = nil }
+            if announcing[announcement.pattern] == token {
+                announcing[announcement.pattern] = nil
+                announcing.shrinkIfSparse()
+            }
             for waiter in announcement.waiters { acknowledge(waiter, position: announcement.position) }
             for (message, target) in announcement.deferred { send(message, to: target) }
         case .position(let topic, let replyLoop, let token):
@@ -431,19 +446,19 @@ final class LoopHub {
     }
 
     private func apply(_ update: InterestUpdate) {
-        let key = InterestKey(loop: update.loop, pattern: update.pattern)
+        // A loop's entry is found in the trie, among the pattern's few (one per loop at most).
+        let entry = interest.first(for: update.pattern) { $0.loop == update.loop }
         if update.count == 0 {
-            if let entry = interestEntries.removeValue(forKey: key) {
+            if let entry {
                 interest.remove(entry, for: update.pattern)
-                interestEntries.shrinkIfSparse()
+                if let topic = update.pattern.literal { forgetIfUnused(topic) }
             }
-        } else if let entry = interestEntries[key] {
+        } else if let entry {
             entry.count = update.count
             entry.deflateWindows = update.deflateWindows
         } else {
             let entry = InterestEntry(loop: update.loop, pattern: update.pattern, count: update.count)
             entry.deflateWindows = update.deflateWindows
-            interestEntries[key] = entry
             interest.insert(entry, for: update.pattern)
         }
         guard update.token != 0 else { return }
@@ -451,15 +466,16 @@ final class LoopHub {
         let position = update.pattern.literal.map { state(of: $0).position }
         send(.interestApplied(token: update.token, position: position, owner: index, clock: ledger.published), to: update.loop)
     }
-}
 
-/// A loop's own count of subscriptions to one pattern.
-private struct LocalPattern {
-    var count = 0
-    /// How many of them negotiated each permessage-deflate window.
-    var deflateWindows = DeflateWindowCounts()
-    /// The token of the announcement still in flight, nil once every target has applied it.
-    var announcing: UInt64?
+    /// Nobody on any loop subscribes to `topic` by name any more: a state that never had a
+    /// message is forgotten (it costs a few hundred bytes; a topic per user would keep every
+    /// one ever subscribed). Created again, it gets the same epoch unless a state was evicted
+    /// or renewed meanwhile (`TopicTable.epoch(for:)`), so a `since` at seq 0 still resumes.
+    /// With `--data-dir` states stay: each creation writes its epoch to disk.
+    func forgetIfUnused(_ topic: TopicName) {
+        guard durable == nil, interest.count(for: TopicPattern(topic)) == 0 else { return }
+        topics.forgetIfNeverPublished(topic)
+    }
 }
 
 /// A first subscriber's announcement, waiting for every target loop's reply.
@@ -479,22 +495,23 @@ struct SubscribeWaiter {
     let pattern: TopicPattern
 }
 
-private struct InterestKey: Hashable {
-    let loop: Int
-    let pattern: TopicPattern
-}
-
 /// One loop's interest in one pattern, as the interest trie stores it.
 final class InterestEntry: Hashable {
-    let loop: Int
     let pattern: TopicPattern
-    var count: Int
+    /// Narrow fields: one entry per pattern per loop, 48 bytes rather than 64.
+    private let loopIndex: Int16
     /// The windows its compressing subscribers negotiated (see `InterestUpdate`).
     var deflateWindows: UInt16 = 0
+    private var subscribers: Int32
+    var loop: Int { Int(loopIndex) }
+    var count: Int {
+        get { Int(subscribers) }
+        set { subscribers = Int32(clamping: newValue) }
+    }
     init(loop: Int, pattern: TopicPattern, count: Int) {
-        self.loop = loop
         self.pattern = pattern
-        self.count = count
+        loopIndex = Int16(clamping: loop)
+        subscribers = Int32(clamping: count)
     }
     static func == (a: InterestEntry, b: InterestEntry) -> Bool { a === b }
     func hash(into hasher: inout Hasher) { hasher.combine(ObjectIdentifier(self)) }

@@ -6,7 +6,7 @@ import Topics
 class Subscriber: Hashable {
     unowned let connection: Connection
     /// The exact patterns held; subscribing twice to one is idempotent.
-    final var patterns: Set<TopicPattern> = []
+    final var patterns = SmallSet<TopicPattern>()
     /// Topics being resumed: live messages at or below the floor are already in (or still to
     /// come from) the replay and are skipped; UInt64.max while the replay is in progress.
     /// nil for a subscriber resuming nothing, so a delivery costs one nil check.
@@ -15,7 +15,12 @@ class Subscriber: Hashable {
     /// page is out (asked for, or queued and not yet written): one page per connection at a
     /// time (see `LoopHub.askForPage`).
     final var pendingReplays: [UInt64] = []
-    final var pageOwner: UInt64?
+    /// The replay token whose page is out; 0 for none (tokens start at 1).
+    final var pageToken: UInt64 = 0
+    final var pageOwner: UInt64? {
+        get { pageToken == 0 ? nil : pageToken }
+        set { pageToken = newValue ?? 0 }
+    }
     /// Subscriptions followed by cursor (Protocol.md "Resuming a pattern"); nil when none,
     /// so a delivery to everyone else costs one nil check.
     final var cursors: [CursorSubscription]?

@@ -3,6 +3,11 @@ import Topics
 /// The state of one topic, kept by the topic's owner loop: its epoch, the number of its last
 /// message and its recent history. Lives apart from the topic's subscribers (and outlives
 /// them), so a subscriber that comes back later sees the same epoch.
+///
+/// A topic that only has subscribers (no message yet) needs just its name, epoch, seq, policy
+/// and place in the eviction order: 112 bytes. Everything a message brings (history, publish
+/// order, the ledger's links, the cached interest) lives in `Published`, made by the first
+/// write to any of it; reads before that see the empty values.
 final class TopicState {
     let topic: TopicName
     /// Random, chosen when this state is created: positions from an earlier life of the topic
@@ -11,29 +16,73 @@ final class TopicState {
     /// The last sequence number assigned; 0 before the first message.
     var seq: UInt64 = 0
     let policy: HistoryPolicy
-    var history: HistoryRing
-    /// When the last message was published (monotonic ns): orders the history ledger.
-    var lastPublished: UInt64 = 0
-    /// The owner offset of its last message (0 before the first).
-    var lastOffset: UInt64 = 0
-    /// Position in the topic table's list of states by last publish (pattern resumes walk
-    /// it from the newest back to the cursor).
-    var recency = ListLinks()
     /// Position in the topic table's least-recently-used list.
     var lru = ListLinks()
-    /// Position in the history ledger's list (topics holding history, by last publish).
-    var ledger = ListLinks()
-    var inLedger = false
-    /// The interest trie's answer for this topic, valid while the trie's generation is
-    /// `interestGeneration`: a steady topic skips the trie walk on every publish.
-    var interest: MatchResult<InterestEntry>?
-    var interestGeneration: UInt64 = 0
+    private var published: Published?
 
     init(topic: TopicName, epoch: String, policy: HistoryPolicy) {
         self.topic = topic
         self.epoch = epoch
         self.policy = policy
-        history = HistoryRing(capacity: policy.messages)
+    }
+
+    /// Whether anything of a message was ever stored here (tests: a subscribed topic holds none).
+    var holdsPublishedState: Bool { published != nil }
+
+    private func publishedState() -> Published {
+        if let published { return published }
+        let made = Published(history: HistoryRing(capacity: policy.messages))
+        published = made
+        return made
+    }
+
+    var history: HistoryRing {
+        _read {
+            if let published { yield published.history } else { yield HistoryRing(capacity: policy.messages) }
+        }
+        _modify { yield &publishedState().history }
+    }
+
+    /// When the last message was published (monotonic ns): orders the history ledger.
+    var lastPublished: UInt64 {
+        get { published?.lastPublished ?? 0 }
+        set { if newValue != 0 || published != nil { publishedState().lastPublished = newValue } }
+    }
+
+    /// The owner offset of its last message (0 before the first).
+    var lastOffset: UInt64 {
+        get { published?.lastOffset ?? 0 }
+        set { if newValue != 0 || published != nil { publishedState().lastOffset = newValue } }
+    }
+
+    /// Position in the topic table's list of states by last publish (pattern resumes walk
+    /// it from the newest back to the cursor).
+    var recency: ListLinks {
+        get { published?.recency ?? ListLinks() }
+        set { if !newValue.isEmpty || published != nil { publishedState().recency = newValue } }
+    }
+
+    /// Position in the history ledger's list (topics holding history, by last publish).
+    var ledger: ListLinks {
+        get { published?.ledger ?? ListLinks() }
+        set { if !newValue.isEmpty || published != nil { publishedState().ledger = newValue } }
+    }
+
+    var inLedger: Bool {
+        get { published?.inLedger ?? false }
+        set { if newValue || published != nil { publishedState().inLedger = newValue } }
+    }
+
+    /// The interest trie's answer for this topic, valid while the trie's generation is
+    /// `interestGeneration`: a steady topic skips the trie walk on every publish.
+    var interest: MatchResult<InterestEntry>? {
+        get { published?.interest }
+        set { publishedState().interest = newValue }
+    }
+
+    var interestGeneration: UInt64 {
+        get { published?.interestGeneration ?? 0 }
+        set { publishedState().interestGeneration = newValue }
     }
 
     var position: TopicPosition { TopicPosition(epoch: epoch, seq: seq) }
@@ -45,6 +94,20 @@ final class TopicState {
         seq += 1
         return seq
     }
+
+    /// What a topic's messages bring with them (see `TopicState`).
+    private final class Published {
+        var history: HistoryRing
+        var lastPublished: UInt64 = 0
+        var lastOffset: UInt64 = 0
+        var recency = ListLinks()
+        var ledger = ListLinks()
+        var interest: MatchResult<InterestEntry>?
+        var interestGeneration: UInt64 = 0
+        var inLedger = false
+
+        init(history: HistoryRing) { self.history = history }
+    }
 }
 
 /// Links of an intrusive doubly linked list. The topic table's dictionary owns every state;
@@ -54,4 +117,6 @@ final class TopicState {
 struct ListLinks {
     unowned(unsafe) var newer: TopicState?
     unowned(unsafe) var older: TopicState?
+
+    var isEmpty: Bool { newer == nil && older == nil }
 }

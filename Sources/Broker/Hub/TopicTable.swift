@@ -12,6 +12,11 @@ struct TopicTable {
     private unowned(unsafe) var lastPublished: TopicState?
     let capacity: Int
     private(set) var evictions = 0
+    /// The key of this table's epochs (`epoch(for:)`), random for each life of the server.
+    private let epochKey = (UInt64.random(in: .min ... .max), UInt64.random(in: .min ... .max))
+    /// Moves on whenever a state that may have had messages goes (evicted, renewed) or a
+    /// cluster gap makes old positions untrustworthy: epochs made after differ from before.
+    private(set) var generation: UInt64 = 0
     /// Called with each state created (a new epoch) however it came (first use, eviction,
     /// renewal): `--data-dir` records the new epoch at once, before any message of it.
     var onCreate: ((TopicState) -> Void)?
@@ -35,8 +40,9 @@ struct TopicTable {
             unlinkPublished(oldest)
             states[oldest.topic] = nil
             evictions += 1
+            generation &+= 1
         }
-        let state = TopicState(topic: topic, epoch: epoch ?? Self.newEpoch(), policy: policy)
+        let state = TopicState(topic: topic, epoch: epoch ?? self.epoch(for: topic), policy: policy)
         onCreate?(state)
         states[topic] = state
         linkNewest(state)
@@ -52,7 +58,39 @@ struct TopicTable {
             unlinkPublished(old)
             states[topic] = nil
         }
+        generation &+= 1
         return (state(for: topic, policy: policy).state, old)
+    }
+
+    /// Drops the state of a topic that never had a message (nobody subscribes to it any
+    /// more): it holds nothing a new state in this generation would not (same epoch, seq 0).
+    /// Returns whether it went.
+    @discardableResult
+    mutating func forgetIfNeverPublished(_ topic: TopicName) -> Bool {
+        guard let state = states[topic], state.seq == 0, state.history.isEmpty, state.lastOffset == 0 else { return false }
+        unlink(state)
+        unlinkPublished(state)
+        states[topic] = nil
+        states.shrinkIfSparse()
+        return true
+    }
+
+    /// Old positions cannot be vouched for (a cluster gap): states made from now on take new
+    /// epochs, even those of topics that never had a message.
+    mutating func startNewGeneration() { generation &+= 1 }
+
+    /// The epoch a state of `topic` created now gets: a keyed hash of the name and the
+    /// generation, so a topic forgotten with no message (`forgetIfNeverPublished`) and made
+    /// again gets the epoch its subscribers were told, while any state that might have had
+    /// messages is followed by new epochs. 15 hex digits (60 bits), the most a `String`
+    /// holds inline: a 16th would cost every topic state an allocation.
+    func epoch(for topic: TopicName) -> String {
+        var hasher = Hasher()
+        hasher.combine(epochKey.0)
+        hasher.combine(epochKey.1)
+        hasher.combine(generation)
+        hasher.combine(topic)
+        return Self.hexDigits(UInt64(UInt(bitPattern: hasher.finalize())) >> 4, count: 15)
     }
 
     /// A topic's state as history on disk left it (`--data-dir`): its epoch and last seq kept.
@@ -87,10 +125,12 @@ struct TopicTable {
     /// Every topic held (a backplane outage renews some of them).
     var names: [TopicName] { Array(states.keys) }
 
-    static func newEpoch() -> String {
-        let value = UInt64.random(in: .min ... .max)
+    /// A server epoch (cursors): 16 random hex digits.
+    static func newEpoch() -> String { hexDigits(UInt64.random(in: .min ... .max), count: 16) }
+
+    private static func hexDigits(_ value: UInt64, count: Int) -> String {
         let hex = String(value, radix: 16)
-        return String(repeating: "0", count: 16 - hex.count) + hex
+        return String(repeating: "0", count: count - hex.count) + hex
     }
 
     private mutating func touch(_ state: TopicState) {

@@ -9,7 +9,8 @@ import Frames
 /// ends a connection whose written bytes go unacknowledged that long. Input is still read, to
 /// see EOF, and discarded, at most `maxInput` bytes of it. The send queue has the WebSocket's
 /// bounds and slow-consumer rule (a delivery counts as one message though it is two entries).
-struct EventStreamState {
+/// A class the connection makes only when it becomes a stream (`Connection.eventStream`).
+final class EventStreamState {
     var stream: EventStream?
     var nextHeartbeat: UInt64 = 0
     /// Loop time at which the token presented with the request expires.

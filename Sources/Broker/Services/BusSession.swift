@@ -14,7 +14,12 @@ final class BusSession: Subscriber {
     /// Requests refused in the current flood; see `FloodPolicy`.
     var flood = FloodPolicy()
     /// Where a replay that fell behind history stopped: reported with the slow-consumer notice.
-    var replayLoss: DeliveryStamp?
+    /// Rare, so kept out of line: an empty array is one word, a `DeliveryStamp?` about 100 bytes.
+    var replayLoss: DeliveryStamp? {
+        get { replayLossStore.first }
+        set { replayLossStore = newValue.map { [$0] } ?? [] }
+    }
+    private var replayLossStore: [DeliveryStamp] = []
 
     init(connection: Connection, service: BusService, config: ServerConfig, now: UInt64) {
         self.service = service

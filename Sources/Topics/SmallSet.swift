@@ -1,0 +1,67 @@
+/// A set that holds its first element inline and allocates a `Set` only for the second.
+///
+/// Most sets in a broker hold one element: the patterns of a subscriber, the subscribers of a
+/// topic with one listener, the loops interested in a topic. A native `Set` of one is an object
+/// of its own (a header, a bitmap and a bucket array: about 80–130 bytes with malloc's
+/// overhead); this keeps one element in the owner's own storage. Order is unspecified.
+package struct SmallSet<Element: Hashable>: Sequence {
+    /// Nil only when the set is empty (`more` is then empty too).
+    private var one: Element?
+    private var more: Set<Element> = []
+
+    package init() {}
+
+    package var isEmpty: Bool { one == nil }
+    package var count: Int { one == nil ? 0 : 1 + more.count }
+    package var underestimatedCount: Int { count }
+
+    /// Slots of the out-of-line `Set` (0 while at most one element is held).
+    package var capacity: Int { more.capacity }
+
+    package func contains(_ element: Element) -> Bool {
+        guard let one else { return false }
+        return one == element || (!more.isEmpty && more.contains(element))
+    }
+
+    /// Adds `element`; false when it was already held.
+    package mutating func insert(_ element: Element) -> Bool {
+        guard let one else {
+            self.one = element
+            return true
+        }
+        return one != element && more.insert(element).inserted
+    }
+
+    /// Removes `element`; false when it was not held. The `Set` is let go once it empties, and
+    /// shrunk once sparse (`SparseCapacity`).
+    package mutating func remove(_ element: Element) -> Bool {
+        guard let one else { return false }
+        if one == element {
+            self.one = more.popFirst()
+        } else if more.remove(element) == nil {
+            return false
+        }
+        if more.isEmpty { more = [] } else { more.shrinkIfSparse() }
+        return true
+    }
+
+    package mutating func removeAll() {
+        one = nil
+        more = []
+    }
+
+    package func makeIterator() -> Iterator { Iterator(first: one, rest: more.makeIterator()) }
+
+    package struct Iterator: IteratorProtocol {
+        var first: Element?
+        var rest: Set<Element>.Iterator
+
+        package mutating func next() -> Element? {
+            if let element = first {
+                first = nil
+                return element
+            }
+            return rest.next()
+        }
+    }
+}
