@@ -1,6 +1,7 @@
 // bus.js against a live broker-server (a child process on a free port), through a cutting TCP
 // proxy where the link has to fail. Run: node --test clients/js/test/ (after `swift build`).
 import assert from "node:assert/strict";
+import { randomBytes } from "node:crypto";
 import { after, afterEach, before, describe, test } from "node:test";
 
 import { connect } from "../bus.js";
@@ -207,7 +208,9 @@ describe("a subscriber that stops reading (4008)", () => {
     const drops = await metric(broker, "bus_slow_consumer_drops_total");
     proxy.hold();
     const publisher = await connected(broker.url);
-    const big = "x".repeat(32 * 1024);
+    // Incompressible: `ws` negotiates permessage-deflate, and 32 KiB of one letter compressed to
+    // a few hundred bytes, which the socket buffers on the way could absorb without a drop.
+    const big = randomBytes(24 * 1024).toString("base64");
     const perTopic = 200;
     for (let i = 1; i <= perTopic; i++) for (const topic of topics) await publisher.publish(topic, { i, big });
     await until(async () => (await metric(broker, "bus_slow_consumer_drops_total")) >= drops + connections.length, "the server dropped the stalled subscribers");
