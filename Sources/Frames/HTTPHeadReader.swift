@@ -52,6 +52,7 @@ struct HTTPHeadReader {
                 return .failure(.requestHeaderFieldsTooLarge, "HTTP head exceeds \(maxHeadSize) bytes")
             }
             headBytes += end - index
+            if line.capacity == 0 { line.reserveCapacity(min(maxHeadSize, 256)) }
             line.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[index..<end]))
             index = end
             guard endsLine else { break }
@@ -81,6 +82,7 @@ struct HTTPHeadReader {
             // whitespace before the first field may be rejected the same way.
             return .failure(.badRequest, "obsolete line folding in header")
         }
+        if headers.isEmpty { headers.reserveCapacity(16) }
         if headers.count >= Self.maxFieldCount {
             return .failure(.requestHeaderFieldsTooLarge, "more than \(Self.maxFieldCount) header fields")
         }
