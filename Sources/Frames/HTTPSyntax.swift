@@ -32,14 +32,6 @@ enum HTTPSyntax {
         (byte < 0x20 && byte != tab) || byte == 0x7F
     }
 
-    /// `bytes` with leading and trailing `OWS` removed.
-    static func trimmed(_ bytes: ArraySlice<UInt8>) -> ArraySlice<UInt8> {
-        var slice = bytes
-        while let first = slice.first, isWhitespace(first) { slice.removeFirst() }
-        while let last = slice.last, isWhitespace(last) { slice.removeLast() }
-        return slice
-    }
-
     /// `text` with leading and trailing `OWS` removed.
     static func trimmed(_ text: Substring) -> Substring {
         var slice = text
