@@ -145,9 +145,9 @@ final class LoopHub {
     /// Adds the subscription and acks it once active (see Protocol.md, subscribe).
     func subscribe(_ session: Subscriber, to pattern: TopicPattern, requestID: [UInt8]?, checkpoints: Bool = false) {
         if checkpoints { return followCursor(session, pattern: pattern, requestID: requestID) }
-        addSubscription(session, pattern)
+        let announcing = addSubscription(session, pattern) ?? patterns[pattern]?.announcing
         let waiter = SubscribeWaiter(connection: session.connection.id, requestID: requestID, pattern: pattern)
-        if let token = patterns[pattern]?.announcing {
+        if let token = announcing {
             announcements[token]?.waiters.append(waiter)
         } else if let topic = pattern.literal {
             nextToken += 1
@@ -158,11 +158,14 @@ final class LoopHub {
         }
     }
 
-    func addSubscription(_ session: Subscriber, _ pattern: TopicPattern) {
-        if session.patterns.insert(pattern).inserted {
-            subscriptions.insert(session, for: pattern)
-            changeLocalCount(pattern, by: 1)
-        }
+    /// Adds the subscription unless the session holds the pattern already (then nil). Else
+    /// the token of the pattern's announcement still in flight, or `.some(nil)` when the
+    /// pattern is active: the caller need not look the pattern up again.
+    @discardableResult
+    func addSubscription(_ session: Subscriber, _ pattern: TopicPattern) -> UInt64?? {
+        guard session.patterns.insert(pattern).inserted else { return nil }
+        subscriptions.insert(session, for: pattern)
+        return .some(changeLocalCount(pattern, by: 1))
     }
 
     /// Removes one subscription; false when the session does not hold the pattern.
@@ -191,30 +194,32 @@ final class LoopHub {
         session.patterns.removeAll()
     }
 
-    private func changeLocalCount(_ pattern: TopicPattern, by delta: Int) {
+    /// Counts a local subscription to `pattern` in or out, announcing the pattern when its
+    /// first one arrives. Returns the token of its announcement still in flight, if any. One
+    /// hash of the pattern per change (the `default:` accessor updates in place); only the last
+    /// subscriber's removal takes a second.
+    @discardableResult
+    private func changeLocalCount(_ pattern: TopicPattern, by delta: Int) -> UInt64? {
         subscriptionCount += delta
-        var state = patterns[pattern] ?? LocalPattern()
-        let before = state.count
-        state.count += delta
+        let candidate = nextToken + 1
+        let (before, announcing) = patterns[pattern, default: LocalPattern()].add(delta, announcingAs: candidate)
+        let count = before + delta
         var token: UInt64 = 0
-        if state.count == 0 {
+        if count == 0 {
             patterns[pattern] = nil
             patterns.shrinkIfSparse()
-        } else {
-            if before == 0 {
-                nextToken += 1
-                token = nextToken
-                state.announcing = token
-                // In cluster mode the backplane's SUB is one more reply to wait for.
-                announcements[token] = Announcement(pattern: pattern, repliesLeft: targets(of: pattern).count + (clustered ? 1 : 0))
-            }
-            patterns[pattern] = state
+        } else if before == 0 {
+            nextToken = candidate
+            token = candidate
+            // In cluster mode the backplane's SUB is one more reply to wait for.
+            announcements[token] = Announcement(pattern: pattern, repliesLeft: targets(of: pattern).count + (clustered ? 1 : 0))
         }
-        if clustered && (before == 0) != (state.count == 0) {
-            send(.backplaneInterest(pattern: pattern, loop: index, token: token, add: state.count > 0), to: 0)
+        if clustered && (before == 0) != (count == 0) {
+            send(.backplaneInterest(pattern: pattern, loop: index, token: token, add: count > 0), to: 0)
         }
-        let update = InterestUpdate(pattern: pattern, loop: index, count: state.count, token: token)
+        let update = InterestUpdate(pattern: pattern, loop: index, count: count, token: token)
         for target in targets(of: pattern) { send(.interest(update), to: target) }
+        return count == 0 ? nil : announcing
     }
 
     /// Sends `message` once `pattern` is active everywhere it must be. In cluster mode a first
@@ -366,7 +371,7 @@ final class LoopHub {
             }
             announcements[token] = nil
             announcements.shrinkIfSparse()
-            if patterns[announcement.pattern]?.announcing == token { patterns[announcement.pattern]?.announcing = nil }
+            patterns[announcement.pattern]?.finishAnnouncement(token)
             for waiter in announcement.waiters { acknowledge(waiter, position: announcement.position) }
             for (message, target) in announcement.deferred { send(message, to: target) }
         case .position(let topic, let replyLoop, let token):
@@ -422,6 +427,20 @@ private struct LocalPattern {
     var count = 0
     /// The token of the announcement still in flight, nil once every target has applied it.
     var announcing: UInt64?
+
+    /// Adds `delta` to the count; a first subscriber's announcement goes out as `token`.
+    /// Returns the count before and the announcement in flight after.
+    mutating func add(_ delta: Int, announcingAs token: UInt64) -> (before: Int, announcing: UInt64?) {
+        let before = count
+        count += delta
+        if before == 0 && count > 0 { announcing = token }
+        return (before, announcing)
+    }
+
+    /// The announcement `token` has been applied everywhere (unless a later one replaced it).
+    mutating func finishAnnouncement(_ token: UInt64) {
+        if announcing == token { announcing = nil }
+    }
 }
 
 /// A first subscriber's announcement, waiting for every target loop's reply.
