@@ -20,7 +20,7 @@ extension LoopHub {
     func renewAfterInterestGap(_ pattern: TopicPattern) {
         ledger.noteGap(pattern)
         for name in topics.names where pattern.matches(name) {
-            let covered = interest.match(name).contains { $0.pattern != pattern }
+            let covered = interest.match(name).contains { $0.count > 0 && $0.pattern != pattern }
             guard !covered, let old = topics.peek(name) else { continue }
             let renewed = topics.renew(name, policy: old.policy)
             if let evicted = renewed.evicted { ledger.evict(evicted) }
@@ -31,7 +31,7 @@ extension LoopHub {
         // Topics with no state here missed messages too: pattern resumes from before now
         // cannot claim a complete recovery.
         ledger.noteUnknownLossNow()
-        for name in topics.names where !interest.match(name).isEmpty {
+        for name in topics.names where interest.match(name).contains(where: { $0.count > 0 }) {
             guard let old = topics.peek(name) else { continue }
             let renewed = topics.renew(name, policy: old.policy)
             if let evicted = renewed.evicted { ledger.evict(evicted) }
