@@ -55,6 +55,20 @@ public enum Base64 {
         return out
     }
 
+    /// Whether `text` is the canonical base64 of exactly 16 bytes, as `decode(text)?.count == 16`
+    /// answers, without building the bytes: 22 alphabet characters whose unused last 4 bits are
+    /// zero, then `==` (RFC 4648 §3.5). A WebSocket key must be one (RFC 6455 §4.2.1 item 5).
+    public static func decodesTo16Bytes(_ text: String) -> Bool {
+        var text = text
+        return text.withUTF8 { bytes in
+            guard bytes.count == 24, bytes[22] == padByte, bytes[23] == padByte else { return false }
+            return standardTable.withUnsafeBufferPointer { table in
+                for i in 0..<22 where table[Int(bytes[i])] == invalid { return false }
+                return table[Int(bytes[21])] & 0x0F == 0
+            }
+        }
+    }
+
     /// Decodes `text`, or returns nil when it is not canonical base64.
     ///
     /// Strict (RFC 4648 §3.3, §3.5): any byte outside the alphabet (whitespace included), a

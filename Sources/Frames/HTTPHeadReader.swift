@@ -52,6 +52,19 @@ struct HTTPHeadReader {
                 return .failure(.requestHeaderFieldsTooLarge, "HTTP head exceeds \(maxHeadSize) bytes")
             }
             headBytes += end - index
+            if endsLine && line.isEmpty && sawStartLine {
+                // A whole field line in this input (nearly every one): read where it lies
+                // instead of copied into `line` first. The same rules as below.
+                var stop = end
+                if stop > index && bytes[stop - 1] == HTTPSyntax.cr { stop -= 1 }
+                let whole = UnsafeRawBufferPointer(rebasing: bytes[index..<stop])
+                index = end + 1
+                headBytes += 1
+                if whole.isEmpty { return .complete }
+                if let failure = readField(whole) { return failure }
+                continue
+            }
+            if line.capacity == 0 { line.reserveCapacity(min(maxHeadSize, 256)) }
             line.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[index..<end]))
             index = end
             guard endsLine else { break }
@@ -68,26 +81,28 @@ struct HTTPHeadReader {
                 return .startLine
             }
             if line.isEmpty { return .complete }
-            if let failure = readField() { return failure }
+            if let failure = line.withUnsafeBytes({ readField($0) }) { return failure }
             line.removeAll(keepingCapacity: true)
         }
         return .needMore
     }
 
-    /// Parses `line` as `field-line = field-name ":" OWS field-value OWS` (RFC 9112 §5).
-    private mutating func readField() -> Step? {
+    /// Parses `line` (not empty) as `field-line = field-name ":" OWS field-value OWS`
+    /// (RFC 9112 §5).
+    private mutating func readField(_ line: UnsafeRawBufferPointer) -> Step? {
         if HTTPSyntax.isWhitespace(line[0]) {
             // RFC 9112 §5.2: a server must reject obs-fold with 400 (or unfold it); §2.2:
             // whitespace before the first field may be rejected the same way.
             return .failure(.badRequest, "obsolete line folding in header")
         }
+        if headers.isEmpty { headers.reserveCapacity(16) }
         if headers.count >= Self.maxFieldCount {
             return .failure(.requestHeaderFieldsTooLarge, "more than \(Self.maxFieldCount) header fields")
         }
         guard let colon = line.firstIndex(of: HTTPSyntax.colon) else {
             return .failure(.badRequest, "header line without a colon")
         }
-        let name = line[..<colon]
+        let name = UnsafeRawBufferPointer(rebasing: line[..<colon])
         guard HTTPSyntax.isToken(name) else {
             if let last = name.last, HTTPSyntax.isWhitespace(last) {
                 // RFC 9112 §5.1: whitespace before the colon must be rejected with 400.
@@ -95,7 +110,10 @@ struct HTTPHeadReader {
             }
             return .failure(.badRequest, "invalid header name")
         }
-        let value = HTTPSyntax.trimmed(line[(colon + 1)...])
+        var (from, to) = (colon + 1, line.count)
+        while from < to && HTTPSyntax.isWhitespace(line[from]) { from += 1 }
+        while to > from && HTTPSyntax.isWhitespace(line[to - 1]) { to -= 1 }
+        let value = UnsafeRawBufferPointer(rebasing: line[from..<to])
         if value.contains(where: HTTPSyntax.isForbiddenInValue) {
             return .failure(.badRequest, "control character in header value")
         }

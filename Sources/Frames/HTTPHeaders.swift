@@ -77,6 +77,10 @@ public struct HTTPHeaders: Sendable, Sequence, Equatable {
         fields.contains { HTTPSyntax.equalsIgnoringCase($0.name, name) }
     }
 
+    /// Room for `count` lines without growing (a head reader's first line reserves a
+    /// handshake's worth, instead of growing through 1, 2, 4 and 8).
+    mutating func reserveCapacity(_ count: Int) { fields.reserveCapacity(count) }
+
     /// Appends a field line, keeping any earlier lines of the same name.
     ///
     /// The name and value are not validated here; `HTTPResponseHead.serialized()` neutralizes

@@ -79,7 +79,8 @@ public struct HTTPRequest: Sendable, Equatable {
     }
 
     private static func split(_ target: String) -> (String, String?) {
-        guard let question = target.firstIndex(of: "?") else { return (target, nil) }
-        return (String(target[..<question]), String(target[target.index(after: question)...]))
+        // By byte, not by Character: every request's target is split here.
+        guard let question = target.utf8.firstIndex(of: UInt8(ascii: "?")) else { return (target, nil) }
+        return (String(target[..<question]), String(target[target.utf8.index(after: question)...]))
     }
 }

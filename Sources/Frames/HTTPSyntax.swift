@@ -8,20 +8,12 @@ enum HTTPSyntax {
     static let tab = UInt8(ascii: "\t")
     static let colon = UInt8(ascii: ":")
 
-    /// `tchar` (RFC 9110 §5.6.2): the characters of a token (methods, field names, codings).
+    /// `tchar` (RFC 9110 §5.6.2): the characters of a token (methods, field names, codings):
+    /// `!#$%&'*+-.^_`|~`, digits and letters, as two 64-bit masks (bytes 0–63 and 64–127);
+    /// every field name of every request passes through here.
     static func isTokenChar(_ byte: UInt8) -> Bool {
-        switch byte {
-        case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
-             UInt8(ascii: "0")...UInt8(ascii: "9"):
-            return true
-        case UInt8(ascii: "!"), UInt8(ascii: "#"), UInt8(ascii: "$"), UInt8(ascii: "%"),
-             UInt8(ascii: "&"), UInt8(ascii: "'"), UInt8(ascii: "*"), UInt8(ascii: "+"),
-             UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "^"), UInt8(ascii: "_"),
-             UInt8(ascii: "`"), UInt8(ascii: "|"), UInt8(ascii: "~"):
-            return true
-        default:
-            return false
-        }
+        let mask: UInt64 = byte < 64 ? 0x03FF_6CFA_0000_0000 : byte < 128 ? 0x57FF_FFFF_C7FF_FFFE : 0
+        return mask >> UInt64(byte & 63) & 1 == 1
     }
 
     /// True when `bytes` is a non-empty `token` (RFC 9110 §5.6.2).
@@ -38,14 +30,6 @@ enum HTTPSyntax {
     /// and DEL. Bare CR, LF and NUL are among them, which blocks header injection.
     static func isForbiddenInValue(_ byte: UInt8) -> Bool {
         (byte < 0x20 && byte != tab) || byte == 0x7F
-    }
-
-    /// `bytes` with leading and trailing `OWS` removed.
-    static func trimmed(_ bytes: ArraySlice<UInt8>) -> ArraySlice<UInt8> {
-        var slice = bytes
-        while let first = slice.first, isWhitespace(first) { slice.removeFirst() }
-        while let last = slice.last, isWhitespace(last) { slice.removeLast() }
-        return slice
     }
 
     /// `text` with leading and trailing `OWS` removed.
@@ -69,13 +53,27 @@ enum HTTPSyntax {
         // Native strings compare as byte buffers: header lookups run this for every header
         // of every handshake, and iterating UTF8View indices costs several times more.
         let contiguous = x.withContiguousStorageIfAvailable { xs in
-            y.withContiguousStorageIfAvailable { ys in
-                for i in 0..<xs.count where lowercased(xs[i]) != lowercased(ys[i]) { return false }
-                return true
-            }
+            y.withContiguousStorageIfAvailable { ys in equalsIgnoringCase(xs, ys) }
         }
         if let contiguous, let equal = contiguous { return equal }
         return zip(x, y).allSatisfy { lowercased($0) == lowercased($1) }
+    }
+
+    /// Two byte buffers of the same length, ASCII letters compared without case: equal bytes
+    /// (nearly all of them) cost one comparison, a case difference a second look.
+    private static func equalsIgnoringCase(_ xs: UnsafeBufferPointer<UInt8>, _ ys: UnsafeBufferPointer<UInt8>) -> Bool {
+        guard xs.count == ys.count, var x = xs.baseAddress, var y = ys.baseAddress else { return xs.count == ys.count }
+        let end = x + xs.count
+        while x < end {
+            let (p, q) = (x.pointee, y.pointee)
+            if p != q {
+                let folded = p | 0x20
+                guard p ^ q == 0x20, folded >= UInt8(ascii: "a"), folded <= UInt8(ascii: "z") else { return false }
+            }
+            x += 1
+            y += 1
+        }
+        return true
     }
 
     /// True when `token` (any case, not empty) is an element of the comma-separated `list`
@@ -100,6 +98,24 @@ enum HTTPSyntax {
                     start = end + 1
                 }
                 return false
+            }
+        }
+    }
+
+    /// Appends the non-empty elements of the comma-separated `list`, trimmed of `OWS`, in
+    /// order (RFC 9110 §5.6.1), read as bytes in place.
+    static func appendListElements(of list: String, to elements: inout [String]) {
+        var list = list
+        list.withUTF8 { bytes in
+            var start = 0
+            while start < bytes.count {
+                var end = start
+                while end < bytes.count && bytes[end] != UInt8(ascii: ",") { end += 1 }
+                var (from, to) = (start, end)
+                while from < to && isWhitespace(bytes[from]) { from += 1 }
+                while to > from && isWhitespace(bytes[to - 1]) { to -= 1 }
+                if to > from { elements.append(String(decoding: UnsafeBufferPointer(rebasing: bytes[from..<to]), as: UTF8.self)) }
+                start = end + 1
             }
         }
     }

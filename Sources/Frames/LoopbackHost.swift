@@ -11,6 +11,9 @@
 public enum LoopbackHost {
     /// `host` without brackets or port, as `Host` and `Origin` carry it once the port is gone.
     public static func isLoopback(_ host: some StringProtocol) -> Bool {
+        // Every upgrade to a loopback listener asks this of its Host: a dotted quad is read
+        // in place, without the copies the general path makes.
+        if let first = ipv4FirstOctet(host.utf8) { return first == 127 }
         var name = Array(host.utf8).map { $0 >= 0x41 && $0 <= 0x5A ? $0 | 0x20 : $0 }
         if let address = ipv4(name) { return address[0] == 127 }
         if let address = ipv6(name) {
@@ -33,6 +36,29 @@ public enum LoopbackHost {
     static let colon = UInt8(ascii: ":")
 
     /// The 4 bytes of a dotted-quad IPv4 address (`inet_pton(AF_INET)`'s syntax), or nil.
+    /// The first octet of `text` when `ipv4` would accept it (nil otherwise), without building
+    /// the address.
+    static func ipv4FirstOctet(_ text: some Collection<UInt8>) -> UInt8? {
+        var parts = 0, digits = 0, value = 0, leadingZero = false
+        var first = 0
+        for byte in text {
+            if byte == dot {
+                guard digits > 0, parts < 3 else { return nil }
+                if parts == 0 { first = value }
+                parts += 1
+                (digits, value) = (0, 0)
+                continue
+            }
+            guard byte >= 0x30 && byte <= 0x39, digits < 3, !(leadingZero && digits == 1) else { return nil }
+            leadingZero = digits == 0 && byte == 0x30
+            value = value * 10 + Int(byte - 0x30)
+            digits += 1
+            guard value <= 255 else { return nil }
+        }
+        guard parts == 3, digits > 0 else { return nil }
+        return UInt8(first)
+    }
+
     public static func ipv4(_ text: some Collection<UInt8>) -> [UInt8]? {
         let parts = text.split(separator: dot, omittingEmptySubsequences: false)
         guard parts.count == 4 else { return nil }

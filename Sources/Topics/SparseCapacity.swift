@@ -7,11 +7,13 @@
 /// next rebuild needs at least half of them gone again, and growth doubles as usual; neither
 /// can alternate with the other on every change. Tables at or under `floor` slots are kept:
 /// they cost little and are reused at once.
+@usableFromInline
 package enum SparseCapacity {
     /// Slots below which a table is never rebuilt.
+    @usableFromInline
     package static let floor = 64
 
-    @inline(__always)
+    @inline(__always) @usableFromInline
     static func isSparse(count: Int, capacity: Int, floor: Int) -> Bool {
         capacity > floor && count < capacity / 4
     }
@@ -40,7 +42,10 @@ extension Set {
 extension Array {
     /// Empties a batch buffer that is refilled each loop turn. Its capacity stays for the next
     /// batch unless this one used under a quarter of it: a burst's peak is given back once the
-    /// traffic falls, yet a steady load keeps reusing one buffer.
+    /// traffic falls, yet a steady load keeps reusing one buffer. Inlinable: compiled once for
+    /// every element type it ran unspecialized, the generic `removeAll` looking up array
+    /// metadata on each call (1,700 instructions per loop turn's flush, a sixth of a topics delivery).
+    @inlinable
     package mutating func removeAllReusingCapacity(floor: Int = SparseCapacity.floor) {
         removeAll(keepingCapacity: !SparseCapacity.isSparse(count: count, capacity: capacity, floor: floor))
     }

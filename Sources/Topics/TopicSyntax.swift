@@ -152,7 +152,23 @@ func withUTF8Bytes<R>(_ string: String, _ body: (UnsafeBufferPointer<UInt8>) -> 
 
 @inline(__always)
 func utf8Equal(_ a: UnsafeBufferPointer<UInt8>, _ b: UnsafeBufferPointer<UInt8>) -> Bool {
-    a.count == b.count && a.elementsEqual(b)
+    // Eight bytes a step: every topic and pattern key compared in a hash table comes here
+    // (`elementsEqual` went a byte at a time through its iterators).
+    guard a.count == b.count else { return false }
+    guard let x = a.baseAddress, let y = b.baseAddress, x != y else { return true }
+    let raw = (UnsafeRawPointer(x), UnsafeRawPointer(y))
+    var offset = 0
+    while offset + 8 <= a.count {
+        if raw.0.loadUnaligned(fromByteOffset: offset, as: UInt64.self) != raw.1.loadUnaligned(fromByteOffset: offset, as: UInt64.self) {
+            return false
+        }
+        offset += 8
+    }
+    while offset < a.count {
+        if x[offset] != y[offset] { return false }
+        offset += 1
+    }
+    return true
 }
 
 @inline(__always)

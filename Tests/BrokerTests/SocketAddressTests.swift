@@ -3,7 +3,7 @@ import Testing
 
 /// Peer addresses as logs, per-IP limits and the loopback Host rule see them.
 struct SocketAddressTests {
-    @Test(arguments: ["0.0.0.0", "10.1.2.3", "127.0.0.1", "255.255.255.255", "::1", "2001:db8::7", "::ffff:10.0.0.1"])
+    @Test(arguments: ["0.0.0.0", "10.1.2.3", "127.0.0.1", "255.255.255.255", "100.20.3.199", "9.99.100.0", "::1", "2001:db8::7", "::ffff:10.0.0.1"])
     func hostPrintsTheAddressItWasMadeFrom(text: String) throws {
         let address = try #require(SocketAddress(numericHost: text, port: 8080))
         #expect(address.host == text)

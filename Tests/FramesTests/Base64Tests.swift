@@ -66,4 +66,25 @@ struct Base64Tests {
         let text = "key: Zm9vYmFy"
         #expect(Base64.decode(text.dropFirst(5)) == Array("foobar".utf8))
     }
+
+    /// The handshake's key check without building bytes answers as the decoder does: every
+    /// 16-byte value, and near misses (length, padding, alphabet, non-zero spare bits).
+    @Test(arguments: [
+        "dGhlIHNhbXBsZSBub25jZQ==", "AAAAAAAAAAAAAAAAAAAAAA==", "/////////////////////w==",
+        "/////////////////////x==", "dGhlIHNhbXBsZSBub25jZR==", "dGhlIHNhbXBsZSBub25jZQ=", "dGhlIHNhbXBsZSBub25jZQ",
+        "dGhlIHNhbXBsZSBub25jZQ===", "dGhlIHNhbXBsZSBub25jZQA=", "dGhlIHNhbXBsZSBub25j-Q==", "dGhlIHNhbXBsZSBub25j\u{0}Q==",
+        "dGhlIHNhbXBsZSBub25jZQ=A", "ZGhlIHNhbXBsZSBub25jZSE=", "", "====",
+    ])
+    func sixteenByteCheckAgreesWithDecoder(input: String) {
+        #expect(Base64.decodesTo16Bytes(input) == (Base64.decode(input)?.count == 16))
+    }
+
+    @Test func sixteenByteCheckAcceptsEveryValueOfSpareBits() {
+        for last in 0..<64 {
+            var bytes = Array(repeating: UInt8(0), count: 16)
+            bytes[15] = UInt8(last * 4 & 0xFF)
+            let text = Base64.encode(bytes)
+            #expect(Base64.decodesTo16Bytes(text))
+        }
+    }
 }

@@ -1,4 +1,4 @@
-import Frames
+@testable import Frames
 import Testing
 
 /// The DNS-rebinding guard's notion of loopback (issue 13: any name starting with `127.` passed).
@@ -43,5 +43,12 @@ struct LoopbackHostTests {
     ] as [(String, [UInt8])])
     func ipv6ParsesLikeInetPton(text: String, bytes: [UInt8]) {
         #expect(LoopbackHost.ipv6(text.utf8) == bytes)
+    }
+
+    /// The in-place dotted-quad reading agrees with `ipv4` on every near miss.
+    @Test(arguments: ["127.0.0.1", "0.0.0.0", "255.255.255.255", "256.0.0.1", "127.0.0.256", "01.0.0.1", "1.00.0.1",
+                      "1.0.0.", ".1.0.0", "1..0.1", "1.0.0.1.2", "1.0.0", "1234.0.0.1", "127.0.0.1a", "a.b.c.d", "", "10.20.30.40"])
+    func dottedQuadFirstOctetAgreesWithParser(text: String) {
+        #expect(LoopbackHost.ipv4FirstOctet(text.utf8) == LoopbackHost.ipv4(text.utf8)?.first)
     }
 }

@@ -36,7 +36,11 @@ public final class OutboundBytes: @unchecked Sendable {
     }
 
     public static func copying(_ source: some Collection<UInt8>) -> OutboundBytes {
-        make(count: source.count) { destination in _ = destination.initializeMemory(as: UInt8.self, from: source) }
+        make(count: source.count) { destination in
+            // Contiguous sources (every reply built in an array) in one copy, not byte by byte.
+            let copied: Void? = source.withContiguousStorageIfAvailable { destination.copyMemory(from: UnsafeRawBufferPointer($0)) }
+            if copied == nil { _ = destination.initializeMemory(as: UInt8.self, from: source) }
+        }
     }
 
     /// The encoding `key` of this message: made by `make` the first time any loop asks,

@@ -53,7 +53,8 @@ extension Connection {
         if request.version >= .http1_1 && request.headers.values("Host").count != 1 {
             return replyAndClose(HTTPResponseHead.simple(.badRequest, body: "an HTTP/1.1 request needs exactly one Host header\n"))
         }
-        if loop.context.proxies.trusts(peer.host) && !identifyClient(behindProxy: request) { return }
+        // `peer.host` formats the address: only when proxies are configured at all.
+        if !loop.context.proxies.isEmpty && loop.context.proxies.trusts(peer.host) && !identifyClient(behindProxy: request) { return }
         switch loop.router.route(request) {
         case .webSocket(let endpoint):
             guard admitted(request, webSocket: true) else { return }

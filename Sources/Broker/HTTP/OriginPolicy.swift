@@ -100,7 +100,10 @@ private extension StringProtocol {
 }
 
 private extension Collection<UInt8> {
+    /// Every upgrade lowercases its Host: a name already in lowercase (nearly all) is copied
+    /// as it is, without the array the mapping builds.
     var asciiLowercased: String {
-        String(decoding: map { $0 >= 0x41 && $0 <= 0x5A ? $0 + 0x20 : $0 }, as: UTF8.self)
+        guard contains(where: { $0 >= 0x41 && $0 <= 0x5A }) else { return String(decoding: self, as: UTF8.self) }
+        return String(decoding: map { $0 >= 0x41 && $0 <= 0x5A ? $0 + 0x20 : $0 }, as: UTF8.self)
     }
 }

@@ -321,8 +321,13 @@ final class EventLoop {
         context.log.debug("connection refused", [("peer", peer.description), ("reason", reason)])
     }
 
+    /// Whether accepted sockets come with TCP_NODELAY from their listener (checked on the
+    /// first one): then the one system call per connection that set it is saved.
+    private var acceptedWithNoDelay: Bool?
+
     private func register(fd: Int32, peer: SocketAddress, countedAs counted: String?) {
-        Sys.setNoDelay(fd)
+        if acceptedWithNoDelay == nil { acceptedWithNoDelay = Sys.noDelay(fd) }
+        if acceptedWithNoDelay != true { Sys.setNoDelay(fd) }
         if let size = context.config.socketSendBuffer { Sys.setSendBuffer(fd, size) }
         nextSerial += 1
         let id = (UInt64(index + 1) << 48) | nextSerial

@@ -12,6 +12,8 @@ final class Listener: Sendable {
         let fd = try Sys.socket(family: requested.family, nonBlocking: true)
         do {
             Sys.setReuseAddress(fd)
+            // Accepted sockets inherit it: no setsockopt per connection (see `EventLoop.register`).
+            Sys.setNoDelay(fd)
             try Sys.bind(fd, requested)
             try Sys.listen(fd, backlog: backlog)
         } catch {

@@ -1,0 +1,38 @@
+@testable import Frames
+import Testing
+
+/// The byte classes and comparisons every request head goes through, checked against their
+/// definitions for every byte (the fast forms are masks and XORs).
+struct HTTPSyntaxTests {
+    @Test func tokenCharactersAreExactlyRFC9110TChar() {
+        let tchar = Set("!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ".utf8)
+        for byte in UInt8.min...UInt8.max {
+            #expect(HTTPSyntax.isTokenChar(byte) == tchar.contains(byte), "byte \(byte)")
+        }
+    }
+
+    @Test func caseInsensitiveEqualityFoldsLettersOnly() {
+        for a in UInt8(0x20)...UInt8(0x7E) {
+            for b in UInt8(0x20)...UInt8(0x7E) {
+                let expected = HTTPSyntax.lowercased(a) == HTTPSyntax.lowercased(b)
+                let x = String(decoding: [0x78, a, 0x79], as: UTF8.self)
+                let y = String(decoding: [0x78, b, 0x79], as: UTF8.self)
+                #expect(HTTPSyntax.equalsIgnoringCase(x, y) == expected, "bytes \(a) and \(b)")
+            }
+        }
+        #expect(!HTTPSyntax.equalsIgnoringCase("Host", "Hosts"))
+        #expect(HTTPSyntax.equalsIgnoringCase("SEC-websocket-KEY", "Sec-WebSocket-Key"))
+        #expect(HTTPSyntax.equalsIgnoringCase("", ""))
+        #expect(HTTPSyntax.equalsIgnoringCase("host"[...], "HOST"))
+    }
+
+    @Test(arguments: [
+        ("chat, superChat", ["chat", "superChat"]), (" a ,, b\t,", ["a", "b"]), ("", []), (",", []), ("x", ["x"]),
+        ("é, ü", ["é", "ü"]),
+    ])
+    func listElementsAreTrimmedAndNonEmpty(list: String, elements: [String]) {
+        var out: [String] = []
+        HTTPSyntax.appendListElements(of: list, to: &out)
+        #expect(out == elements)
+    }
+}
