@@ -34,6 +34,23 @@ struct SendQueue {
         return ring[(Int(head) + index) & (ring.count - 1)].unsafelyUnwrapped
     }
 
+    /// The address and length of entry `index`, read in place: returning the entry itself
+    /// from two places (inline or ring) made the optimiser retain and release it on every
+    /// call, 20 % of the server's CPU per delivery when saturated (perf, `bench saturate`).
+    @inline(__always)
+    private func bytesOf(_ index: Int) -> (base: UnsafeRawPointer, count: Int) {
+        if ring.isEmpty {
+            if index == 0 {
+                let bytes = inline.0.unsafelyUnwrapped
+                return (bytes.baseAddress, bytes.count)
+            }
+            let bytes = inline.1.unsafelyUnwrapped
+            return (bytes.baseAddress, bytes.count)
+        }
+        let bytes = ring[(Int(head) + index) & (ring.count - 1)].unsafelyUnwrapped
+        return (bytes.baseAddress, bytes.count)
+    }
+
     /// Appends unconditionally; callers check `wouldOverflow` first where a bound applies.
     mutating func append(_ bytes: OutboundBytes) {
         if ring.isEmpty && entries < 2 {
@@ -58,7 +75,7 @@ struct SendQueue {
         let before = byteCount
         var index = keep
         while index < count {
-            byteCount -= entry(index).count
+            byteCount -= bytesOf(index).count
             clear(index)
             index += 1
         }
@@ -92,10 +109,9 @@ struct SendQueue {
     func fill(_ vectors: UnsafeMutablePointer<iovec>, capacity: Int) -> Int {
         let n = min(count, capacity)
         for index in 0..<n {
-            let bytes = entry(index)
+            let bytes = bytesOf(index)
             let skip = index == 0 ? headOffset : 0
-            vectors[index] = iovec(iov_base: UnsafeMutableRawPointer(mutating: bytes.baseAddress + skip),
-                                   iov_len: bytes.count - skip)
+            vectors[index] = iovec(iov_base: UnsafeMutableRawPointer(mutating: bytes.base + skip), iov_len: bytes.count - skip)
         }
         return n
     }
@@ -105,7 +121,7 @@ struct SendQueue {
         var remaining = written
         byteCount -= written
         while remaining > 0 {
-            let left = entry(0).count - headOffset
+            let left = bytesOf(0).count - headOffset
             if remaining < left {
                 headOffset += remaining
                 return
@@ -114,7 +130,7 @@ struct SendQueue {
             popFirst()
         }
         // Zero-length entries (e.g. an empty frame never exists, but be safe) are released too.
-        while entries > 0, entry(0).count == headOffset { popFirst() }
+        while entries > 0, bytesOf(0).count == headOffset { popFirst() }
     }
 
     private mutating func popFirst() {
