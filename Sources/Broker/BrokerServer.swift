@@ -1,5 +1,4 @@
 import Auth
-import Dispatch
 import Synchronization
 
 /// The running server: listening sockets plus `EventLoop` threads (one per core but one). Construct it
@@ -11,7 +10,8 @@ public final class BrokerServer: Sendable {
     private let context: ServerContext
     private let inboxes: [LoopInbox]
     private let listeners: [Listener]
-    private let stopped = DispatchGroup()
+    /// Counts the loops still running.
+    private let stopped: CountdownLatch
     private let startFailure = StartFailure()
 
     public init(config unchecked: ServerConfig, log: Log = Log()) throws {
@@ -37,29 +37,29 @@ public final class BrokerServer: Sendable {
         addresses = listeners.map(\.address)
         inboxes = try (0..<loopCount).map { _ in try LoopInbox() }
 
-        let ready = DispatchSemaphore(value: 0)
+        let ready = CountdownLatch(count: loopCount)
+        stopped = CountdownLatch(count: loopCount)
         for index in 0..<loopCount {
-            stopped.enter()
             let (context, peers, listeners, stopped, startFailure) = (context, inboxes, listeners, stopped, startFailure)
             do {
                 try Sys.startThread(name: "bus-loop-\(index)", stackSize: 1 << 20) {
                     do {
                         let loop = try EventLoop(index: index, context: context, peers: peers, listeners: listeners)
-                        ready.signal()
+                        ready.countDown()
                         loop.run()
                     } catch {
                         startFailure.record("\(error)")
-                        ready.signal()
+                        ready.countDown()
                     }
-                    stopped.leave()
+                    stopped.countDown()
                 }
             } catch {
                 startFailure.record("\(error)")
-                ready.signal()
-                stopped.leave()
+                ready.countDown()
+                stopped.countDown()
             }
         }
-        for _ in 0..<loopCount { ready.wait() }
+        ready.wait()
         if let failure = startFailure.first {
             shutdown(timeout: 0)
             throw ConfigError(option: "loops", message: "an event loop could not start: \(failure)")

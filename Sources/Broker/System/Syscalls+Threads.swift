@@ -31,3 +31,39 @@ extension Sys {
         }
     }
 }
+
+/// A count that threads wait on until it reaches zero: the loops' start and stop. pthreads
+/// rather than Dispatch, so starting the server does not wake libdispatch up (its pages were
+/// part of the process's memory at start).
+package final class CountdownLatch: @unchecked Sendable {  // every access under `mutex`
+    private let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
+    private let condition = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
+    private var count: Int
+
+    package init(count: Int) {
+        self.count = count
+        pthread_mutex_init(mutex, nil)
+        pthread_cond_init(condition, nil)
+    }
+
+    deinit {
+        pthread_cond_destroy(condition)
+        pthread_mutex_destroy(mutex)
+        condition.deallocate()
+        mutex.deallocate()
+    }
+
+    package func countDown() {
+        pthread_mutex_lock(mutex)
+        count -= 1
+        if count <= 0 { pthread_cond_broadcast(condition) }
+        pthread_mutex_unlock(mutex)
+    }
+
+    /// Returns once the count is zero (at once if it is already).
+    package func wait() {
+        pthread_mutex_lock(mutex)
+        while count > 0 { pthread_cond_wait(condition, mutex) }
+        pthread_mutex_unlock(mutex)
+    }
+}
