@@ -50,8 +50,11 @@ final class LoopHub {
     /// Sessions with a cursor subscription that received messages this turn.
     var checkpointsDue: [Subscriber] = []
 
-    /// Pattern → loops with subscribers (with their counts, for publish acks).
+    /// Pattern → loops with subscribers (with their counts, for publish acks). Entries whose
+    /// loop's subscribers all left stay at count 0 until pruned (`IdleInterest`): every reader
+    /// skips them.
     let interest = SubscriptionTrie<InterestEntry>()
+    private(set) var idleInterest = IdleInterest()
     private var loopMarks: [Bool]
     private var loopsToSend: [Int] = []
 
@@ -295,7 +298,7 @@ final class LoopHub {
         if retain { ledger.retain(frame, in: state, now: loop.now) }
         var subscribers = 0
         var deflateWindows: UInt16 = 0
-        for entry in interestedLoops(in: state) {
+        for entry in interestedLoops(in: state) where entry.count > 0 {
             subscribers += entry.count
             deflateWindows |= entry.deflateWindows
             if !loopMarks[entry.loop] {
@@ -447,16 +450,21 @@ final class LoopHub {
 
     private func apply(_ update: InterestUpdate) {
         // A loop's entry is found in the trie, among the pattern's few (one per loop at most).
+        // A withdrawn entry stays at count 0 (see `IdleInterest`), so a loop's next subscriber
+        // finds it again.
         let entry = interest.first(for: update.pattern) { $0.loop == update.loop }
-        if update.count == 0 {
-            if let entry {
-                interest.remove(entry, for: update.pattern)
-                if let topic = update.pattern.literal { forgetIfUnused(topic) }
-            }
-        } else if let entry {
+        if let entry {
+            let wasLive = entry.count > 0
             entry.count = update.count
-            entry.deflateWindows = update.deflateWindows
-        } else {
+            entry.deflateWindows = update.count > 0 ? update.deflateWindows : 0
+            if update.count == 0 && wasLive {
+                idleInterest.wentIdle(entry)
+                if let topic = update.pattern.literal { forgetIfUnused(topic) }
+                if idleInterest.shouldPrune(total: interest.count) { pruneIdleInterest() }
+            } else if update.count > 0 && !wasLive {
+                idleInterest.revived()
+            }
+        } else if update.count > 0 {
             let entry = InterestEntry(loop: update.loop, pattern: update.pattern, count: update.count)
             entry.deflateWindows = update.deflateWindows
             interest.insert(entry, for: update.pattern)
@@ -473,8 +481,14 @@ final class LoopHub {
     /// or renewed meanwhile (`TopicTable.epoch(for:)`), so a `since` at seq 0 still resumes.
     /// With `--data-dir` states stay: each creation writes its epoch to disk.
     func forgetIfUnused(_ topic: TopicName) {
-        guard durable == nil, interest.count(for: TopicPattern(topic)) == 0 else { return }
+        guard durable == nil, interest.first(for: TopicPattern(topic), where: { $0.count > 0 }) == nil else { return }
         topics.forgetIfNeverPublished(topic)
+    }
+
+    /// Removes the interest entries left at count 0 (their topics' states were forgotten when
+    /// they went idle).
+    private func pruneIdleInterest() {
+        for entry in idleInterest.takeIdle() { interest.remove(entry, for: entry.pattern) }
     }
 }
 
@@ -500,8 +514,19 @@ final class InterestEntry: Hashable {
     let pattern: TopicPattern
     /// Narrow fields: one entry per pattern per loop, 48 bytes rather than 64.
     private let loopIndex: Int16
-    /// The windows its compressing subscribers negotiated (see `InterestUpdate`).
-    var deflateWindows: UInt16 = 0
+    /// The windows its compressing subscribers negotiated (see `InterestUpdate`: bits 9–15),
+    /// and in bit 0, which no window uses, `listedIdle`: a field of its own would make the
+    /// entry 64 bytes again.
+    private var bits: UInt16 = 0
+    var deflateWindows: UInt16 {
+        get { bits & ~1 }
+        set { bits = newValue & ~1 | bits & 1 }
+    }
+    /// Listed in `IdleInterest` (once, however often it goes idle before a prune).
+    var listedIdle: Bool {
+        get { bits & 1 != 0 }
+        set { bits = newValue ? bits | 1 : bits & ~1 }
+    }
     private var subscribers: Int32
     var loop: Int { Int(loopIndex) }
     var count: Int {
