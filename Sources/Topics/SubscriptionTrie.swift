@@ -174,9 +174,11 @@ public final class SubscriptionTrie<Value: Hashable> {
     private func detach(_ value: Value, for pattern: TopicPattern) -> Bool {
         let removed: Bool
         if let topic = pattern.literal {
-            removed = exact[topic]?.remove(value) ?? false
-            if removed && exact[topic]!.isEmpty {
-                exact[topic] = nil
+            // One hash of the topic, not three: the set is changed through its index.
+            guard let index = exact.index(forKey: topic) else { return false }
+            removed = exact.values[index].remove(value)
+            if removed && exact.values[index].isEmpty {
+                exact.remove(at: index)
                 exact.shrinkIfSparse()
             }
         } else {
