@@ -167,8 +167,8 @@ final class LoopHub {
 
     func addSubscription(_ session: Subscriber, _ pattern: TopicPattern) {
         if session.patterns.insert(pattern) {
-            subscriptions.insert(session, for: pattern)
-            changeLocalCount(pattern, by: 1, deflateWindow: session.deflateWindow)
+            let count = subscriptions.insertCounting(session, for: pattern) ?? subscriptions.count(for: pattern)
+            changeLocalCount(pattern, to: count, by: 1, deflateWindow: session.deflateWindow)
         }
     }
 
@@ -180,8 +180,8 @@ final class LoopHub {
             if let replay = subscription.replay { forget(replay) }
             session.removeCursorSubscription(for: pattern)
         }
-        subscriptions.remove(session, for: pattern)
-        changeLocalCount(pattern, by: -1, deflateWindow: session.deflateWindow)
+        let count = subscriptions.removeCounting(session, for: pattern) ?? subscriptions.count(for: pattern)
+        changeLocalCount(pattern, to: count, by: -1, deflateWindow: session.deflateWindow)
         return true
     }
 
@@ -196,16 +196,16 @@ final class LoopHub {
         // Pattern by pattern rather than `removeAll(_:for:)`, whose generic walk of the set
         // goes through its unspecialised witnesses (about 2,600 instructions a connection).
         for pattern in session.patterns {
-            subscriptions.remove(session, for: pattern)
-            changeLocalCount(pattern, by: -1, deflateWindow: session.deflateWindow)
+            let count = subscriptions.removeCounting(session, for: pattern) ?? subscriptions.count(for: pattern)
+            changeLocalCount(pattern, to: count, by: -1, deflateWindow: session.deflateWindow)
         }
         session.patterns.removeAll()
     }
 
-    /// `delta` local sessions joined or left `pattern` (the trie already holds the change).
-    private func changeLocalCount(_ pattern: TopicPattern, by delta: Int, deflateWindow: Int) {
+    /// `delta` local sessions joined or left `pattern`, which `count` now hold (the trie
+    /// already holds the change, and said the count as it made it).
+    private func changeLocalCount(_ pattern: TopicPattern, to count: Int, by delta: Int, deflateWindow: Int) {
         subscriptionCount += delta
-        let count = subscriptions.count(for: pattern)
         let before = count - delta
         let windows = deflateWindow == 0 ? deflateWindows[pattern]?.mask ?? 0 : changeDeflateWindow(pattern, deflateWindow, by: delta)
         var token: UInt64 = 0
@@ -455,15 +455,22 @@ final class LoopHub {
     private func apply(_ update: InterestUpdate) {
         // A loop's entry is found in the trie, among the pattern's few (one per loop at most).
         // A withdrawn entry stays at count 0 (see `IdleInterest`), so a loop's next subscriber
-        // finds it again.
-        let entry = interest.first(for: update.pattern) { $0.loop == update.loop }
+        // finds it again. One scan of the pattern's few entries (one per loop at most) finds
+        // it and whether another loop is interested.
+        var entry: InterestEntry?
+        var othersLive = false
+        _ = interest.first(for: update.pattern) { candidate in
+            if candidate.loop == update.loop { entry = candidate } else if candidate.count > 0 { othersLive = true }
+            return false
+        }
         if let entry {
             let wasLive = entry.count > 0
             entry.count = update.count
             entry.deflateWindows = update.count > 0 ? update.deflateWindows : 0
             if update.count == 0 && wasLive {
                 idleInterest.wentIdle(entry)
-                if let topic = update.pattern.literal { forgetIfUnused(topic) }
+                // `forgetIfUnused`, its scan done above.
+                if let topic = update.pattern.literal, !othersLive, durable == nil { topics.forgetIfNeverPublished(topic) }
                 if idleInterest.shouldPrune(total: interest.count) { pruneIdleInterest() }
             } else if update.count > 0 && !wasLive {
                 idleInterest.revived()
