@@ -152,9 +152,10 @@ final class LoopHub {
     /// Adds the subscription and acks it once active (see Protocol.md, subscribe).
     func subscribe(_ session: Subscriber, to pattern: TopicPattern, requestID: [UInt8]?, checkpoints: Bool = false) {
         if checkpoints { return followCursor(session, pattern: pattern, requestID: requestID) }
-        addSubscription(session, pattern)
+        let announced = addSubscription(session, pattern)
         let waiter = SubscribeWaiter(connection: session.connection.id, requestID: requestID, pattern: pattern)
-        if let token = announcing[pattern] {
+        // A first subscriber's announcement is known without looking the pattern up again.
+        if let token = announced != 0 ? announced : announcing[pattern] {
             announcements[token]?.waiters.append(waiter)
         } else if let topic = pattern.literal {
             nextToken += 1
@@ -165,11 +166,13 @@ final class LoopHub {
         }
     }
 
-    func addSubscription(_ session: Subscriber, _ pattern: TopicPattern) {
-        if session.patterns.insert(pattern) {
-            let count = subscriptions.insertCounting(session, for: pattern) ?? subscriptions.count(for: pattern)
-            changeLocalCount(pattern, to: count, by: 1, deflateWindow: session.deflateWindow)
-        }
+    /// Returns the token of the announcement it started (the pattern's first local
+    /// subscriber), else 0.
+    @discardableResult
+    func addSubscription(_ session: Subscriber, _ pattern: TopicPattern) -> UInt64 {
+        guard session.patterns.insert(pattern) else { return 0 }
+        let count = subscriptions.insertCounting(session, for: pattern) ?? subscriptions.count(for: pattern)
+        return changeLocalCount(pattern, to: count, by: 1, deflateWindow: session.deflateWindow)
     }
 
     /// Removes one subscription; false when the session does not hold the pattern.
@@ -203,8 +206,10 @@ final class LoopHub {
     }
 
     /// `delta` local sessions joined or left `pattern`, which `count` now hold (the trie
-    /// already holds the change, and said the count as it made it).
-    private func changeLocalCount(_ pattern: TopicPattern, to count: Int, by delta: Int, deflateWindow: Int) {
+    /// already holds the change, and said the count as it made it). Returns the token of the
+    /// announcement a first subscriber starts, else 0.
+    @discardableResult
+    private func changeLocalCount(_ pattern: TopicPattern, to count: Int, by delta: Int, deflateWindow: Int) -> UInt64 {
         subscriptionCount += delta
         let before = count - delta
         let windows = deflateWindow == 0 ? deflateWindows[pattern]?.mask ?? 0 : changeDeflateWindow(pattern, deflateWindow, by: delta)
@@ -223,6 +228,7 @@ final class LoopHub {
         }
         let update = InterestUpdate(pattern: pattern, loop: index, count: count, deflateWindows: windows, token: token)
         for target in targets(of: pattern) { send(.interest(update), to: target) }
+        return token
     }
 
     /// Counts a compressing session joining or leaving `pattern`; the pattern's windows after.
@@ -417,8 +423,9 @@ final class LoopHub {
             }
             announcements[token] = nil
             announcements.shrinkIfSparse()
-            if announcing[announcement.pattern] == token {
-                announcing[announcement.pattern] = nil
+            // One hash of the pattern: the entry is checked and removed at its index.
+            if let entry = announcing.index(forKey: announcement.pattern), announcing.values[entry] == token {
+                announcing.remove(at: entry)
                 announcing.shrinkIfSparse()
             }
             for waiter in announcement.waiters { acknowledge(waiter, position: announcement.position) }
