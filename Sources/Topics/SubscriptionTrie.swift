@@ -100,8 +100,18 @@ public final class SubscriptionTrie<Value: Hashable> {
     /// Adds `value` under `pattern`. Returns false, changing nothing, if the pair is present.
     @discardableResult
     public func insert(_ value: Value, for pattern: TopicPattern) -> Bool {
+        insertCounting(value, for: pattern) != nil
+    }
+
+    /// `insert`, returning how many values `pattern` holds after it, or nil (changing
+    /// nothing) when the pair was present: one walk where `insert` then `count(for:)` take
+    /// two (an owner counting a pattern's subscribers as each arrives, issue 18).
+    @discardableResult
+    public func insertCounting(_ value: Value, for pattern: TopicPattern) -> Int? {
+        let held: Int
         if let topic = pattern.literal {
-            guard exact[topic, default: SmallSet()].insert(value) else { return false }
+            guard let after = Self.insert(value, into: &exact[topic, default: SmallSet()]) else { return nil }
+            held = after
         } else {
             let node = withUTF8Bytes(pattern.string) { bytes in
                 var node = root
@@ -109,20 +119,32 @@ public final class SubscriptionTrie<Value: Hashable> {
                 while let segment = segments.next() { node = node.childCreating(segment) }
                 return node
             }
-            guard node.values.insert(value) else { return false }
+            guard let after = Self.insert(value, into: &node.values) else { return nil }
+            held = after
         }
         count += 1
         generation &+= 1
         cache.invalidate(matching: pattern)
-        return true
+        return held
+    }
+
+    private static func insert(_ value: Value, into set: inout SmallSet<Value>) -> Int? {
+        set.insert(value) ? set.count : nil
     }
 
     /// Removes the pair and prunes nodes left empty. Returns false if the pair was absent.
     @discardableResult
     public func remove(_ value: Value, for pattern: TopicPattern) -> Bool {
-        guard detach(value, for: pattern) else { return false }
+        removeCounting(value, for: pattern) != nil
+    }
+
+    /// `remove`, returning how many values `pattern` holds after it, or nil when the pair
+    /// was absent (see `insertCounting`).
+    @discardableResult
+    public func removeCounting(_ value: Value, for pattern: TopicPattern) -> Int? {
+        guard let held = detach(value, for: pattern) else { return nil }
         cache.invalidate(matching: pattern)
-        return true
+        return held
     }
 
     /// Removes `value` under each of `patterns` (a connection going away) and returns how many
@@ -131,7 +153,7 @@ public final class SubscriptionTrie<Value: Hashable> {
     @discardableResult
     public func removeAll(_ value: Value, for patterns: some Sequence<TopicPattern>) -> Int {
         var removed = 0
-        for pattern in patterns where detach(value, for: pattern) {
+        for pattern in patterns where detach(value, for: pattern) != nil {
             removed += 1
             cache.invalidate(matching: pattern)
         }
@@ -170,38 +192,42 @@ public final class SubscriptionTrie<Value: Hashable> {
         }
     }
 
-    /// Removes the pair from the tree and counts it, leaving the cache to the caller.
-    private func detach(_ value: Value, for pattern: TopicPattern) -> Bool {
-        let removed: Bool
+    /// Removes the pair from the tree and counts it, leaving the cache to the caller; the
+    /// values left under `pattern`, or nil when the pair was absent.
+    private func detach(_ value: Value, for pattern: TopicPattern) -> Int? {
+        let held: Int?
         if let topic = pattern.literal {
-            removed = exact[topic]?.remove(value) ?? false
-            if removed && exact[topic]!.isEmpty {
-                exact[topic] = nil
+            // One hash of the topic, not three: the set is changed through its index.
+            guard let index = exact.index(forKey: topic) else { return nil }
+            held = exact.values[index].remove(value) ? exact.values[index].count : nil
+            if held == 0 {
+                exact.remove(at: index)
                 exact.shrinkIfSparse()
             }
         } else {
-            removed = withUTF8Bytes(pattern.string) { bytes in
+            held = withUTF8Bytes(pattern.string) { bytes in
                 var segments = ByteSegments(bytes)
                 return Self.remove(value, below: root, &segments)
             }
         }
-        guard removed else { return false }
+        guard let held else { return nil }
         count -= 1
         generation &+= 1
-        return true
+        return held
     }
 
-    /// Recursion depth is the pattern's segment count, bounded by `TopicLimits.maxDepth`.
-    private static func remove(_ value: Value, below node: Node, _ segments: inout ByteSegments) -> Bool {
+    /// The values left where the pattern ends, or nil when the pair was absent. Recursion
+    /// depth is the pattern's segment count, bounded by `TopicLimits.maxDepth`.
+    private static func remove(_ value: Value, below node: Node, _ segments: inout ByteSegments) -> Int? {
         guard let segment = segments.next() else {
-            return node.values.remove(value)
+            return node.values.remove(value) ? node.values.count : nil
         }
-        guard let child = node.child(segment) else { return false }
-        let removed = remove(value, below: child, &segments)
-        if removed && child.isEmpty {
+        guard let child = node.child(segment) else { return nil }
+        let held = remove(value, below: child, &segments)
+        if held != nil && child.isEmpty {
             node.removeChild(segment)
         }
-        return removed
+        return held
     }
 
     /// Slots the nodes' value sets and child tables hold, used or not. For tests that a

@@ -22,7 +22,7 @@ extension LoopHub {
         // States forgotten meanwhile (never published here) come back with new epochs too.
         topics.startNewGeneration()
         for name in topics.names where pattern.matches(name) {
-            let covered = interest.match(name).contains { $0.pattern != pattern }
+            let covered = interest.match(name).contains { $0.count > 0 && $0.pattern != pattern }
             guard !covered, let old = topics.peek(name) else { continue }
             let renewed = topics.renew(name, policy: old.policy)
             if let evicted = renewed.evicted { ledger.evict(evicted) }
@@ -34,7 +34,7 @@ extension LoopHub {
         // cannot claim a complete recovery.
         ledger.noteUnknownLossNow()
         topics.startNewGeneration()
-        for name in topics.names where !interest.match(name).isEmpty {
+        for name in topics.names where interest.match(name).contains(where: { $0.count > 0 }) {
             guard let old = topics.peek(name) else { continue }
             let renewed = topics.renew(name, policy: old.policy)
             if let evicted = renewed.evicted { ledger.evict(evicted) }

@@ -50,8 +50,11 @@ final class LoopHub {
     /// Sessions with a cursor subscription that received messages this turn.
     var checkpointsDue: [Subscriber] = []
 
-    /// Pattern → loops with subscribers (with their counts, for publish acks).
+    /// Pattern → loops with subscribers (with their counts, for publish acks). Entries whose
+    /// loop's subscribers all left stay at count 0 until pruned (`IdleInterest`): every reader
+    /// skips them.
     let interest = SubscriptionTrie<InterestEntry>()
+    private(set) var idleInterest = IdleInterest()
     private var loopMarks: [Bool]
     private var loopsToSend: [Int] = []
 
@@ -149,9 +152,10 @@ final class LoopHub {
     /// Adds the subscription and acks it once active (see Protocol.md, subscribe).
     func subscribe(_ session: Subscriber, to pattern: TopicPattern, requestID: [UInt8]?, checkpoints: Bool = false) {
         if checkpoints { return followCursor(session, pattern: pattern, requestID: requestID) }
-        addSubscription(session, pattern)
+        let announced = addSubscription(session, pattern)
         let waiter = SubscribeWaiter(connection: session.connection.id, requestID: requestID, pattern: pattern)
-        if let token = announcing[pattern] {
+        // A first subscriber's announcement is known without looking the pattern up again.
+        if let token = announced != 0 ? announced : announcing[pattern] {
             announcements[token]?.waiters.append(waiter)
         } else if let topic = pattern.literal {
             nextToken += 1
@@ -162,11 +166,13 @@ final class LoopHub {
         }
     }
 
-    func addSubscription(_ session: Subscriber, _ pattern: TopicPattern) {
-        if session.patterns.insert(pattern) {
-            subscriptions.insert(session, for: pattern)
-            changeLocalCount(pattern, by: 1, deflateWindow: session.deflateWindow)
-        }
+    /// Returns the token of the announcement it started (the pattern's first local
+    /// subscriber), else 0.
+    @discardableResult
+    func addSubscription(_ session: Subscriber, _ pattern: TopicPattern) -> UInt64 {
+        guard session.patterns.insert(pattern) else { return 0 }
+        let count = subscriptions.insertCounting(session, for: pattern) ?? subscriptions.count(for: pattern)
+        return changeLocalCount(pattern, to: count, by: 1, deflateWindow: session.deflateWindow)
     }
 
     /// Removes one subscription; false when the session does not hold the pattern.
@@ -177,8 +183,8 @@ final class LoopHub {
             if let replay = subscription.replay { forget(replay) }
             session.removeCursorSubscription(for: pattern)
         }
-        subscriptions.remove(session, for: pattern)
-        changeLocalCount(pattern, by: -1, deflateWindow: session.deflateWindow)
+        let count = subscriptions.removeCounting(session, for: pattern) ?? subscriptions.count(for: pattern)
+        changeLocalCount(pattern, to: count, by: -1, deflateWindow: session.deflateWindow)
         return true
     }
 
@@ -190,15 +196,21 @@ final class LoopHub {
             session.cursors = nil
         }
         guard !session.patterns.isEmpty else { return }
-        subscriptions.removeAll(session, for: session.patterns)
-        for pattern in session.patterns { changeLocalCount(pattern, by: -1, deflateWindow: session.deflateWindow) }
+        // Pattern by pattern rather than `removeAll(_:for:)`, whose generic walk of the set
+        // goes through its unspecialised witnesses (about 2,600 instructions a connection).
+        for pattern in session.patterns {
+            let count = subscriptions.removeCounting(session, for: pattern) ?? subscriptions.count(for: pattern)
+            changeLocalCount(pattern, to: count, by: -1, deflateWindow: session.deflateWindow)
+        }
         session.patterns.removeAll()
     }
 
-    /// `delta` local sessions joined or left `pattern` (the trie already holds the change).
-    private func changeLocalCount(_ pattern: TopicPattern, by delta: Int, deflateWindow: Int) {
+    /// `delta` local sessions joined or left `pattern`, which `count` now hold (the trie
+    /// already holds the change, and said the count as it made it). Returns the token of the
+    /// announcement a first subscriber starts, else 0.
+    @discardableResult
+    private func changeLocalCount(_ pattern: TopicPattern, to count: Int, by delta: Int, deflateWindow: Int) -> UInt64 {
         subscriptionCount += delta
-        let count = subscriptions.count(for: pattern)
         let before = count - delta
         let windows = deflateWindow == 0 ? deflateWindows[pattern]?.mask ?? 0 : changeDeflateWindow(pattern, deflateWindow, by: delta)
         var token: UInt64 = 0
@@ -216,6 +228,7 @@ final class LoopHub {
         }
         let update = InterestUpdate(pattern: pattern, loop: index, count: count, deflateWindows: windows, token: token)
         for target in targets(of: pattern) { send(.interest(update), to: target) }
+        return token
     }
 
     /// Counts a compressing session joining or leaving `pattern`; the pattern's windows after.
@@ -295,7 +308,7 @@ final class LoopHub {
         if retain { ledger.retain(frame, in: state, now: loop.now) }
         var subscribers = 0
         var deflateWindows: UInt16 = 0
-        for entry in interestedLoops(in: state) {
+        for entry in interestedLoops(in: state) where entry.count > 0 {
             subscribers += entry.count
             deflateWindows |= entry.deflateWindows
             if !loopMarks[entry.loop] {
@@ -410,8 +423,9 @@ final class LoopHub {
             }
             announcements[token] = nil
             announcements.shrinkIfSparse()
-            if announcing[announcement.pattern] == token {
-                announcing[announcement.pattern] = nil
+            // One hash of the pattern: the entry is checked and removed at its index.
+            if let entry = announcing.index(forKey: announcement.pattern), announcing.values[entry] == token {
+                announcing.remove(at: entry)
                 announcing.shrinkIfSparse()
             }
             for waiter in announcement.waiters { acknowledge(waiter, position: announcement.position) }
@@ -447,16 +461,28 @@ final class LoopHub {
 
     private func apply(_ update: InterestUpdate) {
         // A loop's entry is found in the trie, among the pattern's few (one per loop at most).
-        let entry = interest.first(for: update.pattern) { $0.loop == update.loop }
-        if update.count == 0 {
-            if let entry {
-                interest.remove(entry, for: update.pattern)
-                if let topic = update.pattern.literal { forgetIfUnused(topic) }
-            }
-        } else if let entry {
+        // A withdrawn entry stays at count 0 (see `IdleInterest`), so a loop's next subscriber
+        // finds it again. One scan of the pattern's few entries (one per loop at most) finds
+        // it and whether another loop is interested.
+        var entry: InterestEntry?
+        var othersLive = false
+        _ = interest.first(for: update.pattern) { candidate in
+            if candidate.loop == update.loop { entry = candidate } else if candidate.count > 0 { othersLive = true }
+            return false
+        }
+        if let entry {
+            let wasLive = entry.count > 0
             entry.count = update.count
-            entry.deflateWindows = update.deflateWindows
-        } else {
+            entry.deflateWindows = update.count > 0 ? update.deflateWindows : 0
+            if update.count == 0 && wasLive {
+                idleInterest.wentIdle(entry)
+                // `forgetIfUnused`, its scan done above.
+                if let topic = update.pattern.literal, !othersLive, durable == nil { topics.forgetIfNeverPublished(topic) }
+                if idleInterest.shouldPrune(total: interest.count) { pruneIdleInterest() }
+            } else if update.count > 0 && !wasLive {
+                idleInterest.revived()
+            }
+        } else if update.count > 0 {
             let entry = InterestEntry(loop: update.loop, pattern: update.pattern, count: update.count)
             entry.deflateWindows = update.deflateWindows
             interest.insert(entry, for: update.pattern)
@@ -473,8 +499,14 @@ final class LoopHub {
     /// or renewed meanwhile (`TopicTable.epoch(for:)`), so a `since` at seq 0 still resumes.
     /// With `--data-dir` states stay: each creation writes its epoch to disk.
     func forgetIfUnused(_ topic: TopicName) {
-        guard durable == nil, interest.count(for: TopicPattern(topic)) == 0 else { return }
+        guard durable == nil, interest.first(for: TopicPattern(topic), where: { $0.count > 0 }) == nil else { return }
         topics.forgetIfNeverPublished(topic)
+    }
+
+    /// Removes the interest entries left at count 0 (their topics' states were forgotten when
+    /// they went idle).
+    private func pruneIdleInterest() {
+        for entry in idleInterest.takeIdle() { interest.remove(entry, for: entry.pattern) }
     }
 }
 
@@ -500,8 +532,19 @@ final class InterestEntry: Hashable {
     let pattern: TopicPattern
     /// Narrow fields: one entry per pattern per loop, 48 bytes rather than 64.
     private let loopIndex: Int16
-    /// The windows its compressing subscribers negotiated (see `InterestUpdate`).
-    var deflateWindows: UInt16 = 0
+    /// The windows its compressing subscribers negotiated (see `InterestUpdate`: bits 9–15),
+    /// and in bit 0, which no window uses, `listedIdle`: a field of its own would make the
+    /// entry 64 bytes again.
+    private var bits: UInt16 = 0
+    var deflateWindows: UInt16 {
+        get { bits & ~1 }
+        set { bits = newValue & ~1 | bits & 1 }
+    }
+    /// Listed in `IdleInterest` (once, however often it goes idle before a prune).
+    var listedIdle: Bool {
+        get { bits & 1 != 0 }
+        set { bits = newValue ? bits | 1 : bits & ~1 }
+    }
     private var subscribers: Int32
     var loop: Int { Int(loopIndex) }
     var count: Int {
