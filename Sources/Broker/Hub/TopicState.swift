@@ -103,6 +103,20 @@ final class TopicState {
         set { publishedState()._withUnsafeGuaranteedRef { $0.interestGeneration = newValue } }
     }
 
+    /// The owner loop's own subscribers of this topic, valid while its subscription trie's
+    /// generation is `localMatchGeneration`: a publish fanned out on its owner loop skips the
+    /// trie cache's hash of the topic (the table's lookup already hashed it once). A stale
+    /// result is never read, only replaced.
+    var localMatch: MatchResult<Subscriber>? {
+        get { published?._withUnsafeGuaranteedRef { $0.localMatch } }
+        set { publishedState()._withUnsafeGuaranteedRef { $0.localMatch = newValue } }
+    }
+
+    var localMatchGeneration: UInt64 {
+        get { published?._withUnsafeGuaranteedRef { $0.localMatchGeneration } ?? 0 }
+        set { publishedState()._withUnsafeGuaranteedRef { $0.localMatchGeneration = newValue } }
+    }
+
     var position: TopicPosition { TopicPosition(epoch: epoch, seq: seq) }
 
     /// The next sequence number. Stays below 2^53 so JavaScript clients read it exactly; a
@@ -122,6 +136,8 @@ final class TopicState {
         var ledger = ListLinks()
         var interest: MatchResult<InterestEntry>?
         var interestGeneration: UInt64 = 0
+        var localMatch: MatchResult<Subscriber>?
+        var localMatchGeneration: UInt64 = 0
         var inLedger = false
 
         init(history: HistoryRing) { self.history = history }
