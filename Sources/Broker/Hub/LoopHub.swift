@@ -350,10 +350,9 @@ final class LoopHub {
 
     /// The loops interested in the state's topic, remembered on the state until interest changes.
     private func interestedLoops(in state: TopicState) -> MatchResult<InterestEntry> {
-        if let known = state.interest, state.interestGeneration == interest.generation { return known }
+        if let known = state.interest?.ifCurrent(interest.generation) { return known }
         let result = interest.match(state.topic)
-        state.interest = result
-        state.interestGeneration = interest.generation
+        state.interest = RememberedMatch(result: result, generation: interest.generation)
         return result
     }
 
@@ -380,10 +379,9 @@ final class LoopHub {
     /// The local sessions whose patterns match `topic`; remembered on its state when given.
     private func localSubscribers(of topic: TopicName, state: TopicState?) -> MatchResult<Subscriber> {
         guard let state else { return subscriptions.match(topic) }
-        if let known = state.localMatch, state.localMatchGeneration == subscriptions.generation { return known }
+        if let known = state.localMatch?.ifCurrent(subscriptions.generation) { return known }
         let result = subscriptions.match(topic)
-        state.localMatch = result
-        state.localMatchGeneration = subscriptions.generation
+        state.localMatch = RememberedMatch(result: result, generation: subscriptions.generation)
         return result
     }
 

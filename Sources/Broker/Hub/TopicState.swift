@@ -91,30 +91,19 @@ final class TopicState {
         set { if newValue || published != nil { publishedState()._withUnsafeGuaranteedRef { $0.inLedger = newValue } } }
     }
 
-    /// The interest trie's answer for this topic, valid while the trie's generation is
-    /// `interestGeneration`: a steady topic skips the trie walk on every publish.
-    var interest: MatchResult<InterestEntry>? {
+    /// The interest trie's answer for this topic (the loops that want it): a steady topic
+    /// skips the trie walk on every publish.
+    var interest: RememberedMatch<InterestEntry>? {
         get { published?._withUnsafeGuaranteedRef { $0.interest } }
         set { publishedState()._withUnsafeGuaranteedRef { $0.interest = newValue } }
     }
 
-    var interestGeneration: UInt64 {
-        get { published?._withUnsafeGuaranteedRef { $0.interestGeneration } ?? 0 }
-        set { publishedState()._withUnsafeGuaranteedRef { $0.interestGeneration = newValue } }
-    }
-
-    /// The owner loop's own subscribers of this topic, valid while its subscription trie's
-    /// generation is `localMatchGeneration`: a publish fanned out on its owner loop skips the
-    /// trie cache's hash of the topic (the table's lookup already hashed it once). A stale
-    /// result is never read, only replaced.
-    var localMatch: MatchResult<Subscriber>? {
+    /// The owner loop's own subscribers of this topic: a publish fanned out on its owner loop
+    /// skips the subscription trie cache's hash of the topic (the table's lookup already
+    /// hashed it once).
+    var localMatch: RememberedMatch<Subscriber>? {
         get { published?._withUnsafeGuaranteedRef { $0.localMatch } }
         set { publishedState()._withUnsafeGuaranteedRef { $0.localMatch = newValue } }
-    }
-
-    var localMatchGeneration: UInt64 {
-        get { published?._withUnsafeGuaranteedRef { $0.localMatchGeneration } ?? 0 }
-        set { publishedState()._withUnsafeGuaranteedRef { $0.localMatchGeneration = newValue } }
     }
 
     var position: TopicPosition { TopicPosition(epoch: epoch, seq: seq) }
@@ -134,14 +123,23 @@ final class TopicState {
         var lastOffset: UInt64 = 0
         var recency = ListLinks()
         var ledger = ListLinks()
-        var interest: MatchResult<InterestEntry>?
-        var interestGeneration: UInt64 = 0
-        var localMatch: MatchResult<Subscriber>?
-        var localMatchGeneration: UInt64 = 0
+        var interest: RememberedMatch<InterestEntry>?
+        var localMatch: RememberedMatch<Subscriber>?
         var inLedger = false
 
         init(history: HistoryRing) { self.history = history }
     }
+}
+
+/// A trie's match for one topic and the trie's generation it was made at: any insert or
+/// remove in the trie changes the generation, and a stale result is never read, only
+/// replaced (`SubscriptionTrie.generation`).
+struct RememberedMatch<Value> {
+    let result: MatchResult<Value>
+    let generation: UInt64
+
+    /// The result, if the trie is still at the generation it was made at.
+    func ifCurrent(_ generation: UInt64) -> MatchResult<Value>? { self.generation == generation ? result : nil }
 }
 
 /// Links of an intrusive doubly linked list. The topic table's dictionary owns every state;
