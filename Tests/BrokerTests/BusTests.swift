@@ -70,10 +70,12 @@ import Testing
         publisher.close()
     }
 
-    /// A topic's owner remembers which loops want it; subscribers arriving and leaving on any
-    /// of four loops between publishes must change who gets the next one and its ack's count.
-    @Test func interestChangesBetweenPublishesReachTheNextPublish() throws {
-        let server = try LiveServer { $0.loops = 4 }
+    /// A topic's owner remembers which loops want it, and on its own loop which sessions
+    /// (`TopicState.localMatch`); subscribers arriving and leaving on any of four loops, or on
+    /// the one loop, between publishes must change who gets the next one and its ack's count.
+    @Test(arguments: [4, 1])
+    func interestChangesBetweenPublishesReachTheNextPublish(loops: Int) throws {
+        let server = try LiveServer { $0.loops = loops }
         defer { server.stop() }
         let publisher = try BusClient(port: server.port)
         let clients = try (0..<8).map { _ in try BusClient(port: server.port) }

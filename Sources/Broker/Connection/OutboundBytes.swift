@@ -21,14 +21,14 @@ public final class OutboundBytes: @unchecked Sendable {
     private let alternates = AtomicLazyReference<AlternateEncodings>()
 
     private init(count: Int, stamp: DeliveryStamp?, _ fill: (UnsafeMutableRawBufferPointer) -> Void) {
-        let storage = UnsafeMutableRawPointer.allocate(byteCount: max(count, 1), alignment: 16)
+        let storage = Sys.allocateBytes(count)
         fill(UnsafeMutableRawBufferPointer(start: storage, count: count))
         baseAddress = UnsafeRawPointer(storage)
         self.count = count
         self.stamp = stamp
     }
 
-    deinit { UnsafeMutableRawPointer(mutating: baseAddress).deallocate() }
+    deinit { Sys.freeBytes(UnsafeMutableRawPointer(mutating: baseAddress)) }
 
     /// Allocates `count` bytes and lets `fill` write all of them.
     static func make(count: Int, stamp: DeliveryStamp? = nil, _ fill: (UnsafeMutableRawBufferPointer) -> Void) -> OutboundBytes {

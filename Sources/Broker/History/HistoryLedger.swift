@@ -49,10 +49,16 @@ struct HistoryLedger {
             _ = state.history.append(frame, at: now, clock: published)
             return
         }
-        let countBefore = state.history.count
-        let freed = state.history.append(frame, at: now, clock: published) + expire(state, now: now)
+        let age = state.policy.ageNanos
+        let clock = published
+        let (freed, added) = state.withHistory { ring in
+            let countBefore = ring.count
+            var freed = ring.append(frame, at: now, clock: clock)
+            if now > age { freed += ring.expire(before: now - age, clock: clock) }
+            return (freed, ring.count - countBefore)
+        }
         bytes += frame.count - freed
-        messages += state.history.count - countBefore
+        messages += added
         state.lastPublished = now
         moveToNewest(state)
         while bytes > budget, let victim = oldest { dropOldestMessage(of: victim) }

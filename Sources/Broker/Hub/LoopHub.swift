@@ -319,7 +319,7 @@ final class LoopHub {
         if deflateWindows != 0 { precompress(frame, for: deflateWindows) }
         for target in loopsToSend {
             loopMarks[target] = false
-            if target == index { fanOut(frame, topic: topic) } else { send(.fanOut(frame: frame, topic: topic), to: target) }
+            if target == index { fanOut(frame, topic: topic, state: state) } else { send(.fanOut(frame: frame, topic: topic), to: target) }
         }
         loopsToSend.removeAll(keepingCapacity: true)
         if clustered && !origin.fromBackplane { forwardToBackplane(topic: topic, kind: kind, payload: payload) }
@@ -363,20 +363,20 @@ final class LoopHub {
 
     /// The loops interested in the state's topic, remembered on the state until interest changes.
     private func interestedLoops(in state: TopicState) -> MatchResult<InterestEntry> {
-        if let known = state.interest, state.interestGeneration == interest.generation { return known }
+        if let known = state.interest?.ifCurrent(interest.generation) { return known }
         let result = interest.match(state.topic)
-        state.interest = result
-        state.interestGeneration = interest.generation
+        state.interest = RememberedMatch(result: result, generation: interest.generation)
         return result
     }
 
     /// Fans a message out on this loop: queues it to every local session whose patterns match
     /// (once per session). A session resuming this topic skips live messages its replay covers.
-    func fanOut(_ frame: OutboundBytes, topic: TopicName) {
+    /// `state`: the topic's, when this loop owns it (its local match is remembered there).
+    func fanOut(_ frame: OutboundBytes, topic: TopicName, state: TopicState? = nil) {
         var queued: UInt64 = 0
         let stamp = frame.stamp
         if let stamp, stamp.offset > heard[stamp.owner] { heard[stamp.owner] = stamp.offset }
-        for session in subscriptions.match(topic) {
+        for session in localSubscribers(of: topic, state: state) {
             if session.liveFloors != nil && !session.acceptsLive(frame, topic: topic) { continue }
             if session.cursors != nil {
                 if skipsDuringReplay(session, frame, topic: topic) { continue }
@@ -387,6 +387,15 @@ final class LoopHub {
         guard queued > 0, let kind = frame.stamp?.kind else { return }
         loop.metrics.delivered[kind] &+= queued
         loop.metrics.deliveredBytes[kind] &+= queued &* UInt64(frame.count)
+    }
+
+    /// The local sessions whose patterns match `topic`; remembered on its state when given.
+    private func localSubscribers(of topic: TopicName, state: TopicState?) -> MatchResult<Subscriber> {
+        guard let state else { return subscriptions.match(topic) }
+        if let known = state.localMatch?.ifCurrent(subscriptions.generation) { return known }
+        let result = subscriptions.match(topic)
+        state.localMatch = RememberedMatch(result: result, generation: subscriptions.generation)
+        return result
     }
 
     /// A session resuming a pattern skips live messages its replay will carry.

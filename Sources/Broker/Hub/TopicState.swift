@@ -18,7 +18,10 @@ final class TopicState {
     let policy: HistoryPolicy
     /// Position in the topic table's least-recently-used list.
     var lru = ListLinks()
-    private var published: Published?
+    /// Owned: retained once when made, released in `deinit`. Held unmanaged so that the
+    /// accessors below, a dozen per publish (history, ledger and publish-order links), read
+    /// through it without a retain and a release each.
+    private var published: Unmanaged<Published>?
 
     init(topic: TopicName, epoch: String, policy: HistoryPolicy) {
         self.topic = topic
@@ -26,63 +29,81 @@ final class TopicState {
         self.policy = policy
     }
 
+    deinit { published?.release() }
+
     /// Whether anything of a message was ever stored here (tests: a subscribed topic holds none).
     var holdsPublishedState: Bool { published != nil }
 
-    private func publishedState() -> Published {
+    private func publishedState() -> Unmanaged<Published> {
         if let published { return published }
-        let made = Published(history: HistoryRing(capacity: policy.messages))
+        let made = Unmanaged.passRetained(Published(history: HistoryRing(capacity: policy.messages)))
         published = made
         return made
     }
 
+    /// What reading `history` sees before the first message: empty, of capacity 0 (the ring
+    /// made on first write has the policy's). Shared, so a read allocates nothing (a fresh
+    /// ring of the policy's capacity made the read coroutine's frame too large for its
+    /// inline buffer: a malloc and a free per read).
+    private static let noHistory = HistoryRing(capacity: 0)
+
     var history: HistoryRing {
         _read {
-            if let published { yield published.history } else { yield HistoryRing(capacity: policy.messages) }
+            if let published { yield published.takeUnretainedValue().history } else { yield Self.noHistory }
         }
-        _modify { yield &publishedState().history }
+        _modify { yield &publishedState().takeUnretainedValue().history }
+    }
+
+    /// Runs `body` on the history in place (made on first use): a publish reads and changes
+    /// it in one access, where each read of `history` is a coroutine whose frame glibc
+    /// allocates.
+    func withHistory<R>(_ body: (inout HistoryRing) -> R) -> R {
+        publishedState()._withUnsafeGuaranteedRef { body(&$0.history) }
     }
 
     /// When the last message was published (monotonic ns): orders the history ledger.
     var lastPublished: UInt64 {
-        get { published?.lastPublished ?? 0 }
-        set { if newValue != 0 || published != nil { publishedState().lastPublished = newValue } }
+        get { published?._withUnsafeGuaranteedRef { $0.lastPublished } ?? 0 }
+        set { if newValue != 0 || published != nil { publishedState()._withUnsafeGuaranteedRef { $0.lastPublished = newValue } } }
     }
 
     /// The owner offset of its last message (0 before the first).
     var lastOffset: UInt64 {
-        get { published?.lastOffset ?? 0 }
-        set { if newValue != 0 || published != nil { publishedState().lastOffset = newValue } }
+        get { published?._withUnsafeGuaranteedRef { $0.lastOffset } ?? 0 }
+        set { if newValue != 0 || published != nil { publishedState()._withUnsafeGuaranteedRef { $0.lastOffset = newValue } } }
     }
 
     /// Position in the topic table's list of states by last publish (pattern resumes walk
     /// it from the newest back to the cursor).
     var recency: ListLinks {
-        get { published?.recency ?? ListLinks() }
-        set { if !newValue.isEmpty || published != nil { publishedState().recency = newValue } }
+        get { published?._withUnsafeGuaranteedRef { $0.recency } ?? ListLinks() }
+        set { if !newValue.isEmpty || published != nil { publishedState()._withUnsafeGuaranteedRef { $0.recency = newValue } } }
     }
 
     /// Position in the history ledger's list (topics holding history, by last publish).
     var ledger: ListLinks {
-        get { published?.ledger ?? ListLinks() }
-        set { if !newValue.isEmpty || published != nil { publishedState().ledger = newValue } }
+        get { published?._withUnsafeGuaranteedRef { $0.ledger } ?? ListLinks() }
+        set { if !newValue.isEmpty || published != nil { publishedState()._withUnsafeGuaranteedRef { $0.ledger = newValue } } }
     }
 
     var inLedger: Bool {
-        get { published?.inLedger ?? false }
-        set { if newValue || published != nil { publishedState().inLedger = newValue } }
+        get { published?._withUnsafeGuaranteedRef { $0.inLedger } ?? false }
+        set { if newValue || published != nil { publishedState()._withUnsafeGuaranteedRef { $0.inLedger = newValue } } }
     }
 
-    /// The interest trie's answer for this topic, valid while the trie's generation is
-    /// `interestGeneration`: a steady topic skips the trie walk on every publish.
-    var interest: MatchResult<InterestEntry>? {
-        get { published?.interest }
-        set { publishedState().interest = newValue }
+    /// The interest trie's answer for this topic (the loops that want it): a steady topic
+    /// skips the trie walk on every publish.
+    var interest: RememberedMatch<InterestEntry>? {
+        get { published?._withUnsafeGuaranteedRef { $0.interest } }
+        set { publishedState()._withUnsafeGuaranteedRef { $0.interest = newValue } }
     }
 
-    var interestGeneration: UInt64 {
-        get { published?.interestGeneration ?? 0 }
-        set { publishedState().interestGeneration = newValue }
+    /// The owner loop's own subscribers of this topic: a publish fanned out on its owner loop
+    /// skips the subscription trie cache's hash of the topic (the table's lookup already
+    /// hashed it once).
+    var localMatch: RememberedMatch<Subscriber>? {
+        get { published?._withUnsafeGuaranteedRef { $0.localMatch } }
+        set { publishedState()._withUnsafeGuaranteedRef { $0.localMatch = newValue } }
     }
 
     var position: TopicPosition { TopicPosition(epoch: epoch, seq: seq) }
@@ -102,12 +123,23 @@ final class TopicState {
         var lastOffset: UInt64 = 0
         var recency = ListLinks()
         var ledger = ListLinks()
-        var interest: MatchResult<InterestEntry>?
-        var interestGeneration: UInt64 = 0
+        var interest: RememberedMatch<InterestEntry>?
+        var localMatch: RememberedMatch<Subscriber>?
         var inLedger = false
 
         init(history: HistoryRing) { self.history = history }
     }
+}
+
+/// A trie's match for one topic and the trie's generation it was made at: any insert or
+/// remove in the trie changes the generation, and a stale result is never read, only
+/// replaced (`SubscriptionTrie.generation`).
+struct RememberedMatch<Value> {
+    let result: MatchResult<Value>
+    let generation: UInt64
+
+    /// The result, if the trie is still at the generation it was made at.
+    func ifCurrent(_ generation: UInt64) -> MatchResult<Value>? { self.generation == generation ? result : nil }
 }
 
 /// Links of an intrusive doubly linked list. The topic table's dictionary owns every state;
