@@ -31,10 +31,10 @@ struct ProxiedRig {
     let bus: BusClient
     let publisher: BusClient
 
-    init(_ configure: (inout ServerConfig) -> Void = { _ in }) throws {
+    init(options: BusClient.Options = BusClient.Options(), _ configure: (inout ServerConfig) -> Void = { _ in }) throws {
         server = try TestServer(configure)
         proxy = try CuttingProxy(to: server.port)
-        bus = try BusClient(url: "ws://127.0.0.1:\(proxy.port)/bus")
+        bus = try BusClient(url: "ws://127.0.0.1:\(proxy.port)/bus", options: options)
         publisher = try BusClient(url: server.url)
     }
 
@@ -179,18 +179,13 @@ func waitActive(_ publisher: BusClient, _ subscription: Subscription, topic: Str
 
     /// A topic and a pattern on one connection, both dropped by a 4008 and resumed together.
     @Test func aTopicAndAPatternResumeTogetherAfterA4008() async throws {
-        let server = try TestServer {
+        let rig = try ProxiedRig {
             $0.sendQueueMessages = 8
             $0.historyMessages = 1000
             $0.idleTimeout = 1
         }
-        defer { server.stop() }
-        let proxy = try CuttingProxy(to: server.port)
-        defer { proxy.stop() }
-        let bus = try BusClient(url: "ws://127.0.0.1:\(proxy.port)/bus")
-        defer { bus.close() }
-        let publisher = try BusClient(url: server.url)
-        defer { publisher.close() }
+        defer { rig.stop() }
+        let (proxy, bus, publisher) = (rig.proxy, rig.bus, rig.publisher)
         let literal = try await bus.subscribe("both.lit")
         let pattern = try await bus.subscribe("both.p.>")
         proxy.hold()
@@ -211,16 +206,11 @@ func waitActive(_ publisher: BusClient, _ subscription: Subscription, topic: Str
     /// silence alone and replaced; nothing published meanwhile is lost. The server's pings
     /// keep a quiet but live connection from being taken for dead.
     @Test func aSilentPathIsTakenForDeadAndReplaced() async throws {
-        let server = try TestServer { $0.pingInterval = 0.5 }
-        defer { server.stop() }
-        let proxy = try CuttingProxy(to: server.port)
-        defer { proxy.stop() }
         var options = BusClient.Options()
         options.silenceTimeout = 1.5
-        let bus = try BusClient(url: "ws://127.0.0.1:\(proxy.port)/bus", options: options)
-        defer { bus.close() }
-        let publisher = try BusClient(url: server.url)
-        defer { publisher.close() }
+        let rig = try ProxiedRig(options: options) { $0.pingInterval = 0.5 }
+        defer { rig.stop() }
+        let (proxy, bus, publisher) = (rig.proxy, rig.bus, rig.publisher)
         let feed = try await bus.subscribe("quiet.feed")
         // Quiet for three silence limits: the server's pings arrive, the link stays.
         #expect(bus.state == .connected)
@@ -272,12 +262,9 @@ func waitActive(_ publisher: BusClient, _ subscription: Subscription, topic: Str
 
     /// A publish whose link dies before its ack is reported as such and never sent again.
     @Test func aPublishInFlightWhenTheLinkDropsHasAnUnknownOutcome() async throws {
-        let server = try TestServer()
-        defer { server.stop() }
-        let proxy = try CuttingProxy(to: server.port)
-        defer { proxy.stop() }
-        let bus = try BusClient(url: "ws://127.0.0.1:\(proxy.port)/bus")
-        defer { bus.close() }
+        let rig = try ProxiedRig()
+        defer { rig.stop() }
+        let (proxy, bus) = (rig.proxy, rig.bus)
         #expect(await connected(bus))
         proxy.hold()
         let outcome = Task { try await bus.publish("once", json: "1") }
@@ -292,12 +279,9 @@ func waitActive(_ publisher: BusClient, _ subscription: Subscription, topic: Str
 
     /// Publishes made while the client is away wait for the connection (bounded by the timeout).
     @Test func publishesWhileReconnectingWaitForTheConnection() async throws {
-        let server = try TestServer()
-        defer { server.stop() }
-        let proxy = try CuttingProxy(to: server.port)
-        defer { proxy.stop() }
-        let bus = try BusClient(url: "ws://127.0.0.1:\(proxy.port)/bus")
-        defer { bus.close() }
+        let rig = try ProxiedRig()
+        defer { rig.stop() }
+        let (proxy, bus) = (rig.proxy, rig.bus)
         #expect(await connected(bus))
         proxy.cut()
         try await Task.sleep(for: .milliseconds(50))
