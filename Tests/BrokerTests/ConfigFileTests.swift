@@ -67,6 +67,13 @@ import Testing
         }
         #expect(message("/nonexistent/bus.json") == "--config: '/nonexistent/bus.json' does not exist")
         #expect(message("/") == "--config: '/' cannot be read: Is a directory")
+        // An endless file is refused at the bound instead of exhausting memory (it crashed).
+        #expect(message("/dev/zero") == "--config: '/dev/zero' is larger than 16 MiB (is it the right file?)")
+    }
+
+    @Test func aFileIsReadUpToItsBoundAndNoFurther() throws {
+        #expect(throws: Sys.FileReadFailure.self) { try Sys.readWholeFile("/dev/zero", limit: 1 << 16) }
+        #expect(try Sys.readWholeFile("/proc/self/status", limit: 1 << 16).count > 0)
     }
 
     @Test func filesAreReadWholeWhateverTheirSize() throws {

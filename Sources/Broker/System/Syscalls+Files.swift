@@ -81,26 +81,35 @@ extension Sys {
     package enum FileReadFailure: Error, CustomStringConvertible {
         case missing
         case unreadable(errno: Int32)
+        case tooLarge(limit: Int)
 
         package var description: String {
             switch self {
             case .missing: "does not exist"
             case .unreadable(let code): "cannot be read: \(String(cString: strerror(code)))"
+            case .tooLarge(let limit): "is larger than \(limit >> 20) MiB (is it the right file?)"
             }
         }
     }
 
     /// The whole file (the config file, a secret file, history metadata). Reads until end of
     /// file rather than trusting `st_size`, so files in /proc and pipes read whole too. Start-up only.
-    package static func readWholeFile(_ path: String) throws(FileReadFailure) -> [UInt8] {
+    /// At most `limit` bytes are read: /dev/zero, a sparse or runaway file ends with
+    /// `.tooLarge` instead of exhausting memory.
+    package static func readWholeFile(_ path: String, limit: Int = maxReadWholeFile) throws(FileReadFailure) -> [UInt8] {
         let (fd, openError) = retrying { Int(open(path, O_RDONLY | O_CLOEXEC)) }
         guard fd >= 0 else { throw openError == ENOENT ? .missing : .unreadable(errno: openError) }
         defer { Glibc.close(Int32(fd)) }
         var info = stat()
-        var out = [UInt8](repeating: 0, count: fstat(Int32(fd), &info) == 0 ? max(Int(info.st_size), 0) + 1 : 4096)
+        let size = fstat(Int32(fd), &info) == 0 ? Int(info.st_size) : 0
+        if size > limit { throw .tooLarge(limit: limit) }
+        var out = [UInt8](repeating: 0, count: size > 0 ? size + 1 : 4096)
         var done = 0
         while true {
-            if done == out.count { out.append(contentsOf: repeatElement(0, count: out.count)) }
+            if done == out.count {
+                if done > limit { throw .tooLarge(limit: limit) }
+                out.append(contentsOf: repeatElement(0, count: out.count))
+            }
             let (n, code) = out.withUnsafeMutableBytes { raw in retrying { Glibc.read(Int32(fd), raw.baseAddress! + done, raw.count - done) } }
             if n < 0 { throw .unreadable(errno: code) }
             if n == 0 { break }
@@ -109,6 +118,9 @@ extension Sys {
         out.removeLast(out.count - done)
         return out
     }
+
+    /// What `readWholeFile` reads at most: a config file, a secret, history metadata.
+    package static let maxReadWholeFile = 16 << 20
 
     /// Runs `body` on the file's bytes mapped read-only (start-up reads segments this way:
     /// clean page-cache pages, not a copy on the heap); nil if the file cannot be read.
