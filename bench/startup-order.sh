@@ -1,14 +1,13 @@
 #!/usr/bin/env bash
 # Writes link/broker-server.order: every function of BINARY (default: the static build) that runs
 # from exec to the first /healthz answer with --loops 1, as counted by valgrind's callgrind,
-# one mangled name a line, sorted. The static build links with
-# `-Xlinker --symbol-ordering-file=$PWD/link/broker-server.order` (README, "One self-contained file"), so
-# ld.lld lays those functions out first and together: the kernel maps a binary's code 64 kB at a
-# time around each page touched, and scattered through 6 MB of code the ~900 functions a start
-# runs made 4 MB of it resident; packed, far fewer 64 kB windows are touched (bench/README.md,
-# start-up section). Functions compiled into one section with others (Swift puts a file's
-# internal functions in one `.text`; the prebuilt standard library has a 1.6 MB one) move as
-# that whole section.
+# one mangled name a line, sorted. The static build links with ld.lld and
+# `--symbol-ordering-file=$PWD/link/broker-server.order` (README, "One self-contained file"),
+# which lays those functions out first and together: the kernel maps a binary's code 64 kB at a
+# time around each page touched, and scattered through 6 MB of code the ~860 functions a start
+# runs made 3.7 MB of it resident; packed, 2.1 MB (bench/README.md, "start-up under 9 MB").
+# Functions compiled into one section with others (Swift puts a file's internal functions in one
+# `.text`; the prebuilt standard library has a 1.6 MB one) move as that whole section.
 #
 #   bench/startup-order.sh [BINARY]
 #
