@@ -95,7 +95,7 @@ struct HTTPHeadReader {
             // whitespace before the first field may be rejected the same way.
             return .failure(.badRequest, "obsolete line folding in header")
         }
-        if headers.isEmpty { headers.reserveCapacity(16) }
+        if headers.isEmpty { headers.reserveCapacity(16, bytes: min(maxHeadSize, 512)) }
         if headers.count >= Self.maxFieldCount {
             return .failure(.requestHeaderFieldsTooLarge, "more than \(Self.maxFieldCount) header fields")
         }
@@ -117,7 +117,7 @@ struct HTTPHeadReader {
         if value.contains(where: HTTPSyntax.isForbiddenInValue) {
             return .failure(.badRequest, "control character in header value")
         }
-        headers.add(String(decoding: name, as: UTF8.self), String(decoding: value, as: UTF8.self))
+        headers.add(name: name, value: value)
         return nil
     }
 

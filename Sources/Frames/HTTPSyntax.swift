@@ -8,6 +8,12 @@ enum HTTPSyntax {
     static let tab = UInt8(ascii: "\t")
     static let colon = UInt8(ascii: ":")
 
+    /// The bytes of a literal, in place (a name or token a parser compares with).
+    @inline(__always)
+    static func bytes(_ literal: StaticString) -> UnsafeRawBufferPointer {
+        UnsafeRawBufferPointer(start: literal.utf8Start, count: literal.utf8CodeUnitCount)
+    }
+
     /// `tchar` (RFC 9110 §5.6.2): the characters of a token (methods, field names, codings):
     /// `!#$%&'*+-.^_`|~`, digits and letters, as two 64-bit masks (bytes 0–63 and 64–127);
     /// every field name of every request passes through here.
@@ -50,73 +56,63 @@ enum HTTPSyntax {
         let x = a.utf8
         let y = b.utf8
         guard x.count == y.count else { return false }
-        // Native strings compare as byte buffers: header lookups run this for every header
-        // of every handshake, and iterating UTF8View indices costs several times more.
+        // Native strings compare as byte buffers.
         let contiguous = x.withContiguousStorageIfAvailable { xs in
-            y.withContiguousStorageIfAvailable { ys in equalsIgnoringCase(xs, ys) }
+            y.withContiguousStorageIfAvailable { ys in equalsIgnoringCase(UnsafeRawBufferPointer(xs), UnsafeRawBufferPointer(ys)) }
         }
         if let contiguous, let equal = contiguous { return equal }
         return zip(x, y).allSatisfy { lowercased($0) == lowercased($1) }
     }
 
-    /// Two byte buffers of the same length, ASCII letters compared without case: equal bytes
-    /// (nearly all of them) cost one comparison, a case difference a second look.
-    private static func equalsIgnoringCase(_ xs: UnsafeBufferPointer<UInt8>, _ ys: UnsafeBufferPointer<UInt8>) -> Bool {
-        guard xs.count == ys.count, var x = xs.baseAddress, var y = ys.baseAddress else { return xs.count == ys.count }
-        let end = x + xs.count
-        while x < end {
-            let (p, q) = (x.pointee, y.pointee)
+    /// Two byte buffers, ASCII letters compared without case: equal bytes (nearly all of
+    /// them) cost one comparison, a case difference a second look. Header lookups run this
+    /// for every line of every request.
+    static func equalsIgnoringCase(_ xs: UnsafeRawBufferPointer, _ ys: UnsafeRawBufferPointer) -> Bool {
+        guard xs.count == ys.count else { return false }
+        for index in 0..<xs.count {
+            let (p, q) = (xs[index], ys[index])
             if p != q {
                 let folded = p | 0x20
                 guard p ^ q == 0x20, folded >= UInt8(ascii: "a"), folded <= UInt8(ascii: "z") else { return false }
             }
-            x += 1
-            y += 1
         }
         return true
     }
 
-    /// True when `token` (any case, not empty) is an element of the comma-separated `list`
+    /// True when `wanted` (any case, not empty) is an element of the comma-separated `list`
     /// (RFC 9110 §5.6.1), elements trimmed of `OWS`. Reads the bytes in place: every
     /// handshake asks this of `Upgrade` and `Connection`.
-    static func list(_ list: String, containsToken token: String) -> Bool {
-        var list = list
-        var token = token
-        return list.withUTF8 { bytes in
-            token.withUTF8 { wanted in
-                guard !wanted.isEmpty else { return false }
-                var start = 0
-                while start <= bytes.count {
-                    var end = start
-                    while end < bytes.count && bytes[end] != UInt8(ascii: ",") { end += 1 }
-                    var (from, to) = (start, end)
-                    while from < to && isWhitespace(bytes[from]) { from += 1 }
-                    while to > from && isWhitespace(bytes[to - 1]) { to -= 1 }
-                    if to - from == wanted.count && wanted.indices.allSatisfy({ lowercased(bytes[from + $0]) == lowercased(wanted[$0]) }) {
-                        return true
-                    }
-                    start = end + 1
-                }
-                return false
-            }
-        }
+    static func list(_ list: UnsafeRawBufferPointer, containsToken wanted: UnsafeRawBufferPointer) -> Bool {
+        guard !wanted.isEmpty else { return false }
+        var found = false
+        forEachListElement(of: list) { found = found || equalsIgnoringCase($0, wanted) }
+        return found
     }
 
     /// Appends the non-empty elements of the comma-separated `list`, trimmed of `OWS`, in
-    /// order (RFC 9110 §5.6.1), read as bytes in place.
+    /// order (RFC 9110 §5.6.1).
+    static func appendListElements(of list: UnsafeRawBufferPointer, to elements: inout [String]) {
+        forEachListElement(of: list) { elements.append(String(decoding: $0, as: UTF8.self)) }
+    }
+
+    /// `appendListElements` of a string's bytes.
     static func appendListElements(of list: String, to elements: inout [String]) {
         var list = list
-        list.withUTF8 { bytes in
-            var start = 0
-            while start < bytes.count {
-                var end = start
-                while end < bytes.count && bytes[end] != UInt8(ascii: ",") { end += 1 }
-                var (from, to) = (start, end)
-                while from < to && isWhitespace(bytes[from]) { from += 1 }
-                while to > from && isWhitespace(bytes[to - 1]) { to -= 1 }
-                if to > from { elements.append(String(decoding: UnsafeBufferPointer(rebasing: bytes[from..<to]), as: UTF8.self)) }
-                start = end + 1
-            }
+        list.withUTF8 { appendListElements(of: UnsafeRawBufferPointer($0), to: &elements) }
+    }
+
+    /// Calls `body` with each non-empty element of the comma-separated `list`, trimmed of
+    /// `OWS`, in order.
+    private static func forEachListElement(of bytes: UnsafeRawBufferPointer, _ body: (UnsafeRawBufferPointer) -> Void) {
+        var start = 0
+        while start < bytes.count {
+            var end = start
+            while end < bytes.count && bytes[end] != UInt8(ascii: ",") { end += 1 }
+            var (from, to) = (start, end)
+            while from < to && isWhitespace(bytes[from]) { from += 1 }
+            while to > from && isWhitespace(bytes[to - 1]) { to -= 1 }
+            if to > from { body(UnsafeRawBufferPointer(rebasing: bytes[from..<to])) }
+            start = end + 1
         }
     }
 

@@ -50,7 +50,7 @@ extension Connection {
     private func handle(_ request: HTTPRequest) {
         // RFC 9112 §3.2: an HTTP/1.1 request without exactly one Host is a 400 on every path.
         // Checked first: the origin policy would read a missing Host as a foreign one (403).
-        if request.version >= .http1_1 && request.headers.values("Host").count != 1 {
+        if request.version >= .http1_1 && request.headers.lineCount("Host") != 1 {
             return replyAndClose(HTTPResponseHead.simple(.badRequest, body: "an HTTP/1.1 request needs exactly one Host header\n"))
         }
         // `peer.host` formats the address: only when proxies are configured at all.
@@ -92,8 +92,10 @@ extension Connection {
             let upgrade = try ServerHandshake.validate(request)
             let subprotocol = try endpoint.negotiate(upgrade.offeredSubprotocols)
             let deflate = negotiateCompression(upgrade)
-            enqueue(OutboundBytes.copying(ServerHandshake.response(key: upgrade.key, subprotocol: subprotocol,
-                                                                   extensions: deflate?.response)))
+            let extensions = deflate?.response
+            enqueue(OutboundBytes.make(count: ServerHandshake.responseCount(subprotocol: subprotocol, extensions: extensions)) {
+                ServerHandshake.writeResponse(key: upgrade.key, subprotocol: subprotocol, extensions: extensions, into: $0)
+            })
             becomeOpen(endpoint, compression: deflate?.agreement)
         } catch {
             replyAndClose(error.response())
