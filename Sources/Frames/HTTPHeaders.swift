@@ -13,10 +13,11 @@ public struct HTTPHeaders: Sendable, Sequence, Equatable {
     /// One field line: name and value, value already trimmed of surrounding whitespace.
     public typealias Element = (name: String, value: String)
 
-    /// Where one line's name and value lie in `bytes`: `start..<valueStart` and
-    /// `valueStart..<end`.
+    /// Where one line's name and value lie in `bytes`: `start..<nameEnd` and
+    /// `valueStart..<end` (a line read from a head keeps its colon and spaces between).
     struct Line: Sendable {
         var start: Int
+        var nameEnd: Int
         var valueStart: Int
         var end: Int
     }
@@ -51,7 +52,7 @@ public struct HTTPHeaders: Sendable, Sequence, Equatable {
         public mutating func next() -> Element? {
             guard index < headers.lines.count else { return nil }
             defer { index += 1 }
-            return (headers.string(headers.lines[index].start, headers.lines[index].valueStart),
+            return (headers.string(headers.lines[index].start, headers.lines[index].nameEnd),
                     headers.string(headers.lines[index].valueStart, headers.lines[index].end))
         }
     }
@@ -125,16 +126,15 @@ public struct HTTPHeaders: Sendable, Sequence, Equatable {
         bytes += name.utf8
         let valueStart = bytes.count
         bytes += value.utf8
-        lines.append(Line(start: start, valueStart: valueStart, end: bytes.count))
+        lines.append(Line(start: start, nameEnd: valueStart, valueStart: valueStart, end: bytes.count))
     }
 
-    /// Appends a field line read from a head (`HTTPHeadReader`, which validated both parts).
-    mutating func add(name: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer) {
+    /// Appends a field line read from a head (`HTTPHeadReader`, which validated it), in one
+    /// copy: the name is `line[..<nameEnd]`, the value `line[valueStart...]`.
+    mutating func add(line: UnsafeRawBufferPointer, nameEnd: Int, valueStart: Int) {
         let start = bytes.count
-        bytes.append(contentsOf: name)
-        let valueStart = bytes.count
-        bytes.append(contentsOf: value)
-        lines.append(Line(start: start, valueStart: valueStart, end: bytes.count))
+        bytes.append(contentsOf: line)
+        lines.append(Line(start: start, nameEnd: start + nameEnd, valueStart: start + valueStart, end: bytes.count))
     }
 
     /// Replaces every `name` line (any case) with one line holding `value`, at the position of
@@ -165,8 +165,8 @@ public struct HTTPHeaders: Sendable, Sequence, Equatable {
     public static func == (lhs: HTTPHeaders, rhs: HTTPHeaders) -> Bool {
         guard lhs.lines.count == rhs.lines.count else { return false }
         for (left, right) in zip(lhs.lines, rhs.lines) {
-            guard left.valueStart - left.start == right.valueStart - right.start,
-                  lhs.bytes[left.start..<left.end] == rhs.bytes[right.start..<right.end] else { return false }
+            guard lhs.bytes[left.start..<left.nameEnd] == rhs.bytes[right.start..<right.nameEnd],
+                  lhs.bytes[left.valueStart..<left.end] == rhs.bytes[right.valueStart..<right.end] else { return false }
         }
         return true
     }
@@ -177,7 +177,7 @@ public struct HTTPHeaders: Sendable, Sequence, Equatable {
     func forEachLine(_ body: (_ name: UnsafeRawBufferPointer, _ value: UnsafeRawBufferPointer) -> Void) {
         bytes.withUnsafeBytes { all in
             for line in lines {
-                body(UnsafeRawBufferPointer(rebasing: all[line.start..<line.valueStart]),
+                body(UnsafeRawBufferPointer(rebasing: all[line.start..<line.nameEnd]),
                      UnsafeRawBufferPointer(rebasing: all[line.valueStart..<line.end]))
             }
         }
@@ -198,7 +198,7 @@ public struct HTTPHeaders: Sendable, Sequence, Equatable {
         return name.withUTF8 { wanted in
             bytes.withUnsafeBytes { all in
                 lines.first {
-                    HTTPSyntax.equalsIgnoringCase(UnsafeRawBufferPointer(rebasing: all[$0.start..<$0.valueStart]),
+                    HTTPSyntax.equalsIgnoringCase(UnsafeRawBufferPointer(rebasing: all[$0.start..<$0.nameEnd]),
                                                   UnsafeRawBufferPointer(wanted))
                 }
             }
@@ -208,8 +208,8 @@ public struct HTTPHeaders: Sendable, Sequence, Equatable {
     private func matches(_ line: Line, _ name: String) -> Bool {
         var name = name
         return name.withUTF8 { wanted in
-            line.valueStart - line.start == wanted.count && bytes.withUnsafeBytes { all in
-                HTTPSyntax.equalsIgnoringCase(UnsafeRawBufferPointer(rebasing: all[line.start..<line.valueStart]),
+            bytes.withUnsafeBytes { all in
+                HTTPSyntax.equalsIgnoringCase(UnsafeRawBufferPointer(rebasing: all[line.start..<line.nameEnd]),
                                               UnsafeRawBufferPointer(wanted))
             }
         }

@@ -169,9 +169,9 @@ public enum ServerHandshake {
             at += literal.utf8CodeUnitCount
         }
         func write(sanitized text: String) {
-            for byte in text.utf8 {
-                out[at] = HTTPResponseHead.sanitized(byte)
-                at += 1
+            var text = text
+            text.withUTF8 { bytes in
+                for byte in bytes { out[at] = HTTPResponseHead.sanitized(byte); at += 1 }
             }
         }
         write(switchingHead)

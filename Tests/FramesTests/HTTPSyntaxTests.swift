@@ -35,4 +35,23 @@ struct HTTPSyntaxTests {
         HTTPSyntax.appendListElements(of: list, to: &out)
         #expect(out == elements)
     }
+
+    /// The word-at-a-time LF search against a byte loop: every length up to three words, an
+    /// LF at every position (or none), from every start, among bytes one bit away from LF
+    /// (0x0B, 0x08, 0x8A) and high bytes a borrow could confuse.
+    @Test func firstLFMatchesAByteLoop() {
+        for length in 0...24 {
+            for lf in [nil] + Array(0..<length) {
+                var bytes = (0..<length).map { [UInt8(0x0B), 0x08, 0x8A, 0xFF, 0x09, 0x00][$0 % 6] }
+                if let lf { bytes[lf] = HTTPSyntax.lf }
+                if let lf, lf + 1 < length { bytes[lf + 1] = HTTPSyntax.lf }
+                bytes.withUnsafeBytes { buffer in
+                    for start in 0...length {
+                        let expected = (start..<length).first { buffer[$0] == HTTPSyntax.lf } ?? length
+                        #expect(HTTPSyntax.firstLF(in: buffer, from: start) == expected, "length \(length), LF \(String(describing: lf)), start \(start)")
+                    }
+                }
+            }
+        }
+    }
 }

@@ -12,12 +12,14 @@ extension Connection {
     /// progress. Returns how many bytes were used when a head or body completed (the rest are
     /// frames or the next request), or nil when everything was consumed.
     func consumeHTTP(_ bytes: UnsafeRawBufferPointer) -> Int? {
-        if http.body != nil { return consumeBody(bytes) }
-        guard var parser = http.parser else { return nil }
+        // A pattern, not `!= nil`: that copied the whole decoder out to compare it.
+        if case .some = http.body { return consumeBody(bytes) }
+        // Parsed where it lies: a copy out and back cost as much as a short head's lines.
+        guard let result = http.parser?.parse(bytes) else { return nil }
+        if case .needMore = result { return nil }
         http.parser = nil
-        switch parser.parse(bytes) {
+        switch result {
         case .needMore:
-            http.parser = parser
             return nil
         case .failure(let status, let message):
             replyAndClose(HTTPResponseHead.simple(status, body: message + "\n"))
