@@ -4,10 +4,14 @@
 /// §4.2.2 accept value, and later for JWT segments (RFC 7515 §2 uses base64url without
 /// padding). Written here because Frames avoids Foundation.
 public enum Base64 {
-    private static let standardAlphabet = Array(
-        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".utf8)
-    private static let urlAlphabet = Array(
-        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_".utf8)
+    /// The alphabets as literals: read in place, without the once-check and retain of an array.
+    private static let standardCharacters: StaticString = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+    private static let urlCharacters: StaticString = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+    private static var standardAlphabet: UnsafeBufferPointer<UInt8> { alphabet(standardCharacters) }
+    private static var urlAlphabet: UnsafeBufferPointer<UInt8> { alphabet(urlCharacters) }
+    private static func alphabet(_ characters: StaticString) -> UnsafeBufferPointer<UInt8> {
+        UnsafeBufferPointer(start: characters.utf8Start, count: characters.utf8CodeUnitCount)
+    }
     private static let padByte = UInt8(ascii: "=")
     /// Marks a byte outside the alphabet in the decoding tables.
     private static let invalid: UInt8 = 0xFF
@@ -15,7 +19,7 @@ public enum Base64 {
     private static let standardTable = table(for: standardAlphabet)
     private static let urlTable = table(for: urlAlphabet)
 
-    private static func table(for alphabet: [UInt8]) -> [UInt8] {
+    private static func table(for alphabet: UnsafeBufferPointer<UInt8>) -> [UInt8] {
         var table = [UInt8](repeating: invalid, count: 256)
         for (value, byte) in alphabet.enumerated() { table[Int(byte)] = UInt8(value) }
         return table
@@ -44,35 +48,34 @@ public enum Base64 {
     static func encode(_ bytes: UnsafeRawBufferPointer, into out: UnsafeMutableRawBufferPointer,
                        url: Bool = false, padding: Bool = true) -> Int {
         precondition(out.count >= (bytes.count + 2) / 3 * 4)
-        return (url ? urlAlphabet : standardAlphabet).withUnsafeBufferPointer { alphabet in
-            var (from, to) = (0, 0)
-            func put(_ group: UInt32, _ shift: UInt32) {
-                out[to] = alphabet[Int(group &>> shift & 0x3F)]
-                to += 1
-            }
-            while bytes.count - from >= 3 {
-                let group = UInt32(bytes[from]) << 16 | UInt32(bytes[from + 1]) << 8 | UInt32(bytes[from + 2])
-                put(group, 18)
-                put(group, 12)
-                put(group, 6)
-                put(group, 0)
-                from += 3
-            }
-            // The last one or two bytes: two or three characters, then padding to four.
-            let rest = bytes.count - from
-            guard rest > 0 else { return to }
-            let group = UInt32(bytes[from]) << 16 | (rest == 2 ? UInt32(bytes[from + 1]) << 8 : 0)
+        let alphabet = url ? urlAlphabet : standardAlphabet
+        var (from, to) = (0, 0)
+        func put(_ group: UInt32, _ shift: UInt32) {
+            out[to] = alphabet[Int(group &>> shift & 0x3F)]
+            to += 1
+        }
+        while bytes.count - from >= 3 {
+            let group = UInt32(bytes[from]) << 16 | UInt32(bytes[from + 1]) << 8 | UInt32(bytes[from + 2])
             put(group, 18)
             put(group, 12)
-            if rest == 2 { put(group, 6) }
-            if padding {
-                for _ in rest..<3 {
-                    out[to] = padByte
-                    to += 1
-                }
-            }
-            return to
+            put(group, 6)
+            put(group, 0)
+            from += 3
         }
+        // The last one or two bytes: two or three characters, then padding to four.
+        let rest = bytes.count - from
+        guard rest > 0 else { return to }
+        let group = UInt32(bytes[from]) << 16 | (rest == 2 ? UInt32(bytes[from + 1]) << 8 : 0)
+        put(group, 18)
+        put(group, 12)
+        if rest == 2 { put(group, 6) }
+        if padding {
+            for _ in rest..<3 {
+                out[to] = padByte
+                to += 1
+            }
+        }
+        return to
     }
 
     /// Whether `text` is the canonical base64 of exactly 16 bytes, as `decode(text)?.count == 16`

@@ -124,7 +124,7 @@ struct HTTPHeadReader {
         var (from, to) = (colon + 1, line.count)
         while from < to && HTTPSyntax.isWhitespace(line[from]) { from += 1 }
         while to > from && HTTPSyntax.isWhitespace(line[to - 1]) { to -= 1 }
-        for index in from..<to where HTTPSyntax.isForbiddenInValue(line[index]) {
+        if HTTPSyntax.containsForbiddenInValue(UnsafeRawBufferPointer(rebasing: line[from..<to])) {
             return .failure(.badRequest, "control character in header value")
         }
         headers.add(line: UnsafeRawBufferPointer(rebasing: line[..<to]), nameEnd: colon, valueStart: from)
@@ -145,7 +145,7 @@ struct HTTPHeadReader {
 
     /// Parses `HTTP-version = "HTTP/" DIGIT "." DIGIT` (RFC 9112 §2.3; case-sensitive).
     static func parseVersion(_ bytes: UnsafeRawBufferPointer) -> HTTPVersion? {
-        guard bytes.count == 8, bytes[..<5].elementsEqual(HTTPSyntax.bytes("HTTP/")) else { return nil }
+        guard bytes.count == 8, HTTPSyntax.equals(UnsafeRawBufferPointer(rebasing: bytes[..<5]), "HTTP/") else { return nil }
         let major = bytes[5]
         let dot = bytes[6]
         let minor = bytes[7]

@@ -60,12 +60,11 @@ public struct HTTPRequestParser {
                 }
             case .complete:
                 // `.complete` always follows `.startLine`, which set `requestLine`.
-                guard let line = requestLine else { return fail(.internalServerError, "no request line") }
-                let request = HTTPRequest(method: line.method, target: line.target, version: line.version,
-                                          headers: reader.headers)
-                reader = HTTPHeadReader(maxHeadSize: maxHeadSize)
-                requestLine = nil
-                return .complete(request, consumed: index)
+                guard let line = requestLine.take() else { return fail(.internalServerError, "no request line") }
+                var finished = HTTPHeadReader(maxHeadSize: maxHeadSize)
+                swap(&finished, &reader)
+                return .complete(HTTPRequest(method: line.method, target: line.target, version: line.version,
+                                             headers: finished.headers), consumed: index)
             case .failure(let status, let message):
                 return fail(status, message)
             }
@@ -117,8 +116,8 @@ public struct HTTPRequestParser {
     /// The method as a string: `GET` (every upgrade) and `POST` as their literals, which cost
     /// nothing to make, others decoded.
     private static func methodName(_ method: UnsafeRawBufferPointer) -> String {
-        if method.elementsEqual(HTTPSyntax.bytes("GET")) { return "GET" }
-        if method.elementsEqual(HTTPSyntax.bytes("POST")) { return "POST" }
+        if HTTPSyntax.equals(method, "GET") { return "GET" }
+        if HTTPSyntax.equals(method, "POST") { return "POST" }
         return String(decoding: method, as: UTF8.self)
     }
 }

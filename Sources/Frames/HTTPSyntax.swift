@@ -14,6 +14,16 @@ enum HTTPSyntax {
         UnsafeRawBufferPointer(start: literal.utf8Start, count: literal.utf8CodeUnitCount)
     }
 
+    /// True when `bytes` are exactly `literal`'s (case-sensitive, as methods and versions are).
+    static func equals(_ bytes: UnsafeRawBufferPointer, _ literal: StaticString) -> Bool {
+        bytes.count == literal.utf8CodeUnitCount && (bytes.isEmpty || memcmpEqual(bytes.baseAddress!, literal.utf8Start, bytes.count))
+    }
+
+    private static func memcmpEqual(_ a: UnsafeRawPointer, _ b: UnsafePointer<UInt8>, _ count: Int) -> Bool {
+        for index in 0..<count where a.load(fromByteOffset: index, as: UInt8.self) != b[index] { return false }
+        return true
+    }
+
     /// `tchar` (RFC 9110 §5.6.2): the characters of a token (methods, field names, codings):
     /// `!#$%&'*+-.^_`|~`, digits and letters, as two 64-bit masks (bytes 0–63 and 64–127);
     /// every field name of every request passes through here.
@@ -53,6 +63,28 @@ enum HTTPSyntax {
     /// and DEL. Bare CR, LF and NUL are among them, which blocks header injection.
     static func isForbiddenInValue(_ byte: UInt8) -> Bool {
         (byte < 0x20 && byte != tab) || byte == 0x7F
+    }
+
+    /// True when some byte of `bytes` is forbidden in a field value (`isForbiddenInValue`).
+    ///
+    /// Eight bytes a step: a word with no byte below 0x20 and none equal to 0x7F (nearly every
+    /// word of every value) passes whole; any other is looked at byte by byte, where HTAB is
+    /// allowed. Every value byte of every head passes here.
+    static func containsForbiddenInValue(_ bytes: UnsafeRawBufferPointer) -> Bool {
+        let ones: UInt64 = 0x0101_0101_0101_0101
+        var index = 0
+        while bytes.count - index >= 8 {
+            let word = bytes.loadUnaligned(fromByteOffset: index, as: UInt64.self)
+            let del = word ^ (ones &* 0x7F)
+            // "Some byte below n" and "some byte zero" (n = 0x20; zero after XOR with DEL).
+            let flagged = ((word &- ones &* 0x20) & ~word | (del &- ones) & ~del) & (ones &<< 7)
+            if flagged != 0 {
+                for offset in index..<(index + 8) where isForbiddenInValue(bytes[offset]) { return true }
+            }
+            index += 8
+        }
+        for offset in index..<bytes.count where isForbiddenInValue(bytes[offset]) { return true }
+        return false
     }
 
     /// `text` with leading and trailing `OWS` removed.

@@ -92,7 +92,7 @@ public enum ServerHandshake {
                     if keyLines == 1 && Base64.decodesTo16Bytes(value) { key = String(decoding: value, as: UTF8.self) }
                 case 21 where HTTPSyntax.equalsIgnoringCase(name, HTTPSyntax.bytes("Sec-WebSocket-Version")):
                     versionLines += 1
-                    if versionLines == 1 { versionIs13 = value.elementsEqual(HTTPSyntax.bytes("13")) }
+                    if versionLines == 1 { versionIs13 = HTTPSyntax.equals(value, "13") }
                 case 22 where HTTPSyntax.equalsIgnoringCase(name, HTTPSyntax.bytes("Sec-WebSocket-Protocol")):
                     HTTPSyntax.appendListElements(of: value, to: &protocols)
                 case 24 where HTTPSyntax.equalsIgnoringCase(name, HTTPSyntax.bytes("Sec-WebSocket-Extensions")):

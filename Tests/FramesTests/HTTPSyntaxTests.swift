@@ -54,4 +54,20 @@ struct HTTPSyntaxTests {
             }
         }
     }
+
+    /// The word-at-a-time value check against the byte rule: every length up to three words,
+    /// one byte of each interesting kind (controls, HTAB, SP, DEL, obs-text) at every position.
+    @Test func forbiddenInValueMatchesTheByteRule() {
+        for length in 0...24 {
+            for special in [UInt8(0x00), 0x09, 0x0A, 0x0D, 0x1F, 0x20, 0x7E, 0x7F, 0x80, 0xFF] {
+                for position in [nil] + Array(0..<length) {
+                    var bytes = (0..<length).map { [UInt8(0x41), 0x20, 0xC3, 0x21, 0x7E][$0 % 5] }
+                    if let position { bytes[position] = special }
+                    let expected = bytes.contains(where: HTTPSyntax.isForbiddenInValue)
+                    #expect(bytes.withUnsafeBytes(HTTPSyntax.containsForbiddenInValue) == expected,
+                            "length \(length), byte \(special) at \(String(describing: position))")
+                }
+            }
+        }
+    }
 }

@@ -12,20 +12,22 @@ extension Connection {
     /// progress. Returns how many bytes were used when a head or body completed (the rest are
     /// frames or the next request), or nil when everything was consumed.
     func consumeHTTP(_ bytes: UnsafeRawBufferPointer) -> Int? {
-        // A pattern, not `!= nil`: that copied the whole decoder out to compare it.
-        if case .some = http.body { return consumeBody(bytes) }
+        // A head is read (`parser`) or a body (`body`), never both: the parser is made only
+        // by a fresh exchange, the decoder only once a head is complete. Asked in that order
+        // because `http.body != nil` copied the decoder out to test it, on every head.
         // Parsed where it lies: a copy out and back cost as much as a short head's lines.
-        guard let result = http.parser?.parse(bytes) else { return nil }
-        if case .needMore = result { return nil }
-        http.parser = nil
-        switch result {
-        case .needMore:
+        switch http.parser?.parse(bytes) {
+        case nil:
+            return consumeBody(bytes)
+        case .needMore?:
             return nil
-        case .failure(let status, let message):
+        case .failure(let status, let message)?:
+            http.parser = nil
             replyAndClose(HTTPResponseHead.simple(status, body: message + "\n"))
             log.debug("bad HTTP request", peerFields + [("status", String(status.code))])
             return nil
-        case .complete(let request, let consumed):
+        case .complete(let request, let consumed)?:
+            http.parser = nil
             handle(request)
             return consumed
         }
