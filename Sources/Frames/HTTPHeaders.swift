@@ -188,7 +188,9 @@ public struct HTTPHeaders: Sendable, Sequence, Equatable {
         var name = name
         name.withUTF8 { wanted in
             forEachLine { lineName, value in
-                if HTTPSyntax.equalsIgnoringCase(lineName, UnsafeRawBufferPointer(wanted)) { body(value) }
+                if lineName.count == wanted.count && HTTPSyntax.equalsIgnoringCase(lineName, UnsafeRawBufferPointer(wanted)) {
+                    body(value)
+                }
             }
         }
     }
@@ -198,8 +200,9 @@ public struct HTTPHeaders: Sendable, Sequence, Equatable {
         return name.withUTF8 { wanted in
             bytes.withUnsafeBytes { all in
                 lines.first {
-                    HTTPSyntax.equalsIgnoringCase(UnsafeRawBufferPointer(rebasing: all[$0.start..<$0.nameEnd]),
-                                                  UnsafeRawBufferPointer(wanted))
+                    $0.nameEnd - $0.start == wanted.count
+                        && HTTPSyntax.equalsIgnoringCase(UnsafeRawBufferPointer(rebasing: all[$0.start..<$0.nameEnd]),
+                                                         UnsafeRawBufferPointer(wanted))
                 }
             }
         }

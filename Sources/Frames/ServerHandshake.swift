@@ -57,7 +57,7 @@ public enum ServerHandshake {
             throw HandshakeError(status: .badRequest,
                                  message: "Sec-WebSocket-Key must be one base64-encoded 16-byte value")
         }
-        return UpgradeRequest(key: key, offeredSubprotocols: fields.protocols, extensionHeaders: fields.extensions)
+        return UpgradeRequest(keyText: key, offeredSubprotocols: fields.protocols, extensionHeaders: fields.extensions)
     }
 
     /// The fields `validate` reads, gathered in one pass over the head's bytes: a name is
@@ -72,7 +72,7 @@ public enum ServerHandshake {
         var versionIs13 = false
         var keyLines = 0
         /// The first `Sec-WebSocket-Key`, when it is base64 of 16 bytes.
-        var key: String?
+        var key: KeyText?
         /// Every `Sec-WebSocket-Protocol` line's elements, in order.
         var protocols: [String] = []
         var extensions: [String] = []
@@ -89,7 +89,7 @@ public enum ServerHandshake {
                     connectionUpgrade = connectionUpgrade || HTTPSyntax.list(value, containsToken: HTTPSyntax.bytes("upgrade"))
                 case 17 where HTTPSyntax.equalsIgnoringCase(name, HTTPSyntax.bytes("Sec-WebSocket-Key")):
                     keyLines += 1
-                    if keyLines == 1 && Base64.decodesTo16Bytes(value) { key = String(decoding: value, as: UTF8.self) }
+                    if keyLines == 1 && Base64.decodesTo16Bytes(value) { key = KeyText(value) }
                 case 21 where HTTPSyntax.equalsIgnoringCase(name, HTTPSyntax.bytes("Sec-WebSocket-Version")):
                     versionLines += 1
                     if versionLines == 1 { versionIs13 = HTTPSyntax.equals(value, "13") }
@@ -106,26 +106,28 @@ public enum ServerHandshake {
 
     /// `base64(SHA-1(key + GUID))`, the `Sec-WebSocket-Accept` value (RFC 6455 §4.2.2 item 5.4).
     public static func acceptValue(forKey key: String) -> String {
-        String(unsafeUninitializedCapacity: acceptLength) { writeAccept(forKey: key, into: UnsafeMutableRawBufferPointer($0)) }
+        var key = key
+        return key.withUTF8 { keyBytes in
+            String(unsafeUninitializedCapacity: acceptLength) {
+                writeAccept(forKey: UnsafeRawBufferPointer(keyBytes), into: UnsafeMutableRawBufferPointer($0))
+            }
+        }
     }
 
     /// Length of the accept value: base64 of a 20-byte digest.
     static let acceptLength = 28
 
-    /// Writes the accept value to the start of `out` (room for `acceptLength` bytes) and
-    /// returns its length; the key and GUID are joined, and the digest kept, on the stack.
-    static func writeAccept(forKey key: String, into out: UnsafeMutableRawBufferPointer) -> Int {
-        var key = key
-        return key.withUTF8 { keyBytes in
-            withUnsafeTemporaryAllocation(byteCount: keyBytes.count + guid.utf8CodeUnitCount + SHA1.digestLength,
-                                          alignment: 8) { scratch in
-                let joined = UnsafeMutableRawBufferPointer(rebasing: scratch[..<(keyBytes.count + guid.utf8CodeUnitCount)])
-                let digest = UnsafeMutableRawBufferPointer(rebasing: scratch[joined.count...])
-                joined.copyMemory(from: UnsafeRawBufferPointer(keyBytes))
-                UnsafeMutableRawBufferPointer(rebasing: joined[keyBytes.count...]).copyMemory(from: HTTPSyntax.bytes(guid))
-                SHA1.hash(UnsafeRawBufferPointer(joined), into: digest)
-                return Base64.encode(UnsafeRawBufferPointer(digest), into: out)
-            }
+    /// Writes the accept value of `key` (its bytes) to the start of `out` (room for
+    /// `acceptLength` bytes) and returns its length; the key and GUID are joined, and the
+    /// digest kept, on the stack.
+    static func writeAccept(forKey key: UnsafeRawBufferPointer, into out: UnsafeMutableRawBufferPointer) -> Int {
+        withUnsafeTemporaryAllocation(byteCount: key.count + guid.utf8CodeUnitCount + SHA1.digestLength, alignment: 8) { scratch in
+            let joined = UnsafeMutableRawBufferPointer(rebasing: scratch[..<(key.count + guid.utf8CodeUnitCount)])
+            let digest = UnsafeMutableRawBufferPointer(rebasing: scratch[joined.count...])
+            joined.copyMemory(from: key)
+            UnsafeMutableRawBufferPointer(rebasing: joined[key.count...]).copyMemory(from: HTTPSyntax.bytes(guid))
+            SHA1.hash(UnsafeRawBufferPointer(joined), into: digest)
+            return Base64.encode(UnsafeRawBufferPointer(digest), into: out)
         }
     }
 
@@ -144,9 +146,13 @@ public enum ServerHandshake {
     /// `Sec-WebSocket-Extensions` when `extensions` is given (§4.2.2 item 5.5, the answer of
     /// `PerMessageDeflate.negotiate`).
     public static func response(key: String, subprotocol: String?, extensions: String? = nil) -> [UInt8] {
-        [UInt8](unsafeUninitializedCapacity: responseCount(subprotocol: subprotocol, extensions: extensions)) { out, count in
-            writeResponse(key: key, subprotocol: subprotocol, extensions: extensions, into: UnsafeMutableRawBufferPointer(out))
-            count = out.count
+        var key = key
+        return key.withUTF8 { keyBytes in
+            [UInt8](unsafeUninitializedCapacity: responseCount(subprotocol: subprotocol, extensions: extensions)) { out, count in
+                writeResponse(key: UnsafeRawBufferPointer(keyBytes), subprotocol: subprotocol, extensions: extensions,
+                              into: UnsafeMutableRawBufferPointer(out))
+                count = out.count
+            }
         }
     }
 
@@ -157,11 +163,16 @@ public enum ServerHandshake {
             + (extensions.map { extensionsField.utf8CodeUnitCount + $0.utf8.count } ?? 0)
     }
 
-    /// Writes `response(key:subprotocol:extensions:)` into `out`, exactly
+    /// Writes `response(key: upgrade.key, subprotocol:extensions:)` into `out`, exactly
     /// `responseCount(subprotocol:extensions:)` bytes: the connection's send buffer is the
-    /// only copy made.
-    public static func writeResponse(key: String, subprotocol: String?, extensions: String? = nil,
+    /// only copy made, and the key is read where `upgrade` holds it.
+    public static func writeResponse(to upgrade: UpgradeRequest, subprotocol: String?, extensions: String? = nil,
                                      into out: UnsafeMutableRawBufferPointer) {
+        upgrade.keyText.withBytes { writeResponse(key: $0, subprotocol: subprotocol, extensions: extensions, into: out) }
+    }
+
+    private static func writeResponse(key: UnsafeRawBufferPointer, subprotocol: String?, extensions: String?,
+                                      into out: UnsafeMutableRawBufferPointer) {
         precondition(out.count == responseCount(subprotocol: subprotocol, extensions: extensions))
         var at = 0
         func write(_ literal: StaticString) {

@@ -98,7 +98,7 @@ extension Connection {
             let deflate = negotiateCompression(upgrade)
             let extensions = deflate?.response
             enqueue(OutboundBytes.make(count: ServerHandshake.responseCount(subprotocol: subprotocol, extensions: extensions)) {
-                ServerHandshake.writeResponse(key: upgrade.key, subprotocol: subprotocol, extensions: extensions, into: $0)
+                ServerHandshake.writeResponse(to: upgrade, subprotocol: subprotocol, extensions: extensions, into: $0)
             })
             becomeOpen(endpoint, compression: deflate?.agreement)
         } catch {
