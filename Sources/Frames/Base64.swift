@@ -54,12 +54,13 @@ public enum Base64 {
             out[to] = alphabet[Int(group &>> shift & 0x3F)]
             to += 1
         }
+        // Whole groups: four characters stored as one word.
+        func character(_ group: UInt32, _ shift: UInt32) -> UInt32 { UInt32(alphabet[Int(group &>> shift & 0x3F)]) }
         while bytes.count - from >= 3 {
             let group = UInt32(bytes[from]) << 16 | UInt32(bytes[from + 1]) << 8 | UInt32(bytes[from + 2])
-            put(group, 18)
-            put(group, 12)
-            put(group, 6)
-            put(group, 0)
+            let word = character(group, 18) | character(group, 12) << 8 | character(group, 6) << 16 | character(group, 0) << 24
+            out.storeBytes(of: word.littleEndian, toByteOffset: to, as: UInt32.self)
+            to += 4
             from += 3
         }
         // The last one or two bytes: two or three characters, then padding to four.

@@ -119,7 +119,9 @@ struct HTTPHeadReader {
         // The name and the colon in one pass: a colon is not a token character, so in a
         // valid line the first byte that is not one is the colon.
         var colon = 0
-        while colon < line.count && HTTPSyntax.isTokenChar(line[colon]) { colon += 1 }
+        HTTPSyntax.tokenTable.withUnsafeBufferPointer { isToken in
+            while colon < line.count && isToken[Int(line[colon])] != 0 { colon += 1 }
+        }
         guard colon > 0, colon < line.count, line[colon] == HTTPSyntax.colon else { return Self.nameFailure(line) }
         var (from, to) = (colon + 1, line.count)
         while from < to && HTTPSyntax.isWhitespace(line[from]) { from += 1 }

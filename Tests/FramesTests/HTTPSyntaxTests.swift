@@ -8,6 +8,7 @@ struct HTTPSyntaxTests {
         let tchar = Set("!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ".utf8)
         for byte in UInt8.min...UInt8.max {
             #expect(HTTPSyntax.isTokenChar(byte) == tchar.contains(byte), "byte \(byte)")
+            #expect((HTTPSyntax.tokenTable[Int(byte)] == 1) == tchar.contains(byte), "table, byte \(byte)")
         }
     }
 
