@@ -41,6 +41,13 @@ struct HTTPHeadReader {
         self.maxHeadSize = maxHeadSize
     }
 
+    /// The fields read, moved out (the reader is done with them once `.complete`).
+    mutating func takeHeaders() -> HTTPHeaders {
+        var taken = HTTPHeaders()
+        swap(&taken, &headers)
+        return taken
+    }
+
     /// Calls `body` with the start line after `step` returned `.startLine`; `bytes` is that
     /// step's input.
     func withStartLine<R>(in bytes: UnsafeRawBufferPointer, _ body: (UnsafeRawBufferPointer) -> R) -> R {

@@ -61,10 +61,10 @@ public struct HTTPRequestParser {
             case .complete:
                 // `.complete` always follows `.startLine`, which set `requestLine`.
                 guard let line = requestLine.take() else { return fail(.internalServerError, "no request line") }
-                var finished = HTTPHeadReader(maxHeadSize: maxHeadSize)
-                swap(&finished, &reader)
+                let headers = reader.takeHeaders()
+                reader = HTTPHeadReader(maxHeadSize: maxHeadSize)
                 return .complete(HTTPRequest(method: line.method, target: line.target, version: line.version,
-                                             headers: finished.headers), consumed: index)
+                                             headers: headers), consumed: index)
             case .failure(let status, let message):
                 return fail(status, message)
             }

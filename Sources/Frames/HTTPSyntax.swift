@@ -144,6 +144,8 @@ enum HTTPSyntax {
     /// handshake asks this of `Upgrade` and `Connection`.
     static func list(_ list: UnsafeRawBufferPointer, containsToken wanted: UnsafeRawBufferPointer) -> Bool {
         guard !wanted.isEmpty else { return false }
+        // A list of just the token (`Upgrade: websocket`, `Connection: Upgrade`) needs no split.
+        if list.count == wanted.count && equalsIgnoringCase(list, wanted) { return true }
         var found = false
         forEachListElement(of: list) { found = found || equalsIgnoringCase($0, wanted) }
         return found

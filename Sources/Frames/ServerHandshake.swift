@@ -36,7 +36,7 @@ public enum ServerHandshake {
         guard request.version >= .http1_1 else {
             throw HandshakeError(status: .badRequest, message: "WebSocket upgrade requires HTTP/1.1")
         }
-        let fields = UpgradeFields(request.headers)
+        var fields = UpgradeFields(request.headers)
         switch fields.hostLines {
         case 0: throw HandshakeError(status: .badRequest, message: "missing Host header")
         case 1: break
@@ -53,7 +53,7 @@ public enum ServerHandshake {
             throw HandshakeError(status: .upgradeRequired, message: "Sec-WebSocket-Version must be 13",
                                  extraHeaders: [("Sec-WebSocket-Version", version)] + upgradeHeaders)
         }
-        guard fields.keyLines == 1, let key = fields.key else {
+        guard fields.keyLines == 1, let key = fields.key.take() else {
             throw HandshakeError(status: .badRequest,
                                  message: "Sec-WebSocket-Key must be one base64-encoded 16-byte value")
         }
