@@ -80,7 +80,7 @@ struct OriginPolicy: Sendable {
     /// listener asks it of its `Host`, and most have no `Origin` that would need the name.
     static func isLoopbackAuthority(_ authority: String) -> Bool {
         var authority = authority
-        return authority.withUTF8 { LoopbackHost.isLoopback(bytes: hostPart(of: UnsafeRawBufferPointer($0))) }
+        return authority.withUTF8 { LoopbackHost.isLoopback(bytes: UnsafeRawBufferPointer(rebasing: hostPart(of: UnsafeRawBufferPointer($0)))) }
     }
 
     /// `Origin: http://localhost` and `Host: localhost:80` name the same place.
