@@ -174,6 +174,7 @@ public struct HTTPHeaders: Sendable, Sequence, Equatable {
     // MARK: bytes
 
     /// Calls `body` with every line's name and value, in order, read in place.
+    @inline(__always)
     func forEachLine(_ body: (_ name: UnsafeRawBufferPointer, _ value: UnsafeRawBufferPointer) -> Void) {
         bytes.withUnsafeBytes { all in
             for line in lines {
