@@ -4,10 +4,14 @@
 /// §4.2.2 accept value, and later for JWT segments (RFC 7515 §2 uses base64url without
 /// padding). Written here because Frames avoids Foundation.
 public enum Base64 {
-    private static let standardAlphabet = Array(
-        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".utf8)
-    private static let urlAlphabet = Array(
-        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_".utf8)
+    /// The alphabets as literals: read in place, without the once-check and retain of an array.
+    private static let standardCharacters: StaticString = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+    private static let urlCharacters: StaticString = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+    private static var standardAlphabet: UnsafeBufferPointer<UInt8> { alphabet(standardCharacters) }
+    private static var urlAlphabet: UnsafeBufferPointer<UInt8> { alphabet(urlCharacters) }
+    private static func alphabet(_ characters: StaticString) -> UnsafeBufferPointer<UInt8> {
+        UnsafeBufferPointer(start: characters.utf8Start, count: characters.utf8CodeUnitCount)
+    }
     private static let padByte = UInt8(ascii: "=")
     /// Marks a byte outside the alphabet in the decoding tables.
     private static let invalid: UInt8 = 0xFF
@@ -15,7 +19,7 @@ public enum Base64 {
     private static let standardTable = table(for: standardAlphabet)
     private static let urlTable = table(for: urlAlphabet)
 
-    private static func table(for alphabet: [UInt8]) -> [UInt8] {
+    private static func table(for alphabet: UnsafeBufferPointer<UInt8>) -> [UInt8] {
         var table = [UInt8](repeating: invalid, count: 256)
         for (value, byte) in alphabet.enumerated() { table[Int(byte)] = UInt8(value) }
         return table
@@ -30,29 +34,49 @@ public enum Base64 {
 
     /// `encode` as ASCII bytes, for callers that write them straight into a message.
     static func encodedBytes(_ bytes: some Collection<UInt8>, url: Bool = false, padding: Bool = true) -> [UInt8] {
-        let alphabet = url ? urlAlphabet : standardAlphabet
-        var out: [UInt8] = []
-        out.reserveCapacity((bytes.count + 2) / 3 * 4)
-        var iterator = bytes.makeIterator()
-        while let b0 = iterator.next() {
-            let b1 = iterator.next()
-            let b2 = b1 == nil ? nil : iterator.next()
-            let group = UInt32(b0) << 16 | UInt32(b1 ?? 0) << 8 | UInt32(b2 ?? 0)
-            out.append(alphabet[Int(group >> 18 & 0x3F)])
-            out.append(alphabet[Int(group >> 12 & 0x3F)])
-            if b1 != nil {
-                out.append(alphabet[Int(group >> 6 & 0x3F)])
-            } else if padding {
-                out.append(padByte)
+        let input = Array(bytes)
+        return input.withUnsafeBytes { input in
+            [UInt8](unsafeUninitializedCapacity: (input.count + 2) / 3 * 4) { out, count in
+                count = encode(input, into: UnsafeMutableRawBufferPointer(out), url: url, padding: padding)
             }
-            if b2 != nil {
-                out.append(alphabet[Int(group & 0x3F)])
-            } else if padding {
-                out.append(padByte)
-            }
-            if b2 == nil { break }
         }
-        return out
+    }
+
+    /// Writes the encoding of `bytes` to the start of `out`, which has room for
+    /// `(bytes.count + 2) / 3 * 4` bytes, and returns how many it wrote: the handshake's accept
+    /// value goes straight into its response.
+    static func encode(_ bytes: UnsafeRawBufferPointer, into out: UnsafeMutableRawBufferPointer,
+                       url: Bool = false, padding: Bool = true) -> Int {
+        precondition(out.count >= (bytes.count + 2) / 3 * 4)
+        let alphabet = url ? urlAlphabet : standardAlphabet
+        var (from, to) = (0, 0)
+        func put(_ group: UInt32, _ shift: UInt32) {
+            out[to] = alphabet[Int(group &>> shift & 0x3F)]
+            to += 1
+        }
+        // Whole groups: four characters stored as one word.
+        func character(_ group: UInt32, _ shift: UInt32) -> UInt32 { UInt32(alphabet[Int(group &>> shift & 0x3F)]) }
+        while bytes.count - from >= 3 {
+            let group = UInt32(bytes[from]) << 16 | UInt32(bytes[from + 1]) << 8 | UInt32(bytes[from + 2])
+            let word = character(group, 18) | character(group, 12) << 8 | character(group, 6) << 16 | character(group, 0) << 24
+            out.storeBytes(of: word.littleEndian, toByteOffset: to, as: UInt32.self)
+            to += 4
+            from += 3
+        }
+        // The last one or two bytes: two or three characters, then padding to four.
+        let rest = bytes.count - from
+        guard rest > 0 else { return to }
+        let group = UInt32(bytes[from]) << 16 | (rest == 2 ? UInt32(bytes[from + 1]) << 8 : 0)
+        put(group, 18)
+        put(group, 12)
+        if rest == 2 { put(group, 6) }
+        if padding {
+            for _ in rest..<3 {
+                out[to] = padByte
+                to += 1
+            }
+        }
+        return to
     }
 
     /// Whether `text` is the canonical base64 of exactly 16 bytes, as `decode(text)?.count == 16`
@@ -60,12 +84,15 @@ public enum Base64 {
     /// zero, then `==` (RFC 4648 §3.5). A WebSocket key must be one (RFC 6455 §4.2.1 item 5).
     public static func decodesTo16Bytes(_ text: String) -> Bool {
         var text = text
-        return text.withUTF8 { bytes in
-            guard bytes.count == 24, bytes[22] == padByte, bytes[23] == padByte else { return false }
-            return standardTable.withUnsafeBufferPointer { table in
-                for i in 0..<22 where table[Int(bytes[i])] == invalid { return false }
-                return table[Int(bytes[21])] & 0x0F == 0
-            }
+        return text.withUTF8 { decodesTo16Bytes(UnsafeRawBufferPointer($0)) }
+    }
+
+    /// `decodesTo16Bytes` of the bytes of a header value, read in place.
+    static func decodesTo16Bytes(_ bytes: UnsafeRawBufferPointer) -> Bool {
+        guard bytes.count == 24, bytes[22] == padByte, bytes[23] == padByte else { return false }
+        return standardTable.withUnsafeBufferPointer { table in
+            for i in 0..<22 where table[Int(bytes[i])] == invalid { return false }
+            return table[Int(bytes[21])] & 0x0F == 0
         }
     }
 

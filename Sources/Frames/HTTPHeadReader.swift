@@ -9,8 +9,8 @@ struct HTTPHeadReader {
     enum Step: Equatable {
         /// All input so far is consumed; the head is not complete.
         case needMore
-        /// The start line is in `line` (without its CR LF) until the next `step`; the owner
-        /// parses it, then calls `step` again with the same input and index.
+        /// The start line (without its CR LF) is ready: the owner reads it with
+        /// `withStartLine(in:_:)`, then calls `step` again with the same input and index.
         case startLine
         /// The empty line ending the head was consumed; the fields are in `headers`.
         case complete
@@ -24,8 +24,12 @@ struct HTTPHeadReader {
 
     /// Head bytes allowed, counting leading empty lines and every CR LF.
     let maxHeadSize: Int
-    /// The current line, without its terminating LF (and CR once complete).
+    /// The current line when it arrived in pieces, without its terminating LF (and CR once
+    /// complete).
     private(set) var line: [UInt8] = []
+    /// Where the start line lies in the input of the step that returned `.startLine`, when
+    /// it came whole (nearly always): read there instead of copied into `line`.
+    private var startLineRange: Range<Int>?
     /// Header fields read so far.
     private(set) var headers = HTTPHeaders()
     private var headBytes = 0
@@ -37,31 +41,51 @@ struct HTTPHeadReader {
         self.maxHeadSize = maxHeadSize
     }
 
+    /// The fields read, moved out (the reader is done with them once `.complete`).
+    mutating func takeHeaders() -> HTTPHeaders {
+        var taken = HTTPHeaders()
+        swap(&taken, &headers)
+        return taken
+    }
+
+    /// Calls `body` with the start line after `step` returned `.startLine`; `bytes` is that
+    /// step's input.
+    func withStartLine<R>(in bytes: UnsafeRawBufferPointer, _ body: (UnsafeRawBufferPointer) -> R) -> R {
+        if let startLineRange { return body(UnsafeRawBufferPointer(rebasing: bytes[startLineRange])) }
+        return line.withUnsafeBytes(body)
+    }
+
     /// Consumes `bytes` from `index` up to the next event, advancing `index`.
     mutating func step(_ bytes: UnsafeRawBufferPointer, at index: inout Int) -> Step {
+        startLineRange = nil
         if lineIsStartLine {
             line.removeAll(keepingCapacity: true)
             lineIsStartLine = false
         }
         while index < bytes.count {
             // Up to the next LF in one piece: a handshake is a dozen lines, not 300 appends.
-            var end = index
-            while end < bytes.count && bytes[end] != HTTPSyntax.lf { end += 1 }
+            let end = HTTPSyntax.firstLF(in: bytes, from: index)
             let endsLine = end < bytes.count
             if headBytes + (end - index) + (endsLine ? 1 : 0) > maxHeadSize {
                 return .failure(.requestHeaderFieldsTooLarge, "HTTP head exceeds \(maxHeadSize) bytes")
             }
             headBytes += end - index
-            if endsLine && line.isEmpty && sawStartLine {
-                // A whole field line in this input (nearly every one): read where it lies
-                // instead of copied into `line` first. The same rules as below.
+            if endsLine && line.isEmpty {
+                // A whole line in this input (nearly every one): read where it lies instead
+                // of copied into `line` first. The same rules as below.
                 var stop = end
                 if stop > index && bytes[stop - 1] == HTTPSyntax.cr { stop -= 1 }
-                let whole = UnsafeRawBufferPointer(rebasing: bytes[index..<stop])
+                let start = index
                 index = end + 1
                 headBytes += 1
-                if whole.isEmpty { return .complete }
-                if let failure = readField(whole) { return failure }
+                if !sawStartLine {
+                    if stop == start { continue }
+                    sawStartLine = true
+                    startLineRange = start..<stop
+                    return .startLine
+                }
+                if stop == start { return .complete }
+                if let failure = readField(UnsafeRawBufferPointer(rebasing: bytes[start..<stop])) { return failure }
                 continue
             }
             if line.capacity == 0 { line.reserveCapacity(min(maxHeadSize, 256)) }
@@ -95,40 +119,45 @@ struct HTTPHeadReader {
             // whitespace before the first field may be rejected the same way.
             return .failure(.badRequest, "obsolete line folding in header")
         }
-        if headers.isEmpty { headers.reserveCapacity(16) }
+        if headers.isEmpty { headers.reserveCapacity(16, bytes: min(maxHeadSize, 512)) }
         if headers.count >= Self.maxFieldCount {
             return .failure(.requestHeaderFieldsTooLarge, "more than \(Self.maxFieldCount) header fields")
         }
-        guard let colon = line.firstIndex(of: HTTPSyntax.colon) else {
-            return .failure(.badRequest, "header line without a colon")
+        // The name and the colon in one pass: a colon is not a token character, so in a
+        // valid line the first byte that is not one is the colon.
+        var colon = 0
+        HTTPSyntax.tokenTable.withUnsafeBufferPointer { isToken in
+            while colon < line.count && isToken[Int(line[colon])] != 0 { colon += 1 }
         }
-        let name = UnsafeRawBufferPointer(rebasing: line[..<colon])
-        guard HTTPSyntax.isToken(name) else {
-            if let last = name.last, HTTPSyntax.isWhitespace(last) {
-                // RFC 9112 §5.1: whitespace before the colon must be rejected with 400.
-                return .failure(.badRequest, "whitespace between header name and colon")
-            }
-            return .failure(.badRequest, "invalid header name")
-        }
+        guard colon > 0, colon < line.count, line[colon] == HTTPSyntax.colon else { return Self.nameFailure(line) }
         var (from, to) = (colon + 1, line.count)
         while from < to && HTTPSyntax.isWhitespace(line[from]) { from += 1 }
         while to > from && HTTPSyntax.isWhitespace(line[to - 1]) { to -= 1 }
-        let value = UnsafeRawBufferPointer(rebasing: line[from..<to])
-        if value.contains(where: HTTPSyntax.isForbiddenInValue) {
+        if HTTPSyntax.containsForbiddenInValue(UnsafeRawBufferPointer(rebasing: line[from..<to])) {
             return .failure(.badRequest, "control character in header value")
         }
-        headers.add(String(decoding: name, as: UTF8.self), String(decoding: value, as: UTF8.self))
+        headers.add(line: UnsafeRawBufferPointer(rebasing: line[..<to]), nameEnd: colon, valueStart: from)
         return nil
     }
 
+    /// Why a line's name is not a `token` followed by a colon.
+    private static func nameFailure(_ line: UnsafeRawBufferPointer) -> Step {
+        guard let colon = line.firstIndex(of: HTTPSyntax.colon) else {
+            return .failure(.badRequest, "header line without a colon")
+        }
+        if colon > 0 && HTTPSyntax.isWhitespace(line[colon - 1]) {
+            // RFC 9112 §5.1: whitespace before the colon must be rejected with 400.
+            return .failure(.badRequest, "whitespace between header name and colon")
+        }
+        return .failure(.badRequest, "invalid header name")
+    }
+
     /// Parses `HTTP-version = "HTTP/" DIGIT "." DIGIT` (RFC 9112 §2.3; case-sensitive).
-    static func parseVersion(_ bytes: ArraySlice<UInt8>) -> HTTPVersion? {
-        let prefix = Array("HTTP/".utf8)
-        guard bytes.count == 8, bytes.starts(with: prefix) else { return nil }
-        let start = bytes.startIndex
-        let major = bytes[start + 5]
-        let dot = bytes[start + 6]
-        let minor = bytes[start + 7]
+    static func parseVersion(_ bytes: UnsafeRawBufferPointer) -> HTTPVersion? {
+        guard bytes.count == 8, HTTPSyntax.equals(UnsafeRawBufferPointer(rebasing: bytes[..<5]), "HTTP/") else { return nil }
+        let major = bytes[5]
+        let dot = bytes[6]
+        let minor = bytes[7]
         guard HTTPSyntax.isDigit(major), dot == UInt8(ascii: "."), HTTPSyntax.isDigit(minor) else {
             return nil
         }

@@ -79,8 +79,10 @@ public struct HTTPRequest: Sendable, Equatable {
     }
 
     private static func split(_ target: String) -> (String, String?) {
-        // By byte, not by Character: every request's target is split here.
-        guard let question = target.utf8.firstIndex(of: UInt8(ascii: "?")) else { return (target, nil) }
+        // By byte, not by Character (nor by UTF8View index): every request's target is split here.
+        var bytes = target
+        guard let offset = bytes.withUTF8({ $0.firstIndex(of: UInt8(ascii: "?")) }) else { return (target, nil) }
+        let question = target.utf8.index(target.utf8.startIndex, offsetBy: offset)
         return (String(target[..<question]), String(target[target.utf8.index(after: question)...]))
     }
 }

@@ -52,7 +52,7 @@ public struct HTTPRequestParser {
             case .needMore:
                 return .needMore
             case .startLine:
-                switch Self.parseRequestLine(reader.line[...]) {
+                switch reader.withStartLine(in: bytes, Self.parseRequestLine) {
                 case .success(let parsed):
                     requestLine = parsed
                 case .failure(let error):
@@ -60,12 +60,11 @@ public struct HTTPRequestParser {
                 }
             case .complete:
                 // `.complete` always follows `.startLine`, which set `requestLine`.
-                guard let line = requestLine else { return fail(.internalServerError, "no request line") }
-                let request = HTTPRequest(method: line.method, target: line.target, version: line.version,
-                                          headers: reader.headers)
+                guard let line = requestLine.take() else { return fail(.internalServerError, "no request line") }
+                let headers = reader.takeHeaders()
                 reader = HTTPHeadReader(maxHeadSize: maxHeadSize)
-                requestLine = nil
-                return .complete(request, consumed: index)
+                return .complete(HTTPRequest(method: line.method, target: line.target, version: line.version,
+                                             headers: headers), consumed: index)
             case .failure(let status, let message):
                 return fail(status, message)
             }
@@ -87,22 +86,22 @@ public struct HTTPRequestParser {
     ///
     /// Single spaces only: RFC 9112 §3 lets a recipient split on any whitespace, but a strict
     /// split cannot disagree with an upstream proxy about where the target ends.
-    static func parseRequestLine(_ line: ArraySlice<UInt8>)
+    static func parseRequestLine(_ line: UnsafeRawBufferPointer)
         -> Swift.Result<(method: String, target: String, version: HTTPVersion), LineError> {
         guard let firstSpace = line.firstIndex(of: HTTPSyntax.space),
               let lastSpace = line.lastIndex(of: HTTPSyntax.space), firstSpace != lastSpace else {
             return .failure(LineError("malformed request line"))
         }
-        let method = line[..<firstSpace]
-        let target = line[(firstSpace + 1)..<lastSpace]
-        let version = line[(lastSpace + 1)...]
+        let method = UnsafeRawBufferPointer(rebasing: line[..<firstSpace])
+        let target = UnsafeRawBufferPointer(rebasing: line[(firstSpace + 1)..<lastSpace])
+        let version = UnsafeRawBufferPointer(rebasing: line[(lastSpace + 1)...])
         // RFC 9110 §9.1: the method is a token.
         guard HTTPSyntax.isToken(method) else {
             return .failure(LineError("invalid method"))
         }
         // RFC 9112 §3.2: no whitespace in the target; we also refuse controls and non-ASCII
         // (RFC 3986 §2: a URI is printable ASCII, anything else must be percent-encoded).
-        guard !target.isEmpty, target.allSatisfy({ (0x21...0x7E).contains($0) }) else {
+        guard !target.isEmpty, target.allSatisfy({ $0 >= 0x21 && $0 <= 0x7E }) else {
             return .failure(LineError("invalid request target"))
         }
         guard let parsedVersion = HTTPHeadReader.parseVersion(version) else {
@@ -111,8 +110,15 @@ public struct HTTPRequestParser {
         guard parsedVersion.major == 1 else {
             return .failure(LineError("unsupported HTTP version \(parsedVersion)"))
         }
-        return .success((String(decoding: method, as: UTF8.self), String(decoding: target, as: UTF8.self),
-                         parsedVersion))
+        return .success((methodName(method), String(decoding: target, as: UTF8.self), parsedVersion))
+    }
+
+    /// The method as a string: `GET` (every upgrade) and `POST` as their literals, which cost
+    /// nothing to make, others decoded.
+    private static func methodName(_ method: UnsafeRawBufferPointer) -> String {
+        if HTTPSyntax.equals(method, "GET") { return "GET" }
+        if HTTPSyntax.equals(method, "POST") { return "POST" }
+        return String(decoding: method, as: UTF8.self)
     }
 }
 

@@ -64,8 +64,11 @@ public struct HTTPResponseHead: Sendable, Equatable {
     }
 
     static func appendSanitized(_ text: String, to out: inout [UInt8]) {
-        for byte in text.utf8 {
-            out.append(byte == HTTPSyntax.cr || byte == HTTPSyntax.lf || byte == 0 ? HTTPSyntax.space : byte)
-        }
+        for byte in text.utf8 { out.append(sanitized(byte)) }
+    }
+
+    /// A byte of a name, value or reason as it may be sent: CR, LF and NUL become spaces.
+    static func sanitized(_ byte: UInt8) -> UInt8 {
+        byte == HTTPSyntax.cr || byte == HTTPSyntax.lf || byte == 0 ? HTTPSyntax.space : byte
     }
 }

@@ -39,7 +39,7 @@ public struct HTTPResponseParser {
             case .needMore:
                 return .needMore
             case .startLine:
-                guard let parsed = Self.parseStatusLine(reader.line[...]) else {
+                guard let parsed = reader.withStartLine(in: bytes, Self.parseStatusLine) else {
                     return fail("malformed status line")
                 }
                 statusLine = parsed
@@ -64,22 +64,21 @@ public struct HTTPResponseParser {
     ///
     /// Tolerates a missing space after the code when the reason is empty, as RFC 9112 §4
     /// asks of clients for robustness; the reason may hold HTAB, SP, VCHAR and obs-text.
-    static func parseStatusLine(_ line: ArraySlice<UInt8>) -> (version: HTTPVersion, status: HTTPStatus)? {
+    static func parseStatusLine(_ line: UnsafeRawBufferPointer) -> (version: HTTPVersion, status: HTTPStatus)? {
         guard line.count >= 12 else { return nil }
-        let start = line.startIndex
-        guard let version = HTTPHeadReader.parseVersion(line[start..<(start + 8)]), version.major == 1,
-              line[start + 8] == HTTPSyntax.space else { return nil }
-        let digits = line[(start + 9)..<(start + 12)]
+        guard let version = HTTPHeadReader.parseVersion(UnsafeRawBufferPointer(rebasing: line[0..<8])), version.major == 1,
+              line[8] == HTTPSyntax.space else { return nil }
+        let digits = line[9..<12]
         guard digits.allSatisfy(HTTPSyntax.isDigit) else { return nil }
         let code = digits.reduce(0) { $0 * 10 + Int($1 - UInt8(ascii: "0")) }
         guard code >= 100 else { return nil }
-        var reason = line[(start + 12)...]
+        var reason = line[12...]
         if let first = reason.first {
             guard first == HTTPSyntax.space else { return nil }
             reason = reason.dropFirst()
         }
         guard !reason.contains(where: HTTPSyntax.isForbiddenInValue) else { return nil }
-        return (version, HTTPStatus(code: code, reason: String(decoding: reason, as: UTF8.self)))
+        return (version, HTTPStatus(code: code, reason: String(decoding: UnsafeRawBufferPointer(rebasing: reason), as: UTF8.self)))
     }
 }
 

@@ -11,10 +11,15 @@
 public enum LoopbackHost {
     /// `host` without brackets or port, as `Host` and `Origin` carry it once the port is gone.
     public static func isLoopback(_ host: some StringProtocol) -> Bool {
+        isLoopback(bytes: host.utf8)
+    }
+
+    /// `isLoopback` of a host's bytes, read in place (a `Host` header's, during an upgrade).
+    public static func isLoopback(bytes host: some Collection<UInt8>) -> Bool {
         // Every upgrade to a loopback listener asks this of its Host: a dotted quad is read
         // in place, without the copies the general path makes.
-        if let first = ipv4FirstOctet(host.utf8) { return first == 127 }
-        var name = Array(host.utf8).map { $0 >= 0x41 && $0 <= 0x5A ? $0 | 0x20 : $0 }
+        if let first = ipv4FirstOctet(host) { return first == 127 }
+        var name = Array(host).map { $0 >= 0x41 && $0 <= 0x5A ? $0 | 0x20 : $0 }
         if let address = ipv4(name) { return address[0] == 127 }
         if let address = ipv6(name) {
             let zeros = address[0..<10].allSatisfy { $0 == 0 }

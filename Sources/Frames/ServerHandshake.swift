@@ -3,7 +3,7 @@
 /// `HTTPRequestParser` has a complete head.
 public enum ServerHandshake {
     /// The GUID appended to the key before hashing (RFC 6455 §1.3, §4.2.2 item 5.4).
-    public static let magicGUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
+    public static let magicGUID = guid.description
 
     /// The only protocol version we speak (RFC 6455 §4.1 item 9).
     public static let version = "13"
@@ -36,7 +36,7 @@ public enum ServerHandshake {
         guard request.version >= .http1_1 else {
             throw HandshakeError(status: .badRequest, message: "WebSocket upgrade requires HTTP/1.1")
         }
-        let fields = UpgradeFields(request.headers)
+        var fields = UpgradeFields(request.headers)
         switch fields.hostLines {
         case 0: throw HandshakeError(status: .badRequest, message: "missing Host header")
         case 1: break
@@ -49,52 +49,54 @@ public enum ServerHandshake {
         guard fields.connectionUpgrade else {
             throw HandshakeError(status: .badRequest, message: "Connection header must include Upgrade")
         }
-        guard fields.versionLines == 1, fields.version == version else {
+        guard fields.versionLines == 1, fields.versionIs13 else {
             throw HandshakeError(status: .upgradeRequired, message: "Sec-WebSocket-Version must be 13",
                                  extraHeaders: [("Sec-WebSocket-Version", version)] + upgradeHeaders)
         }
-        guard fields.keyLines == 1, let key = fields.key, Base64.decodesTo16Bytes(key) else {
+        guard fields.keyLines == 1, let key = fields.key.take() else {
             throw HandshakeError(status: .badRequest,
                                  message: "Sec-WebSocket-Key must be one base64-encoded 16-byte value")
         }
-        var offered: [String] = []
-        for value in fields.protocols { HTTPSyntax.appendListElements(of: value, to: &offered) }
-        return UpgradeRequest(key: key, offeredSubprotocols: offered, extensionHeaders: fields.extensions)
+        return UpgradeRequest(keyText: key, offeredSubprotocols: fields.protocols, extensionHeaders: fields.extensions)
     }
 
-    /// The fields `validate` reads, gathered in one pass over the head: a name is compared
-    /// only with the field names of its length, instead of every lookup comparing every line
-    /// (a dozen lookups over a browser's dozen lines was a tenth of a connection's set-up).
+    /// The fields `validate` reads, gathered in one pass over the head's bytes: a name is
+    /// compared only with the field names of its length, and a `String` is made only of what
+    /// the upgrade keeps (the key, the offered subprotocols, the extension offers).
     private struct UpgradeFields {
         var hostLines = 0
         var upgradesToWebSocket = false
         var connectionUpgrade = false
         var versionLines = 0
-        var version: String?
+        /// The first `Sec-WebSocket-Version` line is exactly `13`.
+        var versionIs13 = false
         var keyLines = 0
-        var key: String?
+        /// The first `Sec-WebSocket-Key`, when it is base64 of 16 bytes.
+        var key: KeyText?
+        /// Every `Sec-WebSocket-Protocol` line's elements, in order.
         var protocols: [String] = []
         var extensions: [String] = []
 
         init(_ headers: HTTPHeaders) {
-            for (name, value) in headers {
-                switch name.utf8.count {
-                case 4 where HTTPSyntax.equalsIgnoringCase(name, "Host"):
+            headers.forEachLine { name, value in
+                switch name.count {
+                case 4 where HTTPSyntax.equalsIgnoringCase(name, HTTPSyntax.bytes("Host")):
                     hostLines += 1
-                case 7 where HTTPSyntax.equalsIgnoringCase(name, "Upgrade"):
-                    upgradesToWebSocket = upgradesToWebSocket || HTTPSyntax.list(value, containsToken: "websocket")
-                case 10 where HTTPSyntax.equalsIgnoringCase(name, "Connection"):
-                    connectionUpgrade = connectionUpgrade || HTTPSyntax.list(value, containsToken: "upgrade")
-                case 17 where HTTPSyntax.equalsIgnoringCase(name, "Sec-WebSocket-Key"):
+                case 7 where HTTPSyntax.equalsIgnoringCase(name, HTTPSyntax.bytes("Upgrade")):
+                    upgradesToWebSocket = upgradesToWebSocket
+                        || HTTPSyntax.list(value, containsToken: HTTPSyntax.bytes("websocket"))
+                case 10 where HTTPSyntax.equalsIgnoringCase(name, HTTPSyntax.bytes("Connection")):
+                    connectionUpgrade = connectionUpgrade || HTTPSyntax.list(value, containsToken: HTTPSyntax.bytes("upgrade"))
+                case 17 where HTTPSyntax.equalsIgnoringCase(name, HTTPSyntax.bytes("Sec-WebSocket-Key")):
                     keyLines += 1
-                    if key == nil { key = value }
-                case 21 where HTTPSyntax.equalsIgnoringCase(name, "Sec-WebSocket-Version"):
+                    if keyLines == 1 && Base64.decodesTo16Bytes(value) { key = KeyText(value) }
+                case 21 where HTTPSyntax.equalsIgnoringCase(name, HTTPSyntax.bytes("Sec-WebSocket-Version")):
                     versionLines += 1
-                    if version == nil { version = value }
-                case 22 where HTTPSyntax.equalsIgnoringCase(name, "Sec-WebSocket-Protocol"):
-                    protocols.append(value)
-                case 24 where HTTPSyntax.equalsIgnoringCase(name, "Sec-WebSocket-Extensions"):
-                    extensions.append(value)
+                    if versionLines == 1 { versionIs13 = HTTPSyntax.equals(value, "13") }
+                case 22 where HTTPSyntax.equalsIgnoringCase(name, HTTPSyntax.bytes("Sec-WebSocket-Protocol")):
+                    HTTPSyntax.appendListElements(of: value, to: &protocols)
+                case 24 where HTTPSyntax.equalsIgnoringCase(name, HTTPSyntax.bytes("Sec-WebSocket-Extensions")):
+                    extensions.append(String(decoding: value, as: UTF8.self))
                 default:
                     break
                 }
@@ -104,50 +106,99 @@ public enum ServerHandshake {
 
     /// `base64(SHA-1(key + GUID))`, the `Sec-WebSocket-Accept` value (RFC 6455 §4.2.2 item 5.4).
     public static func acceptValue(forKey key: String) -> String {
-        String(decoding: acceptBytes(forKey: key), as: UTF8.self)
-    }
-
-    /// The accept value as bytes; the key and GUID are joined in a stack buffer.
-    static func acceptBytes(forKey key: String) -> [UInt8] {
         var key = key
-        let digest = key.withUTF8 { keyBytes in
-            withUnsafeTemporaryAllocation(of: UInt8.self, capacity: keyBytes.count + guidBytes.count) { joined in
-                _ = joined.initialize(fromContentsOf: keyBytes)
-                _ = joined[keyBytes.count...].initialize(fromContentsOf: guidBytes)
-                return SHA1.hash(UnsafeRawBufferPointer(joined))
+        return key.withUTF8 { keyBytes in
+            String(unsafeUninitializedCapacity: acceptLength) {
+                writeAccept(forKey: UnsafeRawBufferPointer(keyBytes), into: UnsafeMutableRawBufferPointer($0))
             }
         }
-        return Base64.encodedBytes(digest)
     }
 
-    private static let guidBytes = Array(magicGUID.utf8)
+    /// Length of the accept value: base64 of a 20-byte digest.
+    static let acceptLength = 28
+
+    /// Writes the accept value of `key` (its bytes) to the start of `out` (room for
+    /// `acceptLength` bytes) and returns its length; the key and GUID are joined, and the
+    /// digest kept, on the stack.
+    static func writeAccept(forKey key: UnsafeRawBufferPointer, into out: UnsafeMutableRawBufferPointer) -> Int {
+        withUnsafeTemporaryAllocation(byteCount: key.count + guid.utf8CodeUnitCount + SHA1.digestLength, alignment: 8) { scratch in
+            let joined = UnsafeMutableRawBufferPointer(rebasing: scratch[..<(key.count + guid.utf8CodeUnitCount)])
+            let digest = UnsafeMutableRawBufferPointer(rebasing: scratch[joined.count...])
+            joined.copyMemory(from: key)
+            UnsafeMutableRawBufferPointer(rebasing: joined[key.count...]).copyMemory(from: HTTPSyntax.bytes(guid))
+            SHA1.hash(UnsafeRawBufferPointer(joined), into: digest)
+            return Base64.encode(UnsafeRawBufferPointer(digest), into: out)
+        }
+    }
+
+    private static let guid: StaticString = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 
     /// Every 101 answer up to its accept value: what `HTTPResponseHead` would serialize for
     /// these fields (a test holds the two equal), written once instead of per handshake.
-    private static let switchingHead = Array(
-        "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ".utf8)
-    private static let protocolField = Array("\r\nSec-WebSocket-Protocol: ".utf8)
-    private static let extensionsField = Array("\r\nSec-WebSocket-Extensions: ".utf8)
+    private static let switchingHead: StaticString =
+        "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: "
+    private static let protocolField: StaticString = "\r\nSec-WebSocket-Protocol: "
+    private static let extensionsField: StaticString = "\r\nSec-WebSocket-Extensions: "
+    private static let headEnd: StaticString = "\r\n\r\n"
 
     /// The 101 response bytes (RFC 6455 §4.2.2 item 5), with `Sec-WebSocket-Protocol` when
     /// `subprotocol` is given; it must be one the client offered (§4.2.2 item 5.4). With
     /// `Sec-WebSocket-Extensions` when `extensions` is given (§4.2.2 item 5.5, the answer of
     /// `PerMessageDeflate.negotiate`).
     public static func response(key: String, subprotocol: String?, extensions: String? = nil) -> [UInt8] {
-        var out: [UInt8] = []
-        out.reserveCapacity(switchingHead.count + 28 + protocolField.count + (subprotocol?.utf8.count ?? 0) + 4)
-        out += switchingHead
-        out += acceptBytes(forKey: key)
+        var key = key
+        return key.withUTF8 { keyBytes in
+            [UInt8](unsafeUninitializedCapacity: responseCount(subprotocol: subprotocol, extensions: extensions)) { out, count in
+                writeResponse(key: UnsafeRawBufferPointer(keyBytes), subprotocol: subprotocol, extensions: extensions,
+                              into: UnsafeMutableRawBufferPointer(out))
+                count = out.count
+            }
+        }
+    }
+
+    /// Length of `response(key:subprotocol:extensions:)` for any key `validate` accepted.
+    public static func responseCount(subprotocol: String?, extensions: String? = nil) -> Int {
+        switchingHead.utf8CodeUnitCount + acceptLength + headEnd.utf8CodeUnitCount
+            + (subprotocol.map { protocolField.utf8CodeUnitCount + $0.utf8.count } ?? 0)
+            + (extensions.map { extensionsField.utf8CodeUnitCount + $0.utf8.count } ?? 0)
+    }
+
+    /// Writes `response(key: upgrade.key, subprotocol:extensions:)` into `out`, exactly
+    /// `responseCount(subprotocol:extensions:)` bytes: the connection's send buffer is the
+    /// only copy made, and the key is read where `upgrade` holds it.
+    public static func writeResponse(to upgrade: UpgradeRequest, subprotocol: String?, extensions: String? = nil,
+                                     into out: UnsafeMutableRawBufferPointer) {
+        upgrade.keyText.withBytes { writeResponse(key: $0, subprotocol: subprotocol, extensions: extensions, into: out) }
+    }
+
+    private static func writeResponse(key: UnsafeRawBufferPointer, subprotocol: String?, extensions: String?,
+                                      into out: UnsafeMutableRawBufferPointer) {
+        precondition(out.count == responseCount(subprotocol: subprotocol, extensions: extensions))
+        var at = 0
+        func write(_ literal: StaticString) {
+            UnsafeMutableRawBufferPointer(rebasing: out[at...]).copyMemory(from: HTTPSyntax.bytes(literal))
+            at += literal.utf8CodeUnitCount
+        }
+        func write(sanitized text: String) {
+            var text = text
+            text.withUTF8 { bytes in
+                for byte in bytes { out[at] = HTTPResponseHead.sanitized(byte); at += 1 }
+            }
+        }
+        write(switchingHead)
+        guard writeAccept(forKey: key, into: UnsafeMutableRawBufferPointer(rebasing: out[at...])) == acceptLength else {
+            preconditionFailure("the accept value is 28 bytes")
+        }
+        at += acceptLength
         if let subprotocol {
-            out += protocolField
-            HTTPResponseHead.appendSanitized(subprotocol, to: &out)
+            write(protocolField)
+            write(sanitized: subprotocol)
         }
         if let extensions {
-            out += extensionsField
-            HTTPResponseHead.appendSanitized(extensions, to: &out)
+            write(extensionsField)
+            write(sanitized: extensions)
         }
-        out += [HTTPSyntax.cr, HTTPSyntax.lf, HTTPSyntax.cr, HTTPSyntax.lf]
-        return out
+        write(headEnd)
     }
 
     /// True when the request asks for a WebSocket upgrade at all: its `Upgrade` header lists

@@ -63,4 +63,15 @@ import Testing
     func hostOnlyDropsThePortAndFoldsCase(authority: String, host: String) {
         #expect(OriginPolicy.hostOnly(authority) == host)
     }
+
+    /// The in-place loopback check of a Host answers as the name `hostOnly` makes would
+    /// (issue 13's rebinding names included).
+    @Test(arguments: [
+        "127.0.0.1:18998", "127.0.0.1", "127.255.0.1:80", "[::1]:8080", "[::1]", "::1", "[::ffff:127.0.0.1]:80",
+        "LOCALHOST", "localhost.", "App.LocalHost:3000", "127.attacker.example", "127.0.0.1.evil.com:80",
+        "127.1", "0127.0.0.1", "[::1", "127.0.0.1:80:90", "", ":", "[]", "evil.com:127", "localhost:", "[::2]:80",
+    ])
+    func loopbackAuthorityAgreesWithHostOnly(authority: String) {
+        #expect(OriginPolicy.isLoopbackAuthority(authority) == OriginPolicy.isLoopbackName(OriginPolicy.hostOnly(authority)))
+    }
 }

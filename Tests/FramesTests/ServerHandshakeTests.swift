@@ -34,6 +34,28 @@ struct ServerHandshakeTests {
         #expect(ServerHandshake.response(key: Self.sampleKey, subprotocol: "chat") == Array(chat.utf8))
     }
 
+    /// The 101 written from an upgrade (its key held inline, no `String`) is the 101 that
+    /// `response(key:)` returns, for a validated key and for a caller's key of another length.
+    @Test func responseWrittenFromAnUpgradeMatchesResponseForItsKey() throws {
+        let validated = try ServerHandshake.validate(Self.request())
+        let other = UpgradeRequest(key: "short", offeredSubprotocols: [])
+        #expect(validated.key == Self.sampleKey)
+        #expect(other.key == "short")
+        #expect(validated == UpgradeRequest(key: Self.sampleKey, offeredSubprotocols: []))
+        let cases: [(UpgradeRequest, String?, String?)] = [
+            (validated, nil, nil), (validated, "chat", "permessage-deflate"), (other, "x\r\ny", nil),
+        ]
+        for (upgrade, subprotocol, extensions) in cases {
+            let count = ServerHandshake.responseCount(subprotocol: subprotocol, extensions: extensions)
+            let written = [UInt8](unsafeUninitializedCapacity: count) { out, initialized in
+                ServerHandshake.writeResponse(to: upgrade, subprotocol: subprotocol, extensions: extensions,
+                                              into: UnsafeMutableRawBufferPointer(out))
+                initialized = count
+            }
+            #expect(written == ServerHandshake.response(key: upgrade.key, subprotocol: subprotocol, extensions: extensions))
+        }
+    }
+
     @Test func validRequestYieldsKeyAndOfferedSubprotocols() throws {
         var request = Self.request([("Sec-WebSocket-Protocol", "chat, superChat")])
         request.headers.add("sec-websocket-protocol", " v2.bus ,, x ")

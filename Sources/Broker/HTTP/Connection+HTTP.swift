@@ -12,18 +12,22 @@ extension Connection {
     /// progress. Returns how many bytes were used when a head or body completed (the rest are
     /// frames or the next request), or nil when everything was consumed.
     func consumeHTTP(_ bytes: UnsafeRawBufferPointer) -> Int? {
-        if http.body != nil { return consumeBody(bytes) }
-        guard var parser = http.parser else { return nil }
-        http.parser = nil
-        switch parser.parse(bytes) {
-        case .needMore:
-            http.parser = parser
+        // A head is read (`parser`) or a body (`body`), never both: the parser is made only
+        // by a fresh exchange, the decoder only once a head is complete. Asked in that order
+        // because `http.body != nil` copied the decoder out to test it, on every head.
+        // Parsed where it lies: a copy out and back cost as much as a short head's lines.
+        switch http.parser?.parse(bytes) {
+        case nil:
+            return consumeBody(bytes)
+        case .needMore?:
             return nil
-        case .failure(let status, let message):
+        case .failure(let status, let message)?:
+            http.parser = nil
             replyAndClose(HTTPResponseHead.simple(status, body: message + "\n"))
             log.debug("bad HTTP request", peerFields + [("status", String(status.code))])
             return nil
-        case .complete(let request, let consumed):
+        case .complete(let request, let consumed)?:
+            http.parser = nil
             handle(request)
             return consumed
         }
@@ -50,7 +54,7 @@ extension Connection {
     private func handle(_ request: HTTPRequest) {
         // RFC 9112 §3.2: an HTTP/1.1 request without exactly one Host is a 400 on every path.
         // Checked first: the origin policy would read a missing Host as a foreign one (403).
-        if request.version >= .http1_1 && request.headers.values("Host").count != 1 {
+        if request.version >= .http1_1 && request.headers.lineCount("Host") != 1 {
             return replyAndClose(HTTPResponseHead.simple(.badRequest, body: "an HTTP/1.1 request needs exactly one Host header\n"))
         }
         // `peer.host` formats the address: only when proxies are configured at all.
@@ -92,8 +96,10 @@ extension Connection {
             let upgrade = try ServerHandshake.validate(request)
             let subprotocol = try endpoint.negotiate(upgrade.offeredSubprotocols)
             let deflate = negotiateCompression(upgrade)
-            enqueue(OutboundBytes.copying(ServerHandshake.response(key: upgrade.key, subprotocol: subprotocol,
-                                                                   extensions: deflate?.response)))
+            let extensions = deflate?.response
+            enqueue(OutboundBytes.make(count: ServerHandshake.responseCount(subprotocol: subprotocol, extensions: extensions)) {
+                ServerHandshake.writeResponse(to: upgrade, subprotocol: subprotocol, extensions: extensions, into: $0)
+            })
             becomeOpen(endpoint, compression: deflate?.agreement)
         } catch {
             replyAndClose(error.response())

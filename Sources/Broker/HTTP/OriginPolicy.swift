@@ -16,13 +16,13 @@ struct OriginPolicy: Sendable {
     }
 
     func check(origin: String?, host: String?, loopbackListener: Bool) -> Decision {
-        let hostName = host.map { Self.hostOnly($0) } ?? ""
-        if loopbackListener && !Self.isLoopbackName(hostName) && !isAllowed(origin) {
+        if loopbackListener && !(host.map(Self.isLoopbackAuthority) ?? false) && !isAllowed(origin) {
             return .refuse("this server only answers requests for localhost")
         }
         guard let origin, origin != "null" || !allowed.isEmpty else {
             return origin == nil ? .allow : .refuse("origin null is not allowed")
         }
+        let hostName = host.map { Self.hostOnly($0) } ?? ""
         if let originAuthority = Self.authority(of: origin), let host,
            originAuthority.asciiLowercased == host.asciiLowercased || (Self.hostOnly(originAuthority) == hostName && Self.defaultPort(origin, host)) {
             return .allow
@@ -58,17 +58,29 @@ struct OriginPolicy: Sendable {
     }
 
     /// `example.com:8080` → `example.com`; `[::1]:80` → `::1`. Lowercased.
-    /// Works on UTF-8 bytes: `Character` searches cost thousands of instructions per request.
     static func hostOnly(_ authority: String) -> String {
-        let bytes = authority.utf8
+        var authority = authority
+        return authority.withUTF8 { hostPart(of: UnsafeRawBufferPointer($0)).asciiLowercased }
+    }
+
+    /// `hostOnly` as it stands in `authority`'s bytes, not lowercased.
+    private static func hostPart(of authority: UnsafeRawBufferPointer) -> Slice<UnsafeRawBufferPointer> {
         let colon = UInt8(ascii: ":")
-        if bytes.first == UInt8(ascii: "[") {
-            return bytes.dropFirst().prefix { $0 != UInt8(ascii: "]") }.asciiLowercased
+        if authority.first == UInt8(ascii: "[") {
+            let rest = authority[1...]
+            return rest[..<(rest.firstIndex(of: UInt8(ascii: "]")) ?? rest.endIndex)]
         }
-        if let last = bytes.lastIndex(of: colon), bytes.firstIndex(of: colon) == last {
-            return bytes[..<last].asciiLowercased
+        if let last = authority.lastIndex(of: colon), authority.firstIndex(of: colon) == last {
+            return authority[..<last]
         }
-        return bytes[...].asciiLowercased
+        return authority[...]
+    }
+
+    /// `isLoopbackName(hostOnly(authority))` read in place: every upgrade to a loopback
+    /// listener asks it of its `Host`, and most have no `Origin` that would need the name.
+    static func isLoopbackAuthority(_ authority: String) -> Bool {
+        var authority = authority
+        return authority.withUTF8 { LoopbackHost.isLoopback(bytes: UnsafeRawBufferPointer(rebasing: hostPart(of: UnsafeRawBufferPointer($0)))) }
     }
 
     /// `Origin: http://localhost` and `Host: localhost:80` name the same place.
