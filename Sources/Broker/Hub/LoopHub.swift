@@ -153,6 +153,13 @@ final class LoopHub {
     func subscribe(_ session: Subscriber, to pattern: TopicPattern, requestID: [UInt8]?, checkpoints: Bool = false) {
         if checkpoints { return followCursor(session, pattern: pattern, requestID: requestID) }
         let announced = addSubscription(session, pattern)
+        if announced == 0 && session.takesAckDuringRequest && appliesAtOnce(pattern) {
+            // Nothing is in flight for this pattern: its interest is applied already, and its
+            // owner, this loop, tells the position now (as `position` at the end of the turn would).
+            let position = pattern.literal.map { state(of: $0).position }
+            session.connection.endpoint?.subscribed(requestID: requestID, pattern: pattern, position: position)
+            return
+        }
         let waiter = SubscribeWaiter(connection: session.connection.id, requestID: requestID, pattern: pattern)
         // A first subscriber's announcement is known without looking the pattern up again.
         if let token = announced != 0 ? announced : announcing[pattern] {
@@ -213,6 +220,13 @@ final class LoopHub {
         subscriptionCount += delta
         let before = count - delta
         let windows = deflateWindow == 0 ? deflateWindows[pattern]?.mask ?? 0 : changeDeflateWindow(pattern, deflateWindow, by: delta)
+        if appliesAtOnce(pattern) {
+            // The only loop to tell is this one: no announcement, no round trip through the
+            // outbox (see `appliesAtOnce`). What `interestApplied` would note, noted here.
+            apply(InterestUpdate(pattern: pattern, loop: index, count: count, deflateWindows: windows, token: 0))
+            if before == 0 { heard[index] = max(heard[index], ledger.published) }
+            return 0
+        }
         var token: UInt64 = 0
         if count == 0 {
             if announcing.removeValue(forKey: pattern) != nil { announcing.shrinkIfSparse() }
@@ -252,6 +266,19 @@ final class LoopHub {
             return send(message, to: target)
         }
         announcements[token]!.deferred.append((message, target))
+    }
+
+    /// Whether this loop's interest in `pattern` changes only this loop's tables: every topic
+    /// it matches is owned here (a literal owned here, or a lone loop), and neither NATS nor
+    /// the disk must hear of it first. Then an interest update is applied as it happens,
+    /// in order with the session's requests, instead of at the end of the turn, and a
+    /// subscribe is acked at once: nothing can be sequenced in between (the owner is this
+    /// loop, and it is busy here). Callers inside a fan-out only ever withdraw interest,
+    /// which creates no topic state and so evicts none.
+    private func appliesAtOnce(_ pattern: TopicPattern) -> Bool {
+        guard !clustered, durable == nil else { return false }
+        guard let topic = pattern.literal else { return loopCount == 1 }
+        return owner(of: topic) == index
     }
 
     /// The loops that may own a topic the pattern matches: one for a literal, all otherwise.
