@@ -137,7 +137,7 @@ final class BusService: WebSocketEndpoint {
         guard hub.unsubscribe(session, from: pattern) else {
             return sendError(.notSubscribed, "this connection is not subscribed to that pattern", id: id, topic: text, to: session)
         }
-        connection.enqueue(WireFrame.make(opcode: .text, payload: ServerEnvelope.ack(id: id, op: "unsubscribe", topic: text)))
+        connection.enqueue(WireFrame.make(AckEnvelope(id: id, op: "unsubscribe", topic: text)))
     }
 
     private func publishTopic(_ text: String, id: [UInt8]?, session: BusSession) -> TopicName? {
