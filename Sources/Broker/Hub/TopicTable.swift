@@ -29,6 +29,24 @@ struct TopicTable {
     /// recently used. `evicted` is the state pushed out to make room, if any: its owner must
     /// release what it holds (its history).
     mutating func state(for topic: TopicName, policy: HistoryPolicy, epoch: String? = nil) -> (state: TopicState, evicted: TopicState?) {
+        if states.count < capacity {
+            // Room for one more: the name is hashed once, to find its entry or insert it there
+            // (a subscribe to a new topic makes a state, and it goes when its subscriber leaves).
+            var created = false
+            let (key, generation) = (epochKey, generation)
+            func make() -> TopicState {
+                created = true
+                return TopicState(topic: topic, epoch: epoch ?? Self.epoch(for: topic, key: key, generation: generation), policy: policy)
+            }
+            let state = Self.value(of: &states[topic, default: make()])
+            if created {
+                onCreate?(state)
+                linkNewest(state)
+            } else {
+                touch(state)
+            }
+            return (state, nil)
+        }
         if let state = states[topic] {
             touch(state)
             return (state, nil)
@@ -87,14 +105,20 @@ struct TopicTable {
     /// again gets the epoch its subscribers were told, while any state that might have had
     /// messages is followed by new epochs. 15 hex digits (60 bits), the most a `String`
     /// holds inline: a 16th would cost every topic state an allocation.
-    func epoch(for topic: TopicName) -> String {
+    func epoch(for topic: TopicName) -> String { Self.epoch(for: topic, key: epochKey, generation: generation) }
+
+    private static func epoch(for topic: TopicName, key: (UInt64, UInt64), generation: UInt64) -> String {
         var hasher = Hasher()
-        hasher.combine(epochKey.0)
-        hasher.combine(epochKey.1)
+        hasher.combine(key.0)
+        hasher.combine(key.1)
         hasher.combine(generation)
         hasher.combine(topic)
-        return Self.hexDigits(UInt64(UInt(bitPattern: hasher.finalize())) >> 4, count: 15)
+        return hexDigits(UInt64(UInt(bitPattern: hasher.finalize())) >> 4, count: 15)
     }
+
+    /// The value a `Dictionary` subscript access holds (with `default:`, one lookup that
+    /// finds or inserts).
+    private static func value(of entry: inout TopicState) -> TopicState { entry }
 
     /// A topic's state as history on disk left it (`--data-dir`): its epoch and last seq kept.
     mutating func restore(_ topic: TopicName, epoch: String, seq: UInt64, policy: HistoryPolicy) -> (state: TopicState, evicted: TopicState?) {
@@ -135,12 +159,12 @@ struct TopicTable {
     /// digit by digit: `String(_:radix:)` and padding cost about 1,100 instructions more per
     /// topic state (issue 18, connection churn).
     static func hexDigits(_ value: UInt64, count: Int) -> String {
-        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: count) { digits in
+        String(unsafeUninitializedCapacity: count) { digits in
             for i in 0..<count {
                 let nibble = UInt8(truncatingIfNeeded: value >> (4 * UInt64(count - 1 - i))) & 0xF
                 digits[i] = nibble < 10 ? UInt8(ascii: "0") + nibble : UInt8(ascii: "a") - 10 + nibble
             }
-            return String(decoding: digits, as: UTF8.self)
+            return count
         }
     }
 
