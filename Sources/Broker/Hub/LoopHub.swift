@@ -209,7 +209,7 @@ final class LoopHub {
             let count = subscriptions.removeCounting(session, for: pattern) ?? subscriptions.count(for: pattern)
             changeLocalCount(pattern, to: count, by: -1, deflateWindow: session.deflateWindow)
         }
-        session.patterns.removeAll()
+        session.patterns = SmallSet()
     }
 
     /// `delta` local sessions joined or left `pattern`, which `count` now hold (the trie
