@@ -160,9 +160,11 @@ struct TopicTable {
     /// topic state (issue 18, connection churn).
     static func hexDigits(_ value: UInt64, count: Int) -> String {
         String(unsafeUninitializedCapacity: count) { digits in
-            for i in 0..<count {
-                let nibble = UInt8(truncatingIfNeeded: value >> (4 * UInt64(count - 1 - i))) & 0xF
+            var rest = value
+            for i in stride(from: count - 1, through: 0, by: -1) {
+                let nibble = UInt8(truncatingIfNeeded: rest) & 0xF
                 digits[i] = nibble < 10 ? UInt8(ascii: "0") + nibble : UInt8(ascii: "a") - 10 + nibble
+                rest >>= 4
             }
             return count
         }
