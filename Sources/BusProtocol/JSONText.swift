@@ -29,11 +29,20 @@ public enum JSONText {
     /// none, only counts. Returns the token's length.
     static func writeQuoted(utf8: UnsafeRawBufferPointer, to destination: UnsafeMutableRawPointer?) -> Int {
         let source = utf8.assumingMemoryBound(to: UInt8.self)
+        let firstEscape = firstEscape(in: source, from: 0)
         guard let destination else {
             // Counting: the common token, nothing to escape, is its bytes and two quotes.
             var count = source.count + 2
-            for byte in source where needsEscape(byte) { count += byte == 0x22 || byte == 0x5C || byte == 0x0A || byte == 0x0D || byte == 0x09 ? 1 : 5 }
+            for byte in source[firstEscape...] where needsEscape(byte) {
+                count += byte == 0x22 || byte == 0x5C || byte == 0x0A || byte == 0x0D || byte == 0x09 ? 1 : 5
+            }
             return count
+        }
+        if firstEscape == source.count {
+            destination.storeBytes(of: 0x22, as: UInt8.self)
+            if source.count > 0 { (destination + 1).copyMemory(from: utf8.baseAddress!, byteCount: source.count) }
+            destination.storeBytes(of: 0x22, toByteOffset: source.count + 1, as: UInt8.self)
+            return source.count + 2
         }
         var written = 0
         func put(_ byte: UInt8) {
@@ -47,7 +56,7 @@ public enum JSONText {
         }
         put(0x22)
         var runStart = 0
-        for index in source.indices where needsEscape(source[index]) {
+        for index in firstEscape ..< source.count where needsEscape(source[index]) {
             let byte = source[index]
             copy(runStart ..< index)
             runStart = index + 1
@@ -69,6 +78,15 @@ public enum JSONText {
         copy(runStart ..< source.count)
         put(0x22)
         return written
+    }
+
+    /// The index of the first byte from `start` that needs escaping; `source.count` if none.
+    @inline(__always)
+    private static func firstEscape(in source: UnsafeBufferPointer<UInt8>, from start: Int) -> Int {
+        guard let base = source.baseAddress else { return 0 }
+        var index = start
+        while index < source.count && !needsEscape(base[index]) { index &+= 1 }
+        return index
     }
 
     /// What RFC 8259 §7 requires escaped: `"`, `\` and U+0000–U+001F.

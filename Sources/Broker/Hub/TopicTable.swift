@@ -160,13 +160,16 @@ struct TopicTable {
     /// topic state (issue 18, connection churn).
     static func hexDigits(_ value: UInt64, count: Int) -> String {
         String(unsafeUninitializedCapacity: count) { digits in
+            guard let base = digits.baseAddress else { return 0 }
             var rest = value
-            for i in stride(from: count - 1, through: 0, by: -1) {
+            var i = min(count, digits.count)
+            while i > 0 {
+                i &-= 1
                 let nibble = UInt8(truncatingIfNeeded: rest) & 0xF
-                digits[i] = nibble < 10 ? UInt8(ascii: "0") + nibble : UInt8(ascii: "a") - 10 + nibble
+                base[i] = nibble &+ (nibble < 10 ? UInt8(ascii: "0") : UInt8(ascii: "a") &- 10)
                 rest >>= 4
             }
-            return count
+            return min(count, digits.count)
         }
     }
 
