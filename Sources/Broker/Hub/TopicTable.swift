@@ -32,14 +32,10 @@ struct TopicTable {
         if states.count < capacity {
             // Room for one more: the name is hashed once, to find its entry or insert it there
             // (a subscribe to a new topic makes a state, and it goes when its subscriber leaves).
-            var created = false
-            let (key, generation) = (epochKey, generation)
-            func make() -> TopicState {
-                created = true
-                return TopicState(topic: topic, epoch: epoch ?? Self.epoch(for: topic, key: key, generation: generation), policy: policy)
-            }
-            let state = Self.value(of: &states[topic, default: make()])
-            if created {
+            let (key, generation, before) = (epochKey, generation, states.count)
+            let state = Self.value(of: &states[topic, default: TopicState(
+                topic: topic, epoch: epoch ?? Self.epoch(for: topic, key: key, generation: generation), policy: policy)])
+            if states.count > before {
                 onCreate?(state)
                 linkNewest(state)
             } else {
@@ -88,9 +84,12 @@ struct TopicTable {
         // One hash of the topic: the entry is removed at its index.
         guard let index = states.index(forKey: topic) else { return false }
         let state = states.values[index]
-        guard state.seq == 0, state.history.isEmpty, state.lastOffset == 0 else { return false }
+        // A state that never stored anything of a message (the usual one here) has no
+        // history and no place in the publish order to look at.
+        let published = state.holdsPublishedState
+        guard state.seq == 0, !published || (state.history.isEmpty && state.lastOffset == 0) else { return false }
         unlink(state)
-        unlinkPublished(state)
+        if published { unlinkPublished(state) }
         states.remove(at: index)
         states.shrinkIfSparse()
         return true
