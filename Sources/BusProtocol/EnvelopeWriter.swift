@@ -5,10 +5,18 @@ struct EnvelopeWriter {
     private let base: UnsafeMutableRawPointer?
     /// Bytes written (or counted) so far.
     private(set) var count = 0
+    /// Some string so far needed escapes.
+    private(set) var escaped = false
+    /// The counting pass of the same calls found no string to escape: strings are copied
+    /// between their quotes without being scanned again.
+    private let plain: Bool
 
-    /// Writes at `base`, which must hold what a counting pass of the same calls counted;
-    /// nil counts only.
-    init(_ base: UnsafeMutableRawPointer?) { self.base = base }
+    /// Writes at `base`, which must hold what a counting pass of the same calls counted
+    /// (`plain`: that pass's `escaped` was false); nil counts only.
+    init(_ base: UnsafeMutableRawPointer?, plain: Bool = false) {
+        self.base = base
+        self.plain = plain && base != nil
+    }
 
     mutating func literal(_ literal: StaticString) {
         base?.advanced(by: count).copyMemory(from: literal.utf8Start, byteCount: literal.utf8CodeUnitCount)
@@ -36,7 +44,16 @@ struct EnvelopeWriter {
 
     /// UTF-8 bytes as a JSON string token (see `JSONText.appendQuoted(utf8:to:)`).
     mutating func quoted(utf8: UnsafeRawBufferPointer) {
-        count += JSONText.writeQuoted(utf8: utf8, to: base?.advanced(by: count))
+        if plain, let base {
+            base.storeBytes(of: 0x22, toByteOffset: count, as: UInt8.self)
+            if let from = utf8.baseAddress { base.advanced(by: count + 1).copyMemory(from: from, byteCount: utf8.count) }
+            base.storeBytes(of: 0x22, toByteOffset: count + 1 + utf8.count, as: UInt8.self)
+            count += utf8.count + 2
+            return
+        }
+        let written = JSONText.writeQuoted(utf8: utf8, to: base?.advanced(by: count))
+        if written != utf8.count + 2 { escaped = true }
+        count += written
     }
 
     /// `value` in decimal, as a JSON number, digit by digit (never through `String`).
@@ -84,7 +101,7 @@ extension Array where Element == UInt8 {
         let start = count
         append(contentsOf: repeatElement(0, count: counter.count))
         withUnsafeMutableBytes { bytes in
-            var writer = EnvelopeWriter(bytes.baseAddress! + start)
+            var writer = EnvelopeWriter(bytes.baseAddress! + start, plain: !counter.escaped)
             write(&writer)
         }
     }
@@ -104,6 +121,8 @@ public struct AckEnvelope {
     private let earliest: (epoch: String, seq: UInt64)?
     /// The envelope's length in bytes.
     public private(set) var count = 0
+    /// No string in it needs escaping (found while counting).
+    private var plain = false
 
     public init(id: [UInt8]?, op: String, topic: String, epoch: String? = nil, seq: UInt64? = nil, subscribers: Int? = nil,
                 recovered: Bool? = nil, earliest: (epoch: String, seq: UInt64)? = nil) {
@@ -118,11 +137,12 @@ public struct AckEnvelope {
         var counter = EnvelopeWriter(nil)
         encode(&counter)
         count = counter.count
+        plain = !counter.escaped
     }
 
     /// Writes the envelope's `count` bytes at `destination`.
     public func write(to destination: UnsafeMutableRawPointer) {
-        var writer = EnvelopeWriter(destination)
+        var writer = EnvelopeWriter(destination, plain: plain)
         encode(&writer)
     }
 
