@@ -52,7 +52,8 @@ final class BusService: WebSocketEndpoint {
         case .failure(let error):
             sendError(error.code, error.message, id: error.id.map { Array(payload[$0]) }, topic: error.topic, to: session)
         case .success(let request):
-            let id = request.id.map { Array(payload[$0]) }
+            // Copied from a rebased buffer: a slice went through the generic collection copy.
+            let id = request.id.map { Array(UnsafeRawBufferPointer(rebasing: payload[$0])) }
             guard withinRate(session, publishing: request.kind == .publish, id: id, topic: request.topic) else { return }
             switch request.kind {
             case .subscribe: subscribe(session, request.topic, resume: request.resume, checkpoints: request.checkpoints, id: id)
