@@ -223,7 +223,7 @@ final class LoopHub {
         if appliesAtOnce(pattern) {
             // The only loop to tell is this one: no announcement, no round trip through the
             // outbox (see `appliesAtOnce`). What `interestApplied` would note, noted here.
-            apply(InterestUpdate(pattern: pattern, loop: index, count: count, deflateWindows: windows, token: 0))
+            applyInterest(pattern, loop: index, count: count, deflateWindows: windows)
             if before == 0 { heard[index] = max(heard[index], ledger.published) }
             return 0
         }
@@ -496,37 +496,43 @@ final class LoopHub {
     }
 
     private func apply(_ update: InterestUpdate) {
+        applyInterest(update.pattern, loop: update.loop, count: update.count, deflateWindows: update.deflateWindows)
+        guard update.token != 0 else { return }
+        // A literal pattern's only target is its owner, which answers with the position.
+        let position = update.pattern.literal.map { state(of: $0).position }
+        send(.interestApplied(token: update.token, position: position, owner: index, clock: ledger.published), to: update.loop)
+    }
+
+    /// `loop` now holds `count` subscriptions to `pattern` (an `InterestUpdate`'s fields,
+    /// apart so that this loop's own change is applied without making and copying one).
+    private func applyInterest(_ pattern: TopicPattern, loop: Int, count: Int, deflateWindows: UInt16) {
         // A loop's entry is found in the trie, among the pattern's few (one per loop at most).
         // A withdrawn entry stays at count 0 (see `IdleInterest`), so a loop's next subscriber
         // finds it again. One scan of the pattern's few entries (one per loop at most) finds
         // it and whether another loop is interested.
         var entry: InterestEntry?
         var othersLive = false
-        _ = interest.first(for: update.pattern) { candidate in
-            if candidate.loop == update.loop { entry = candidate } else if candidate.count > 0 { othersLive = true }
+        _ = interest.first(for: pattern) { candidate in
+            if candidate.loop == loop { entry = candidate } else if candidate.count > 0 { othersLive = true }
             return false
         }
         if let entry {
             let wasLive = entry.count > 0
-            entry.count = update.count
-            entry.deflateWindows = update.count > 0 ? update.deflateWindows : 0
-            if update.count == 0 && wasLive {
+            entry.count = count
+            entry.deflateWindows = count > 0 ? deflateWindows : 0
+            if count == 0 && wasLive {
                 idleInterest.wentIdle(entry)
                 // `forgetIfUnused`, its scan done above.
-                if let topic = update.pattern.literal, !othersLive, durable == nil { topics.forgetIfNeverPublished(topic) }
+                if let topic = pattern.literal, !othersLive, durable == nil { topics.forgetIfNeverPublished(topic) }
                 if idleInterest.shouldPrune(total: interest.count) { pruneIdleInterest() }
-            } else if update.count > 0 && !wasLive {
+            } else if count > 0 && !wasLive {
                 idleInterest.revived()
             }
-        } else if update.count > 0 {
-            let entry = InterestEntry(loop: update.loop, pattern: update.pattern, count: update.count)
-            entry.deflateWindows = update.deflateWindows
-            interest.insert(entry, for: update.pattern)
+        } else if count > 0 {
+            let entry = InterestEntry(loop: loop, pattern: pattern, count: count)
+            entry.deflateWindows = deflateWindows
+            interest.insert(entry, for: pattern)
         }
-        guard update.token != 0 else { return }
-        // A literal pattern's only target is its owner, which answers with the position.
-        let position = update.pattern.literal.map { state(of: $0).position }
-        send(.interestApplied(token: update.token, position: position, owner: index, clock: ledger.published), to: update.loop)
     }
 
     /// Nobody on any loop subscribes to `topic` by name any more: a state that never had a
