@@ -32,10 +32,11 @@ struct TopicTable {
         if states.count < capacity {
             // Room for one more: the name is hashed once, to find its entry or insert it there
             // (a subscribe to a new topic makes a state, and it goes when its subscriber leaves).
-            let (key, generation, before) = (epochKey, generation, states.count)
-            let state = Self.value(of: &states[topic, default: TopicState(
-                topic: topic, epoch: epoch ?? Self.epoch(for: topic, key: key, generation: generation), policy: policy)])
-            if states.count > before {
+            let (key, generation) = (epochKey, generation)
+            let (state, created) = Self.resolve(&states[topic]) {
+                TopicState(topic: topic, epoch: epoch ?? Self.epoch(for: topic, key: key, generation: generation), policy: policy)
+            }
+            if created {
                 onCreate?(state)
                 linkNewest(state)
             } else {
@@ -115,9 +116,14 @@ struct TopicTable {
         return hexDigits(UInt64(UInt(bitPattern: hasher.finalize())) >> 4, count: 15)
     }
 
-    /// The value a `Dictionary` subscript access holds (with `default:`, one lookup that
-    /// finds or inserts).
-    private static func value(of entry: inout TopicState) -> TopicState { entry }
+    /// The state in a `Dictionary` entry, made by `make` if there is none: one access, so one
+    /// lookup that finds the entry or inserts it where it belongs.
+    private static func resolve(_ entry: inout TopicState?, _ make: () -> TopicState) -> (state: TopicState, created: Bool) {
+        if let existing = entry { return (existing, false) }
+        let made = make()
+        entry = made
+        return (made, true)
+    }
 
     /// A topic's state as history on disk left it (`--data-dir`): its epoch and last seq kept.
     mutating func restore(_ topic: TopicName, epoch: String, seq: UInt64, policy: HistoryPolicy) -> (state: TopicState, evicted: TopicState?) {
