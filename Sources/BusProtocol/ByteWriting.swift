@@ -9,35 +9,18 @@ extension Array where Element == UInt8 {
 
     /// Appends `value` in decimal, as a JSON number.
     mutating func appendDecimal(_ value: UInt64) {
-        var digits: (UInt64, UInt64, UInt64) = (0, 0, 0) // 24 bytes ≥ the 20 digits of UInt64.max
-        Swift.withUnsafeMutableBytes(of: &digits) { buffer in
-            var remaining = value
-            var start = buffer.count
-            repeat {
-                start -= 1
-                buffer[start] = UInt8(truncatingIfNeeded: remaining % 10) &+ 0x30
-                remaining /= 10
-            } while remaining != 0
-            self.append(contentsOf: UnsafeRawBufferPointer(rebasing: buffer[start...]))
-        }
+        appendWritten { $0.decimal(value) }
     }
 
     /// Appends `value` in decimal, with a `-` when negative.
     mutating func appendDecimal(_ value: Int) {
-        if value < 0 { append(0x2D) }
-        appendDecimal(UInt64(value.magnitude))
+        appendWritten { $0.decimal(value) }
     }
 
-    /// `,"recovered":bool` and, when given, `,"earliest":{"epoch":…,"seq":N}`: how complete
-    /// a resume or a history answer is (Protocol.md "History and resume").
+    /// `,"recovered":bool` and, when given, `,"earliest":{"epoch":…,"seq":N}` (see
+    /// `EnvelopeWriter.recovery`).
     mutating func appendRecovery(recovered: Bool, earliest: (epoch: String, seq: UInt64)?) {
-        appendLiteral(recovered ? #","recovered":true"# : #","recovered":false"#)
-        guard let earliest else { return }
-        appendLiteral(#","earliest":{"epoch":"#)
-        appendQuoted(earliest.epoch)
-        appendLiteral(#","seq":"#)
-        appendDecimal(earliest.seq)
-        append(0x7D)
+        appendWritten { $0.recovery(recovered: recovered, earliest: earliest) }
     }
 
     /// `{"topic":…,"epoch":…,"seq":N}`: a topic position, as resumes and notices carry them.

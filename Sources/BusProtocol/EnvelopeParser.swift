@@ -38,7 +38,7 @@ public enum EnvelopeParser {
         if let range = members.topic, !members.topicDuplicated {
             if bytes[range.lowerBound] != 0x22 {
                 topicProblem.message = "field \"topic\" must be a string"
-            } else if let text = JSON.decodeString(UnsafeRawBufferPointer(rebasing: bytes[range])) {
+            } else if let text = JSON.decodeScannedString(UnsafeRawBufferPointer(rebasing: bytes[range])) {
                 topic = text
             } else {
                 topicProblem = (.invalidTopic, "topic escapes a lone surrogate")

@@ -8,6 +8,12 @@ extension JSON {
     public static func decodeString(_ raw: UnsafeRawBufferPointer) -> String? {
         guard raw.count >= 2, raw[0] == 0x22,
               (try? JSONLexer.scanString(raw, from: 0)) == raw.count else { return nil }
+        return decodeScannedString(raw)
+    }
+
+    /// `decodeString` of a token already proven a whole, valid string token (a member value
+    /// `scanObject` passed that starts with a quote): not scanned again.
+    static func decodeScannedString(_ raw: UnsafeRawBufferPointer) -> String? {
         let content = UnsafeRawBufferPointer(rebasing: raw[1 ..< raw.count - 1])
         guard content.contains(0x5C) else {
             return String(decoding: content, as: UTF8.self) // proven UTF-8 by scanString

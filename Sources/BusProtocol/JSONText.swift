@@ -22,30 +22,74 @@ public enum JSONText {
     /// id, which Protocol.md echoes "as a JSON string". The caller guarantees valid UTF-8
     /// (`BinaryLayout.parsePublish` checks it); bytes are copied, never repaired.
     public static func appendQuoted(utf8: UnsafeRawBufferPointer, to bytes: inout [UInt8]) {
-        bytes.reserveCapacity(bytes.count + utf8.count + 2)
-        bytes.append(0x22)
+        bytes.appendWritten { $0.quoted(utf8: utf8) }
+    }
+
+    /// Writes UTF-8 bytes as a JSON string token, quotes included, at `destination`; with
+    /// none, only counts. Returns the token's length.
+    static func writeQuoted(utf8: UnsafeRawBufferPointer, to destination: UnsafeMutableRawPointer?) -> Int {
+        let source = utf8.assumingMemoryBound(to: UInt8.self)
+        let firstEscape = firstEscape(in: source, from: 0)
+        guard let destination else {
+            // Counting: the common token, nothing to escape, is its bytes and two quotes.
+            var count = source.count + 2
+            for byte in source[firstEscape...] where needsEscape(byte) {
+                count += byte == 0x22 || byte == 0x5C || byte == 0x0A || byte == 0x0D || byte == 0x09 ? 1 : 5
+            }
+            return count
+        }
+        if firstEscape == source.count {
+            destination.storeBytes(of: 0x22, as: UInt8.self)
+            if source.count > 0 { (destination + 1).copyMemory(from: utf8.baseAddress!, byteCount: source.count) }
+            destination.storeBytes(of: 0x22, toByteOffset: source.count + 1, as: UInt8.self)
+            return source.count + 2
+        }
+        var written = 0
+        func put(_ byte: UInt8) {
+            destination.storeBytes(of: byte, toByteOffset: written, as: UInt8.self)
+            written += 1
+        }
+        func copy(_ run: Range<Int>) {
+            guard !run.isEmpty else { return }
+            (destination + written).copyMemory(from: utf8.baseAddress! + run.lowerBound, byteCount: run.count)
+            written += run.count
+        }
+        put(0x22)
         var runStart = 0
-        for index in 0 ..< utf8.count {
-            let byte = utf8[index]
-            guard byte < 0x20 || byte == 0x22 || byte == 0x5C else { continue }
-            bytes.append(contentsOf: UnsafeRawBufferPointer(rebasing: utf8[runStart ..< index]))
+        for index in firstEscape ..< source.count where needsEscape(source[index]) {
+            let byte = source[index]
+            copy(runStart ..< index)
             runStart = index + 1
-            bytes.append(0x5C)
+            put(0x5C)
             switch byte {
-            case 0x22, 0x5C: bytes.append(byte)
-            case 0x0A: bytes.append(0x6E) // n
-            case 0x0D: bytes.append(0x72) // r
-            case 0x09: bytes.append(0x74) // t
+            case 0x22, 0x5C: put(byte)
+            case 0x0A: put(0x6E) // n
+            case 0x0D: put(0x72) // r
+            case 0x09: put(0x74) // t
             default:
                 let hex: StaticString = "0123456789abcdef"
-                bytes.append(0x75) // u
-                bytes.append(0x30)
-                bytes.append(0x30)
-                bytes.append(hex.utf8Start[Int(byte >> 4)])
-                bytes.append(hex.utf8Start[Int(byte & 0xF)])
+                put(0x75) // u
+                put(0x30)
+                put(0x30)
+                put(hex.utf8Start[Int(byte >> 4)])
+                put(hex.utf8Start[Int(byte & 0xF)])
             }
         }
-        bytes.append(contentsOf: UnsafeRawBufferPointer(rebasing: utf8[runStart...]))
-        bytes.append(0x22)
+        copy(runStart ..< source.count)
+        put(0x22)
+        return written
     }
+
+    /// The index of the first byte from `start` that needs escaping; `source.count` if none.
+    @inline(__always)
+    private static func firstEscape(in source: UnsafeBufferPointer<UInt8>, from start: Int) -> Int {
+        guard let base = source.baseAddress else { return 0 }
+        var index = start
+        while index < source.count && !needsEscape(base[index]) { index &+= 1 }
+        return index
+    }
+
+    /// What RFC 8259 §7 requires escaped: `"`, `\` and U+0000–U+001F.
+    @inline(__always)
+    private static func needsEscape(_ byte: UInt8) -> Bool { byte < 0x20 || byte == 0x22 || byte == 0x5C }
 }

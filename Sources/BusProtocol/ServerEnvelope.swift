@@ -32,32 +32,12 @@ public enum ServerEnvelope {
     public static func ack(id: [UInt8]?, op: String, topic: String, epoch: String? = nil,
                            seq: UInt64? = nil, subscribers: Int? = nil,
                            recovered: Bool? = nil, earliest: (epoch: String, seq: UInt64)? = nil) -> [UInt8] {
-        var bytes: [UInt8] = []
-        bytes.reserveCapacity(96 + topic.utf8.count + (id?.count ?? 0))
-        bytes.appendLiteral(#"{"type":"ack""#)
-        if let id {
-            bytes.appendLiteral(#","id":"#)
-            bytes.append(contentsOf: id)
+        let ack = AckEnvelope(id: id, op: op, topic: topic, epoch: epoch, seq: seq, subscribers: subscribers,
+                              recovered: recovered, earliest: earliest)
+        return [UInt8](unsafeUninitializedCapacity: ack.count) { buffer, initialized in
+            if ack.count > 0 { ack.write(to: UnsafeMutableRawPointer(buffer.baseAddress!)) }
+            initialized = ack.count
         }
-        bytes.appendLiteral(#","op":"#)
-        bytes.appendQuoted(op)
-        bytes.appendLiteral(#","topic":"#)
-        bytes.appendQuoted(topic)
-        if let epoch {
-            bytes.appendLiteral(#","epoch":"#)
-            bytes.appendQuoted(epoch)
-        }
-        if let seq {
-            bytes.appendLiteral(#","seq":"#)
-            bytes.appendDecimal(seq)
-        }
-        if let subscribers {
-            bytes.appendLiteral(#","subscribers":"#)
-            bytes.appendDecimal(subscribers)
-        }
-        if let recovered { bytes.appendRecovery(recovered: recovered, earliest: earliest) }
-        bytes.append(0x7D)
-        return bytes
     }
 
     /// A pattern subscription's ack when it carries a cursor (Protocol.md "Resuming a

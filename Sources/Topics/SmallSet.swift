@@ -14,6 +14,9 @@ package struct SmallSet<Element: Hashable>: Sequence {
     @usableFromInline var one: Element?
     @usableFromInline var more: Set<Element> = []
 
+    /// `@inlinable`, as are the walks: a set emptied by assigning a new one (a leaving
+    /// subscriber's patterns) then costs no metadata look-ups.
+    @inlinable
     package init() {}
 
     @inlinable

@@ -20,9 +20,17 @@ package enum SparseCapacity {
 }
 
 extension Dictionary {
-    /// Rebuilds the storage at the current size when under a quarter of it is used.
+    /// Rebuilds the storage at the current size when under a quarter of it is used. The check
+    /// is inlinable: it runs on every removal from the loops' tables (three a connection churn
+    /// cycle), the rebuild almost never.
+    @inlinable
     package mutating func shrinkIfSparse(floor: Int = SparseCapacity.floor) {
         guard SparseCapacity.isSparse(count: count, capacity: capacity, floor: floor) else { return }
+        rebuildAtCurrentSize()
+    }
+
+    @usableFromInline
+    mutating func rebuildAtCurrentSize() {
         var smaller = Self(minimumCapacity: count)
         for (key, value) in self { smaller[key] = value }
         self = smaller
@@ -31,8 +39,14 @@ extension Dictionary {
 
 extension Set {
     /// Rebuilds the storage at the current size when under a quarter of it is used.
+    @inlinable
     package mutating func shrinkIfSparse(floor: Int = SparseCapacity.floor) {
         guard SparseCapacity.isSparse(count: count, capacity: capacity, floor: floor) else { return }
+        rebuildAtCurrentSize()
+    }
+
+    @usableFromInline
+    mutating func rebuildAtCurrentSize() {
         var smaller = Self(minimumCapacity: count)
         for element in self { smaller.insert(element) }
         self = smaller

@@ -223,6 +223,26 @@ import Testing
         subscriber.close()
     }
 
+    /// A subscribe to a topic nobody held, and a publish right behind it in the same read: the
+    /// subscribe is in force before the publish (its interest applied and acked as it is
+    /// handled, issue 18), so the subscriber gets the message after an ack at seq 0. Guards
+    /// request order: interest once applied only at the end of the turn left the message
+    /// undelivered and the ack at seq 1.
+    @Test func aSubscribeTakesEffectBeforeThePublishBehindIt() throws {
+        let server = try LiveServer { $0.loops = 1 }  // the topic's owner is the connection's loop
+        defer { server.stop() }
+        let client = try BusClient(port: server.port)
+        let requests = [#"{"type":"subscribe","id":1,"topic":"order.t"}"#, #"{"type":"publish","id":2,"topic":"order.t","data":7}"#]
+        try client.socket.sendRaw(requests.flatMap { FrameEncoder.encode(opcode: .text, payload: Array($0.utf8), maskKey: .random()) })
+        guard case .ack("1", "subscribe", "order.t", let epoch?, 0?, nil) = try client.next() else {
+            Issue.record("the subscribe's ack first, at seq 0"); return
+        }
+        let rest = [try client.next(), try client.next()]
+        #expect(rest.contains(.message(topic: "order.t", epoch: epoch, seq: 1, data: Array("7".utf8))))
+        #expect(rest.contains(.ack(id: "2", op: "publish", topic: "order.t", epoch: epoch, seq: 1, subscribers: 1)))
+        client.close()
+    }
+
     @Test func tooManySubscriptionsIsRefused() throws {
         let server = try LiveServer { $0.maxSubscriptions = 2 }
         defer { server.stop() }

@@ -506,7 +506,9 @@ final class Connection: QueueHolder {
     }
 
     /// Drops the socket now: no more writes, the descriptor closed, every trace removed.
-    func closeNow(reason: String) {
+    /// `reason` is made only if the debug line is written: a peer's reset would otherwise pay
+    /// for formatting its error code on every close.
+    func closeNow(reason: @autoclosure () -> String) {
         guard phase != .closed else { return }
         let wasOpen = phase == .open
         let wasStreaming = phase == .streaming
@@ -524,7 +526,7 @@ final class Connection: QueueHolder {
         endpoint = nil
         Sys.close(fd)
         loop.remove(self)
-        log.debug("connection closed", peerFields + [("id", String(id)), ("reason", reason),
+        log.debug("connection closed", peerFields + [("id", String(id)), ("reason", reason()),
                                         ("code", closeCode.map { String($0) } ?? "none")])
     }
 

@@ -117,31 +117,30 @@ struct SendQueue {
     }
 
     /// Marks `written` bytes as sent, releasing every entry fully written.
+    /// (Zero-length entries, e.g. an empty frame never exists, but be safe, are released too.)
     mutating func consume(_ written: Int) {
         var remaining = written
         byteCount -= written
-        while remaining > 0 {
+        while entries > 0 {
             let left = bytesOf(0).count - headOffset
             if remaining < left {
                 headOffset += remaining
                 return
             }
             remaining -= left
-            popFirst()
+            if ring.isEmpty { inline = (inline.1, nil) } else { popRing() }
+            entries -= 1
+            headOffset = 0
         }
-        // Zero-length entries (e.g. an empty frame never exists, but be safe) are released too.
-        while entries > 0, bytesOf(0).count == headOffset { popFirst() }
     }
 
-    private mutating func popFirst() {
-        if ring.isEmpty {
-            inline = (inline.1, nil)
-        } else {
-            ring[Int(head)] = nil
-            head = Int32((Int(head) + 1) & (ring.count - 1))
-        }
-        entries -= 1
-        headOffset = 0
+    /// Out of line: inlined, the optimiser made the ring unique before the loop above, which
+    /// for the empty ring of an inline queue (the common case) allocated an empty array per
+    /// write (issue 18, connection churn).
+    @inline(never)
+    private mutating func popRing() {
+        ring[Int(head)] = nil
+        head = Int32((Int(head) + 1) & (ring.count - 1))
     }
 
     private mutating func clear(_ index: Int) {

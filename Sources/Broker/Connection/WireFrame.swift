@@ -1,18 +1,29 @@
+import BusProtocol
 import Frames
 
 /// Builds server frames (unmasked, RFC 6455 §5.1) straight into one `OutboundBytes`:
 /// header and payload share one allocation, so one queued frame is one iovec.
 enum WireFrame {
     static func make(opcode: Opcode, payload: UnsafeRawBufferPointer) -> OutboundBytes {
-        let headerSize = FrameEncoder.headerSize(payloadLength: payload.count, masked: false)
-        return OutboundBytes.make(count: headerSize + payload.count) { destination in
-            let base = destination.baseAddress!
-            let written = FrameEncoder.writeHeader(opcode: opcode, fin: true, payloadLength: payload.count,
-                                                   maskKey: nil, to: base)
-            if let source = payload.baseAddress, payload.count > 0 {
-                (base + written).copyMemory(from: source, byteCount: payload.count)
-            }
+        make(opcode: opcode, payloadCount: payload.count) { destination in
+            if let source = payload.baseAddress, payload.count > 0 { destination.copyMemory(from: source, byteCount: payload.count) }
         }
+    }
+
+    /// A frame whose `payloadCount` bytes of payload `write` puts in place (an envelope that
+    /// writes itself, like `AckEnvelope`): no payload array to make and copy.
+    static func make(opcode: Opcode, payloadCount: Int, write: (UnsafeMutableRawPointer) -> Void) -> OutboundBytes {
+        let headerSize = FrameEncoder.headerSize(payloadLength: payloadCount, masked: false)
+        return OutboundBytes.make(count: headerSize + payloadCount) { destination in
+            let base = destination.baseAddress!
+            let written = FrameEncoder.writeHeader(opcode: opcode, fin: true, payloadLength: payloadCount, maskKey: nil, to: base)
+            write(base + written)
+        }
+    }
+
+    /// An ack, written straight into its frame.
+    static func make(_ ack: AckEnvelope) -> OutboundBytes {
+        make(opcode: .text, payloadCount: ack.count) { ack.write(to: $0) }
     }
 
     static func make(opcode: Opcode, payload: [UInt8]) -> OutboundBytes {

@@ -79,6 +79,8 @@ extension LoopHub {
 
     /// A session left: forget the replays it was receiving.
     func forgetReplays(of session: Subscriber) {
+        // Most sessions never resumed: nothing to forget, and `replays` is left alone.
+        guard session.pageToken != 0 || !session.pendingReplays.isEmpty else { return }
         for token in session.pendingReplays + [session.pageOwner].compactMap({ $0 }) { replays[token] = nil }
         session.pendingReplays = []
         session.pageOwner = nil

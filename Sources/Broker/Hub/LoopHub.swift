@@ -153,6 +153,13 @@ final class LoopHub {
     func subscribe(_ session: Subscriber, to pattern: TopicPattern, requestID: [UInt8]?, checkpoints: Bool = false) {
         if checkpoints { return followCursor(session, pattern: pattern, requestID: requestID) }
         let announced = addSubscription(session, pattern)
+        if announced == 0 && session.takesAckDuringRequest && appliesAtOnce(pattern) {
+            // Nothing is in flight for this pattern: its interest is applied already, and its
+            // owner, this loop, tells the position now (as `position` at the end of the turn would).
+            let position = pattern.literal.map { state(of: $0).position }
+            session.connection.endpoint?.subscribed(requestID: requestID, pattern: pattern, position: position)
+            return
+        }
         let waiter = SubscribeWaiter(connection: session.connection.id, requestID: requestID, pattern: pattern)
         // A first subscriber's announcement is known without looking the pattern up again.
         if let token = announced != 0 ? announced : announcing[pattern] {
@@ -202,7 +209,7 @@ final class LoopHub {
             let count = subscriptions.removeCounting(session, for: pattern) ?? subscriptions.count(for: pattern)
             changeLocalCount(pattern, to: count, by: -1, deflateWindow: session.deflateWindow)
         }
-        session.patterns.removeAll()
+        session.patterns = SmallSet()
     }
 
     /// `delta` local sessions joined or left `pattern`, which `count` now hold (the trie
@@ -213,6 +220,13 @@ final class LoopHub {
         subscriptionCount += delta
         let before = count - delta
         let windows = deflateWindow == 0 ? deflateWindows[pattern]?.mask ?? 0 : changeDeflateWindow(pattern, deflateWindow, by: delta)
+        if appliesAtOnce(pattern) {
+            // The only loop to tell is this one: no announcement, no round trip through the
+            // outbox (see `appliesAtOnce`). What `interestApplied` would note, noted here.
+            applyInterest(pattern, loop: index, count: count, deflateWindows: windows)
+            if before == 0 { heard[index] = max(heard[index], ledger.published) }
+            return 0
+        }
         var token: UInt64 = 0
         if count == 0 {
             if announcing.removeValue(forKey: pattern) != nil { announcing.shrinkIfSparse() }
@@ -252,6 +266,19 @@ final class LoopHub {
             return send(message, to: target)
         }
         announcements[token]!.deferred.append((message, target))
+    }
+
+    /// Whether this loop's interest in `pattern` changes only this loop's tables: every topic
+    /// it matches is owned here (a literal owned here, or a lone loop), and neither NATS nor
+    /// the disk must hear of it first. Then an interest update is applied as it happens,
+    /// in order with the session's requests, instead of at the end of the turn, and a
+    /// subscribe is acked at once: nothing can be sequenced in between (the owner is this
+    /// loop, and it is busy here). Callers inside a fan-out only ever withdraw interest,
+    /// which creates no topic state and so evicts none.
+    private func appliesAtOnce(_ pattern: TopicPattern) -> Bool {
+        guard !clustered, durable == nil else { return false }
+        guard let topic = pattern.literal else { return loopCount == 1 }
+        return owner(of: topic) == index
     }
 
     /// The loops that may own a topic the pattern matches: one for a literal, all otherwise.
@@ -469,37 +496,43 @@ final class LoopHub {
     }
 
     private func apply(_ update: InterestUpdate) {
+        applyInterest(update.pattern, loop: update.loop, count: update.count, deflateWindows: update.deflateWindows)
+        guard update.token != 0 else { return }
+        // A literal pattern's only target is its owner, which answers with the position.
+        let position = update.pattern.literal.map { state(of: $0).position }
+        send(.interestApplied(token: update.token, position: position, owner: index, clock: ledger.published), to: update.loop)
+    }
+
+    /// `loop` now holds `count` subscriptions to `pattern` (an `InterestUpdate`'s fields,
+    /// apart so that this loop's own change is applied without making and copying one).
+    private func applyInterest(_ pattern: TopicPattern, loop: Int, count: Int, deflateWindows: UInt16) {
         // A loop's entry is found in the trie, among the pattern's few (one per loop at most).
         // A withdrawn entry stays at count 0 (see `IdleInterest`), so a loop's next subscriber
         // finds it again. One scan of the pattern's few entries (one per loop at most) finds
         // it and whether another loop is interested.
         var entry: InterestEntry?
         var othersLive = false
-        _ = interest.first(for: update.pattern) { candidate in
-            if candidate.loop == update.loop { entry = candidate } else if candidate.count > 0 { othersLive = true }
+        _ = interest.first(for: pattern) { candidate in
+            if candidate.loop == loop { entry = candidate } else if candidate.count > 0 { othersLive = true }
             return false
         }
         if let entry {
             let wasLive = entry.count > 0
-            entry.count = update.count
-            entry.deflateWindows = update.count > 0 ? update.deflateWindows : 0
-            if update.count == 0 && wasLive {
+            entry.count = count
+            entry.deflateWindows = count > 0 ? deflateWindows : 0
+            if count == 0 && wasLive {
                 idleInterest.wentIdle(entry)
                 // `forgetIfUnused`, its scan done above.
-                if let topic = update.pattern.literal, !othersLive, durable == nil { topics.forgetIfNeverPublished(topic) }
+                if let topic = pattern.literal, !othersLive, durable == nil { topics.forgetIfNeverPublished(topic) }
                 if idleInterest.shouldPrune(total: interest.count) { pruneIdleInterest() }
-            } else if update.count > 0 && !wasLive {
+            } else if count > 0 && !wasLive {
                 idleInterest.revived()
             }
-        } else if update.count > 0 {
-            let entry = InterestEntry(loop: update.loop, pattern: update.pattern, count: update.count)
-            entry.deflateWindows = update.deflateWindows
-            interest.insert(entry, for: update.pattern)
+        } else if count > 0 {
+            let entry = InterestEntry(loop: loop, pattern: pattern, count: count)
+            entry.deflateWindows = deflateWindows
+            interest.insert(entry, for: pattern)
         }
-        guard update.token != 0 else { return }
-        // A literal pattern's only target is its owner, which answers with the position.
-        let position = update.pattern.literal.map { state(of: $0).position }
-        send(.interestApplied(token: update.token, position: position, owner: index, clock: ledger.published), to: update.loop)
     }
 
     /// Nobody on any loop subscribes to `topic` by name any more: a state that never had a

@@ -29,6 +29,10 @@ class Subscriber: Hashable {
 
     init(connection: Connection) { self.connection = connection }
 
+    /// Whether a subscribe may be acked while the subscriber's request is still being handled
+    /// (`LoopHub.subscribe`, when nothing is in flight); else it is acked at the end of the turn.
+    var takesAckDuringRequest: Bool { true }
+
     /// The permessage-deflate window its connection negotiated, 0 for none: its messages'
     /// owners compress them for it once, at publish. An event stream's connection has none.
     final var deflateWindow: Int { Int(connection.webSocket.deflateWindowBits) }

@@ -31,7 +31,8 @@ final class TopicState {
 
     deinit { published?.release() }
 
-    /// Whether anything of a message was ever stored here (tests: a subscribed topic holds none).
+    /// Whether anything of a message was ever stored here (a topic that only has subscribers
+    /// holds none).
     var holdsPublishedState: Bool { published != nil }
 
     private func publishedState() -> Unmanaged<Published> {

@@ -29,6 +29,21 @@ struct TopicTable {
     /// recently used. `evicted` is the state pushed out to make room, if any: its owner must
     /// release what it holds (its history).
     mutating func state(for topic: TopicName, policy: HistoryPolicy, epoch: String? = nil) -> (state: TopicState, evicted: TopicState?) {
+        if states.count < capacity {
+            // Room for one more: the name is hashed once, to find its entry or insert it there
+            // (a subscribe to a new topic makes a state, and it goes when its subscriber leaves).
+            let (key, generation) = (epochKey, generation)
+            let (state, created) = Self.resolve(&states[topic]) {
+                TopicState(topic: topic, epoch: epoch ?? Self.epoch(for: topic, key: key, generation: generation), policy: policy)
+            }
+            if created {
+                onCreate?(state)
+                linkNewest(state)
+            } else {
+                touch(state)
+            }
+            return (state, nil)
+        }
         if let state = states[topic] {
             touch(state)
             return (state, nil)
@@ -70,9 +85,12 @@ struct TopicTable {
         // One hash of the topic: the entry is removed at its index.
         guard let index = states.index(forKey: topic) else { return false }
         let state = states.values[index]
-        guard state.seq == 0, state.history.isEmpty, state.lastOffset == 0 else { return false }
+        // A state that never stored anything of a message (the usual one here) has no
+        // history and no place in the publish order to look at.
+        let published = state.holdsPublishedState
+        guard state.seq == 0, !published || (state.history.isEmpty && state.lastOffset == 0) else { return false }
         unlink(state)
-        unlinkPublished(state)
+        if published { unlinkPublished(state) }
         states.remove(at: index)
         states.shrinkIfSparse()
         return true
@@ -87,13 +105,24 @@ struct TopicTable {
     /// again gets the epoch its subscribers were told, while any state that might have had
     /// messages is followed by new epochs. 15 hex digits (60 bits), the most a `String`
     /// holds inline: a 16th would cost every topic state an allocation.
-    func epoch(for topic: TopicName) -> String {
+    func epoch(for topic: TopicName) -> String { Self.epoch(for: topic, key: epochKey, generation: generation) }
+
+    private static func epoch(for topic: TopicName, key: (UInt64, UInt64), generation: UInt64) -> String {
         var hasher = Hasher()
-        hasher.combine(epochKey.0)
-        hasher.combine(epochKey.1)
+        hasher.combine(key.0)
+        hasher.combine(key.1)
         hasher.combine(generation)
         hasher.combine(topic)
-        return Self.hexDigits(UInt64(UInt(bitPattern: hasher.finalize())) >> 4, count: 15)
+        return hexDigits(UInt64(UInt(bitPattern: hasher.finalize())) >> 4, count: 15)
+    }
+
+    /// The state in a `Dictionary` entry, made by `make` if there is none: one access, so one
+    /// lookup that finds the entry or inserts it where it belongs.
+    private static func resolve(_ entry: inout TopicState?, _ make: () -> TopicState) -> (state: TopicState, created: Bool) {
+        if let existing = entry { return (existing, false) }
+        let made = make()
+        entry = made
+        return (made, true)
     }
 
     /// A topic's state as history on disk left it (`--data-dir`): its epoch and last seq kept.
@@ -135,12 +164,17 @@ struct TopicTable {
     /// digit by digit: `String(_:radix:)` and padding cost about 1,100 instructions more per
     /// topic state (issue 18, connection churn).
     static func hexDigits(_ value: UInt64, count: Int) -> String {
-        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: count) { digits in
-            for i in 0..<count {
-                let nibble = UInt8(truncatingIfNeeded: value >> (4 * UInt64(count - 1 - i))) & 0xF
-                digits[i] = nibble < 10 ? UInt8(ascii: "0") + nibble : UInt8(ascii: "a") - 10 + nibble
+        String(unsafeUninitializedCapacity: count) { digits in
+            guard let base = digits.baseAddress else { return 0 }
+            var rest = value
+            var i = min(count, digits.count)
+            while i > 0 {
+                i &-= 1
+                let nibble = UInt8(truncatingIfNeeded: rest) & 0xF
+                base[i] = nibble &+ (nibble < 10 ? UInt8(ascii: "0") : UInt8(ascii: "a") &- 10)
+                rest >>= 4
             }
-            return String(decoding: digits, as: UTF8.self)
+            return min(count, digits.count)
         }
     }
 

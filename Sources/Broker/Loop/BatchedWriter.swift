@@ -15,12 +15,15 @@ final class BatchedWriter {
     private let ring: IOUring
     private let vectors: UnsafeMutablePointer<iovec>
     private var prepared: [(connection: Connection, write: Connection.PreparedWrite)] = []
+    /// The batch's connections whose flush goes on: kept between batches (bounded by `slots`).
+    private var goingOn: [Connection] = []
 
     init?() {
         guard let ring = IOUring(slots: Self.slots) else { return nil }
         self.ring = ring
         vectors = .allocate(capacity: Self.vectorCount)
         prepared.reserveCapacity(Self.slots)
+        goingOn.reserveCapacity(Self.slots)
     }
 
     deinit {
@@ -75,7 +78,7 @@ final class BatchedWriter {
     /// Applies every result first, then lets the connections go on: finishing one flush can
     /// deliver to another connection of the batch, whose queue must already be up to date.
     private func drainCompletions() {
-        var goingOn: [Connection] = []
+        goingOn.removeAll(keepingCapacity: true)
         while let (slot, result) = ring.nextCompletion() {
             guard slot < prepared.count else { continue }
             prepared[slot].write.completed = true
@@ -84,5 +87,6 @@ final class BatchedWriter {
             }
         }
         for connection in goingOn { connection.flush(observed: true) }
+        goingOn.removeAll(keepingCapacity: true)
     }
 }

@@ -24,6 +24,9 @@ final class EventStream: Subscriber {
         super.init(connection: connection)
     }
 
+    /// Its acks settle `position`, which `start` is changing while it subscribes: they come later.
+    override var takesAckDuringRequest: Bool { false }
+
     /// Subscribes as the plan says. A position that cannot be used is answered at once.
     func start() {
         if let refused = plan.refused {

@@ -52,7 +52,8 @@ final class BusService: WebSocketEndpoint {
         case .failure(let error):
             sendError(error.code, error.message, id: error.id.map { Array(payload[$0]) }, topic: error.topic, to: session)
         case .success(let request):
-            let id = request.id.map { Array(payload[$0]) }
+            // Copied from a rebased buffer: a slice went through the generic collection copy.
+            let id = request.id.map { Array(UnsafeRawBufferPointer(rebasing: payload[$0])) }
             guard withinRate(session, publishing: request.kind == .publish, id: id, topic: request.topic) else { return }
             switch request.kind {
             case .subscribe: subscribe(session, request.topic, resume: request.resume, checkpoints: request.checkpoints, id: id)
@@ -137,7 +138,7 @@ final class BusService: WebSocketEndpoint {
         guard hub.unsubscribe(session, from: pattern) else {
             return sendError(.notSubscribed, "this connection is not subscribed to that pattern", id: id, topic: text, to: session)
         }
-        connection.enqueue(WireFrame.make(opcode: .text, payload: ServerEnvelope.ack(id: id, op: "unsubscribe", topic: text)))
+        connection.enqueue(WireFrame.make(AckEnvelope(id: id, op: "unsubscribe", topic: text)))
     }
 
     private func publishTopic(_ text: String, id: [UInt8]?, session: BusSession) -> TopicName? {

@@ -83,15 +83,15 @@ extension BusSession: WebSocketService {
 extension BusSession: HubEndpoint {
     func subscribed(requestID: [UInt8]?, pattern: TopicPattern, position: TopicPosition?) {
         guard connection.isOpen else { return }
-        let ack = ServerEnvelope.ack(id: requestID, op: "subscribe", topic: pattern.string, epoch: position?.epoch, seq: position?.seq)
-        connection.enqueue(WireFrame.make(opcode: .text, payload: ack))
+        connection.enqueue(WireFrame.make(AckEnvelope(id: requestID, op: "subscribe", topic: pattern.string,
+                                                      epoch: position?.epoch, seq: position?.seq)))
     }
 
     func published(requestID: [UInt8]?, outcome: PublishOutcome) {
         guard connection.isOpen, let requestID else { return }
-        let ack = ServerEnvelope.ack(id: requestID, op: "publish", topic: outcome.topic.string, epoch: outcome.position.epoch,
-                                     seq: outcome.position.seq, subscribers: outcome.subscribers)
-        connection.enqueue(WireFrame.make(opcode: .text, payload: ack))
+        connection.enqueue(WireFrame.make(AckEnvelope(id: requestID, op: "publish", topic: outcome.topic.string,
+                                                      epoch: outcome.position.epoch, seq: outcome.position.seq,
+                                                      subscribers: outcome.subscribers)))
     }
 
     /// A resume's page: the ack first (the topic's position when the replay was cut, whether
