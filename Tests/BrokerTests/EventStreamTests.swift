@@ -282,6 +282,26 @@ import Testing
         })
     }
 
+    /// A stream that ends in the turn that opened it (here: more input than a stream may send,
+    /// right behind its request) leaves no topic state behind. Its interest is applied and
+    /// withdrawn at once on its own loop, but its position is read at the end of the turn:
+    /// that read made a state nobody held and nobody forgot (one per request, up to the topic
+    /// cap, evicting other topics' history). Review finding, issue 18.
+    @Test func aStreamThatEndsInItsFirstTurnLeavesNoTopicState() throws {
+        let server = try LiveServer { $0.loops = 1 }  // the topics' owner is the stream's loop
+        defer { server.stop() }
+        for i in 0..<20 {
+            let socket = try RawSocket(port: server.port)
+            socket.send(Array("GET /sse/gone.\(i) HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: text/event-stream\r\n\r\n".utf8)
+                        + [UInt8](repeating: 0x41, count: Connection.maxEventStreamInput + 4096))
+            #expect(socket.read(timeout: 5).eof, "the stream is closed for its input")
+        }
+        #expect(eventually {
+            let metrics = try? HTTPResult(port: server.port, "/metrics")
+            return metrics?.sample("bus_sse_streams") == 0 && metrics?.sample("bus_topics") == 0
+        })
+    }
+
     /// A stream holds a connection slot like any connection: at the limit the next client
     /// gets 503, and the slot comes back when the stream's client goes.
     @Test func streamsCountAgainstTheConnectionLimit() throws {

@@ -160,7 +160,9 @@ final class Connection: QueueHolder {
             case .wouldBlock:
                 return
             case .eof:
-                closeNow(reason: phase == .lingering ? "closed" : "peer closed TCP")
+                // Read now: `closeNow` evaluates its reason after it has moved `phase` on.
+                let lingering = phase == .lingering
+                closeNow(reason: lingering ? "closed" : "peer closed TCP")
                 return
             case .failed(let code):
                 closeNow(reason: "read error \(code)")

@@ -153,9 +153,11 @@ final class LoopHub {
     func subscribe(_ session: Subscriber, to pattern: TopicPattern, requestID: [UInt8]?, checkpoints: Bool = false) {
         if checkpoints { return followCursor(session, pattern: pattern, requestID: requestID) }
         let announced = addSubscription(session, pattern)
-        if announced == 0 && session.takesAckDuringRequest && appliesAtOnce(pattern) {
+        if announced == 0 && session.takesAckDuringRequest && session.liveFloors == nil && appliesAtOnce(pattern) {
             // Nothing is in flight for this pattern: its interest is applied already, and its
             // owner, this loop, tells the position now (as `position` at the end of the turn would).
+            // Not while the session resumes a topic: that resume's ack and replay, answered at
+            // the end of the turn, must not be overtaken by a later ack with a newer seq.
             let position = pattern.literal.map { state(of: $0).position }
             session.connection.endpoint?.subscribed(requestID: requestID, pattern: pattern, position: position)
             return
@@ -467,7 +469,11 @@ final class LoopHub {
             for waiter in announcement.waiters { acknowledge(waiter, position: announcement.position) }
             for (message, target) in announcement.deferred { send(message, to: target) }
         case .position(let topic, let replyLoop, let token):
-            send(.positionReply(token: token, position: state(of: topic).position), to: replyLoop)
+            let state = state(of: topic)
+            send(.positionReply(token: token, position: state.position), to: replyLoop)
+            // Its asker may have left in the turn it asked (an event stream, whose interest was
+            // applied and withdrawn at once, see `appliesAtOnce`): a state never published goes.
+            if state.seq == 0 { forgetIfUnused(topic) }
         case .replay(let request):
             serveReplay(request)
         case .replayPage(let page):
