@@ -42,7 +42,7 @@ import Testing
                 #expect(ring.count == model.count)
                 #expect(ring.bytes == model.reduce(0) { $0 + $1.frame.count })
                 #expect(ring.firstSeq == model.first?.frame.stamp?.position.seq)
-                #expect(ring.frames(from: 0, limit: .max).map(ObjectIdentifier.init) == model.map { ObjectIdentifier($0.frame) })
+                #expect(ring.frames(from: 0, limit: .max).map(\.identity) == model.map(\.frame.identity))
                 for (index, entry) in model.enumerated() { #expect(ring.frame(at: index) === entry.frame) }
             }
             #expect(ring.removeAll() == model.reduce(0) { $0 + $1.frame.count })

@@ -112,14 +112,14 @@ import Testing
                 made.withLock { $0 += 1 }
                 return OutboundBytes.copying(Array("other".utf8))
             }
-            results.withLock { _ = $0.insert(ObjectIdentifier(encoded)) }
+            results.withLock { _ = $0.insert(encoded.identity) }
         }
         #expect(made.withLock { $0 } == 1)
         let identities = results.withLock { $0 }
         #expect(identities.count == 1)
         // Another key is another encoding; the canonical bytes never change.
         let other = frame.encoding(EncodingKey(name: "test", parameter: 9)) { OutboundBytes.copying([1]) }
-        #expect(!identities.contains(ObjectIdentifier(other)))
+        #expect(!identities.contains(other.identity))
         #expect(frame.withUnsafeBytes { Array($0) } == Array("canonical".utf8))
     }
 }

@@ -12,17 +12,4 @@ extension Sys {
     static func returnFreeHeap() {
         _ = bus_malloc_trim()
     }
-
-    /// `count` bytes (at least one) from `malloc`, aligned to 16 as glibc aligns every block.
-    ///
-    /// Not `UnsafeMutableRawPointer.allocate`: on Linux the Swift runtime serves every raw or
-    /// typed allocation of default alignment through `posix_memalign`, which costs about 70
-    /// instructions more than malloc (callgrind), once per published message (`OutboundBytes`).
-    /// Freed only by `freeBytes`.
-    static func allocateBytes(_ count: Int) -> UnsafeMutableRawPointer {
-        guard let pointer = Glibc.malloc(max(count, 1)) else { fatalError("malloc(\(count)) failed") }
-        return pointer
-    }
-
-    static func freeBytes(_ pointer: UnsafeMutableRawPointer) { Glibc.free(pointer) }
 }
