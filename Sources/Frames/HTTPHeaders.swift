@@ -66,6 +66,14 @@ public struct HTTPHeaders: Sendable, Sequence, Equatable {
         return string(line.valueStart, line.end)
     }
 
+    /// Calls `body` with the first value of the field `name` (any case) where it lies, or with
+    /// nil when absent: a check that only reads the value (every upgrade's `Host`) makes no
+    /// `String` of it.
+    public func withFirstValue<R>(_ name: String, _ body: (UnsafeRawBufferPointer?) -> R) -> R {
+        guard let line = firstLine(name) else { return body(nil) }
+        return bytes.withUnsafeBytes { body(UnsafeRawBufferPointer(rebasing: $0[line.valueStart..<line.end])) }
+    }
+
     /// Every value of the field `name` (any case), one per field line, in order.
     public func values(_ name: String) -> [String] {
         var result: [String] = []

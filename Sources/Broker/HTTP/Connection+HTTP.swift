@@ -76,7 +76,11 @@ extension Connection {
     /// An allowed origin on a path CORS opens is echoed in every answer from here on (the 401
     /// included, so a page can read it): see `CrossOrigin`.
     private func admitted(_ request: HTTPRequest, webSocket: Bool, token: Bool = true) -> Bool {
-        if case .refuse(let why) = loop.context.originPolicy.check(
+        let loopbackOnly = loop.context.loopbackOnly
+        // Without an Origin (nearly every client but a browser) the Host is read in place.
+        let plainlyAllowed = !request.headers.contains("Origin")
+            && request.headers.withFirstValue("Host") { OriginPolicy.allowsWithoutOrigin(host: $0, loopbackListener: loopbackOnly) }
+        if !plainlyAllowed, case .refuse(let why) = loop.context.originPolicy.check(
             origin: request.headers["Origin"], host: request.headers["Host"], loopbackListener: loop.context.loopbackOnly) {
             log.info("request refused by origin policy", peerFields + [("origin", request.headers["Origin"] ?? ""),
                                                           ("host", request.headers["Host"] ?? ""), ("path", request.path)])
