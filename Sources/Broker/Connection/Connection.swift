@@ -546,8 +546,13 @@ final class Connection: QueueHolder {
     }
 
     static func closeFrame(code: CloseCode?, reason: String) -> OutboundBytes {
-        let payload = code.map { FrameEncoder.closePayload(code: $0, reason: reason) } ?? []
-        return WireFrame.make(opcode: .close, payload: payload)
+        guard let code else { return WireFrame.make(opcode: .close, payloadCount: 0) { _ in } }
+        // An echo of the peer's close (half of all leaves) has no reason: its code is written
+        // in place, without the array `closePayload` builds.
+        guard !reason.isEmpty else {
+            return WireFrame.make(opcode: .close, payloadCount: 2) { $0.storeBytes(of: code.rawValue.bigEndian, as: UInt16.self) }
+        }
+        return WireFrame.make(opcode: .close, payload: FrameEncoder.closePayload(code: code, reason: reason))
     }
 
     /// Switches to WebSocket framing after a successful upgrade, with permessage-deflate when
