@@ -37,8 +37,12 @@ struct HTTPHeadReader {
     /// `line` holds the start line the owner has been given; drop it on the next step.
     private var lineIsStartLine = false
 
-    init(maxHeadSize: Int) {
+    /// A reader whose fields go into `storage`, which must be empty (its capacity is what
+    /// is wanted).
+    init(maxHeadSize: Int, storage: HTTPHeaders = HTTPHeaders()) {
+        precondition(storage.isEmpty, "a head is read into empty fields")
         self.maxHeadSize = maxHeadSize
+        headers = storage
     }
 
     /// The fields read, moved out (the reader is done with them once `.complete`).

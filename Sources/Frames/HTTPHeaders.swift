@@ -125,6 +125,16 @@ public struct HTTPHeaders: Sendable, Sequence, Equatable {
         bytes.reserveCapacity(byteCount)
     }
 
+    /// Bytes of names and values the storage holds without growing.
+    public var byteCapacity: Int { bytes.capacity }
+
+    /// Removes every line; `keepingCapacity` keeps the storage for the next head read into it
+    /// (a loop hands each upgraded request's storage to the next connection's parser).
+    public mutating func removeAll(keepingCapacity: Bool = false) {
+        bytes.removeAll(keepingCapacity: keepingCapacity)
+        lines.removeAll(keepingCapacity: keepingCapacity)
+    }
+
     /// Appends a field line, keeping any earlier lines of the same name.
     ///
     /// The name and value are not validated here; `HTTPResponseHead.serialized()` neutralizes

@@ -9,7 +9,7 @@ extension Connection {
         // Taken out while decoding, so handlers never see a half-updated copy; a partial
         // frame's decoder is swapped out of its box, so its buffer stays uniquely referenced.
         webSocket.decoding = false
-        var frames = FrameDecoder(role: .server, maxMessageSize: config.maxMessageSize,
+        var frames = FrameDecoder(role: .server, maxMessageSize: loop.maxMessageSize,
                                   inflater: webSocket.inflates ? loop.compression.inflater : nil)
         let box = webSocket.partial
         webSocket.partial = nil

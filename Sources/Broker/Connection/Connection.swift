@@ -497,7 +497,7 @@ final class Connection: QueueHolder {
         let wasStreaming = phase == .streaming
         phase = next
         httpExchange?.parser = nil
-        phaseDeadline = loop.now + Self.nanos(timeout ?? config.closeTimeout)
+        phaseDeadline = loop.now + (timeout.map(Self.nanos) ?? loop.closeTimeoutNanos)
         rescheduleTimer()
         if wasOpen { notifyServiceClosed() }
         if wasStreaming { endEventStream() }
@@ -563,7 +563,7 @@ final class Connection: QueueHolder {
         webSocket.decoding = true
         webSocket.inflates = compression != nil
         webSocket.deflateWindowBits = UInt8(compression?.serverWindowBits ?? 0)
-        webSocket.nextPing = loop.now + Self.nanos(config.pingInterval)
+        webSocket.nextPing = loop.now + loop.pingIntervalNanos
         rescheduleTimer()
         webSocket.service = endpoint.open(self)
     }

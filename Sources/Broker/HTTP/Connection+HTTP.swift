@@ -26,9 +26,11 @@ extension Connection {
             replyAndClose(HTTPResponseHead.simple(status, body: message + "\n"))
             log.debug("bad HTTP request", peerFields + [("status", String(status.code))])
             return nil
-        case .complete(let request, let consumed)?:
+        case .complete(var request, let consumed)?:
             http.parser = nil
             handle(request)
+            // An upgraded request is done with: its header storage serves a later connection.
+            if phase == .open { loop.recycle(&request.headers) }
             return consumed
         }
     }
@@ -190,7 +192,7 @@ extension Connection {
     }
 
     private func expectNextRequest() {
-        http.parser = HTTPRequestParser(maxHeadSize: config.maxHandshakeSize)
+        http.parser = HTTPRequestParser(maxHeadSize: loop.maxHandshakeSize)
         restartHandshakeDeadline()
     }
 
