@@ -6,7 +6,7 @@ import Frames
 /// of the WebSocket phase, and the wait for the peer's close.
 extension Connection {
     func didOpen() {
-        http.parser = HTTPRequestParser(maxHeadSize: loop.maxHandshakeSize, storage: loop.takeSpareHeaders())
+        http.parser = HTTPRequestParser(maxHeadSize: loop.maxHandshakeSize, storage: onLoop { $0.takeSpareHeaders() })
         phaseDeadline = loop.now + loop.handshakeTimeoutNanos
         rescheduleTimer()
         log.debug("connection opened", peerFields + [("id", String(id))])
@@ -73,6 +73,6 @@ extension Connection {
         case .closed: return
         default: deadline = phaseDeadline
         }
-        timerTick = loop.schedule(id, atNanos: deadline)
+        timerTick = onLoop { $0.schedule(id, atNanos: deadline) }
     }
 }

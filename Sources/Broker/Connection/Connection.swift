@@ -39,6 +39,12 @@ final class Connection: QueueHolder {
     /// a checked `unowned` costs a retain and a release on each of the dozen `loop.` reads per
     /// delivery (`swift_unownedRetainStrong` was 7 % of a fanout profile, bench/README.md).
     unowned(unsafe) let loop: EventLoop
+
+    /// Runs `body` with the loop, for what changes it or calls it: through `unowned(unsafe)`
+    /// only plain reads are free, and every call or `+=` on the loop retained and released it
+    /// (atomics, several per message); `Unmanaged`'s guaranteed reference does neither.
+    @inline(__always)
+    func onLoop<R>(_ body: (EventLoop) -> R) -> R { Unmanaged.passUnretained(loop)._withUnsafeGuaranteedRef(body) }
     /// The client's address: the peer's, or behind a trusted proxy the one its
     /// `X-Forwarded-For` names (see `TrustedProxies`). Logs and per-address limits use it.
     /// The peer's is formatted only when asked for: nearly every connection is never logged
@@ -229,7 +235,7 @@ final class Connection: QueueHolder {
     }
 
     /// The loop's share of the server's send-queue budget would be exceeded.
-    func queueBudgetExceeded(adding bytes: Int) -> Bool { loop.queuedBytes + bytes > loop.queuedBytesBudget }
+    func queueBudgetExceeded(adding bytes: Int) -> Bool { onLoop { $0.queuedBytes + bytes > $0.queuedBytesBudget } }
 
     /// Queues bytes (a delivery, or a reply: an ack, an error, a pong, an HTTP answer) for
     /// the end of this loop turn's flush. Replies count against the queue's byte bound and the
@@ -300,7 +306,7 @@ final class Connection: QueueHolder {
     private func append(_ bytes: OutboundBytes) {
         if queue.isEmpty { lastWritten = loop.now }
         queue.append(bytes)
-        loop.queuedBytes += bytes.count
+        onLoop { $0.queuedBytes += bytes.count }
         queueChanged()
         markDirty()
         // An event stream's input is only read to see EOF: never paused for its backlog.
@@ -323,7 +329,7 @@ final class Connection: QueueHolder {
     private func markDirty() {
         guard !isDirty else { return }
         isDirty = true
-        loop.markDirty(self)
+        onLoop { $0.markDirty(self) }
     }
 
     /// Writes as much of the queue as the socket takes, in one `sendmsg` per `IOV_MAX` entries.
@@ -350,10 +356,10 @@ final class Connection: QueueHolder {
         case .bytes(let written):
             if let timed = write.timed, written >= timed.bytesLeft {
                 let now = Sys.monotonicNanos()
-                loop.metrics.deliveryNanos.observe(now > timed.arrival ? now - timed.arrival : 0)
+                onLoop { $0.metrics.deliveryNanos.observe(now > timed.arrival ? now - timed.arrival : 0) }
             }
             queue.consume(written)
-            loop.queuedBytes -= written
+            onLoop { $0.queuedBytes -= written }
             if written > 0 { lastWritten = loop.now }
             queueChanged()
             if written < write.total { armWritable(); return false }
@@ -377,7 +383,7 @@ final class Connection: QueueHolder {
         guard phase != .closed, !queue.isEmpty else { return nil }
         isDirty = false
         batchedWriteInFlight = true
-        loop.metrics.queueDepth.observe(UInt64(queue.count))
+        onLoop { $0.metrics.queueDepth.observe(UInt64(queue.count)) }
         return prepareWrite(iov, capacity: capacity)
     }
 
@@ -392,7 +398,7 @@ final class Connection: QueueHolder {
         isDirty = false
         // A batched write of these bytes is out: writing them again here would send them twice.
         guard phase != .closed, !batchedWriteInFlight else { return }
-        if !queue.isEmpty && !observed { loop.metrics.queueDepth.observe(UInt64(queue.count)) }
+        if !queue.isEmpty && !observed { onLoop { $0.metrics.queueDepth.observe(UInt64(queue.count)) } }
         while !queue.isEmpty {
             let write = prepareWrite(loop.iovecs, capacity: loop.iovecCapacity)
             guard applyWrite(Sys.sendVector(fd, loop.iovecs, count: write.count), write) else { return }
@@ -452,7 +458,7 @@ final class Connection: QueueHolder {
 
     private func updateInterest() {
         guard phase != .closed else { return }
-        loop.setWritableInterest(self, writable: writableArmed, readable: !readPaused)
+        onLoop { $0.setWritableInterest(self, writable: writableArmed, readable: !readPaused) }
     }
 
     // MARK: closing
@@ -523,18 +529,19 @@ final class Connection: QueueHolder {
         let wasStreaming = phase == .streaming
         phase = .closed
         if wasOpen && closeCode == nil { closeCode = CloseCode.abnormalClosure.rawValue }  // no close frame either way
-        loop.queuedBytes -= queue.byteCount
+        onLoop { $0.queuedBytes -= queue.byteCount }
         queue.removeAll()
         queueChanged()
         if droppedSlow { loop.slowConsumersClosing -= 1 }
         webSocket.decoding = false
-        loop.reassemblyBytes -= webSocket.dropPartialFrame()
+        let partialBytes = webSocket.dropPartialFrame()
+        onLoop { $0.reassemblyBytes -= partialBytes }
         httpExchange = nil
         if wasOpen { notifyServiceClosed() }
         if wasStreaming { endEventStream() }
         endpoint = nil
         Sys.close(fd)
-        loop.remove(self)
+        onLoop { $0.remove(self) }
         log.debug("connection closed", peerFields + [("id", String(id)), ("reason", reason()),
                                         ("code", closeCode.map { String($0) } ?? "none")])
     }

@@ -30,7 +30,7 @@ extension Connection {
             http.parser = nil
             handle(request)
             // An upgraded request is done with: its header storage serves a later connection.
-            if phase == .open { loop.recycle(&request.headers) }
+            if phase == .open { onLoop { $0.recycle(&request.headers) } }
             return consumed
         }
     }
