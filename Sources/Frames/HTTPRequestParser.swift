@@ -35,7 +35,7 @@ public struct HTTPRequestParser {
     /// A parser for one connection. Its first head's fields go into `storage`'s memory (empty:
     /// the fields of a request done with, `removeAll(keepingCapacity: true)`), so they need
     /// no allocation of their own.
-    public init(maxHeadSize: Int = 8192, storage: HTTPHeaders = HTTPHeaders()) {
+    public init(maxHeadSize: Int = 8192, storage: consuming HTTPHeaders = HTTPHeaders()) {
         self.maxHeadSize = maxHeadSize
         reader = HTTPHeadReader(maxHeadSize: maxHeadSize, storage: storage)
     }

@@ -113,11 +113,12 @@ final class Connection: QueueHolder {
 
     /// The HTTP phase's state: the request head being read, the request being served (its
     /// body, an answer from other loops), pipelined input. Made on first use and let go when the
-    /// phase ends, so an open WebSocket holds none.
+    /// phase ends, so an open WebSocket holds none (an upgraded one's goes back to the loop,
+    /// for the next connection: see `EventLoop.recycle`).
     var http: HTTPExchange {
         get {
             if let httpExchange { return httpExchange }
-            let exchange = HTTPExchange()
+            let exchange = onLoop { $0.takeSpareExchange() } ?? HTTPExchange()
             httpExchange = exchange
             return exchange
         }
@@ -566,7 +567,7 @@ final class Connection: QueueHolder {
     /// it was agreed (the loop's shared inflater; our frames compressed for its window).
     func becomeOpen(_ endpoint: WebSocketEndpoint, compression: DeflateAgreement? = nil) {
         phase = .open
-        httpExchange = nil
+        if var exchange = httpExchange.take(), isKnownUniquelyReferenced(&exchange) { onLoop { $0.recycle(exchange) } }
         webSocket.decoding = true
         webSocket.inflates = compression != nil
         webSocket.deflateWindowBits = UInt8(compression?.serverWindowBits ?? 0)

@@ -216,7 +216,8 @@ extension Connection {
 
 /// The HTTP phase's state: the request head being read, the request in progress (its body,
 /// an answer from other loops), and pipelined input. A class the connection holds only
-/// during the phase (`Connection.http`), so an open WebSocket carries none of it.
+/// during the phase (`Connection.http`), so an open WebSocket carries none of it. Reused by
+/// later connections of the loop: a stored property added here is reset in `reset()`.
 final class HTTPExchange {
     /// Reads the next request head; nil while a request is being served.
     var parser: HTTPRequestParser?
@@ -236,4 +237,17 @@ final class HTTPExchange {
     var tokenExpiry: UInt64?
 
     init(pendingInput: [UInt8] = []) { self.pendingInput = pendingInput }
+
+    /// Back to a new exchange's state, for another connection (`EventLoop.recycle`).
+    func reset() {
+        parser = nil
+        request = nil
+        endpoint = nil
+        body = nil
+        bodyRead = false
+        awaitingOutcome = false
+        pendingInput = []
+        crossOrigin = nil
+        tokenExpiry = nil
+    }
 }

@@ -248,6 +248,7 @@ final class EventLoop {
         hub.releaseIdleCapacity()
         if spareCommands.capacity > SparseCapacity.floor { spareCommands = [] }
         spareHeaders = []
+        spareExchanges = []
         let peak = heapRelease.peak
         if heapRelease.quietTurn(connections: connections.count) {
             let start = Sys.monotonicNanos()
@@ -407,6 +408,21 @@ final class EventLoop {
     /// of names and values, 16 lines): about 100 KB a loop at most, let go on a quiet turn.
     static let maxSpareHeaders = 64
     static let maxSpareHeaderBytes = 1024
+
+    /// HTTP exchanges of upgraded connections, reset, for later connections (`Connection.http`):
+    /// an allocation and a free fewer per connection. Bounded as `spareHeaders` is, a few
+    /// hundred bytes each.
+    private var spareExchanges: [HTTPExchange] = []
+
+    func takeSpareExchange() -> HTTPExchange? { spareExchanges.popLast() }
+
+    /// Keeps an upgraded connection's exchange (no one else's: the caller holds the only
+    /// reference) for a later connection, reset.
+    func recycle(_ exchange: HTTPExchange) {
+        guard spareExchanges.count < Self.maxSpareHeaders else { return }
+        exchange.reset()
+        spareExchanges.append(exchange)
+    }
 
     /// Storage for a connection's first request head: a spare one when there is one.
     func takeSpareHeaders() -> HTTPHeaders { spareHeaders.popLast() ?? HTTPHeaders() }
