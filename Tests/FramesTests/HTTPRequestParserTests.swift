@@ -239,7 +239,7 @@ struct HTTPRequestParserStorageTests {
             var storage = expected.headers
             storage.removeAll(keepingCapacity: true)
             let capacity = storage.byteCapacity
-            var recycled = HTTPRequestParser(storage: storage)
+            var recycled = HTTPRequestParser(storage: consume storage)
             let request = try #require(Self.request(recycled.parse(head)))
             #expect(request == expected)
             #expect(request.headers.byteCapacity == capacity, "no new storage for a head that fits")
