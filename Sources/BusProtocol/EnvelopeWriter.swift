@@ -38,6 +38,10 @@ struct EnvelopeWriter {
 
     /// `text` as a JSON string token (see `JSONText`).
     mutating func quoted(_ text: String) {
+        // Read where it lies: the `var` copy `withUTF8` needs retained and released the
+        // string's storage, twice per string of every ack (a counting and a writing pass).
+        let done: Void? = text.utf8.withContiguousStorageIfAvailable { quoted(utf8: UnsafeRawBufferPointer($0)) }
+        guard done == nil else { return }
         var text = text
         text.withUTF8 { quoted(utf8: UnsafeRawBufferPointer($0)) }
     }

@@ -37,8 +37,12 @@ struct HTTPHeadReader {
     /// `line` holds the start line the owner has been given; drop it on the next step.
     private var lineIsStartLine = false
 
-    init(maxHeadSize: Int) {
+    /// A reader whose fields go into `storage`, which must be empty (its capacity is what
+    /// is wanted).
+    init(maxHeadSize: Int, storage: consuming HTTPHeaders = HTTPHeaders()) {
+        precondition(storage.isEmpty, "a head is read into empty fields")
         self.maxHeadSize = maxHeadSize
+        headers = storage
     }
 
     /// The fields read, moved out (the reader is done with them once `.complete`).
@@ -49,8 +53,9 @@ struct HTTPHeadReader {
     }
 
     /// Calls `body` with the start line after `step` returned `.startLine`; `bytes` is that
-    /// step's input.
-    func withStartLine<R>(in bytes: UnsafeRawBufferPointer, _ body: (UnsafeRawBufferPointer) -> R) -> R {
+    /// step's input. Mutating only so that the owner lends its reader in place: a
+    /// non-mutating call copied the reader, its arrays retained and released, every request.
+    mutating func withStartLine<R>(in bytes: UnsafeRawBufferPointer, _ body: (UnsafeRawBufferPointer) -> R) -> R {
         if let startLineRange { return body(UnsafeRawBufferPointer(rebasing: bytes[startLineRange])) }
         return line.withUnsafeBytes(body)
     }

@@ -66,6 +66,14 @@ public struct HTTPHeaders: Sendable, Sequence, Equatable {
         return string(line.valueStart, line.end)
     }
 
+    /// Calls `body` with the first value of the field `name` (any case) where it lies, or with
+    /// nil when absent: a check that only reads the value (every upgrade's `Host`) makes no
+    /// `String` of it.
+    public func withFirstValue<R>(_ name: String, _ body: (UnsafeRawBufferPointer?) -> R) -> R {
+        guard let line = firstLine(name) else { return body(nil) }
+        return bytes.withUnsafeBytes { body(UnsafeRawBufferPointer(rebasing: $0[line.valueStart..<line.end])) }
+    }
+
     /// Every value of the field `name` (any case), one per field line, in order.
     public func values(_ name: String) -> [String] {
         var result: [String] = []
@@ -115,6 +123,16 @@ public struct HTTPHeaders: Sendable, Sequence, Equatable {
     mutating func reserveCapacity(_ count: Int, bytes byteCount: Int) {
         lines.reserveCapacity(count)
         bytes.reserveCapacity(byteCount)
+    }
+
+    /// Bytes of names and values the storage holds without growing.
+    public var byteCapacity: Int { bytes.capacity }
+
+    /// Removes every line; `keepingCapacity` keeps the storage for the next head read into it
+    /// (a loop hands each upgraded request's storage to the next connection's parser).
+    public mutating func removeAll(keepingCapacity: Bool = false) {
+        bytes.removeAll(keepingCapacity: keepingCapacity)
+        lines.removeAll(keepingCapacity: keepingCapacity)
     }
 
     /// Appends a field line, keeping any earlier lines of the same name.

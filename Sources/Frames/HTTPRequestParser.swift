@@ -32,10 +32,12 @@ public struct HTTPRequestParser {
     private var requestLine: (method: String, target: String, version: HTTPVersion)?
     private var failed: (HTTPStatus, String)?
 
-    /// A parser for one connection.
-    public init(maxHeadSize: Int = 8192) {
+    /// A parser for one connection. Its first head's fields go into `storage`'s memory (empty:
+    /// the fields of a request done with, `removeAll(keepingCapacity: true)`), so they need
+    /// no allocation of their own.
+    public init(maxHeadSize: Int = 8192, storage: consuming HTTPHeaders = HTTPHeaders()) {
         self.maxHeadSize = maxHeadSize
-        reader = HTTPHeadReader(maxHeadSize: maxHeadSize)
+        reader = HTTPHeadReader(maxHeadSize: maxHeadSize, storage: storage)
     }
 
     /// Feeds the next bytes of the connection.

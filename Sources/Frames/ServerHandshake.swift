@@ -36,7 +36,7 @@ public enum ServerHandshake {
         guard request.version >= .http1_1 else {
             throw HandshakeError(status: .badRequest, message: "WebSocket upgrade requires HTTP/1.1")
         }
-        var fields = UpgradeFields(request.headers)
+        var fields = UpgradeFields.read(request.headers)
         switch fields.hostLines {
         case 0: throw HandshakeError(status: .badRequest, message: "missing Host header")
         case 1: break
@@ -77,29 +77,37 @@ public enum ServerHandshake {
         var protocols: [String] = []
         var extensions: [String] = []
 
-        init(_ headers: HTTPHeaders) {
+        /// Gathered into a local and returned: an initialiser's closure over `self` made the
+        /// compiler copy the whole struct (its arrays retained) once per handshake.
+        static func read(_ headers: HTTPHeaders) -> UpgradeFields {
+            var fields = UpgradeFields()
             headers.forEachLine { name, value in
-                switch name.count {
-                case 4 where HTTPSyntax.equalsIgnoringCase(name, HTTPSyntax.bytes("Host")):
-                    hostLines += 1
-                case 7 where HTTPSyntax.equalsIgnoringCase(name, HTTPSyntax.bytes("Upgrade")):
-                    upgradesToWebSocket = upgradesToWebSocket
-                        || HTTPSyntax.list(value, containsToken: HTTPSyntax.bytes("websocket"))
-                case 10 where HTTPSyntax.equalsIgnoringCase(name, HTTPSyntax.bytes("Connection")):
-                    connectionUpgrade = connectionUpgrade || HTTPSyntax.list(value, containsToken: HTTPSyntax.bytes("upgrade"))
-                case 17 where HTTPSyntax.equalsIgnoringCase(name, HTTPSyntax.bytes("Sec-WebSocket-Key")):
-                    keyLines += 1
-                    if keyLines == 1 && Base64.decodesTo16Bytes(value) { key = KeyText(value) }
-                case 21 where HTTPSyntax.equalsIgnoringCase(name, HTTPSyntax.bytes("Sec-WebSocket-Version")):
-                    versionLines += 1
-                    if versionLines == 1 { versionIs13 = HTTPSyntax.equals(value, "13") }
-                case 22 where HTTPSyntax.equalsIgnoringCase(name, HTTPSyntax.bytes("Sec-WebSocket-Protocol")):
-                    HTTPSyntax.appendListElements(of: value, to: &protocols)
-                case 24 where HTTPSyntax.equalsIgnoringCase(name, HTTPSyntax.bytes("Sec-WebSocket-Extensions")):
-                    extensions.append(String(decoding: value, as: UTF8.self))
-                default:
-                    break
-                }
+                fields.take(name, value)
+            }
+            return fields
+        }
+
+        private mutating func take(_ name: UnsafeRawBufferPointer, _ value: UnsafeRawBufferPointer) {
+            switch name.count {
+            case 4 where HTTPSyntax.equalsIgnoringCase(name, HTTPSyntax.bytes("Host")):
+                hostLines += 1
+            case 7 where HTTPSyntax.equalsIgnoringCase(name, HTTPSyntax.bytes("Upgrade")):
+                upgradesToWebSocket = upgradesToWebSocket
+                    || HTTPSyntax.list(value, containsToken: HTTPSyntax.bytes("websocket"))
+            case 10 where HTTPSyntax.equalsIgnoringCase(name, HTTPSyntax.bytes("Connection")):
+                connectionUpgrade = connectionUpgrade || HTTPSyntax.list(value, containsToken: HTTPSyntax.bytes("upgrade"))
+            case 17 where HTTPSyntax.equalsIgnoringCase(name, HTTPSyntax.bytes("Sec-WebSocket-Key")):
+                keyLines += 1
+                if keyLines == 1 && Base64.decodesTo16Bytes(value) { key = KeyText(value) }
+            case 21 where HTTPSyntax.equalsIgnoringCase(name, HTTPSyntax.bytes("Sec-WebSocket-Version")):
+                versionLines += 1
+                if versionLines == 1 { versionIs13 = HTTPSyntax.equals(value, "13") }
+            case 22 where HTTPSyntax.equalsIgnoringCase(name, HTTPSyntax.bytes("Sec-WebSocket-Protocol")):
+                HTTPSyntax.appendListElements(of: value, to: &protocols)
+            case 24 where HTTPSyntax.equalsIgnoringCase(name, HTTPSyntax.bytes("Sec-WebSocket-Extensions")):
+                extensions.append(String(decoding: value, as: UTF8.self))
+            default:
+                break
             }
         }
     }

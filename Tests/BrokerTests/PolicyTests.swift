@@ -74,4 +74,21 @@ import Testing
     func loopbackAuthorityAgreesWithHostOnly(authority: String) {
         #expect(OriginPolicy.isLoopbackAuthority(authority) == OriginPolicy.isLoopbackName(OriginPolicy.hostOnly(authority)))
     }
+
+    /// Guards the upgrade's fast path: a request without `Origin`, its Host read in place, is
+    /// allowed exactly when `check` would allow it, on either kind of listener.
+    @Test(arguments: [
+        "127.0.0.1:18998", "[::1]:8080", "LOCALHOST", "App.LocalHost:3000", "127.attacker.example", "evil.com:127",
+        "example.com", "", "[::1", nil,
+    ] as [String?])
+    func allowsWithoutOriginAgreesWithCheck(host: String?) {
+        for loopback in [false, true] {
+            let bytes = host.map { Array($0.utf8) }
+            let fast = bytes?.withUnsafeBytes { OriginPolicy.allowsWithoutOrigin(host: $0, loopbackListener: loopback) }
+                ?? OriginPolicy.allowsWithoutOrigin(host: nil, loopbackListener: loopback)
+            for policy in [Self.open, Self.listed] {
+                #expect(fast == (policy.check(origin: nil, host: host, loopbackListener: loopback) == .allow), "\(host ?? "nil") \(loopback)")
+            }
+        }
+    }
 }

@@ -20,6 +20,15 @@ struct HTTPHeadersTests {
         #expect(Self.sample["Missing"] == nil)
     }
 
+    /// Guards the in-place read the upgrade's origin check uses: the same value the subscript
+    /// gives, and nil, not an empty value, when the field is absent.
+    @Test func withFirstValueReadsWhatTheSubscriptGives() {
+        for name in ["host", "X-MULTI", "Empty", "Missing", "Upgrade"] {
+            let read = Self.sample.withFirstValue(name) { $0.map { String(decoding: $0, as: UTF8.self) } }
+            #expect(read == Self.sample[name], "\(name)")
+        }
+    }
+
     @Test func valuesKeepsEveryLineInOrder() {
         #expect(Self.sample.values("X-Multi") == ["a", "b,  , C "])
         #expect(Self.sample.values("nope") == [])

@@ -223,3 +223,37 @@ struct HTTPRequestParserTests {
         }
     }
 }
+
+/// Guards the loop's reuse of an upgraded request's header storage: a head read into
+/// recycled storage is the same request, in the same memory.
+struct HTTPRequestParserStorageTests {
+    static let heads = [
+        "GET /bus HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n",
+        "GET /x HTTP/1.1\r\nHost: a\r\nX-Long: \(String(repeating: "v", count: 300))\r\n\r\n",
+    ]
+
+    @Test func headReadIntoRecycledStorageIsTheSameRequest() throws {
+        for head in Self.heads {
+            var fresh = HTTPRequestParser()
+            let expected = try #require(Self.request(fresh.parse(head)))
+            var storage = expected.headers
+            storage.removeAll(keepingCapacity: true)
+            let capacity = storage.byteCapacity
+            var recycled = HTTPRequestParser(storage: consume storage)
+            let request = try #require(Self.request(recycled.parse(head)))
+            #expect(request == expected)
+            #expect(request.headers.byteCapacity == capacity, "no new storage for a head that fits")
+        }
+    }
+
+    static func request(_ result: HTTPRequestParser.Result) -> HTTPRequest? {
+        if case .complete(let request, _) = result { return request }
+        return nil
+    }
+}
+
+extension HTTPRequestParser {
+    fileprivate mutating func parse(_ text: String) -> Result {
+        Array(text.utf8).withUnsafeBytes { parse($0) }
+    }
+}

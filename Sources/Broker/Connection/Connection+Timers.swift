@@ -6,8 +6,8 @@ import Frames
 /// of the WebSocket phase, and the wait for the peer's close.
 extension Connection {
     func didOpen() {
-        http.parser = HTTPRequestParser(maxHeadSize: config.maxHandshakeSize)
-        phaseDeadline = loop.now + Self.nanos(config.handshakeTimeout)
+        http.parser = HTTPRequestParser(maxHeadSize: loop.maxHandshakeSize, storage: onLoop { $0.takeSpareHeaders() })
+        phaseDeadline = loop.now + loop.handshakeTimeoutNanos
         rescheduleTimer()
         log.debug("connection opened", peerFields + [("id", String(id))])
     }
@@ -17,7 +17,7 @@ extension Connection {
 
     /// A new request head has the whole handshake timeout to arrive.
     func restartHandshakeDeadline() {
-        phaseDeadline = loop.now + Self.nanos(config.handshakeTimeout)
+        phaseDeadline = loop.now + loop.handshakeTimeoutNanos
         rescheduleTimer()
     }
 
@@ -30,7 +30,7 @@ extension Connection {
         case .http:
             if now >= phaseDeadline { return closeNow(reason: "handshake timeout") }
         case .open:
-            let idle = Self.nanos(config.idleTimeout)
+            let idle = loop.idleTimeoutNanos
             // Time the server spent not reading the peer is not the peer's silence.
             let silent = !readPaused && now &- lastReceived >= idle
             if queuedMessages > 0 && (silent || now &- lastWritten >= idle) {
@@ -46,10 +46,10 @@ extension Connection {
             if now >= webSocket.nextPing {
                 releaseIdleStorage()
                 // Ping only a quiet peer: anything received already proves it is alive.
-                if !readPaused && now &- lastReceived >= Self.nanos(config.pingInterval) {
+                if !readPaused && now &- lastReceived >= loop.pingIntervalNanos {
                     enqueue(WireFrame.make(opcode: .ping, payload: []))
                 }
-                webSocket.nextPing = now + Self.nanos(config.pingInterval)
+                webSocket.nextPing = now + loop.pingIntervalNanos
             }
         case .streaming:
             if streamTimerFired(now: now) { return }
@@ -68,11 +68,11 @@ extension Connection {
         let deadline: UInt64
         switch phase {
         case .open:
-            deadline = min(webSocket.nextPing, readPaused ? .max : lastReceived &+ Self.nanos(config.idleTimeout), webSocket.authExpiry ?? .max)
+            deadline = min(webSocket.nextPing, readPaused ? .max : lastReceived &+ loop.idleTimeoutNanos, webSocket.authExpiry ?? .max)
         case .streaming: deadline = streamDeadline
         case .closed: return
         default: deadline = phaseDeadline
         }
-        timerTick = loop.schedule(self, atNanos: deadline)
+        timerTick = onLoop { $0.schedule(id, atNanos: deadline) }
     }
 }

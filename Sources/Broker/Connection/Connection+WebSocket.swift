@@ -9,7 +9,7 @@ extension Connection {
         // Taken out while decoding, so handlers never see a half-updated copy; a partial
         // frame's decoder is swapped out of its box, so its buffer stays uniquely referenced.
         webSocket.decoding = false
-        var frames = FrameDecoder(role: .server, maxMessageSize: config.maxMessageSize,
+        var frames = FrameDecoder(role: .server, maxMessageSize: loop.maxMessageSize,
                                   inflater: webSocket.inflates ? loop.compression.inflater : nil)
         let box = webSocket.partial
         webSocket.partial = nil
@@ -17,7 +17,7 @@ extension Connection {
         let heldBefore = frames.bufferedByteCount
         // A compressed message is inflated whole, next to every partly received message the
         // loop holds: together they stay within the reassembly budget.
-        if frames.inflater != nil { frames.inflateLimit = max(0, loop.reassemblyBytesBudget - loop.reassemblyBytes) }
+        if frames.inflater != nil { frames.inflateLimit = onLoop { max(0, $0.reassemblyBytesBudget - $0.reassemblyBytes) } }
         var rest = bytes
         do {
             while let event = try frames.next(&rest) {
@@ -25,16 +25,19 @@ extension Connection {
                 if phase != .open && phase != .closeSent { break }
             }
             let held = frames.bufferedByteCount
-            loop.reassemblyBytes += held - heldBefore
-            if held > heldBefore && loop.reassemblyBytes > loop.reassemblyBytesBudget {
+            let reassembling = onLoop { loop in
+                loop.reassemblyBytes += held - heldBefore
+                return loop.reassemblyBytes
+            }
+            if held > heldBefore && reassembling > onLoop({ $0.reassemblyBytesBudget }) {
                 // Every partly received message together is past the server's budget: this
                 // one, growing, fails as too big rather than letting memory run out.
-                loop.reassemblyBytes -= held
+                onLoop { $0.reassemblyBytes -= held }
                 fail(.messageTooBig)
                 return
             }
             guard phase == .open || phase == .closeSent else {
-                loop.reassemblyBytes -= held
+                onLoop { $0.reassemblyBytes -= held }
                 return
             }
             webSocket.decoding = true

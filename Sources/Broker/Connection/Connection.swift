@@ -39,9 +39,22 @@ final class Connection: QueueHolder {
     /// a checked `unowned` costs a retain and a release on each of the dozen `loop.` reads per
     /// delivery (`swift_unownedRetainStrong` was 7 % of a fanout profile, bench/README.md).
     unowned(unsafe) let loop: EventLoop
+
+    /// Runs `body` with the loop, for what changes it or calls it: through `unowned(unsafe)`
+    /// only plain reads are free, and every call or `+=` on the loop retained and released it
+    /// (atomics, several per message); `Unmanaged`'s guaranteed reference does neither.
+    @inline(__always)
+    func onLoop<R>(_ body: (EventLoop) -> R) -> R { Unmanaged.passUnretained(loop)._withUnsafeGuaranteedRef(body) }
     /// The client's address: the peer's, or behind a trusted proxy the one its
     /// `X-Forwarded-For` names (see `TrustedProxies`). Logs and per-address limits use it.
-    var clientAddress: String
+    /// The peer's is formatted only when asked for: nearly every connection is never logged
+    /// and never limited, and formatting it at accept was a tenth of a churn cycle's set-up.
+    var clientAddress: String {
+        get { forwardedClient ?? peer.host }
+        set { forwardedClient = newValue }
+    }
+    /// What a trusted proxy said the client is; nil for a direct connection.
+    private var forwardedClient: String?
     /// The address this connection is counted under in the per-address limits, if any.
     var countedAddress: String?
 
@@ -93,17 +106,19 @@ final class Connection: QueueHolder {
 
     /// How logs name the other end: the peer, and the client behind it when a proxy forwarded.
     var peerFields: [(String, String)] {
-        clientAddress == peer.host ? [("peer", peer.description)] : [("peer", peer.description), ("client", clientAddress)]
+        guard let client = forwardedClient, client != peer.host else { return [("peer", peer.description)] }
+        return [("peer", peer.description), ("client", client)]
     }
     var readPaused: Bool { !pauses.isEmpty }
 
     /// The HTTP phase's state: the request head being read, the request being served (its
     /// body, an answer from other loops), pipelined input. Made on first use and let go when the
-    /// phase ends, so an open WebSocket holds none.
+    /// phase ends, so an open WebSocket holds none (an upgraded one's goes back to the loop,
+    /// for the next connection: see `EventLoop.recycle`).
     var http: HTTPExchange {
         get {
             if let httpExchange { return httpExchange }
-            let exchange = HTTPExchange()
+            let exchange = onLoop { $0.takeSpareExchange() } ?? HTTPExchange()
             httpExchange = exchange
             return exchange
         }
@@ -125,7 +140,6 @@ final class Connection: QueueHolder {
         self.id = id
         self.fd = fd
         self.peer = peer
-        clientAddress = peer.host
         self.loop = loop
         lastReceived = loop.now
     }
@@ -222,7 +236,7 @@ final class Connection: QueueHolder {
     }
 
     /// The loop's share of the server's send-queue budget would be exceeded.
-    func queueBudgetExceeded(adding bytes: Int) -> Bool { loop.queuedBytes + bytes > loop.queuedBytesBudget }
+    func queueBudgetExceeded(adding bytes: Int) -> Bool { onLoop { $0.queuedBytes + bytes > $0.queuedBytesBudget } }
 
     /// Queues bytes (a delivery, or a reply: an ack, an error, a pong, an HTTP answer) for
     /// the end of this loop turn's flush. Replies count against the queue's byte bound and the
@@ -293,7 +307,7 @@ final class Connection: QueueHolder {
     private func append(_ bytes: OutboundBytes) {
         if queue.isEmpty { lastWritten = loop.now }
         queue.append(bytes)
-        loop.queuedBytes += bytes.count
+        onLoop { $0.queuedBytes += bytes.count }
         queueChanged()
         markDirty()
         // An event stream's input is only read to see EOF: never paused for its backlog.
@@ -316,7 +330,7 @@ final class Connection: QueueHolder {
     private func markDirty() {
         guard !isDirty else { return }
         isDirty = true
-        loop.markDirty(self)
+        onLoop { $0.markDirty(self) }
     }
 
     /// Writes as much of the queue as the socket takes, in one `sendmsg` per `IOV_MAX` entries.
@@ -343,10 +357,10 @@ final class Connection: QueueHolder {
         case .bytes(let written):
             if let timed = write.timed, written >= timed.bytesLeft {
                 let now = Sys.monotonicNanos()
-                loop.metrics.deliveryNanos.observe(now > timed.arrival ? now - timed.arrival : 0)
+                onLoop { $0.metrics.deliveryNanos.observe(now > timed.arrival ? now - timed.arrival : 0) }
             }
             queue.consume(written)
-            loop.queuedBytes -= written
+            onLoop { $0.queuedBytes -= written }
             if written > 0 { lastWritten = loop.now }
             queueChanged()
             if written < write.total { armWritable(); return false }
@@ -370,7 +384,7 @@ final class Connection: QueueHolder {
         guard phase != .closed, !queue.isEmpty else { return nil }
         isDirty = false
         batchedWriteInFlight = true
-        loop.metrics.queueDepth.observe(UInt64(queue.count))
+        onLoop { $0.metrics.queueDepth.observe(UInt64(queue.count)) }
         return prepareWrite(iov, capacity: capacity)
     }
 
@@ -385,7 +399,7 @@ final class Connection: QueueHolder {
         isDirty = false
         // A batched write of these bytes is out: writing them again here would send them twice.
         guard phase != .closed, !batchedWriteInFlight else { return }
-        if !queue.isEmpty && !observed { loop.metrics.queueDepth.observe(UInt64(queue.count)) }
+        if !queue.isEmpty && !observed { onLoop { $0.metrics.queueDepth.observe(UInt64(queue.count)) } }
         while !queue.isEmpty {
             let write = prepareWrite(loop.iovecs, capacity: loop.iovecCapacity)
             guard applyWrite(Sys.sendVector(fd, loop.iovecs, count: write.count), write) else { return }
@@ -445,7 +459,7 @@ final class Connection: QueueHolder {
 
     private func updateInterest() {
         guard phase != .closed else { return }
-        loop.setWritableInterest(self, writable: writableArmed, readable: !readPaused)
+        onLoop { $0.setWritableInterest(self, writable: writableArmed, readable: !readPaused) }
     }
 
     // MARK: closing
@@ -490,7 +504,7 @@ final class Connection: QueueHolder {
         let wasStreaming = phase == .streaming
         phase = next
         httpExchange?.parser = nil
-        phaseDeadline = loop.now + Self.nanos(timeout ?? config.closeTimeout)
+        phaseDeadline = loop.now + (timeout.map(Self.nanos) ?? loop.closeTimeoutNanos)
         rescheduleTimer()
         if wasOpen { notifyServiceClosed() }
         if wasStreaming { endEventStream() }
@@ -516,18 +530,19 @@ final class Connection: QueueHolder {
         let wasStreaming = phase == .streaming
         phase = .closed
         if wasOpen && closeCode == nil { closeCode = CloseCode.abnormalClosure.rawValue }  // no close frame either way
-        loop.queuedBytes -= queue.byteCount
+        onLoop { $0.queuedBytes -= queue.byteCount }
         queue.removeAll()
         queueChanged()
         if droppedSlow { loop.slowConsumersClosing -= 1 }
         webSocket.decoding = false
-        loop.reassemblyBytes -= webSocket.dropPartialFrame()
+        let partialBytes = webSocket.dropPartialFrame()
+        onLoop { $0.reassemblyBytes -= partialBytes }
         httpExchange = nil
         if wasOpen { notifyServiceClosed() }
         if wasStreaming { endEventStream() }
         endpoint = nil
         Sys.close(fd)
-        loop.remove(self)
+        onLoop { $0.remove(self) }
         log.debug("connection closed", peerFields + [("id", String(id)), ("reason", reason()),
                                         ("code", closeCode.map { String($0) } ?? "none")])
     }
@@ -539,19 +554,24 @@ final class Connection: QueueHolder {
     }
 
     static func closeFrame(code: CloseCode?, reason: String) -> OutboundBytes {
-        let payload = code.map { FrameEncoder.closePayload(code: $0, reason: reason) } ?? []
-        return WireFrame.make(opcode: .close, payload: payload)
+        guard let code else { return WireFrame.make(opcode: .close, payloadCount: 0) { _ in } }
+        // An echo of the peer's close (half of all leaves) has no reason: its code is written
+        // in place, without the array `closePayload` builds.
+        guard !reason.isEmpty else {
+            return WireFrame.make(opcode: .close, payloadCount: 2) { $0.storeBytes(of: code.rawValue.bigEndian, as: UInt16.self) }
+        }
+        return WireFrame.make(opcode: .close, payload: FrameEncoder.closePayload(code: code, reason: reason))
     }
 
     /// Switches to WebSocket framing after a successful upgrade, with permessage-deflate when
     /// it was agreed (the loop's shared inflater; our frames compressed for its window).
     func becomeOpen(_ endpoint: WebSocketEndpoint, compression: DeflateAgreement? = nil) {
         phase = .open
-        httpExchange = nil
+        if var exchange = httpExchange.take(), isKnownUniquelyReferenced(&exchange) { onLoop { $0.recycle(exchange) } }
         webSocket.decoding = true
         webSocket.inflates = compression != nil
         webSocket.deflateWindowBits = UInt8(compression?.serverWindowBits ?? 0)
-        webSocket.nextPing = loop.now + Self.nanos(config.pingInterval)
+        webSocket.nextPing = loop.now + loop.pingIntervalNanos
         rescheduleTimer()
         webSocket.service = endpoint.open(self)
     }

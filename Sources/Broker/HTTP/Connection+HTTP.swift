@@ -26,9 +26,11 @@ extension Connection {
             replyAndClose(HTTPResponseHead.simple(status, body: message + "\n"))
             log.debug("bad HTTP request", peerFields + [("status", String(status.code))])
             return nil
-        case .complete(let request, let consumed)?:
+        case .complete(var request, let consumed)?:
             http.parser = nil
             handle(request)
+            // An upgraded request is done with: its header storage serves a later connection.
+            if phase == .open { onLoop { $0.recycle(&request.headers) } }
             return consumed
         }
     }
@@ -76,7 +78,11 @@ extension Connection {
     /// An allowed origin on a path CORS opens is echoed in every answer from here on (the 401
     /// included, so a page can read it): see `CrossOrigin`.
     private func admitted(_ request: HTTPRequest, webSocket: Bool, token: Bool = true) -> Bool {
-        if case .refuse(let why) = loop.context.originPolicy.check(
+        let loopbackOnly = loop.context.loopbackOnly
+        // Without an Origin (nearly every client but a browser) the Host is read in place.
+        let plainlyAllowed = !request.headers.contains("Origin")
+            && request.headers.withFirstValue("Host") { OriginPolicy.allowsWithoutOrigin(host: $0, loopbackListener: loopbackOnly) }
+        if !plainlyAllowed, case .refuse(let why) = loop.context.originPolicy.check(
             origin: request.headers["Origin"], host: request.headers["Host"], loopbackListener: loop.context.loopbackOnly) {
             log.info("request refused by origin policy", peerFields + [("origin", request.headers["Origin"] ?? ""),
                                                           ("host", request.headers["Host"] ?? ""), ("path", request.path)])
@@ -186,7 +192,7 @@ extension Connection {
     }
 
     private func expectNextRequest() {
-        http.parser = HTTPRequestParser(maxHeadSize: config.maxHandshakeSize)
+        http.parser = HTTPRequestParser(maxHeadSize: loop.maxHandshakeSize)
         restartHandshakeDeadline()
     }
 
@@ -210,7 +216,8 @@ extension Connection {
 
 /// The HTTP phase's state: the request head being read, the request in progress (its body,
 /// an answer from other loops), and pipelined input. A class the connection holds only
-/// during the phase (`Connection.http`), so an open WebSocket carries none of it.
+/// during the phase (`Connection.http`), so an open WebSocket carries none of it. Reused by
+/// later connections of the loop: a stored property added here is reset in `reset()`.
 final class HTTPExchange {
     /// Reads the next request head; nil while a request is being served.
     var parser: HTTPRequestParser?
@@ -230,4 +237,17 @@ final class HTTPExchange {
     var tokenExpiry: UInt64?
 
     init(pendingInput: [UInt8] = []) { self.pendingInput = pendingInput }
+
+    /// Back to a new exchange's state, for another connection (`EventLoop.recycle`).
+    func reset() {
+        parser = nil
+        request = nil
+        endpoint = nil
+        body = nil
+        bodyRead = false
+        awaitingOutcome = false
+        pendingInput = []
+        crossOrigin = nil
+        tokenExpiry = nil
+    }
 }

@@ -30,6 +30,14 @@ struct OriginPolicy: Sendable {
         return isAllowed(origin) ? .allow : .refuse("origin \(origin) is not allowed")
     }
 
+    /// `check(origin: nil, host:loopbackListener:) == .allow`, with the `Host` value read in
+    /// place: a request without `Origin` (every non-browser client) needs no strings made.
+    static func allowsWithoutOrigin(host: UnsafeRawBufferPointer?, loopbackListener: Bool) -> Bool {
+        guard loopbackListener else { return true }
+        guard let host else { return false }
+        return LoopbackHost.isLoopback(bytes: UnsafeRawBufferPointer(rebasing: Self.hostPart(of: host)))
+    }
+
     private func isAllowed(_ origin: String?) -> Bool {
         guard let origin else { return false }
         let originHost = Self.hostOnly(Self.authority(of: origin) ?? origin)

@@ -1,3 +1,4 @@
+import Frames
 import Topics
 
 /// One thread with one epoll set, owning its connections outright: their decoders, queues and
@@ -36,6 +37,15 @@ final class EventLoop {
     /// a quarter (see `Connection.ReadPauses.backlogged`).
     let backlogMessages: Int
     let backlogBytes: Int
+    /// The connection deadlines and sizes read on every handshake, open, read and timer:
+    /// plain values, not a trip through the context (its retain and release each time) and a
+    /// conversion from seconds.
+    let handshakeTimeoutNanos: UInt64
+    let idleTimeoutNanos: UInt64
+    let pingIntervalNanos: UInt64
+    let closeTimeoutNanos: UInt64
+    let maxHandshakeSize: Int
+    let maxMessageSize: Int
     /// Every loop's inbox, this one's included (scrapes and backpressure look at them all).
     private let peers: [LoopInbox]
     private let epoll: Int32
@@ -77,6 +87,11 @@ final class EventLoop {
     let iovecCapacity: Int
     private let events: UnsafeMutablePointer<Epoll.Event>
     private static let eventCapacity: Int32 = 512
+    /// The epoll flags `dispatch` tests on every event, read once: `Epoll`'s constants come
+    /// from C and are lazily made globals, each read a call through its initialiser's guard.
+    private let inputFlags = Epoll.readable | Epoll.hangUp | Epoll.peerHangUp
+    private let errorFlag = Epoll.error
+    private let writableFlag = Epoll.writable
 
     init(index: Int, context: ServerContext, peers: [LoopInbox], listeners: [Listener]) throws {
         self.index = index
@@ -87,6 +102,12 @@ final class EventLoop {
         queueBytesLimit = context.config.effectiveSendQueueBytes
         backlogMessages = queueMessagesLimit / 2
         backlogBytes = queueBytesLimit / 2
+        handshakeTimeoutNanos = Connection.nanos(context.config.handshakeTimeout)
+        idleTimeoutNanos = Connection.nanos(context.config.idleTimeout)
+        pingIntervalNanos = Connection.nanos(context.config.pingInterval)
+        closeTimeoutNanos = Connection.nanos(context.config.closeTimeout)
+        maxHandshakeSize = context.config.maxHandshakeSize
+        maxMessageSize = context.config.maxMessageSize
         self.listeners = listeners
         epoll = try Sys.epollCreate()
         now = Sys.monotonicNanos()
@@ -174,9 +195,9 @@ final class EventLoop {
         let flags = event.events
         if token >= Self.firstConnectionToken {
             guard let connection = connections[ConnectionKey(token)] else { return }
-            if flags & (Epoll.readable | Epoll.hangUp | Epoll.peerHangUp) != 0 { connection.readable() }
-            if flags & Epoll.error != 0 { connection.closeNow(reason: "socket error") }
-            if flags & Epoll.writable != 0 { connection.writable() }
+            if flags & inputFlags != 0 { connection.readable() }
+            if flags & errorFlag != 0 { connection.closeNow(reason: "socket error") }
+            if flags & writableFlag != 0 { connection.writable() }
         } else if token == Self.inboxToken {
             drainInbox()
         } else if token == Self.backplaneToken {
@@ -226,6 +247,8 @@ final class EventLoop {
         inbox.releaseIdleCapacity()
         hub.releaseIdleCapacity()
         if spareCommands.capacity > SparseCapacity.floor { spareCommands = [] }
+        spareHeaders = []
+        spareExchanges = []
         let peak = heapRelease.peak
         if heapRelease.quietTurn(connections: connections.count) {
             let start = Sys.monotonicNanos()
@@ -348,8 +371,9 @@ final class EventLoop {
 
     // MARK: services for connections
 
-    func schedule(_ connection: Connection, atNanos deadline: UInt64) -> UInt64 {
-        wheel.schedule(connection.id, at: TimingWheel.tick(for: deadline))
+    /// Schedules connection `id`'s timer; returns the tick it will fire at.
+    func schedule(_ id: UInt64, atNanos deadline: UInt64) -> UInt64 {
+        wheel.schedule(id, at: TimingWheel.tick(for: deadline))
     }
 
     func markDirty(_ connection: Connection) {
@@ -374,6 +398,41 @@ final class EventLoop {
         heapRelease.connectionsChanged(to: connections.count)
         context.releaseConnection()
         if let counted = connection.countedAddress { context.peers.release(counted) }
+    }
+
+    /// Header storage of upgraded requests, emptied, for later connections' first heads
+    /// (`Connection.didOpen`): two allocations and two frees fewer per connection. A stack,
+    /// not one spare: under churn many connections are accepted before the first upgrades.
+    private var spareHeaders: [HTTPHeaders] = []
+    /// Spare header storages kept at most, each of a handshake's size (`recycle`: up to 1 KB
+    /// of names and values, 16 lines): about 100 KB a loop at most, let go on a quiet turn.
+    static let maxSpareHeaders = 64
+    static let maxSpareHeaderBytes = 1024
+
+    /// HTTP exchanges of upgraded connections, reset, for later connections (`Connection.http`):
+    /// an allocation and a free fewer per connection. Bounded as `spareHeaders` is, a few
+    /// hundred bytes each.
+    private var spareExchanges: [HTTPExchange] = []
+
+    func takeSpareExchange() -> HTTPExchange? { spareExchanges.popLast() }
+
+    /// Keeps an upgraded connection's exchange (no one else's: the caller holds the only
+    /// reference) for a later connection, reset.
+    func recycle(_ exchange: HTTPExchange) {
+        guard spareExchanges.count < Self.maxSpareHeaders else { return }
+        exchange.reset()
+        spareExchanges.append(exchange)
+    }
+
+    /// Storage for a connection's first request head: a spare one when there is one.
+    func takeSpareHeaders() -> HTTPHeaders { spareHeaders.popLast() ?? HTTPHeaders() }
+
+    /// Keeps an upgraded request's header storage for a later connection, unless enough are
+    /// kept or it grew past a handshake's size.
+    func recycle(_ headers: inout HTTPHeaders) {
+        guard spareHeaders.count < Self.maxSpareHeaders, headers.byteCapacity <= Self.maxSpareHeaderBytes else { return }
+        headers.removeAll(keepingCapacity: true)
+        spareHeaders.append(headers)
     }
 
     /// Connections whose reading resumed with requests already read and held back.
