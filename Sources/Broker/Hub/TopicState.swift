@@ -75,21 +75,20 @@ final class TopicState {
     }
 
     /// Position in the topic table's list of states by last publish (pattern resumes walk
-    /// it from the newest back to the cursor).
-    var recency: ListLinks {
-        get { published?._withUnsafeGuaranteedRef { $0.recency } ?? ListLinks() }
-        set { if !newValue.isEmpty || published != nil { publishedState()._withUnsafeGuaranteedRef { $0.recency = newValue } } }
+    /// it from the newest back to the cursor); empty before the first message.
+    var recency: ListLinks { published?._withUnsafeGuaranteedRef { $0.recency } ?? ListLinks() }
+
+    /// Changes `recency` in place: one access to the published state, no copy of it back.
+    func withRecency(_ change: (inout ListLinks) -> Void) {
+        publishedState()._withUnsafeGuaranteedRef { change(&$0.recency) }
     }
 
     /// Position in the history ledger's list (topics holding history, by last publish).
-    var ledger: ListLinks {
-        get { published?._withUnsafeGuaranteedRef { $0.ledger } ?? ListLinks() }
-        set { if !newValue.isEmpty || published != nil { publishedState()._withUnsafeGuaranteedRef { $0.ledger = newValue } } }
-    }
+    var ledger: ListLinks { published?._withUnsafeGuaranteedRef { $0.ledger } ?? ListLinks() }
 
-    var inLedger: Bool {
-        get { published?._withUnsafeGuaranteedRef { $0.inLedger } ?? false }
-        set { if newValue || published != nil { publishedState()._withUnsafeGuaranteedRef { $0.inLedger = newValue } } }
+    /// Changes `ledger` in place (see `withRecency`).
+    func withLedger(_ change: (inout ListLinks) -> Void) {
+        publishedState()._withUnsafeGuaranteedRef { change(&$0.ledger) }
     }
 
     /// The interest trie's answer for this topic (the loops that want it): a steady topic
@@ -126,7 +125,6 @@ final class TopicState {
         var ledger = ListLinks()
         var interest: RememberedMatch<InterestEntry>?
         var localMatch: RememberedMatch<Subscriber>?
-        var inLedger = false
 
         init(history: HistoryRing) { self.history = history }
     }
@@ -141,15 +139,4 @@ struct RememberedMatch<Value> {
 
     /// The result, if the trie is still at the generation it was made at.
     func ifCurrent(_ generation: UInt64) -> MatchResult<Value>? { self.generation == generation ? result : nil }
-}
-
-/// Links of an intrusive doubly linked list. The topic table's dictionary owns every state;
-/// links only order them, so they hold no references (no cycles, and no deep chain of
-/// releases when a table with 100,000 topics goes away). A state is unlinked before the
-/// dictionary lets it go.
-struct ListLinks {
-    unowned(unsafe) var newer: TopicState?
-    unowned(unsafe) var older: TopicState?
-
-    var isEmpty: Bool { newer == nil && older == nil }
 }

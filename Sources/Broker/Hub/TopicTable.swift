@@ -4,12 +4,11 @@ import Topics
 /// is evicted, and a topic whose state is created again gets a new epoch.
 struct TopicTable {
     private var states: [TopicName: TopicState] = [:]
-    /// Most recently used end of the list; `oldest` is the eviction end. Unowned: `states`
-    /// owns every state.
-    private unowned(unsafe) var newest: TopicState?
-    private unowned(unsafe) var oldest: TopicState?
-    /// The newest end of the states by last publish (`TopicState.recency`).
-    private unowned(unsafe) var lastPublished: TopicState?
+    /// Every state, the most recently used first; its oldest is the one evicted. `states`
+    /// owns them all.
+    private var recentlyUsed = TopicStateList<LeastRecentlyUsed>()
+    /// The states that had a message, by last publish (`TopicState.recency`).
+    private var publishOrder = TopicStateList<LastPublished>()
     let capacity: Int
     private(set) var evictions = 0
     /// The key of this table's epochs (`epoch(for:)`), random for each life of the server.
@@ -36,23 +35,19 @@ struct TopicTable {
             let (state, created) = Self.resolve(&states[topic]) {
                 TopicState(topic: topic, epoch: epoch ?? Self.epoch(for: topic, key: key, generation: generation), policy: policy)
             }
-            if created {
-                onCreate?(state)
-                linkNewest(state)
-            } else {
-                touch(state)
-            }
+            if created { onCreate?(state) }
+            recentlyUsed.moveToNewest(state)
             return (state, nil)
         }
         if let state = states[topic] {
-            touch(state)
+            recentlyUsed.moveToNewest(state)
             return (state, nil)
         }
         var victim: TopicState?
-        if states.count >= capacity, let oldest {
+        if states.count >= capacity, let oldest = recentlyUsed.oldest {
             victim = oldest
-            unlink(oldest)
-            unlinkPublished(oldest)
+            recentlyUsed.remove(oldest)
+            publishOrder.remove(oldest)
             states[oldest.topic] = nil
             evictions += 1
             generation &+= 1
@@ -60,7 +55,7 @@ struct TopicTable {
         let state = TopicState(topic: topic, epoch: epoch ?? self.epoch(for: topic), policy: policy)
         onCreate?(state)
         states[topic] = state
-        linkNewest(state)
+        recentlyUsed.moveToNewest(state)
         return (state, victim)
     }
 
@@ -69,8 +64,8 @@ struct TopicTable {
     mutating func renew(_ topic: TopicName, policy: HistoryPolicy) -> (state: TopicState, evicted: TopicState?) {
         let old = states[topic]
         if let old {
-            unlink(old)
-            unlinkPublished(old)
+            recentlyUsed.remove(old)
+            publishOrder.remove(old)
             states[topic] = nil
         }
         generation &+= 1
@@ -89,8 +84,8 @@ struct TopicTable {
         // history and no place in the publish order to look at.
         let published = state.holdsPublishedState
         guard state.seq == 0, !published || (state.history.isEmpty && state.lastOffset == 0) else { return false }
-        unlink(state)
-        if published { unlinkPublished(state) }
+        recentlyUsed.remove(state)
+        if published { publishOrder.remove(state) }
         states.remove(at: index)
         states.shrinkIfSparse()
         return true
@@ -134,22 +129,16 @@ struct TopicTable {
 
     func peek(_ topic: TopicName) -> TopicState? { states[topic] }
 
+
     /// `state` was just published to: it moves to the newest end of the publish order.
-    mutating func markPublished(_ state: TopicState) {
-        guard lastPublished !== state else { return }
-        unlinkPublished(state)
-        state.recency.older = lastPublished
-        state.recency.newer = nil
-        lastPublished?.recency.newer = state
-        lastPublished = state
-    }
+    mutating func markPublished(_ state: TopicState) { publishOrder.moveToNewest(state) }
 
     /// Calls `body` with every state whose last message has an offset above `offset`, the
     /// most recently published first: the topics a pattern resume from `offset` must visit.
     func forEachPublished(after offset: UInt64, _ body: (TopicState) -> Void) {
-        var next = lastPublished
+        var next = publishOrder.newest
         while let state = next, state.lastOffset > offset {
-            next = state.recency.older
+            next = publishOrder.older(than: state)
             body(state)
         }
     }
@@ -176,33 +165,5 @@ struct TopicTable {
             }
             return min(count, digits.count)
         }
-    }
-
-    private mutating func touch(_ state: TopicState) {
-        guard newest !== state else { return }
-        unlink(state)
-        linkNewest(state)
-    }
-
-    private mutating func linkNewest(_ state: TopicState) {
-        state.lru.older = newest
-        state.lru.newer = nil
-        newest?.lru.newer = state
-        newest = state
-        if oldest == nil { oldest = state }
-    }
-
-    private mutating func unlinkPublished(_ state: TopicState) {
-        if let newer = state.recency.newer { newer.recency.older = state.recency.older } else if lastPublished === state {
-            lastPublished = state.recency.older
-        }
-        state.recency.older?.recency.newer = state.recency.newer
-        state.recency = ListLinks()
-    }
-
-    private mutating func unlink(_ state: TopicState) {
-        if let newer = state.lru.newer { newer.lru.older = state.lru.older } else { newest = state.lru.older }
-        if let older = state.lru.older { older.lru.newer = state.lru.newer } else { oldest = state.lru.newer }
-        state.lru = ListLinks()
     }
 }
