@@ -3,7 +3,8 @@ import Topics
 /// A loop's share of the topic states, bounded: past `capacity` the least recently used state
 /// is evicted, and a topic whose state is created again gets a new epoch.
 struct TopicTable {
-    private var states: [TopicName: TopicState] = [:]
+    /// Keyed by name (`TopicTableKey.name`); a publish's bytes look their topic up directly.
+    private var states: [TopicTableKey: TopicState] = [:]
     /// Every state, the most recently used first; its oldest is the one evicted. `states`
     /// owns them all.
     private var recentlyUsed = TopicStateList<LeastRecentlyUsed>()
@@ -32,14 +33,14 @@ struct TopicTable {
             // Room for one more: the name is hashed once, to find its entry or insert it there
             // (a subscribe to a new topic makes a state, and it goes when its subscriber leaves).
             let (key, generation) = (epochKey, generation)
-            let (state, created) = Self.resolve(&states[topic]) {
+            let (state, created) = Self.resolve(&states[.name(topic)]) {
                 TopicState(topic: topic, epoch: epoch ?? Self.epoch(for: topic, key: key, generation: generation), policy: policy)
             }
             if created { onCreate?(state) }
             recentlyUsed.moveToNewest(state)
             return (state, nil)
         }
-        if let state = states[topic] {
+        if let state = states[.name(topic)] {
             recentlyUsed.moveToNewest(state)
             return (state, nil)
         }
@@ -48,13 +49,13 @@ struct TopicTable {
             victim = oldest
             recentlyUsed.remove(oldest)
             publishOrder.remove(oldest)
-            states[oldest.topic] = nil
+            states[.name(oldest.topic)] = nil
             evictions += 1
             generation &+= 1
         }
         let state = TopicState(topic: topic, epoch: epoch ?? self.epoch(for: topic), policy: policy)
         onCreate?(state)
-        states[topic] = state
+        states[.name(topic)] = state
         recentlyUsed.moveToNewest(state)
         return (state, victim)
     }
@@ -62,11 +63,11 @@ struct TopicTable {
     /// Replaces a topic's state with a new epoch (its sequence space is exhausted); returns
     /// the new state and the old one, whose history must be released.
     mutating func renew(_ topic: TopicName, policy: HistoryPolicy) -> (state: TopicState, evicted: TopicState?) {
-        let old = states[topic]
+        let old = states[.name(topic)]
         if let old {
             recentlyUsed.remove(old)
             publishOrder.remove(old)
-            states[topic] = nil
+            states[.name(topic)] = nil
         }
         generation &+= 1
         return (state(for: topic, policy: policy).state, old)
@@ -78,7 +79,7 @@ struct TopicTable {
     @discardableResult
     mutating func forgetIfNeverPublished(_ topic: TopicName) -> Bool {
         // One hash of the topic: the entry is removed at its index.
-        guard let index = states.index(forKey: topic) else { return false }
+        guard let index = states.index(forKey: .name(topic)) else { return false }
         let state = states.values[index]
         // A state that never stored anything of a message (the usual one here) has no
         // history and no place in the publish order to look at.
@@ -127,8 +128,15 @@ struct TopicTable {
         return restored
     }
 
-    func peek(_ topic: TopicName) -> TopicState? { states[topic] }
+    func peek(_ topic: TopicName) -> TopicState? { states[.name(topic)] }
 
+    /// The state of the topic `topic` spells, if there is one, marked recently used as
+    /// `state(for:)` marks it: a publish to a known topic makes no `TopicName` of its own.
+    mutating func existingState(spelled topic: TopicBytes) -> TopicState? {
+        guard let state = states[.spelled(topic.bytes)] else { return nil }
+        recentlyUsed.moveToNewest(state)
+        return state
+    }
 
     /// `state` was just published to: it moves to the newest end of the publish order.
     mutating func markPublished(_ state: TopicState) { publishOrder.moveToNewest(state) }
@@ -144,7 +152,7 @@ struct TopicTable {
     }
 
     /// Every topic held (a backplane outage renews some of them).
-    var names: [TopicName] { Array(states.keys) }
+    var names: [TopicName] { states.keys.compactMap(\.name) }
 
     /// A server epoch (cursors): 16 random hex digits.
     static func newEpoch() -> String { hexDigits(UInt64.random(in: .min ... .max), count: 16) }
