@@ -52,13 +52,13 @@ public struct TopicName: Hashable, Sendable, CustomStringConvertible {
     }
 
     public func hash(into hasher: inout Hasher) {
-        withUTF8Bytes(string) { Self.hash(spelling: $0, into: &hasher) }
+        hashUTF8(string, into: &hasher)
     }
 
     /// Feeds the hasher what `hash(into:)` feeds it for the name these bytes spell, so a
     /// table keyed by names can be searched by bytes (see `TopicBytes`).
     public static func hash(spelling bytes: UnsafeBufferPointer<UInt8>, into hasher: inout Hasher) {
-        hasher.combine(bytes: UnsafeRawBufferPointer(bytes))
+        hashUTF8(bytes, into: &hasher)
     }
 
     /// Whether `bytes` are exactly this name's (the equality `==` uses).

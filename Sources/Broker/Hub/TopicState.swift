@@ -35,8 +35,15 @@ final class TopicState {
     /// holds none).
     var holdsPublishedState: Bool { published != nil }
 
+    /// Inline, a dozen times per publish; the making is apart (once per topic).
+    @inline(__always)
     private func publishedState() -> Unmanaged<Published> {
         if let published { return published }
+        return makePublishedState()
+    }
+
+    @inline(never)
+    private func makePublishedState() -> Unmanaged<Published> {
         let made = Unmanaged.passRetained(Published(history: HistoryRing(capacity: policy.messages)))
         published = made
         return made
