@@ -353,8 +353,8 @@ final class LoopHub {
     /// `retain` is false for a state evicted while its message waited for the disk.
     func deliver(_ frame: OutboundBytes, state: TopicState, payload: UnsafeRawBufferPointer, origin: PublishOrigin, retain: Bool = true) {
         let topic = state.topic
-        guard let stamp = frame.stamp else { return }
-        let (kind, position) = (stamp.kind, stamp.position)
+        // Fields, not the whole stamp: a copy of it retains its topic and epoch.
+        guard let kind = frame.stamp?.kind else { return }
         if retain { ledger.retain(frame, in: state, now: loop.now) }
         var subscribers = 0
         var deflateWindows: UInt16 = 0
@@ -374,7 +374,7 @@ final class LoopHub {
         loopsToSend.removeAll(keepingCapacity: true)
         if clustered && !origin.fromBackplane { forwardToBackplane(topic: topic, kind: kind, payload: payload) }
         if origin.requestID != nil || origin.wantsOutcome {
-            let outcome = PublishOutcome(topic: topic, position: position, subscribers: subscribers)
+            let outcome = PublishOutcome(topic: topic, position: frame.stamp!.position, subscribers: subscribers)
             if origin.loop == index {
                 loop.endpoint(origin.connection)?.published(requestID: origin.requestID, outcome: outcome)
             } else {
@@ -424,8 +424,7 @@ final class LoopHub {
     /// `state`: the topic's, when this loop owns it (its local match is remembered there).
     func fanOut(_ frame: OutboundBytes, topic: TopicName, state: TopicState? = nil) {
         var queued: UInt64 = 0
-        let stamp = frame.stamp
-        if let stamp, stamp.offset > heard[stamp.owner] { heard[stamp.owner] = stamp.offset }
+        if let owner = frame.stamp?.owner, let offset = frame.stamp?.offset, offset > heard[owner] { heard[owner] = offset }
         for session in localSubscribers(of: topic, state: state) {
             if session.liveFloors != nil && !session.acceptsLive(frame, topic: topic) { continue }
             if session.cursors != nil {

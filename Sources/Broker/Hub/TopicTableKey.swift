@@ -12,17 +12,23 @@ enum TopicTableKey: Hashable {
     case spelled(UnsafeBufferPointer<UInt8>)
 
     static func == (a: TopicTableKey, b: TopicTableKey) -> Bool {
-        switch (a, b) {
-        case (.name(let x), .name(let y)): return x == y
-        case (.name(let name), .spelled(let bytes)), (.spelled(let bytes), .name(let name)): return name.isSpelled(by: bytes)
-        case (.spelled(let x), .spelled(let y)): return x.elementsEqual(y)  // never: one side is a stored key
-        }
+        // Case by case rather than a switch over the pair, whose tuple copied (retained) the name.
+        if case .spelled(let bytes) = b { return a.isSpelled(by: bytes) }
+        if case .spelled(let bytes) = a { return b.isSpelled(by: bytes) }
+        return a.name == b.name
     }
 
     func hash(into hasher: inout Hasher) {
         switch self {
         case .name(let name): name.hash(into: &hasher)
         case .spelled(let bytes): TopicName.hash(spelling: bytes, into: &hasher)
+        }
+    }
+
+    private func isSpelled(by bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        switch self {
+        case .name(let name): return name.isSpelled(by: bytes)
+        case .spelled(let other): return other.elementsEqual(bytes)  // never: one side is a stored key
         }
     }
 
