@@ -12,16 +12,25 @@ enum TopicTableKey: Hashable {
     case spelled(UnsafeBufferPointer<UInt8>)
 
     static func == (a: TopicTableKey, b: TopicTableKey) -> Bool {
-        // Case by case rather than a switch over the pair, whose tuple copied (retained) the name.
-        if case .spelled(let bytes) = b { return a.isSpelled(by: bytes) }
-        if case .spelled(let bytes) = a { return b.isSpelled(by: bytes) }
-        return a.name == b.name
+        // One key at a time rather than a switch over the pair, whose tuple copied (retained
+        // and released) the stored name on every comparison.
+        switch a {
+        case .name(let name): return b.isSpelling(of: name)
+        case .spelled(let bytes): return b.isSpelled(by: bytes)
+        }
     }
 
     func hash(into hasher: inout Hasher) {
         switch self {
         case .name(let name): name.hash(into: &hasher)
         case .spelled(let bytes): TopicName.hash(spelling: bytes, into: &hasher)
+        }
+    }
+
+    private func isSpelling(of name: TopicName) -> Bool {
+        switch self {
+        case .name(let other): return other == name
+        case .spelled(let bytes): return name.isSpelled(by: bytes)
         }
     }
 
@@ -36,5 +45,4 @@ enum TopicTableKey: Hashable {
         guard case .name(let name) = self else { return nil }
         return name
     }
-
 }
