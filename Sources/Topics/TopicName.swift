@@ -24,9 +24,7 @@ public struct TopicName: Hashable, Sendable, CustomStringConvertible {
     /// Validates raw bytes (e.g. a slice of a read buffer) and copies them into a `String`;
     /// malformed UTF-8 is `TopicError.invalidUTF8`, never repaired.
     public init(validating bytes: UnsafeRawBufferPointer, limits: TopicLimits = .default) throws(TopicError) {
-        let utf8 = bytes.assumingMemoryBound(to: UInt8.self)
-        let shape = try TopicSyntax.scan(utf8, wildcards: false, limits: limits).get()
-        self.init(unchecked: String(decoding: utf8, as: UTF8.self), segmentCount: shape.segmentCount)
+        self = try TopicBytes(validating: bytes, limits: limits).name
     }
 
     /// The same for bytes in an array (e.g. a percent-decoded URL path segment).
@@ -55,5 +53,16 @@ public struct TopicName: Hashable, Sendable, CustomStringConvertible {
 
     public func hash(into hasher: inout Hasher) {
         hashUTF8(string, into: &hasher)
+    }
+
+    /// Feeds the hasher what `hash(into:)` feeds it for the name these bytes spell, so a
+    /// table keyed by names can be searched by bytes (see `TopicBytes`).
+    public static func hash(spelling bytes: UnsafeBufferPointer<UInt8>, into hasher: inout Hasher) {
+        hashUTF8(bytes, into: &hasher)
+    }
+
+    /// Whether `bytes` are exactly this name's (the equality `==` uses).
+    public func isSpelled(by bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        withUTF8Bytes(string) { utf8Equal($0, bytes) }
     }
 }

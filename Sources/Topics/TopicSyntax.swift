@@ -60,6 +60,11 @@ enum TopicSyntax {
         var i = 0
         while i < count {
             let byte = bytes[i]
+            // Most bytes are printable ASCII other than `.`, `*` and `>`: one test lets them by.
+            if byte &- 0x21 < 0x5E && byte != dot && byte != star && byte != fullWildcard {
+                i &+= 1
+                continue
+            }
             if byte < 0x80 {
                 switch byte {
                 case dot:
@@ -178,7 +183,12 @@ func utf8Equal(_ a: String, _ b: String) -> Bool {
 
 @inline(__always)
 func hashUTF8(_ string: String, into hasher: inout Hasher) {
-    withUTF8Bytes(string) { hasher.combine(bytes: UnsafeRawBufferPointer($0)) }
+    withUTF8Bytes(string) { hashUTF8($0, into: &hasher) }
+}
+
+@inline(__always)
+func hashUTF8(_ bytes: UnsafeBufferPointer<UInt8>, into hasher: inout Hasher) {
+    hasher.combine(bytes: UnsafeRawBufferPointer(bytes))
 }
 
 /// Yields the segments of a validated name or pattern as byte ranges. Valid input has no

@@ -87,7 +87,7 @@ import Testing
         let state = table.state(for: try TopicName("idle.ring"), policy: HistoryPolicy(messages: 100, maxAge: 120)).state
         #expect(!state.holdsPublishedState)
         #expect(state.history.isEmpty)
-        #expect(state.lastOffset == 0 && state.recency.isEmpty && !state.inLedger)
+        #expect(state.lastOffset == 0 && state.recency.isEmpty && state.ledger.isEmpty)
         #expect(!state.holdsPublishedState, "reads allocate nothing")
         var ledger = HistoryLedger(budget: 1 << 20, longestAge: 120_000_000_000)
         let frame = OutboundBytes.copying([1, 2, 3])

@@ -5,8 +5,8 @@ import Topics
 /// publish, so the oldest history goes first when the budget is exceeded or it ages out.
 /// An idle topic's history expires with it; memory stays bounded whatever the topic count.
 struct HistoryLedger {
-    private unowned(unsafe) var newest: TopicState?
-    private unowned(unsafe) var oldest: TopicState?
+    /// The topics holding history, the last published first; the oldest loses history first.
+    private var holders = TopicStateList<HeldHistory>()
     private(set) var bytes = 0
     private(set) var messages = 0
     let budget: Int
@@ -60,16 +60,16 @@ struct HistoryLedger {
         bytes += frame.count - freed
         messages += added
         state.lastPublished = now
-        moveToNewest(state)
-        while bytes > budget, let victim = oldest { dropOldestMessage(of: victim) }
+        holders.moveToNewest(state)
+        while bytes > budget, let victim = holders.oldest { dropOldestMessage(of: victim) }
     }
 
     /// Another encoding of a message `state` may still hold was made elsewhere (compressed,
     /// or as an event): its bytes count against the budget like the frame's own.
     mutating func charge(_ frame: OutboundBytes, bytes extra: Int, in state: TopicState) {
-        guard state.inLedger else { return }
+        guard holders.contains(state) else { return }
         bytes += state.history.charge(frame, bytes: extra)
-        while bytes > budget, let victim = oldest { dropOldestMessage(of: victim) }
+        while bytes > budget, let victim = holders.oldest { dropOldestMessage(of: victim) }
     }
 
     /// Drops what `state` holds past its policy's age (before a replay reads it).
@@ -77,14 +77,14 @@ struct HistoryLedger {
         let countBefore = state.history.count
         bytes -= expire(state, now: now)
         messages -= countBefore - state.history.count
-        if state.history.isEmpty { unlink(state) }
+        if state.history.isEmpty { holders.remove(state) }
     }
 
     /// Releases a state's whole history (it aged out).
     mutating func forget(_ state: TopicState) {
         messages -= state.history.count
         bytes -= state.history.removeAll(clock: published)
-        unlink(state)
+        holders.remove(state)
     }
 
     /// The state itself goes (evicted or renewed): its history, and what it knew of losses.
@@ -128,7 +128,7 @@ struct HistoryLedger {
 
     /// Drops the history of topics idle for longer than any policy keeps messages.
     mutating func sweep(now: UInt64) {
-        while let state = oldest, now &- state.lastPublished >= longestAge { forget(state) }
+        while let state = holders.oldest, now &- state.lastPublished >= longestAge { forget(state) }
     }
 
     private func expire(_ state: TopicState, now: UInt64) -> Int {
@@ -140,27 +140,6 @@ struct HistoryLedger {
     private mutating func dropOldestMessage(of state: TopicState) {
         bytes -= state.history.dropOldest(clock: published)
         messages -= 1
-        if state.history.isEmpty { unlink(state) }
-    }
-
-    private mutating func moveToNewest(_ state: TopicState) {
-        if state.inLedger {
-            guard newest !== state else { return }
-            unlink(state)
-        }
-        state.ledger.older = newest
-        state.ledger.newer = nil
-        newest?.ledger.newer = state
-        newest = state
-        if oldest == nil { oldest = state }
-        state.inLedger = true
-    }
-
-    private mutating func unlink(_ state: TopicState) {
-        guard state.inLedger else { return }
-        if let newer = state.ledger.newer { newer.ledger.older = state.ledger.older } else { newest = state.ledger.older }
-        if let older = state.ledger.older { older.ledger.newer = state.ledger.newer } else { oldest = state.ledger.newer }
-        state.ledger = ListLinks()
-        state.inLedger = false
+        if state.history.isEmpty { holders.remove(state) }
     }
 }

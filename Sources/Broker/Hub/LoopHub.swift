@@ -106,10 +106,12 @@ final class LoopHub {
     func tick(now: UInt64) { ledger.sweep(now: now) }
 
     /// The loop that sequences `topic`: FNV-1a of its bytes, so every loop agrees.
-    func owner(of topic: TopicName) -> Int {
+    func owner(of topic: TopicName) -> Int { owner(spelled: topic.string.utf8) }
+
+    private func owner(spelled bytes: some Sequence<UInt8>) -> Int {
         guard loopCount > 1 else { return 0 }
         var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-        for byte in topic.string.utf8 { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3 }
+        for byte in bytes { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3 }
         return Int(hash % UInt64(loopCount))
     }
 
@@ -307,18 +309,37 @@ final class LoopHub {
         }
     }
 
-    /// The owner's work: next sequence number, one encoding, one hand-off per interested loop.
+    /// The same for a topic as a binary publish brought it: when this loop owns the topic and
+    /// holds its state, no `TopicName` is made (the state has it).
+    func publish(topic: TopicBytes, kind: PayloadKind, payload: UnsafeRawBufferPointer, origin: PublishOrigin) {
+        let owner = owner(spelled: topic.bytes)
+        if owner == index && durable?.holdsPublishes != true {
+            if let state = topics.existingState(spelled: topic) {
+                sequence(state: state, kind: kind, payload: payload, origin: origin)
+            } else {
+                sequence(topic: topic.name, kind: kind, payload: payload, origin: origin)
+            }
+        } else {
+            send(.publish(PublishRequest(topic: topic.name, kind: kind, payload: Array(payload), origin: origin)), to: owner)
+        }
+    }
+
     private func sequence(topic: TopicName, kind: PayloadKind, payload: UnsafeRawBufferPointer, origin: PublishOrigin) {
-        var state = state(of: topic)
+        sequence(state: state(of: topic), kind: kind, payload: payload, origin: origin)
+    }
+
+    /// The owner's work: next sequence number, one encoding, one hand-off per interested loop.
+    private func sequence(state: TopicState, kind: PayloadKind, payload: UnsafeRawBufferPointer, origin: PublishOrigin) {
+        var state = state
         var seq = state.next()
         if seq == nil {
-            let renewed = topics.renew(topic, policy: state.policy)
+            let renewed = topics.renew(state.topic, policy: state.policy)
             if let old = renewed.evicted { ledger.evict(old) }
             state = renewed.state
             seq = state.next()
         }
         let position = TopicPosition(epoch: state.epoch, seq: seq!)
-        let frame = DeliveryFrame.make(kind: kind, topic: topic, position: position, payload: payload, arrival: origin.arrival,
+        let frame = DeliveryFrame.make(kind: kind, topic: state.topic, position: position, payload: payload, arrival: origin.arrival,
                                        owner: index, offset: ledger.nextOffset())
         topics.markPublished(state)
         loop.metrics.published[kind] &+= 1
@@ -332,8 +353,8 @@ final class LoopHub {
     /// `retain` is false for a state evicted while its message waited for the disk.
     func deliver(_ frame: OutboundBytes, state: TopicState, payload: UnsafeRawBufferPointer, origin: PublishOrigin, retain: Bool = true) {
         let topic = state.topic
-        guard let stamp = frame.stamp else { return }
-        let (kind, position) = (stamp.kind, stamp.position)
+        // Fields, not the whole stamp: a copy of it retains its topic and epoch.
+        guard let kind = frame.stamp?.kind else { return }
         if retain { ledger.retain(frame, in: state, now: loop.now) }
         var subscribers = 0
         var deflateWindows: UInt16 = 0
@@ -353,7 +374,7 @@ final class LoopHub {
         loopsToSend.removeAll(keepingCapacity: true)
         if clustered && !origin.fromBackplane { forwardToBackplane(topic: topic, kind: kind, payload: payload) }
         if origin.requestID != nil || origin.wantsOutcome {
-            let outcome = PublishOutcome(topic: topic, position: position, subscribers: subscribers)
+            let outcome = PublishOutcome(topic: topic, position: frame.stamp!.position, subscribers: subscribers)
             if origin.loop == index {
                 loop.endpoint(origin.connection)?.published(requestID: origin.requestID, outcome: outcome)
             } else {
@@ -403,8 +424,7 @@ final class LoopHub {
     /// `state`: the topic's, when this loop owns it (its local match is remembered there).
     func fanOut(_ frame: OutboundBytes, topic: TopicName, state: TopicState? = nil) {
         var queued: UInt64 = 0
-        let stamp = frame.stamp
-        if let stamp, stamp.offset > heard[stamp.owner] { heard[stamp.owner] = stamp.offset }
+        if let owner = frame.stamp?.owner, let offset = frame.stamp?.offset, offset > heard[owner] { heard[owner] = offset }
         for session in localSubscribers(of: topic, state: state) {
             if session.liveFloors != nil && !session.acceptsLive(frame, topic: topic) { continue }
             if session.cursors != nil {

@@ -35,8 +35,15 @@ final class TopicState {
     /// holds none).
     var holdsPublishedState: Bool { published != nil }
 
+    /// Inline, a dozen times per publish; the making is apart (once per topic).
+    @inline(__always)
     private func publishedState() -> Unmanaged<Published> {
         if let published { return published }
+        return makePublishedState()
+    }
+
+    @inline(never)
+    private func makePublishedState() -> Unmanaged<Published> {
         let made = Unmanaged.passRetained(Published(history: HistoryRing(capacity: policy.messages)))
         published = made
         return made
@@ -75,21 +82,20 @@ final class TopicState {
     }
 
     /// Position in the topic table's list of states by last publish (pattern resumes walk
-    /// it from the newest back to the cursor).
-    var recency: ListLinks {
-        get { published?._withUnsafeGuaranteedRef { $0.recency } ?? ListLinks() }
-        set { if !newValue.isEmpty || published != nil { publishedState()._withUnsafeGuaranteedRef { $0.recency = newValue } } }
+    /// it from the newest back to the cursor); empty before the first message.
+    var recency: ListLinks { published?._withUnsafeGuaranteedRef { $0.recency } ?? ListLinks() }
+
+    /// Changes `recency` in place: one access to the published state, no copy of it back.
+    func withRecency(_ change: (inout ListLinks) -> Void) {
+        publishedState()._withUnsafeGuaranteedRef { change(&$0.recency) }
     }
 
     /// Position in the history ledger's list (topics holding history, by last publish).
-    var ledger: ListLinks {
-        get { published?._withUnsafeGuaranteedRef { $0.ledger } ?? ListLinks() }
-        set { if !newValue.isEmpty || published != nil { publishedState()._withUnsafeGuaranteedRef { $0.ledger = newValue } } }
-    }
+    var ledger: ListLinks { published?._withUnsafeGuaranteedRef { $0.ledger } ?? ListLinks() }
 
-    var inLedger: Bool {
-        get { published?._withUnsafeGuaranteedRef { $0.inLedger } ?? false }
-        set { if newValue || published != nil { publishedState()._withUnsafeGuaranteedRef { $0.inLedger = newValue } } }
+    /// Changes `ledger` in place (see `withRecency`).
+    func withLedger(_ change: (inout ListLinks) -> Void) {
+        publishedState()._withUnsafeGuaranteedRef { change(&$0.ledger) }
     }
 
     /// The interest trie's answer for this topic (the loops that want it): a steady topic
@@ -126,7 +132,6 @@ final class TopicState {
         var ledger = ListLinks()
         var interest: RememberedMatch<InterestEntry>?
         var localMatch: RememberedMatch<Subscriber>?
-        var inLedger = false
 
         init(history: HistoryRing) { self.history = history }
     }
@@ -141,15 +146,4 @@ struct RememberedMatch<Value> {
 
     /// The result, if the trie is still at the generation it was made at.
     func ifCurrent(_ generation: UInt64) -> MatchResult<Value>? { self.generation == generation ? result : nil }
-}
-
-/// Links of an intrusive doubly linked list. The topic table's dictionary owns every state;
-/// links only order them, so they hold no references (no cycles, and no deep chain of
-/// releases when a table with 100,000 topics goes away). A state is unlinked before the
-/// dictionary lets it go.
-struct ListLinks {
-    unowned(unsafe) var newer: TopicState?
-    unowned(unsafe) var older: TopicState?
-
-    var isEmpty: Bool { newer == nil && older == nil }
 }

@@ -3,13 +3,13 @@ import Topics
 /// A loop's share of the topic states, bounded: past `capacity` the least recently used state
 /// is evicted, and a topic whose state is created again gets a new epoch.
 struct TopicTable {
-    private var states: [TopicName: TopicState] = [:]
-    /// Most recently used end of the list; `oldest` is the eviction end. Unowned: `states`
-    /// owns every state.
-    private unowned(unsafe) var newest: TopicState?
-    private unowned(unsafe) var oldest: TopicState?
-    /// The newest end of the states by last publish (`TopicState.recency`).
-    private unowned(unsafe) var lastPublished: TopicState?
+    /// Keyed by name (`TopicTableKey.name`); a publish's bytes look their topic up directly.
+    private var states: [TopicTableKey: TopicState] = [:]
+    /// Every state, the most recently used first; its oldest is the one evicted. `states`
+    /// owns them all.
+    private var recentlyUsed = TopicStateList<LeastRecentlyUsed>()
+    /// The states that had a message, by last publish (`TopicState.recency`).
+    private var publishOrder = TopicStateList<LastPublished>()
     let capacity: Int
     private(set) var evictions = 0
     /// The key of this table's epochs (`epoch(for:)`), random for each life of the server.
@@ -33,45 +33,41 @@ struct TopicTable {
             // Room for one more: the name is hashed once, to find its entry or insert it there
             // (a subscribe to a new topic makes a state, and it goes when its subscriber leaves).
             let (key, generation) = (epochKey, generation)
-            let (state, created) = Self.resolve(&states[topic]) {
+            let (state, created) = Self.resolve(&states[.name(topic)]) {
                 TopicState(topic: topic, epoch: epoch ?? Self.epoch(for: topic, key: key, generation: generation), policy: policy)
             }
-            if created {
-                onCreate?(state)
-                linkNewest(state)
-            } else {
-                touch(state)
-            }
+            if created { onCreate?(state) }
+            recentlyUsed.moveToNewest(state)
             return (state, nil)
         }
-        if let state = states[topic] {
-            touch(state)
+        if let state = states[.name(topic)] {
+            recentlyUsed.moveToNewest(state)
             return (state, nil)
         }
         var victim: TopicState?
-        if states.count >= capacity, let oldest {
+        if states.count >= capacity, let oldest = recentlyUsed.oldest {
             victim = oldest
-            unlink(oldest)
-            unlinkPublished(oldest)
-            states[oldest.topic] = nil
+            recentlyUsed.remove(oldest)
+            publishOrder.remove(oldest)
+            states[.name(oldest.topic)] = nil
             evictions += 1
             generation &+= 1
         }
         let state = TopicState(topic: topic, epoch: epoch ?? self.epoch(for: topic), policy: policy)
         onCreate?(state)
-        states[topic] = state
-        linkNewest(state)
+        states[.name(topic)] = state
+        recentlyUsed.moveToNewest(state)
         return (state, victim)
     }
 
     /// Replaces a topic's state with a new epoch (its sequence space is exhausted); returns
     /// the new state and the old one, whose history must be released.
     mutating func renew(_ topic: TopicName, policy: HistoryPolicy) -> (state: TopicState, evicted: TopicState?) {
-        let old = states[topic]
+        let old = states[.name(topic)]
         if let old {
-            unlink(old)
-            unlinkPublished(old)
-            states[topic] = nil
+            recentlyUsed.remove(old)
+            publishOrder.remove(old)
+            states[.name(topic)] = nil
         }
         generation &+= 1
         return (state(for: topic, policy: policy).state, old)
@@ -83,14 +79,14 @@ struct TopicTable {
     @discardableResult
     mutating func forgetIfNeverPublished(_ topic: TopicName) -> Bool {
         // One hash of the topic: the entry is removed at its index.
-        guard let index = states.index(forKey: topic) else { return false }
+        guard let index = states.index(forKey: .name(topic)) else { return false }
         let state = states.values[index]
         // A state that never stored anything of a message (the usual one here) has no
         // history and no place in the publish order to look at.
         let published = state.holdsPublishedState
         guard state.seq == 0, !published || (state.history.isEmpty && state.lastOffset == 0) else { return false }
-        unlink(state)
-        if published { unlinkPublished(state) }
+        recentlyUsed.remove(state)
+        if published { publishOrder.remove(state) }
         states.remove(at: index)
         states.shrinkIfSparse()
         return true
@@ -132,30 +128,31 @@ struct TopicTable {
         return restored
     }
 
-    func peek(_ topic: TopicName) -> TopicState? { states[topic] }
+    func peek(_ topic: TopicName) -> TopicState? { states[.name(topic)] }
+
+    /// The state of the topic `topic` spells, if there is one, marked recently used as
+    /// `state(for:)` marks it: a publish to a known topic makes no `TopicName` of its own.
+    mutating func existingState(spelled topic: TopicBytes) -> TopicState? {
+        guard let state = states[.spelled(topic.bytes)] else { return nil }
+        recentlyUsed.moveToNewest(state)
+        return state
+    }
 
     /// `state` was just published to: it moves to the newest end of the publish order.
-    mutating func markPublished(_ state: TopicState) {
-        guard lastPublished !== state else { return }
-        unlinkPublished(state)
-        state.recency.older = lastPublished
-        state.recency.newer = nil
-        lastPublished?.recency.newer = state
-        lastPublished = state
-    }
+    mutating func markPublished(_ state: TopicState) { publishOrder.moveToNewest(state) }
 
     /// Calls `body` with every state whose last message has an offset above `offset`, the
     /// most recently published first: the topics a pattern resume from `offset` must visit.
     func forEachPublished(after offset: UInt64, _ body: (TopicState) -> Void) {
-        var next = lastPublished
+        var next = publishOrder.newest
         while let state = next, state.lastOffset > offset {
-            next = state.recency.older
+            next = publishOrder.older(than: state)
             body(state)
         }
     }
 
     /// Every topic held (a backplane outage renews some of them).
-    var names: [TopicName] { Array(states.keys) }
+    var names: [TopicName] { states.keys.compactMap(\.name) }
 
     /// A server epoch (cursors): 16 random hex digits.
     static func newEpoch() -> String { hexDigits(UInt64.random(in: .min ... .max), count: 16) }
@@ -176,33 +173,5 @@ struct TopicTable {
             }
             return min(count, digits.count)
         }
-    }
-
-    private mutating func touch(_ state: TopicState) {
-        guard newest !== state else { return }
-        unlink(state)
-        linkNewest(state)
-    }
-
-    private mutating func linkNewest(_ state: TopicState) {
-        state.lru.older = newest
-        state.lru.newer = nil
-        newest?.lru.newer = state
-        newest = state
-        if oldest == nil { oldest = state }
-    }
-
-    private mutating func unlinkPublished(_ state: TopicState) {
-        if let newer = state.recency.newer { newer.recency.older = state.recency.older } else if lastPublished === state {
-            lastPublished = state.recency.older
-        }
-        state.recency.older?.recency.newer = state.recency.newer
-        state.recency = ListLinks()
-    }
-
-    private mutating func unlink(_ state: TopicState) {
-        if let newer = state.lru.newer { newer.lru.older = state.lru.older } else { newest = state.lru.older }
-        if let older = state.lru.older { older.lru.newer = state.lru.newer } else { oldest = state.lru.newer }
-        state.lru = ListLinks()
     }
 }

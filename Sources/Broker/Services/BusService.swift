@@ -73,15 +73,19 @@ final class BusService: WebSocketEndpoint {
         case .success(let publish):
             guard withinRate(session, publishing: true, id: nil, topic: nil) else { return }
             let id = publish.id.map { Array(JSONText.quoted(String(decoding: payload[$0], as: UTF8.self)).utf8) }
+            // Read once: each read of an unowned reference is a retain and a release.
+            let connection = session.connection
             let name = UnsafeRawBufferPointer(rebasing: payload[publish.topic])
-            guard let topic = publishTopic(bytes: name, id: id, session: session) else { return }
-            self.publish(topic, .binary, UnsafeRawBufferPointer(rebasing: payload[publish.payload]), id: id, session: session)
+            guard let topic = publishTopic(bytes: name, id: id, session: session, grant: connection.grant) else { return }
+            let data = UnsafeRawBufferPointer(rebasing: payload[publish.payload])
+            guard fits(data, topic: String(decoding: topic.bytes, as: UTF8.self), id: id, session: session) else { return }
+            hub.publish(topic: topic, kind: .binary, payload: data, origin: origin(of: connection, id: id))
         }
     }
 
     /// Takes a token for the request, or refuses it (see `FloodPolicy`).
     private func withinRate(_ session: BusSession, publishing: Bool, id: [UInt8]?, topic: String?) -> Bool {
-        let now = session.connection.loop.now
+        let now = hub.loop.now  // the connection's loop: this service serves one loop
         let allowed = publishing ? session.publishes.take(now: now) : session.subscriptionChanges.take(now: now)
         if allowed { return true }
         session.connection.loop.metrics.rateLimited &+= 1
@@ -149,12 +153,16 @@ final class BusService: WebSocketEndpoint {
     }
 
     /// The topic as it came in a binary frame, validated as bytes (malformed UTF-8 is refused,
-    /// never repaired); a string is made only for an error's message.
-    private func publishTopic(bytes: UnsafeRawBufferPointer, id: [UInt8]?, session: BusSession) -> TopicName? {
-        do { return allowedToPublish(try TopicName(validating: bytes, limits: limits), id: id, session: session) } catch {
+    /// never repaired) where they lie: a string is made only for an error's message, for a
+    /// token's grant to judge, or by the hub when the topic's state does not hold one yet.
+    private func publishTopic(bytes: UnsafeRawBufferPointer, id: [UInt8]?, session: BusSession, grant: Grant?) -> TopicBytes? {
+        let topic: TopicBytes
+        do { topic = try TopicBytes(validating: bytes, limits: limits) } catch {
             refuseTopic(error, text: String(decoding: bytes, as: UTF8.self), id: id, session: session)
             return nil
         }
+        guard grant == nil || allowedToPublish(topic.name, id: id, session: session) != nil else { return nil }
+        return topic
     }
 
     private func refuseTopic(_ error: TopicError, text: String, id: [UInt8]?, session: BusSession) {
@@ -171,15 +179,23 @@ final class BusService: WebSocketEndpoint {
     }
 
     private func publish(_ topic: TopicName, _ kind: PayloadKind, _ data: UnsafeRawBufferPointer, id: [UInt8]?, session: BusSession) {
-        let connection = session.connection
-        guard data.count <= config.maxPayload else {
-            return sendError(.payloadTooLarge, "payload of \(data.count) bytes exceeds max_payload \(config.maxPayload)",
-                             id: id, topic: topic.string, to: session)
-        }
+        guard fits(data, topic: topic.string, id: id, session: session) else { return }
+        hub.publish(topic: topic, kind: kind, payload: data, origin: origin(of: session.connection, id: id))
+    }
+
+    /// Whether the payload is within `max_payload`; if not, the publish is refused.
+    private func fits(_ data: UnsafeRawBufferPointer, topic: @autoclosure () -> String, id: [UInt8]?, session: BusSession) -> Bool {
+        guard data.count > config.maxPayload else { return true }
+        sendError(.payloadTooLarge, "payload of \(data.count) bytes exceeds max_payload \(config.maxPayload)",
+                  id: id, topic: topic(), to: session)
+        return false
+    }
+
+    /// Where a publish on `connection` comes from, for the owner's answer; marks the
+    /// connection as a publisher.
+    private func origin(of connection: Connection, id: [UInt8]?) -> PublishOrigin {
         connection.publishes = true
-        let origin = PublishOrigin(loop: hub.index, connection: connection.id, requestID: id, wantsOutcome: false,
-                                   arrival: connection.loop.now)
-        hub.publish(topic: topic, kind: kind, payload: data, origin: origin)
+        return PublishOrigin(loop: hub.index, connection: connection.id, requestID: id, wantsOutcome: false, arrival: hub.loop.now)
     }
 
     // MARK: replies
