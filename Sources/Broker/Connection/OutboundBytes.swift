@@ -40,7 +40,11 @@ struct OutboundBytes: @unchecked Sendable {
 
     /// For a topic message: which one it is. A dropped slow consumer is told, per topic, the
     /// last position it was sent, read from the stamps of what it could not be sent.
-    var stamp: DeliveryStamp? { storage.header.stamp }
+    var stamp: DeliveryStamp? {
+        // Yielded in place: reading one field (`stamp?.offset`) copies neither the stamp nor its
+        // strings (a retain and a release each).
+        _read { yield storage.header.stamp }
+    }
 
     /// Stable for the bytes' life: iovecs point straight at them.
     var baseAddress: UnsafeRawPointer { storage.bytes }
