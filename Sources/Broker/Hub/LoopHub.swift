@@ -367,7 +367,8 @@ final class LoopHub {
         if retain { ledger.retain(frame, in: state, now: loop.now) }
         var subscribers = 0
         var deflateWindows: UInt16 = 0
-        for entry in interestedLoops(in: state) where entry.count > 0 {
+        interestedLoops(in: state).forEachBorrowed { entry in
+            guard entry.count > 0 else { return }
             subscribers += entry.count
             deflateWindows |= entry.deflateWindows
             if !loopMarks[entry.loop] {
@@ -434,10 +435,10 @@ final class LoopHub {
     func fanOut(_ frame: OutboundBytes, topic: TopicName, state: TopicState? = nil) {
         var queued: UInt64 = 0
         if let owner = frame.stamp?.owner, let offset = frame.stamp?.offset, offset > heard[owner] { heard[owner] = offset }
-        for session in localSubscribers(of: topic, state: state) {
-            if session.liveFloors != nil && !session.acceptsLive(frame, topic: topic) { continue }
+        localSubscribers(of: topic, state: state).forEachBorrowed { session in
+            if session.liveFloors != nil && !session.acceptsLive(frame, topic: topic) { return }
             if session.cursors != nil {
-                if skipsDuringReplay(session, frame, topic: topic) { continue }
+                if skipsDuringReplay(session, frame, topic: topic) { return }
                 noteDelivery(to: session, topic: topic)
             }
             if session.deliver(frame) { queued += 1 }
