@@ -361,8 +361,8 @@ final class LoopHub {
     /// Retains a sequenced message, fans it out and acks it (at once, or once it is on disk).
     /// `retain` is false for a state evicted while its message waited for the disk.
     func deliver(_ frame: OutboundBytes, state: TopicState, payload: UnsafeRawBufferPointer, origin: PublishOrigin, retain: Bool = true) {
-        let topic = state.topic
-        // Fields, not the whole stamp: a copy of it retains its topic and epoch.
+        // `state.topic` where it is used: a local copy retained and released its string per
+        // message. Fields, not the whole stamp: a copy of it retains its topic and epoch.
         guard let kind = frame.stamp?.kind else { return }
         if retain { ledger.retain(frame, in: state, now: loop.now) }
         var subscribers = 0
@@ -379,12 +379,12 @@ final class LoopHub {
         if deflateWindows != 0 { precompress(frame, for: deflateWindows) }
         for target in loopsToSend {
             loopMarks[target] = false
-            if target == index { fanOut(frame, topic: topic, state: state) } else { send(.fanOut(frame: frame, topic: topic), to: target) }
+            if target == index { fanOut(frame, topic: state.topic, state: state) } else { send(.fanOut(frame: frame, topic: state.topic), to: target) }
         }
         loopsToSend.removeAll(keepingCapacity: true)
-        if clustered && !origin.fromBackplane { forwardToBackplane(topic: topic, kind: kind, payload: payload) }
+        if clustered && !origin.fromBackplane { forwardToBackplane(topic: state.topic, kind: kind, payload: payload) }
         if origin.requestID != nil || origin.wantsOutcome {
-            let outcome = PublishOutcome(topic: topic, position: frame.stamp!.position, subscribers: subscribers)
+            let outcome = PublishOutcome(topic: state.topic, position: frame.stamp!.position, subscribers: subscribers)
             if origin.loop == index {
                 loop.endpoint(origin.connection)?.published(requestID: origin.requestID, outcome: outcome)
             } else {
