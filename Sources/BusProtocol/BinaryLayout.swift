@@ -84,29 +84,44 @@ public enum BinaryLayout {
     /// most 65535 bytes (the header's length fields).
     public static func writeMessageHeader(epoch: String, seq: UInt64, topic: String,
                                           to destination: UnsafeMutableRawPointer) -> Int {
+        // The strings' own bytes where they have them (native and small strings, which is
+        // every string the server makes): a `var` copy for `withUTF8` retained and released
+        // each string, on every published message.
+        if let written = epoch.utf8.withContiguousStorageIfAvailable({ epochBytes in
+            topic.utf8.withContiguousStorageIfAvailable { topicBytes in
+                writeMessageHeader(epoch: UnsafeRawBufferPointer(epochBytes), seq: seq, topic: UnsafeRawBufferPointer(topicBytes),
+                                   to: destination)
+            }
+        }), let written { return written }
         var epoch = epoch, topic = topic
         return epoch.withUTF8 { epochBytes in
             topic.withUTF8 { topicBytes in
-                precondition(epochBytes.count <= 0xFF, "epoch longer than 255 bytes")
-                precondition(topicBytes.count <= 0xFFFF, "topic longer than 65535 bytes")
-                var index = 0
-                destination.storeBytes(of: messageKind, toByteOffset: index, as: UInt8.self)
-                destination.storeBytes(of: UInt8(epochBytes.count), toByteOffset: index + 1, as: UInt8.self)
-                index += 2
-                if let base = epochBytes.baseAddress {
-                    (destination + index).copyMemory(from: base, byteCount: epochBytes.count)
-                }
-                index += epochBytes.count
-                destination.storeBytes(of: seq.bigEndian, toByteOffset: index, as: UInt64.self)
-                index += 8
-                destination.storeBytes(of: UInt16(topicBytes.count).bigEndian, toByteOffset: index, as: UInt16.self)
-                index += 2
-                if let base = topicBytes.baseAddress {
-                    (destination + index).copyMemory(from: base, byteCount: topicBytes.count)
-                }
-                return index + topicBytes.count
+                writeMessageHeader(epoch: UnsafeRawBufferPointer(epochBytes), seq: seq, topic: UnsafeRawBufferPointer(topicBytes),
+                                   to: destination)
             }
         }
+    }
+
+    private static func writeMessageHeader(epoch epochBytes: UnsafeRawBufferPointer, seq: UInt64, topic topicBytes: UnsafeRawBufferPointer,
+                                           to destination: UnsafeMutableRawPointer) -> Int {
+        precondition(epochBytes.count <= 0xFF, "epoch longer than 255 bytes")
+        precondition(topicBytes.count <= 0xFFFF, "topic longer than 65535 bytes")
+        var index = 0
+        destination.storeBytes(of: messageKind, toByteOffset: index, as: UInt8.self)
+        destination.storeBytes(of: UInt8(epochBytes.count), toByteOffset: index + 1, as: UInt8.self)
+        index += 2
+        if let base = epochBytes.baseAddress {
+            (destination + index).copyMemory(from: base, byteCount: epochBytes.count)
+        }
+        index += epochBytes.count
+        destination.storeBytes(of: seq.bigEndian, toByteOffset: index, as: UInt64.self)
+        index += 8
+        destination.storeBytes(of: UInt16(topicBytes.count).bigEndian, toByteOffset: index, as: UInt16.self)
+        index += 2
+        if let base = topicBytes.baseAddress {
+            (destination + index).copyMemory(from: base, byteCount: topicBytes.count)
+        }
+        return index + topicBytes.count
     }
 
     /// Reads a binary message (client side). Nil when the header is malformed: wrong kind,

@@ -99,6 +99,21 @@ struct BinaryLayoutTests {
         #expect(Array(frame[message.payload]) == payload)
     }
 
+    /// The header is written from the strings' own storage: small (inline) and heap strings,
+    /// in either field, give the same bytes as a byte-by-byte layout.
+    @Test(arguments: [("e1", "a.b"), ("e1", String(repeating: "long.topic.", count: 30)),
+                      (String(repeating: "9f", count: 40), "t"), (String(repeating: "é", count: 100), String(repeating: "ü", count: 200))])
+    func messageHeaderOfSmallAndHeapStrings(epoch: String, topic: String) {
+        let size = BinaryLayout.messageHeaderSize(epochLength: epoch.utf8.count, topicLength: topic.utf8.count)
+        var frame = [UInt8](repeating: 0, count: size)
+        let written = frame.withUnsafeMutableBytes { BinaryLayout.writeMessageHeader(epoch: epoch, seq: 7, topic: topic, to: $0.baseAddress!) }
+        let topicLength = topic.utf8.count
+        let expected = [0x02, UInt8(epoch.utf8.count)] + Array(epoch.utf8) + [0, 0, 0, 0, 0, 0, 0, 7]
+            + [UInt8(topicLength >> 8), UInt8(topicLength & 0xFF)] + Array(topic.utf8)
+        #expect(written == size)
+        #expect(frame == expected)
+    }
+
     @Test func malformedMessagesAreNil() {
         let good: [UInt8] = [0x02, 0x01, 0x65, 0, 0, 0, 0, 0, 0, 0, 1, 0x00, 0x01, 0x74]
         #expect(good.withUnsafeBytes { BinaryLayout.parseMessage($0) } != nil)

@@ -12,7 +12,11 @@ extension Connection {
     /// encoding instead (`wireEncoding(of:)`).
     @discardableResult
     func deliver(_ frame: OutboundBytes) -> Bool {
-        isOpen && enqueue(wireEncoding(of: frame), countingMessages: true)
+        guard isOpen else { return false }
+        // Without permessage-deflate the frame goes as it is: `wireEncoding` returning it
+        // cost a retain and a release per delivery.
+        guard webSocket.deflateWindowBits != 0 else { return enqueue(frame, countingMessages: true) }
+        return enqueue(wireEncoding(of: frame), countingMessages: true)
     }
 
     /// Frees the queue at once (but for a frame already partly written), sends the

@@ -18,7 +18,7 @@ struct OutboundBytes: @unchecked Sendable {
     private let storage: FrameStorage
 
     /// Allocates `count` bytes and lets `fill` write all of them.
-    static func make(count: Int, stamp: DeliveryStamp? = nil, _ fill: (UnsafeMutableRawBufferPointer) -> Void) -> OutboundBytes {
+    static func make(count: Int, stamp: consuming DeliveryStamp? = nil, _ fill: (UnsafeMutableRawBufferPointer) -> Void) -> OutboundBytes {
         OutboundBytes(storage: FrameStorage.make(count: count, stamp: stamp, fill))
     }
 
@@ -71,11 +71,13 @@ func === (a: OutboundBytes?, b: OutboundBytes?) -> Bool {
 
 /// An `OutboundBytes`' one allocation: see there.
 private final class FrameStorage: ManagedBuffer<OutboundBytesHeader, UInt64> {
-    static func make(count: Int, stamp: DeliveryStamp?, _ fill: (UnsafeMutableRawBufferPointer) -> Void) -> FrameStorage {
+    static func make(count: Int, stamp: consuming DeliveryStamp?, _ fill: (UnsafeMutableRawBufferPointer) -> Void) -> FrameStorage {
         // Words: the encodings word, then the bytes rounded up (at least one word, so that an
         // empty frame still has an address of its own).
         let words = 1 + max(1, (count + 7) / 8)
-        let made = unsafeDowncast(create(minimumCapacity: words) { _ in OutboundBytesHeader(count: count, stamp: stamp) },
+        // The stamp is moved into the header, not copied: a copy retained its topic and
+        // epoch, and the original released them, on every published message.
+        let made = unsafeDowncast(create(minimumCapacity: words) { _ in OutboundBytesHeader(count: count, stamp: stamp.take()) },
                                   to: FrameStorage.self)
         made.withUnsafeMutablePointerToElements { tail in
             UnsafeMutableRawPointer(tail).bindMemory(to: Atomic<Int>.self, capacity: 1).initialize(to: Atomic(0))

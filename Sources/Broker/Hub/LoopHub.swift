@@ -18,6 +18,13 @@ final class LoopHub {
     /// in its init, before it runs; a checked reference would cost a retain and a release per
     /// use on the publish path. Implicitly unwrapped only because the hub is made first.
     unowned(unsafe) var loop: EventLoop!
+
+    /// Runs `body` with the loop, for what changes it (`loop.metrics.x &+= 1`): through
+    /// `unowned(unsafe)` only plain reads are free, and each change retained and released the
+    /// loop (two atomics on the publish path, per metric); `Unmanaged`'s guaranteed reference
+    /// does neither (as `Connection.onLoop`).
+    @inline(__always)
+    func onLoop<R>(_ body: (EventLoop) -> R) -> R { Unmanaged.passUnretained(loop)._withUnsafeGuaranteedRef(body) }
     let config: ServerConfig
 
     /// Pattern → this loop's subscribers to it. Its match cache is 16× NATS's 1,024:
@@ -342,8 +349,10 @@ final class LoopHub {
         let frame = DeliveryFrame.make(kind: kind, topic: state.topic, position: position, payload: payload, arrival: origin.arrival,
                                        owner: index, offset: ledger.nextOffset())
         topics.markPublished(state)
-        loop.metrics.published[kind] &+= 1
-        loop.metrics.publishedBytes[kind] &+= UInt64(payload.count)
+        onLoop {
+            $0.metrics.published[kind] &+= 1
+            $0.metrics.publishedBytes[kind] &+= UInt64(payload.count)
+        }
         // --data-dir: the record goes to the disk; in the modes that wait, delivery follows it.
         if let durable, durable.record(frame, state: state, kind: kind, payload: payload, origin: origin) { return }
         deliver(frame, state: state, payload: payload, origin: origin)
@@ -352,13 +361,14 @@ final class LoopHub {
     /// Retains a sequenced message, fans it out and acks it (at once, or once it is on disk).
     /// `retain` is false for a state evicted while its message waited for the disk.
     func deliver(_ frame: OutboundBytes, state: TopicState, payload: UnsafeRawBufferPointer, origin: PublishOrigin, retain: Bool = true) {
-        let topic = state.topic
-        // Fields, not the whole stamp: a copy of it retains its topic and epoch.
+        // `state.topic` where it is used: a local copy retained and released its string per
+        // message. Fields, not the whole stamp: a copy of it retains its topic and epoch.
         guard let kind = frame.stamp?.kind else { return }
         if retain { ledger.retain(frame, in: state, now: loop.now) }
         var subscribers = 0
         var deflateWindows: UInt16 = 0
-        for entry in interestedLoops(in: state) where entry.count > 0 {
+        interestedLoops(in: state).forEachBorrowed { entry in
+            guard entry.count > 0 else { return }
             subscribers += entry.count
             deflateWindows |= entry.deflateWindows
             if !loopMarks[entry.loop] {
@@ -369,12 +379,12 @@ final class LoopHub {
         if deflateWindows != 0 { precompress(frame, for: deflateWindows) }
         for target in loopsToSend {
             loopMarks[target] = false
-            if target == index { fanOut(frame, topic: topic, state: state) } else { send(.fanOut(frame: frame, topic: topic), to: target) }
+            if target == index { fanOut(frame, topic: state.topic, state: state) } else { send(.fanOut(frame: frame, topic: state.topic), to: target) }
         }
         loopsToSend.removeAll(keepingCapacity: true)
-        if clustered && !origin.fromBackplane { forwardToBackplane(topic: topic, kind: kind, payload: payload) }
+        if clustered && !origin.fromBackplane { forwardToBackplane(topic: state.topic, kind: kind, payload: payload) }
         if origin.requestID != nil || origin.wantsOutcome {
-            let outcome = PublishOutcome(topic: topic, position: frame.stamp!.position, subscribers: subscribers)
+            let outcome = PublishOutcome(topic: state.topic, position: frame.stamp!.position, subscribers: subscribers)
             if origin.loop == index {
                 loop.endpoint(origin.connection)?.published(requestID: origin.requestID, outcome: outcome)
             } else {
@@ -425,17 +435,19 @@ final class LoopHub {
     func fanOut(_ frame: OutboundBytes, topic: TopicName, state: TopicState? = nil) {
         var queued: UInt64 = 0
         if let owner = frame.stamp?.owner, let offset = frame.stamp?.offset, offset > heard[owner] { heard[owner] = offset }
-        for session in localSubscribers(of: topic, state: state) {
-            if session.liveFloors != nil && !session.acceptsLive(frame, topic: topic) { continue }
+        localSubscribers(of: topic, state: state).forEachBorrowed { session in
+            if session.liveFloors != nil && !session.acceptsLive(frame, topic: topic) { return }
             if session.cursors != nil {
-                if skipsDuringReplay(session, frame, topic: topic) { continue }
+                if skipsDuringReplay(session, frame, topic: topic) { return }
                 noteDelivery(to: session, topic: topic)
             }
             if session.deliver(frame) { queued += 1 }
         }
         guard queued > 0, let kind = frame.stamp?.kind else { return }
-        loop.metrics.delivered[kind] &+= queued
-        loop.metrics.deliveredBytes[kind] &+= queued &* UInt64(frame.count)
+        onLoop {
+            $0.metrics.delivered[kind] &+= queued
+            $0.metrics.deliveredBytes[kind] &+= queued &* UInt64(frame.count)
+        }
     }
 
     /// The local sessions whose patterns match `topic`; remembered on its state when given.

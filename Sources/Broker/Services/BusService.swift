@@ -43,9 +43,11 @@ final class BusService: WebSocketEndpoint {
         return session
     }
 
-    func received(_ opcode: Opcode, _ payload: UnsafeRawBufferPointer, session: BusSession) {
+    /// `connection` is the session's, passed along by the caller that has it: each read of
+    /// the session's `unowned` reference is a retain and a release.
+    func received(_ opcode: Opcode, _ payload: UnsafeRawBufferPointer, session: BusSession, connection: Connection) {
         if opcode == .binary {
-            receivedBinary(payload, session: session)
+            receivedBinary(payload, session: session, connection: connection)
             return
         }
         switch EnvelopeParser.parse(payload) {
@@ -66,15 +68,13 @@ final class BusService: WebSocketEndpoint {
         }
     }
 
-    private func receivedBinary(_ payload: UnsafeRawBufferPointer, session: BusSession) {
+    private func receivedBinary(_ payload: UnsafeRawBufferPointer, session: BusSession, connection: Connection) {
         switch BinaryLayout.parsePublish(payload) {
         case .failure(let error):
             sendError(error.code, error.message, id: nil, topic: nil, to: session)
         case .success(let publish):
             guard withinRate(session, publishing: true, id: nil, topic: nil) else { return }
             let id = publish.id.map { Array(JSONText.quoted(String(decoding: payload[$0], as: UTF8.self)).utf8) }
-            // Read once: each read of an unowned reference is a retain and a release.
-            let connection = session.connection
             let name = UnsafeRawBufferPointer(rebasing: payload[publish.topic])
             guard let topic = publishTopic(bytes: name, id: id, session: session, grant: connection.grant) else { return }
             let data = UnsafeRawBufferPointer(rebasing: payload[publish.payload])

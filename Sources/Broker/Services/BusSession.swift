@@ -47,7 +47,7 @@ final class BusSession: Subscriber {
 
 extension BusSession: WebSocketService {
     func received(_ opcode: Opcode, _ payload: UnsafeRawBufferPointer, on connection: Connection) {
-        service.received(opcode, payload, session: self)
+        service.received(opcode, payload, session: self, connection: connection)
     }
 
     func closed(_ connection: Connection) { service.hub.remove(self) }
